@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What every imapictl verb shares: the connection, naming recorders, reporting errors. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+/* Exit codes, documented in imapictl(1). */
+enum {
+        CTL_EXIT_OK = 0,
+        CTL_EXIT_FAILED = 1,      /* imapid refused or the operation failed */
+        CTL_EXIT_USAGE = 2,       /* bad command line */
+        CTL_EXIT_UNAVAILABLE = 3, /* imapid cannot be reached */
+        CTL_EXIT_NOTFOUND = 4,    /* no such recorder or job */
+        CTL_EXIT_CANCELLED = 5,   /* the job was cancelled */
+};
+
+typedef struct CtlOptions {
+        const char *bus_address;
+        bool json;
+        bool no_ask;
+} CtlOptions;
+
+extern CtlOptions arg;
+
+/* Connects to imapid: --bus-address, $IMAPI_BUS_ADDRESS, or the system bus. Returns an exit code. */
+int ctl_connect(sd_bus **ret);
+/* Prints "imapictl: IMAPI_E_X: 0x8004...: message" for a failed call, and returns the exit code. */
+int ctl_report_error(const char *what, const sd_bus_error *error, int r);
+
+/* Calls a method on an imapid object; on failure reports it and returns a (positive) exit code. */
+int ctl_call(sd_bus *bus, const char *path, const char *interface, const char *member, sd_bus_message **reply,
+             const char *types, ...);
+
+/* The object paths of all recorders, in imapid's order. */
+int ctl_list_recorders(sd_bus *bus, char ***ret);
+/* Finds a recorder by index, id, device, address or object path; NULL picks the first one. */
+int ctl_resolve_recorder(sd_bus *bus, const char *name, char **ret_path);
+
+int ctl_get_string(sd_bus *bus, const char *path, const char *interface, const char *property, char **ret);
+
+/* "700.0 MiB", "4.4 GiB": binary units, one decimal. */
+void format_bytes(uint64_t bytes, char *buf, size_t size);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one table that ties each IMAPI HRESULT to its constant, D-Bus error name, message and
+ * errno. Daemon and client register it with sd_bus_error_add_map(), so that a D-Bus error name
+ * and a negative errno translate into each other on both sides.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include <imapi/imapierror.h>
+
+typedef struct HResultInfo {
+        uint32_t hresult;
+        const char *constant;   /* "IMAPI_E_DISCFULL" */
+        const char *dbus_name;  /* "org.imapid.Imapi1.Error.IMAPI_E_DISCFULL", NULL for success codes */
+        const char *message;    /* a sentence a user understands */
+        int errnum;             /* the errno this code travels as inside the programs */
+} HResultInfo;
+
+/* Every HRESULT imapid knows, success codes included, in ascending order of value. */
+extern const HResultInfo hresult_table[];
+extern const size_t hresult_table_size;
+
+/* Private errno values for IMAPI conditions, above every real errno, one per error code, so
+ * that the sd-bus error map is a bijection. Generic COM errors travel as real errno values. */
+#define HRESULT_ERRNO_BASE 10000
+
+const HResultInfo *hresult_lookup(uint32_t hr);
+const HResultInfo *hresult_lookup_dbus_name(const char *name);
+const HResultInfo *hresult_lookup_constant(const char *constant);
+const HResultInfo *hresult_lookup_errno(int errnum);
+
+/* The HRESULT for a negative (or positive) errno: IMAPI codes for their private values,
+ * COM generics for the common ones, E_FAIL otherwise. */
+uint32_t hresult_from_errno(int errnum);
+/* The negative errno an HRESULT travels as. */
+int hresult_to_errno(uint32_t hr);
+
+/* Registers the table with sd_bus_error_add_map(). Idempotent. */
+int hresult_register_error_map(void);
+
+/* Sets "name: 0x8004021C: <sentence>" on an sd_bus_error. With fmt NULL, the table's message
+ * is used. Returns the negative errno of hr, so handlers can `return bus_error_hresult(...)`. */
+int bus_error_hresult(sd_bus_error *error, uint32_t hr, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_list ap);
+
+/* The HRESULT carried by a D-Bus error (by name), E_FAIL for unknown names, S_OK if unset. */
+uint32_t hresult_from_bus_error(const sd_bus_error *error);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small sd-bus helpers shared by the D-Bus adapters. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+/* Reads a variant holding any integer type into *ret; -EINVAL for other types. */
+int bus_read_integer_variant(sd_bus_message *m, int64_t *ret);
+/* Reads a variant holding a boolean (or an integer 0/1) into *ret. */
+int bus_read_bool_variant(sd_bus_message *m, bool *ret);
+/* Reads a variant holding a string; *ret points into the message. */
+int bus_read_string_variant(sd_bus_message *m, const char **ret);
+
+/* Reads an a{sv} of options, checking each key against the allowed list and calling cb for
+ * each. Unknown keys are E_INVALIDARG, so that a typo is an error, not a silent default. */
+typedef int (*bus_option_cb)(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error);
+int bus_read_options(sd_bus_message *m, const char *const *allowed, bus_option_cb cb, void *userdata,
+                     sd_bus_error *error);
+
+/* The uid of the sender of m (the peer's credentials on a peer-to-peer connection). */
+int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

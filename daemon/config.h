@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's configuration: built-in defaults, then the config file, then the command line. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct Config {
+        char **drives;                  /* libburn addresses, e.g. "stdio:/var/tmp/disc.iso" */
+        bool scan;                      /* look for hardware drives */
+        char *default_drive;            /* used when no drive is found or configured; NULL: none */
+        char *stash_dir;
+        char *bus_address;              /* NULL: the system bus */
+        bool bus;                       /* connect to a bus at all (off: peer-to-peer only) */
+        uint64_t idle_timeout_usec;     /* 0: never exit on idle */
+        unsigned max_masters_per_client;
+        unsigned max_clients;
+} Config;
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/imapid/imapid.conf"
+#define CONFIG_DEFAULT_DRIVE "stdio:/var/lib/imapid/disc.iso"
+
+void config_init(Config *c);
+void config_done(Config *c);
+
+/* Reads an INI-style file with a [Daemon] section. A missing file is not an error unless
+ * must_exist is set. Returns -EINVAL (after logging file:line) for a malformed one. */
+int config_parse_file(Config *c, const char *path, bool must_exist);
+int config_add_drive(Config *c, const char *address);
+/* Parses "30", "30s", "5min", "1h", "0" (never). */
+int config_parse_timespan(const char *s, uint64_t *ret_usec);

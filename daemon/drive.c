@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Drives through libburn: discovery, exclusive access, media state, profiles, speeds. */
+
+#include <errno.h>
+#include <libburn/libburn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drive.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+
+struct Drive {
+        struct burn_drive_info info;    /* a copy; .drive stays valid until forgotten */
+        struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
+        char *address;
+        bool grabbed;
+};
+
+/* Arrays returned by burn_drive_scan(): their elements are shared by the Drives made from
+ * them, so they are kept until the library is shut down. */
+static struct burn_drive_info **scan_arrays = NULL;
+static size_t n_scan_arrays = 0;
+
+static const char *severity_names[] = {
+        "NEVER", "ABORT", "FATAL", "FAILURE", "SORRY", "WARNING", "HINT", "NOTE", "UPDATE", "DEBUG", "ALL",
+};
+
+static int severity_rank(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(severity_names); i++)
+                if (streq(s, severity_names[i]))
+                        return (int) i;
+        return (int) ELEMENTSOF(severity_names);
+}
+
+int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
+        char text[BURN_MSGS_MESSAGE_LEN], severity[80];
+        int code, os_errno, worst = (int) ELEMENTSOF(severity_names), last = 0, n = 0;
+
+        while (burn_msgs_obtain("ALL", &code, text, &os_errno, severity) > 0) {
+                int rank = severity_rank(severity);
+                int level = rank <= 3 ? LOG_WARNING : rank <= 5 ? LOG_NOTICE : LOG_DEBUG;
+
+                log_full(level, "libburn: %s 0x%08X: %s", severity, (unsigned) code, text);
+                if (rank <= 4) {        /* SORRY or worse tells why an operation failed */
+                        last = code;
+                        worst = MIN(worst, rank);
+                }
+                n++;
+        }
+        if (ret_worst_severity)
+                *ret_worst_severity = worst;
+        if (ret_last_code)
+                *ret_last_code = last;
+        return n;
+}
+
+int drive_library_init(void) {
+        if (burn_initialize() <= 0)
+                return log_error_errno(EIO, "Failed to initialize libburn.");
+        /* Everything is queued and logged by us; libburn prints nothing itself. */
+        burn_msgs_set_severities("ALL", "NEVER", "libburn: ");
+        /* libburn's own signal handler would exit() from inside a daemon; sd-event owns the
+         * signals, so leave them alone (mode 1: no handler, signals keep their defaults). */
+        burn_set_signal_handling(NULL, NULL, 1);
+        /* Open drives with O_EXCL, and fail at once instead of waiting when one is busy. */
+        burn_preset_device_open(1, 0, 1);
+        return 0;
+}
+
+void drive_library_finish(void) {
+        for (size_t i = 0; i < n_scan_arrays; i++)
+                burn_drive_info_free(scan_arrays[i]);
+        free(scan_arrays);
+        scan_arrays = NULL;
+        n_scan_arrays = 0;
+        burn_finish();
+}
+
+static void trim_trailing_spaces(char *s) {
+        size_t n = strlen(s);
+
+        while (n > 0 && s[n - 1] == ' ')
+                s[--n] = 0;
+}
+
+static int drive_new_from_info(const struct burn_drive_info *info, struct burn_drive_info *array,
+                               Drive **ret) {
+        char adr[BURN_DRIVE_ADR_LEN] = "";
+        _cleanup_free_ Drive *d = NULL;
+
+        d = calloc(1, sizeof(Drive));
+        if (!d)
+                return -ENOMEM;
+        d->info = *info;
+        /* INQUIRY strings are space-padded (SPC-4 6.6.2). */
+        trim_trailing_spaces(d->info.vendor);
+        trim_trailing_spaces(d->info.product);
+        trim_trailing_spaces(d->info.revision);
+        if (burn_drive_d_get_adr(info->drive, adr) <= 0)
+                return -EIO;
+        d->address = strdup(adr);
+        if (!d->address)
+                return -ENOMEM;
+        d->array = array;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int drive_scan(Drive ***ret, size_t *ret_n) {
+        struct burn_drive_info *infos = NULL;
+        _cleanup_free_ Drive **drives = NULL;
+        struct burn_drive_info **arrays;
+        unsigned n = 0;
+        size_t k = 0;
+        int r;
+
+        r = burn_drive_scan(&infos, &n);
+        (void) drive_drain_messages(NULL, NULL);
+        if (r < 0)
+                return log_warning_errno(EIO, "libburn could not scan for drives.");
+        if (n == 0 || !infos) {
+                if (infos)
+                        burn_drive_info_free(infos);
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+
+        arrays = realloc(scan_arrays, (n_scan_arrays + 1) * sizeof(*arrays));
+        if (!arrays) {
+                burn_drive_info_free(infos);
+                return -ENOMEM;
+        }
+        scan_arrays = arrays;
+        scan_arrays[n_scan_arrays++] = infos;
+
+        drives = calloc(n, sizeof(Drive *));
+        if (!drives)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                r = drive_new_from_info(&infos[i], NULL, &drives[k]);
+                if (r < 0) {
+                        log_warning_errno(r, "Skipping drive %u of the scan: %m", i);
+                        continue;
+                }
+                k++;
+        }
+        *ret = TAKE_PTR(drives);
+        *ret_n = k;
+        return 0;
+}
+
+int drive_new_from_address(const char *address, Drive **ret) {
+        struct burn_drive_info *infos = NULL;
+        _cleanup_(drive_freep) Drive *d = NULL;
+        int r, code;
+
+        if (strlen(address) >= BURN_DRIVE_ADR_LEN)
+                return -ENAMETOOLONG;
+
+        /* libburn takes a non-const string it does not modify. */
+        r = burn_drive_scan_and_grab(&infos, (char *) address, 0);
+        (void) drive_drain_messages(NULL, &code);
+        if (r <= 0 || !infos)
+                return log_warning_errno(code == 0x00020001 || code == 0x00020003 ? EBUSY : ENODEV,
+                                         "Cannot use drive '%s' (libburn code 0x%08X).", address,
+                                         (unsigned) code);
+        r = drive_new_from_info(&infos[0], infos, &d);
+        if (r < 0) {
+                burn_drive_release(infos[0].drive, 0);
+                burn_drive_info_forget(&infos[0], 0);
+                burn_drive_info_free(infos);
+                return r;
+        }
+        /* Grabbed by the scan: keep it only while a client needs it. */
+        d->grabbed = true;
+        drive_release(d, false);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+Drive *drive_free(Drive *d) {
+        if (!d)
+                return NULL;
+        if (d->grabbed)
+                drive_release(d, false);
+        (void) burn_drive_info_forget(&d->info, 0);
+        if (d->array)
+                burn_drive_info_free(d->array);
+        (void) drive_drain_messages(NULL, NULL);
+        free(d->address);
+        free(d);
+        return NULL;
+}
+
+const char *drive_get_address(const Drive *d) {
+        return d->address;
+}
+
+const char *drive_get_vendor(const Drive *d) {
+        return d->info.vendor;
+}
+
+const char *drive_get_product(const Drive *d) {
+        return d->info.product;
+}
+
+const char *drive_get_revision(const Drive *d) {
+        return d->info.revision;
+}
+
+bool drive_is_file(const Drive *d) {
+        /* Roles 2..5 are stdio: pseudo-drives; 1 is an MMC drive. */
+        return burn_drive_get_drive_role(d->info.drive) != 1;
+}
+
+bool drive_can_write_cdrw(const Drive *d) {
+        return d->info.write_cdrw || drive_is_file(d);
+}
+
+bool drive_can_simulate(const Drive *d) {
+        return d->info.write_simulate || drive_is_file(d);
+}
+
+int drive_grab(Drive *d, bool load) {
+        int r, code;
+
+        if (d->grabbed)
+                return 0;
+        r = burn_drive_grab(d->info.drive, load);
+        (void) drive_drain_messages(NULL, &code);
+        if (r <= 0) {
+                /* 0x00020001 "Cannot open busy device", 0x00020003 "already in use",
+                 * 0x00020008 "Failed to fcntl-lock": another process holds it. */
+                if (IN_SET(code, 0x00020001, 0x00020003, 0x00020008, 0x00020189))
+                        return -EBUSY;
+                return -ENODEV;
+        }
+        d->grabbed = true;
+        return 0;
+}
+
+void drive_release(Drive *d, bool eject) {
+        if (!d->grabbed)
+                return;
+        burn_drive_release(d->info.drive, eject);
+        d->grabbed = false;
+        (void) drive_drain_messages(NULL, NULL);
+}
+
+bool drive_is_grabbed(const Drive *d) {
+        return d->grabbed;
+}
+
+int drive_query_media(Drive *d, MediaInfo *ret) {
+        struct burn_drive *bd = d->info.drive;
+        MediaInfo m = { .status = MEDIA_STATUS_UNKNOWN };
+        enum burn_disc_status status;
+        int profile = 0, lba = 0, nwa = 0;
+
+        if (!d->grabbed)
+                return -EBADFD;
+
+        status = burn_disc_get_status(bd);
+        m.is_file = drive_is_file(d);
+        switch (status) {
+        case BURN_DISC_EMPTY:
+                m.status = MEDIA_STATUS_NONE;
+                break;
+        case BURN_DISC_BLANK:
+                m.status = MEDIA_STATUS_BLANK;
+                break;
+        case BURN_DISC_APPENDABLE:
+                m.status = MEDIA_STATUS_APPENDABLE;
+                break;
+        case BURN_DISC_FULL:
+                m.status = MEDIA_STATUS_CLOSED;
+                break;
+        case BURN_DISC_UNSUITABLE:
+                m.status = MEDIA_STATUS_UNSUITABLE;
+                break;
+        case BURN_DISC_UNGRABBED:
+                (void) drive_drain_messages(NULL, NULL);
+                return -EBADFD;
+        default:
+                m.status = MEDIA_STATUS_UNKNOWN;
+                break;
+        }
+
+        if (m.status != MEDIA_STATUS_NONE) {
+                if (burn_disc_get_profile(bd, &profile, m.profile_name) > 0)
+                        m.profile = (unsigned) profile;
+                m.erasable = burn_disc_erasable(bd) > 0;
+        }
+
+        if (IN_SET(m.status, MEDIA_STATUS_BLANK, MEDIA_STATUS_APPENDABLE)) {
+                off_t space = burn_disc_available_space(bd, NULL);
+                m.free_blocks = (uint32_t) MIN((uint64_t) MAX(space, 0) / 2048, (uint64_t) UINT32_MAX);
+                if (burn_disc_track_lba_nwa(bd, NULL, 0, &lba, &nwa) > 0)
+                        m.next_writable = (uint32_t) MAX(nwa, 0);
+        }
+
+        if (IN_SET(m.status, MEDIA_STATUS_APPENDABLE, MEDIA_STATUS_CLOSED)) {
+                struct burn_disc *disc = burn_drive_get_disc(bd);
+
+                if (disc) {
+                        int n_sessions = 0, n_tracks = 0;
+                        struct burn_session **sessions = burn_disc_get_sessions(disc, &n_sessions);
+
+                        m.sessions = (unsigned) MAX(n_sessions, 0);
+                        for (int i = 0; i < n_sessions; i++) {
+                                struct burn_track **tracks = burn_session_get_tracks(sessions[i], &n_tracks);
+                                struct burn_toc_entry toc;
+
+                                m.last_track += (unsigned) MAX(n_tracks, 0);
+                                if (i == n_sessions - 1 && n_tracks > 0) {
+                                        burn_track_get_entry(tracks[n_tracks - 1], &toc);
+                                        /* DVD/BD entries carry the LBA; CD entries an MSF. */
+                                        if (toc.extensions_valid & 1)
+                                                m.start_address = (uint32_t) MAX(toc.start_lba, 0);
+                                        else
+                                                m.start_address = (uint32_t) MAX(
+                                                        burn_msf_to_lba(toc.pmin, toc.psec, toc.pframe), 0);
+                                }
+                        }
+                        burn_disc_free(disc);
+                }
+        }
+
+        (void) drive_drain_messages(NULL, NULL);
+        *ret = m;
+        return 0;
+}
+
+int drive_get_profiles(Drive *d, DriveProfile **ret, size_t *ret_n) {
+        int profiles[64], n = 0;
+        char current[64];
+        _cleanup_free_ DriveProfile *list = NULL;
+
+        if (burn_drive_get_all_profiles(d->info.drive, &n, profiles, current) <= 0 || n <= 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        list = calloc((size_t) n, sizeof(DriveProfile));
+        if (!list)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                list[i].number = (unsigned) profiles[i];
+                list[i].current = current[i];
+                if (burn_obtain_profile_name(profiles[i], list[i].name) <= 0)
+                        snprintf(list[i].name, sizeof list[i].name, "0x%04X", (unsigned) profiles[i]);
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = (size_t) n;
+        return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+int drive_get_write_speeds(Drive *d, uint32_t **ret, size_t *ret_n) {
+        struct burn_speed_descriptor *list = NULL;
+        _cleanup_free_ uint32_t *speeds = NULL;
+        size_t n = 0, k = 0;
+
+        if (burn_drive_get_speedlist(d->info.drive, &list) > 0 && list) {
+                for (struct burn_speed_descriptor *s = list; s; s = s->next)
+                        n++;
+                speeds = calloc(n, sizeof(uint32_t));
+                if (!speeds) {
+                        burn_drive_free_speedlist(&list);
+                        return -ENOMEM;
+                }
+                for (struct burn_speed_descriptor *s = list; s; s = s->next) {
+                        bool dup = false;
+
+                        if (s->write_speed <= 0)
+                                continue;
+                        for (size_t i = 0; i < k; i++)
+                                dup = dup || speeds[i] == (uint32_t) s->write_speed;
+                        if (!dup)
+                                speeds[k++] = (uint32_t) s->write_speed;
+                }
+                burn_drive_free_speedlist(&list);
+                qsort(speeds, k, sizeof(uint32_t), cmp_u32);
+        }
+        *ret = TAKE_PTR(speeds);
+        *ret_n = k;
+        return 0;
+}
+
+int drive_get_max_write_speed(Drive *d) {
+        return MAX(burn_drive_get_write_speed(d->info.drive), 0);
+}
+
+bool drive_underrun_free_capable(Drive *d) {
+        /* libburn answers from the drive's page 2Ah BUF bit (MMC-6 7.8.2). A file has no
+         * buffer to run dry. */
+        struct burn_write_opts *o;
+        bool capable;
+
+        if (drive_is_file(d))
+                return false;
+        o = burn_write_opts_new(d->info.drive);
+        if (!o)
+                return false;
+        capable = burn_write_opts_set_underrun_proof(o, 1) > 0;
+        burn_write_opts_free(o);
+        return capable;
+}
+
+int drive_eject(Drive *d) {
+        if (!d->grabbed)
+                return -EBADFD;
+        /* Ejecting needs a release; grab again without loading the tray so that the caller
+         * keeps exclusive access, as IDiscRecorder::Eject between OpenExclusive and Close. */
+        drive_release(d, !drive_is_file(d));
+        return drive_grab(d, false);
+}
+
+unsigned drive_profile_kbps_1x(unsigned profile) {
+        if (profile >= 0x08 && profile <= 0x0A)
+                return 176;
+        if (profile >= 0x10 && profile <= 0x2B)
+                return 1385;
+        if (profile >= 0x40 && profile <= 0x43)
+                return 4496;
+        return 0;
+}
+
+const char *media_status_to_string(MediaStatus s) {
+        static const char *const table[] = {
+                [MEDIA_STATUS_UNKNOWN] = "unknown",   [MEDIA_STATUS_NONE] = "none",
+                [MEDIA_STATUS_BLANK] = "blank",       [MEDIA_STATUS_APPENDABLE] = "appendable",
+                [MEDIA_STATUS_CLOSED] = "closed",     [MEDIA_STATUS_UNSUITABLE] = "unsuitable",
+        };
+        return (unsigned) s < ELEMENTSOF(table) ? table[s] : "unknown";
+}

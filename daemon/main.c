@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* imapid: command line, bus connection and the event loop. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include <imapi/imapi.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "drive.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+
+static const char *arg_config_path = CONFIG_DEFAULT_PATH;
+static bool arg_config_explicit = false;
+
+static void help(void) {
+        printf("Usage: imapid [OPTIONS...]\n"
+               "\n"
+               "The optical disc burning service: owns CD/DVD/BD recorders and offers them,\n"
+               "with IMAPI's disc masters and jobs, on D-Bus as %s.\n"
+               "\n"
+               "Options:\n"
+               "  -h --help                Show this help and exit\n"
+               "     --version             Show the version and exit\n"
+               "     --bus-address=ADDRESS Serve on this D-Bus address instead of the system bus\n"
+               "     --config=PATH         Read this configuration file (default %s)\n"
+               "     --drive=ADDRESS       Offer this drive: /dev/srN, or stdio:/path/to/image.iso\n"
+               "                           for an image file (may be repeated)\n"
+               "     --no-scan             Do not look for optical drives in the system\n"
+               "     --no-default-drive    Do not offer %s\n"
+               "                           when no drive is found\n"
+               "     --stash-dir=DIR       Keep stash files in DIR (default %s)\n"
+               "     --log-level=LEVEL     debug, info, notice, warning or err (default info)\n"
+               "\n"
+               "See imapid(8) for the configuration file and the D-Bus interfaces.\n",
+               IMAPI_BUS_NAME, CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_DRIVE, DEFAULT_STASH_DIR);
+}
+
+static int parse_log_level(const char *s) {
+        static const struct {
+                const char *name;
+                int level;
+        } levels[] = {
+                { "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "notice", LOG_NOTICE },
+                { "warning", LOG_WARNING }, { "err", LOG_ERR }, { "error", LOG_ERR },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+                if (streq(s, levels[i].name))
+                        return levels[i].level;
+        return -EINVAL;
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_BUS_ADDRESS,
+        ARG_CONFIG,
+        ARG_DRIVE,
+        ARG_NO_SCAN,
+        ARG_NO_DEFAULT_DRIVE,
+        ARG_STASH_DIR,
+        ARG_LOG_LEVEL,
+};
+
+static const struct option options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+        { "config", required_argument, NULL, ARG_CONFIG },
+        { "drive", required_argument, NULL, ARG_DRIVE },
+        { "no-scan", no_argument, NULL, ARG_NO_SCAN },
+        { "no-default-drive", no_argument, NULL, ARG_NO_DEFAULT_DRIVE },
+        { "stash-dir", required_argument, NULL, ARG_STASH_DIR },
+        { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+        {}
+};
+
+/* The config file is read before the other options apply, so the command line wins. */
+static int parse_config_option(int argc, char *argv[]) {
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                if (c == ARG_CONFIG) {
+                        arg_config_path = optarg;
+                        arg_config_explicit = true;
+                }
+        optind = 0;
+        opterr = 1;
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[], Config *config) {
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("imapid %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_BUS_ADDRESS:
+                        free(config->bus_address);
+                        config->bus_address = strdup(optarg);
+                        if (!config->bus_address)
+                                return log_oom();
+                        break;
+                case ARG_CONFIG:
+                        break;
+                case ARG_DRIVE:
+                        r = config_add_drive(config, optarg);
+                        if (r < 0)
+                                return log_error_errno(r, "Invalid --drive=%s: %m", optarg);
+                        break;
+                case ARG_NO_SCAN:
+                        config->scan = false;
+                        break;
+                case ARG_NO_DEFAULT_DRIVE:
+                        free(config->default_drive);
+                        config->default_drive = NULL;
+                        break;
+                case ARG_STASH_DIR:
+                        if (optarg[0] != '/')
+                                return log_error_errno(EINVAL, "--stash-dir= needs an absolute path: %s", optarg);
+                        free(config->stash_dir);
+                        config->stash_dir = strdup(optarg);
+                        if (!config->stash_dir)
+                                return log_oom();
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = parse_log_level(optarg);
+                        if (r < 0)
+                                return log_error_errno(r, "Unknown log level: %s", optarg);
+                        log_set_max_level(r);
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind < argc)
+                return log_error_errno(EINVAL, "imapid takes no positional arguments (see --help).");
+        return 1;
+}
+
+static int connect_bus(const Config *config, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (config->bus_address) {
+                r = sd_bus_new(&bus);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to allocate bus: %m");
+                r = sd_bus_set_address(bus, config->bus_address);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid bus address %s: %m", config->bus_address);
+                (void) sd_bus_set_bus_client(bus, 1);
+                (void) sd_bus_negotiate_creds(bus, 1, SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID);
+                r = sd_bus_start(bus);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to connect to %s: %m", config->bus_address);
+        } else {
+                r = sd_bus_open_system(&bus);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to connect to the system bus: %m");
+        }
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        Daemon *daemon = NULL;
+        Config config;
+        int r;
+
+        log_setup("imapid");
+        config_init(&config);
+        if (!config.stash_dir || !config.default_drive)
+                return log_oom();
+
+        parse_config_option(argc, argv);
+        r = config_parse_file(&config, arg_config_path, arg_config_explicit);
+        if (r < 0)
+                goto finish;
+        r = parse_argv(argc, argv, &config);
+        if (r <= 0)
+                goto finish;
+
+        r = hresult_register_error_map();
+        if (r < 0) {
+                log_error_errno(r, "Failed to register the error map: %m");
+                goto finish;
+        }
+
+        r = sd_event_default(&event);
+        if (r < 0) {
+                log_error_errno(r, "Failed to allocate the event loop: %m");
+                goto finish;
+        }
+        /* Before any thread exists (libburn starts its own), so that SIGTERM/SIGINT stay blocked
+         * in all of them and reach the event loop. */
+        r = sd_event_set_signal_exit(event, true);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up signal handling: %m");
+                goto finish;
+        }
+        (void) sd_event_set_watchdog(event, true);
+
+        r = drive_library_init();
+        if (r < 0)
+                goto finish;
+
+        r = daemon_new(event, &config, &daemon);
+        if (r < 0) {
+                log_oom();
+                goto finish_burn;
+        }
+        r = daemon_add_recorders(daemon);
+        if (r < 0)
+                goto finish_burn;
+
+        r = connect_bus(&config, &bus);
+        if (r < 0)
+                goto finish_burn;
+        r = daemon_attach_bus(daemon, bus);
+        if (r < 0)
+                goto finish_burn;
+        r = sd_bus_request_name(bus, IMAPI_BUS_NAME, 0);
+        if (r < 0) {
+                log_error_errno(r, "Failed to acquire the bus name %s: %m", IMAPI_BUS_NAME);
+                goto finish_burn;
+        }
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+                goto finish_burn;
+        }
+
+        log_info("imapid %s ready on %s with %zu recorder(s).", PACKAGE_VERSION,
+                 config.bus_address ?: "the system bus", daemon->n_recorders);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %zu recorder(s).", daemon->n_recorders);
+
+        r = sd_event_loop(event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+        (void) sd_notify(false, "STOPPING=1");
+        log_info("imapid exiting.");
+
+finish_burn:
+        daemon = daemon_free(daemon);
+        drive_library_finish();
+finish:
+        config_done(&config);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        return run(argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

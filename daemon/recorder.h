@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A recorder: one drive with IDiscRecorder's rules. Exclusive access (OpenExclusive/Close)
+ * belongs to one client at a time; media queries need it; a client that goes away releases it.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "daemon.h"
+#include "drive.h"
+
+/* IMAPI's AudioGapSize: 2 seconds by default, at most 3 (75 blocks a second). */
+#define RECORDER_AUDIO_GAP_DEFAULT 150
+#define RECORDER_AUDIO_GAP_MAX 225
+
+/* Who else may be using the drive. */
+typedef enum RecorderUser {
+        RECORDER_USER_NONE,
+        RECORDER_USER_CLIENT,   /* OpenExclusive */
+        RECORDER_USER_JOB,      /* a burn or erase */
+} RecorderUser;
+
+struct Recorder {
+        Daemon *daemon;
+        char *id;               /* "sr0", "stdio0" */
+        char *path;             /* object path */
+        Drive *drive;
+        bool present;
+
+        Client *owner;          /* OpenExclusive holder */
+        unsigned busy;          /* jobs using the drive */
+
+        MediaInfo media;        /* as of the last grab */
+        DriveProfile *profiles;
+        size_t n_profiles;
+        uint32_t *speeds;       /* kB/s, ascending */
+        size_t n_speeds;
+        int max_speed_kbps;
+
+        /* IMAPI recorder properties; they return to their defaults when the recorder is
+         * released, as IMAPI's do when it is closed. */
+        int write_speed;        /* "X"; -1: the highest */
+        int audio_gap;
+        int enable_buf;         /* -1: if the drive has it, 0: off, 1: on if it has it */
+};
+
+int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret);
+Recorder *recorder_free(Recorder *r);
+
+int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error);
+int recorder_close(Recorder *r, Client *c, sd_bus_error *error);
+/* Checks that c holds the recorder (IMAPI_E_NOTOPENED otherwise). */
+int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error);
+int recorder_refresh_media(Recorder *r, sd_bus_error *error);
+int recorder_eject(Recorder *r, Client *c, sd_bus_error *error);
+
+/* IMAPI's QueryMediaType values for the current medium. */
+void recorder_media_type(const Recorder *r, int *ret_type, int *ret_flags);
+int recorder_type(const Recorder *r);
+uint32_t recorder_state(const Recorder *r);
+int recorder_max_write_speed_x(const Recorder *r);
+bool recorder_buf_capable(const Recorder *r);
+void recorder_guid(const Recorder *r, uint8_t ret[16]);
+char *recorder_pnp_id(const Recorder *r);
+const char *recorder_device(const Recorder *r);
+
+void recorder_reset_properties(Recorder *r);
+/* Called when a client disappears. */
+void recorder_client_gone(Recorder *r, Client *c);
+
+/* Emits PropertiesChanged for the properties that depend on the medium and on ownership. */
+void recorder_emit_changed(Recorder *r);

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Test fixture: a private dbus-daemon and a real imapid on it, torn down after the test.
+
+Used by the Python tests directly, and by shell tests through with-imapid.py. Everything lives
+in a fresh temporary directory, so tests can run in parallel.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUS_NAME = "org.imapid.Imapi1"
+ROOT = "/org/imapid/Imapi1"
+MANAGER = ROOT + "/Manager"
+ERR = "org.imapid.Imapi1.Error."
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("IMAPI_SRCDIR", os.path.dirname(os.path.dirname(HERE)))
+
+
+def build_path(name):
+    """Paths of built programs, given by meson through the environment."""
+    env = {"imapid": "IMAPID", "imapictl": "IMAPICTL"}[name]
+    path = os.environ.get(env)
+    if not path:
+        sys.exit(f"{env} is not set; run the tests through 'meson test'")
+    return path
+
+
+class Harness:
+    """A private bus with imapid on it. Use as a context manager."""
+
+    def __init__(self, drives=1, extra_args=(), scan=False, start=True, env=None):
+        self.tmp = tempfile.mkdtemp(prefix="imapid-test-")
+        self.socket = os.path.join(self.tmp, "bus")
+        self.address = "unix:path=" + self.socket
+        self.stash = os.path.join(self.tmp, "stash")
+        os.mkdir(self.stash)
+        self.images = [os.path.join(self.tmp, f"disc{i}.iso") for i in range(drives)]
+        self.extra_args = list(extra_args)
+        self.scan = scan
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.env["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        self.env["IMAPI_BUS_ADDRESS"] = self.address
+        self.bus_proc = None
+        self.daemon = None
+        self.daemon_log = os.path.join(self.tmp, "imapid.log")
+        self._start = start
+
+    # fixture lifetime
+
+    def __enter__(self):
+        self.start_bus()
+        if self._start:
+            self.start_daemon()
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.stop_daemon()
+        finally:
+            self.stop_bus()
+            if exc[0] is None and not os.environ.get("IMAPI_KEEP_TMP"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            else:
+                print(f"test files kept in {self.tmp}", file=sys.stderr)
+        return False
+
+    def start_bus(self):
+        conf = os.path.join(self.tmp, "bus.conf")
+        with open(os.path.join(SRCDIR, "tests", "data", "bus.conf.in")) as f:
+            text = f.read().replace("@SOCKET@", self.socket)
+        with open(conf, "w") as f:
+            f.write(text)
+        self.bus_proc = subprocess.Popen(
+            ["dbus-daemon", "--nofork", "--config-file=" + conf, "--print-address=1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # The first line is printed once the bus listens.
+        line = self.bus_proc.stdout.readline()
+        if not line:
+            raise RuntimeError("dbus-daemon did not start")
+
+    def stop_bus(self):
+        if self.bus_proc:
+            self.bus_proc.terminate()
+            self.bus_proc.wait(timeout=10)
+            self.bus_proc = None
+
+    def daemon_args(self):
+        args = [build_path("imapid"), "--bus-address=" + self.address, "--stash-dir=" + self.stash,
+                "--no-default-drive", "--config=/dev/null"]
+        if not self.scan:
+            args.append("--no-scan")
+        args += ["--drive=stdio:" + p for p in self.images]
+        return args + self.extra_args
+
+    def start_daemon(self, wait=True):
+        self.log_file = open(self.daemon_log, "ab")
+        self.daemon = subprocess.Popen(self.daemon_args(), env=self.env, stdout=self.log_file,
+                                       stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_for_name()
+
+    def wait_for_name(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.daemon and self.daemon.poll() is not None:
+                raise RuntimeError(f"imapid exited with {self.daemon.returncode}:\n{self.log()}")
+            r = subprocess.run(["busctl", "--address=" + self.address, "status", BUS_NAME],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if r.returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("imapid did not take its bus name:\n" + self.log())
+
+    def stop_daemon(self, expect_clean=True):
+        """SIGTERM, and check that imapid exited well and its sanitizers found nothing."""
+        if not self.daemon:
+            return
+        if self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+                raise AssertionError("imapid did not exit on SIGTERM:\n" + self.log())
+        rc = self.daemon.returncode
+        self.daemon = None
+        self.log_file.close()
+        log = self.log()
+        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "ERROR: LeakSanitizer" in log:
+            raise AssertionError("sanitizer report in imapid's log:\n" + log)
+        if expect_clean and rc != 0:
+            raise AssertionError(f"imapid exited with {rc}:\n{log}")
+
+    def kill_daemon(self):
+        """SIGKILL, as a crash would."""
+        self.daemon.kill()
+        self.daemon.wait()
+        self.daemon = None
+        self.log_file.close()
+
+    def log(self):
+        try:
+            with open(self.daemon_log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    # clients
+
+    def dbus(self):
+        """A new python-dbus connection to the private bus (a separate client)."""
+        import dbus
+        return dbus.bus.BusConnection(self.address)
+
+    def ctl(self, *args, check=None, input=None, timeout=120):
+        """Runs imapictl; returns CompletedProcess with text output."""
+        r = subprocess.run([build_path("imapictl"), "--bus-address=" + self.address, *args],
+                           env=self.env, capture_output=True, text=True, input=input, timeout=timeout)
+        if check is not None and r.returncode != check:
+            raise AssertionError(f"imapictl {' '.join(args)} exited {r.returncode}, expected {check}:\n"
+                                 f"stdout: {r.stdout}\nstderr: {r.stderr}\nimapid log:\n{self.log()}")
+        return r
+
+    def recorder_path(self, index=0):
+        return f"{ROOT}/recorders/stdio{index}"
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def expect_dbus_error(name, fn, *args, **kwargs):
+    """Calls fn and checks that it raises a D-Bus error with exactly this name."""
+    import dbus
+    try:
+        fn(*args, **kwargs)
+    except dbus.exceptions.DBusException as e:
+        if e.get_dbus_name() != name:
+            raise TestFailure(f"expected {name}, got {e.get_dbus_name()}: {e.get_dbus_message()}")
+        return e
+    raise TestFailure(f"expected {name}, but the call succeeded")
+
+
+def run_tests(tests):
+    """A tiny TAP runner: each test is a function; prints ok/not ok, exits non-zero on failure."""
+    import traceback
+    print(f"1..{len(tests)}", flush=True)
+    failed = 0
+    for n, t in enumerate(tests, 1):
+        try:
+            t()
+            print(f"ok {n} - {t.__name__}", flush=True)
+        except Exception:
+            failed += 1
+            print(f"not ok {n} - {t.__name__}", flush=True)
+            for line in traceback.format_exc().splitlines():
+                print("# " + line, flush=True)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The live objects match dbus/org.imapid.Imapi1.xml, the API's source of truth, member for member."""
+
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from imapitest import BUS_NAME, MANAGER, SRCDIR, Harness, run_tests  # noqa: E402
+
+import dbus  # noqa: E402
+
+XML = os.path.join(SRCDIR, "dbus", "org.imapid.Imapi1.xml")
+
+
+def members(iface):
+    """{(kind, name): signature-and-direction description} of an <interface> element."""
+    out = {}
+    for m in iface:
+        if m.tag == "method":
+            args = tuple((a.get("type"), a.get("direction", "in"), a.get("name")) for a in m.findall("arg"))
+            out[("method", m.get("name"))] = args
+        elif m.tag == "signal":
+            out[("signal", m.get("name"))] = tuple((a.get("type"), a.get("name")) for a in m.findall("arg"))
+        elif m.tag == "property":
+            out[("property", m.get("name"))] = (m.get("type"), m.get("access"))
+    return out
+
+
+def spec():
+    return {i.get("name"): members(i) for i in ET.parse(XML).getroot().findall("interface")}
+
+
+def live(bus, path):
+    xml = bus.get_object(BUS_NAME, path).Introspect(dbus_interface="org.freedesktop.DBus.Introspectable")
+    return {i.get("name"): members(i) for i in ET.fromstring(xml).findall("interface")
+            if i.get("name").startswith("org.imapid.")}
+
+
+def compare(want, got, where):
+    for key in sorted(set(want) | set(got)):
+        assert key in got, f"{where}: {key} is in the XML but not served"
+        assert key in want, f"{where}: {key} is served but not in the XML"
+        assert want[key] == got[key], f"{where}: {key}: XML {want[key]} != served {got[key]}"
+
+
+def test_served_interfaces_match_xml():
+    with Harness() as h:
+        bus = h.dbus()
+        s = spec()
+        seen = set()
+        for path in (MANAGER, h.recorder_path(0)):
+            for name, got in live(bus, path).items():
+                assert name in s, f"{path} serves {name}, which the XML does not describe"
+                compare(s[name], got, f"{path} {name}")
+                seen.add(name)
+        assert {"org.imapid.Imapi1.Manager", "org.imapid.Imapi1.Recorder"} <= seen, seen
+
+
+def test_xml_is_valid_introspection():
+    root = ET.parse(XML).getroot()
+    assert root.tag == "node"
+    for i in root.findall("interface"):
+        assert i.get("name").startswith("org.imapid.Imapi1."), i.get("name")
+        for m in i:
+            assert m.get("name") and m.get("name")[0].isupper(), m.get("name")
+            for a in m.findall("arg"):
+                assert a.get("name") and a.get("type"), (m.get("name"), a.attrib)
+
+
+if __name__ == "__main__":
+    run_tests([test_served_interfaces_match_xml, test_xml_is_valid_introspection])
