@@ -1,0 +1,784 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * LD_PRELOAD front end: makes /dev/srN exist for libburn's Linux transport
+ * and turns ioctl(SG_IO) on it into mmc_execute().  Hooks exactly the libc
+ * entry points libburn 1.5.4 uses (libburn-notes.md sections 1 and 5),
+ * including glibc's pre-2.33 stat ABI (__xstat and friends) and the
+ * FORTIFY __open_2; everything else goes to the real libc via
+ * dlsym(RTLD_NEXT).
+ *
+ * An emulated device fd is a real fd on /dev/null, so close/dup/poll work.
+ * O_EXCL is made exclusive across processes with flock() on <drive>/lock,
+ * as the kernel makes block-device O_EXCL opens exclusive; fcntl() record
+ * locks are redirected to <drive>/fcntl-lock, because all fds on
+ * /dev/null share one inode and would otherwise conflict across drives.
+ *
+ * The emulator is active only when MMCEMU_STATE names a state directory.
+ */
+
+/*
+ * Meson builds with _FILE_OFFSET_BITS=64, which makes glibc's headers rename
+ * open() to open64() and so on; here both names must be defined separately.
+ */
+#undef _FILE_OFFSET_BITS
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/cdrom.h>
+#include <scsi/sg.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* glibc-internal entry points that libburn imports; not declared by the headers. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __xstat(int ver, const char *path, struct stat *st);
+int __lxstat(int ver, const char *path, struct stat *st);
+int __fxstat(int ver, int fd, struct stat *st);
+int __xstat64(int ver, const char *path, struct stat64 *st);
+int __lxstat64(int ver, const char *path, struct stat64 *st);
+int __fxstat64(int ver, int fd, struct stat64 *st);
+int fcntl64(int fd, int cmd, ...);
+#define MAX_FDS 4096
+
+#ifndef SCSI_IOCTL_GET_IDLUN
+#define SCSI_IOCTL_GET_IDLUN 0x5382
+#endif
+#ifndef SCSI_IOCTL_GET_BUS_NUMBER
+#define SCSI_IOCTL_GET_BUS_NUMBER 0x5386
+#endif
+
+/* One open file description on an emulated drive, shared by dup()ed fds. */
+typedef struct OpenFile {
+        Drive *drive;
+        int excl_fd;            /* flock()ed <drive>/lock for O_EXCL opens, or -1 */
+        int refs;
+} OpenFile;
+
+static struct {
+        pthread_once_t once;
+        pthread_mutex_t lock;   /* fd table and drive list; never held across an MMC command */
+        bool active;
+        char state[PATH_MAX];
+        int n_drives;
+        Drive *drives[EMU_MAX_DRIVES];
+        int fcntl_fd[EMU_MAX_DRIVES];   /* per process, for F_SETLK redirection */
+        int opens[EMU_MAX_DRIVES];      /* fds open on each drive in this process */
+        OpenFile *fds[MAX_FDS];
+        bool trace;
+} emu = {
+        .once = PTHREAD_ONCE_INIT,
+        .lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_open64)(const char *, int, ...);
+static int (*real___open_2)(const char *, int);
+static int (*real___open64_2)(const char *, int);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_close)(int);
+static int (*real_ioctl)(int, unsigned long, ...);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_fcntl64)(int, int, ...);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static int (*real___xstat)(int, const char *, struct stat *);
+static int (*real___lxstat)(int, const char *, struct stat *);
+static int (*real___fxstat)(int, int, struct stat *);
+static int (*real_stat)(const char *, struct stat *);
+static int (*real_lstat)(const char *, struct stat *);
+static int (*real_fstat)(int, struct stat *);
+static int (*real_access)(const char *, int);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
+
+#define LOAD(name) real_##name = dlsym(RTLD_NEXT, #name)
+
+static void load_symbols(void) {
+        LOAD(open);
+        LOAD(open64);
+        LOAD(__open_2);
+        LOAD(__open64_2);
+        LOAD(openat);
+        LOAD(close);
+        LOAD(ioctl);
+        LOAD(fcntl);
+        LOAD(fcntl64);
+        LOAD(dup);
+        LOAD(dup2);
+        LOAD(dup3);
+        LOAD(__xstat);
+        LOAD(__lxstat);
+        LOAD(__fxstat);
+        LOAD(stat);
+        LOAD(lstat);
+        LOAD(fstat);
+        LOAD(access);
+        LOAD(fopen);
+        LOAD(fopen64);
+}
+
+/* Set while emu_init() runs: its own fopen()/stat() calls come back through the hooks. */
+static __thread bool in_init;
+
+static void emu_init(void) {
+        const char *s = getenv("MMCEMU_STATE");
+
+        in_init = true;
+        load_symbols();
+        for (int i = 0; i < EMU_MAX_DRIVES; i++)
+                emu.fcntl_fd[i] = -1;
+        emu.trace = getenv("MMCEMU_TRACE") != NULL;
+        if (!s || !*s) {
+                in_init = false;
+                return;
+        }
+        snprintf(emu.state, sizeof emu.state, "%s", s);
+        /* Drives are the srN directories, N = 0, 1, ... without gaps. */
+        for (int i = 0; i < EMU_MAX_DRIVES; i++) {
+                char dir[PATH_MAX + 16];
+                struct stat st;
+
+                snprintf(dir, sizeof dir, "%s/sr%d", emu.state, i);
+                if (real_stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        break;
+                emu.drives[i] = calloc(1, sizeof(Drive));
+                if (!emu.drives[i])
+                        break;
+                drive_init(emu.drives[i], dir, i);
+                emu.n_drives = i + 1;
+        }
+        emu.active = emu.n_drives > 0;
+        in_init = false;
+}
+
+static void ensure_init(void) {
+        if (!in_init)
+                pthread_once(&emu.once, emu_init);
+}
+
+/* "/dev/srN" -> drive index, or -1. */
+static int drive_index_of_path(const char *path) {
+        char *end;
+        long n;
+
+        if (!path || strncmp(path, "/dev/sr", 7) != 0)
+                return -1;
+        ensure_init();
+        if (!emu.active || path[7] < '0' || path[7] > '9')
+                return -1;
+        n = strtol(path + 7, &end, 10);
+        if (*end || n < 0 || n >= emu.n_drives)
+                return -1;
+        return (int) n;
+}
+
+static OpenFile *file_of_fd(int fd) {
+        OpenFile *f;
+
+        if (fd < 0 || fd >= MAX_FDS)
+                return NULL;
+        ensure_init();
+        if (!emu.active)
+                return NULL;
+        pthread_mutex_lock(&emu.lock);
+        f = emu.fds[fd];
+        pthread_mutex_unlock(&emu.lock);
+        return f;
+}
+
+static void fake_stat(int index, struct stat *st) {
+        memset(st, 0, sizeof *st);
+        st->st_dev = makedev(0, 5);
+        st->st_ino = 1000 + index;
+        st->st_mode = S_IFBLK | 0660;
+        st->st_nlink = 1;
+        st->st_gid = 24;        /* cdrom */
+        st->st_rdev = makedev(11, index);       /* SCSI CD-ROM major */
+        st->st_blksize = 2048;
+        st->st_atim = st->st_mtim = st->st_ctim = (struct timespec) { .tv_sec = 1700000000 };
+}
+
+static int stat_path(int index, struct stat *st) {
+        if (drive_dir_removed(emu.drives[index]->dir)) {
+                errno = ENOENT;
+                return -1;
+        }
+        fake_stat(index, st);
+        return 0;
+}
+
+static int open_drive(int index, const char *path, int flags) {
+        Drive *d = emu.drives[index];
+        OpenFile *f;
+        int fd, excl_fd = -1;
+
+        if (drive_dir_removed(d->dir)) {
+                errno = ENOENT;
+                return -1;
+        }
+        if (flags & O_EXCL) {
+                char lp[PATH_MAX + 16];
+
+                /* "busy": someone else holds the drive, as another process would. */
+                pthread_mutex_lock(&d->lock);
+                (void) drive_refresh_faults(d);
+                pthread_mutex_unlock(&d->lock);
+                if (d->faults.busy) {
+                        errno = EBUSY;
+                        return -1;
+                }
+                snprintf(lp, sizeof lp, "%s/lock", d->dir);
+                excl_fd = real_open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+                if (excl_fd < 0)
+                        return -1;
+                if (flock(excl_fd, LOCK_EX | LOCK_NB) < 0) {
+                        real_close(excl_fd);
+                        errno = EBUSY;
+                        return -1;
+                }
+        }
+        fd = real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
+        if (fd < 0 || fd >= MAX_FDS) {
+                if (fd >= 0)
+                        real_close(fd);
+                if (excl_fd >= 0)
+                        real_close(excl_fd);
+                errno = EMFILE;
+                return -1;
+        }
+        f = calloc(1, sizeof *f);
+        if (!f) {
+                real_close(fd);
+                if (excl_fd >= 0)
+                        real_close(excl_fd);
+                errno = ENOMEM;
+                return -1;
+        }
+        *f = (OpenFile) { .drive = d, .excl_fd = excl_fd, .refs = 1 };
+
+        /* First open in this process: pick up what other processes recorded. */
+        pthread_mutex_lock(&emu.lock);
+        if (emu.opens[index]++ == 0) {
+                pthread_mutex_lock(&d->lock);
+                (void) medium_load(d);
+                d->prevent = false;
+                pthread_mutex_unlock(&d->lock);
+        }
+        emu.fds[fd] = f;
+        pthread_mutex_unlock(&emu.lock);
+        if (emu.trace)
+                fprintf(stderr, "mmcemu: open(%s) = %d\n", path, fd);
+        return fd;
+}
+
+static int close_emulated(int fd) {
+        OpenFile *f;
+        Drive *d;
+        int index, excl_fd = -1, r;
+        bool last = false;
+
+        pthread_mutex_lock(&emu.lock);
+        f = emu.fds[fd];
+        emu.fds[fd] = NULL;
+        d = f->drive;
+        index = d->index;
+        if (--f->refs == 0) {
+                excl_fd = f->excl_fd;
+                free(f);
+        }
+        last = --emu.opens[index] == 0;
+        pthread_mutex_unlock(&emu.lock);
+
+        /* The kernel drops this process's record locks on any close of the inode. */
+        if (emu.fcntl_fd[index] >= 0) {
+                struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+
+                real_fcntl(emu.fcntl_fd[index], F_SETLK, &fl);
+        }
+        if (last) {
+                pthread_mutex_lock(&d->lock);
+                /* Linux sr unlocks the door on last close (sr_release -> cdrom_release). */
+                d->prevent = false;
+                if (d->dirty)
+                        (void) medium_save(d);
+                pthread_mutex_unlock(&d->lock);
+        }
+        r = real_close(fd);
+        if (excl_fd >= 0)
+                real_close(excl_fd);
+        return r;
+}
+
+/* ------------------------------------------------------------------ SG_IO */
+
+static int do_sg_io(OpenFile *f, sg_io_hdr_t *h) {
+        Drive *d = f->drive;
+        uint8_t cdb[16];
+        MmcCommand c = { 0 };
+        struct timespec t0, t1;
+
+        if (h->interface_id != 'S') {
+                errno = ENOSYS;
+                return -1;
+        }
+        if (h->cmd_len < 6 || h->cmd_len > 16 || !h->cmdp || h->iovec_count) {
+                errno = EINVAL;
+                return -1;
+        }
+        memcpy(cdb, h->cmdp, h->cmd_len);
+        c.cdb = cdb;
+        c.cdb_len = h->cmd_len;
+        c.data = h->dxferp;
+        c.data_len = h->dxfer_len;
+        c.dir = h->dxfer_direction == SG_DXFER_TO_DEV ? EMU_DIR_TO_DEV :
+                h->dxfer_direction == SG_DXFER_FROM_DEV || h->dxfer_direction == SG_DXFER_TO_FROM_DEV ?
+                EMU_DIR_FROM_DEV : EMU_DIR_NONE;
+        if (c.data_len == 0)
+                c.dir = EMU_DIR_NONE;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        pthread_mutex_lock(&d->lock);
+        mmc_execute(d, &c);
+        pthread_mutex_unlock(&d->lock);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+
+        h->status = c.status;
+        h->masked_status = c.status >> 1;
+        h->msg_status = 0;
+        h->host_status = 0;
+        h->driver_status = c.sense_len ? 0x08 : 0;     /* DRIVER_SENSE */
+        h->sb_len_wr = 0;
+        if (c.sense_len && h->sbp && h->mx_sb_len) {
+                h->sb_len_wr = c.sense_len < h->mx_sb_len ? c.sense_len : h->mx_sb_len;
+                memcpy(h->sbp, c.sense, h->sb_len_wr);
+        }
+        h->resid = (int) c.resid;
+        h->duration = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        h->info = c.status || c.sense_len ? SG_INFO_CHECK : SG_INFO_OK;
+        if (emu.trace)
+                fprintf(stderr, "mmcemu: sr%d %02X %02X%02X%02X%02X%02X len=%u -> %d %X/%02X/%02X\n",
+                        d->index, cdb[0], cdb[1], cdb[2], cdb[3], cdb[4], cdb[5], h->dxfer_len, c.status,
+                        c.sense[2] & 0xf, c.sense[12], c.sense[13]);
+        return 0;
+}
+
+static int do_cdrom_ioctl(OpenFile *f, unsigned long req, void *arg) {
+        Drive *d = f->drive;
+        int r = 0;
+
+        pthread_mutex_lock(&d->lock);
+        (void) drive_refresh_faults(d);
+        switch (req) {
+        case CDROM_DRIVE_STATUS:
+                r = d->faults.tray_open || d->tray_open ? CDS_TRAY_OPEN :
+                    drive_has_medium(d) ? CDS_DISC_OK : CDS_NO_DISC;
+                break;
+        case CDROM_DISC_STATUS:
+                r = !drive_has_medium(d) ? CDS_NO_DISC :
+                    d->m.n_tracks == 0 && !medium_is_overwritable(d->m.type) ? CDS_NO_INFO :
+                    d->m.n_tracks && d->m.tracks[0].block_size == 2352 ? CDS_AUDIO : CDS_DATA_1;
+                break;
+        case CDROM_MEDIA_CHANGED:
+                r = d->unit_attention;
+                break;
+        case CDROM_GET_CAPABILITY:
+                r = CDC_CLOSE_TRAY | CDC_OPEN_TRAY | CDC_LOCK | CDC_SELECT_SPEED | CDC_MULTI_SESSION |
+                    CDC_MEDIA_CHANGED | CDC_PLAY_AUDIO | CDC_DRIVE_STATUS | CDC_GENERIC_PACKET | CDC_CD_R |
+                    CDC_CD_RW | CDC_DVD | CDC_DVD_R | CDC_MRW | CDC_MRW_W;
+                break;
+        case CDROMEJECT:
+                if (d->prevent) {
+                        errno = EBUSY;
+                        r = -1;
+                } else {
+                        d->tray_open = true;
+                        (void) medium_save(d);
+                }
+                break;
+        case CDROMCLOSETRAY:
+                d->tray_open = false;
+                (void) medium_save(d);
+                break;
+        case CDROM_LOCKDOOR:
+                d->prevent = (long) arg != 0;
+                break;
+        default:
+                errno = ENOTTY;
+                r = -1;
+        }
+        pthread_mutex_unlock(&d->lock);
+        return r;
+}
+
+static int emulated_ioctl(OpenFile *f, unsigned long req, void *arg) {
+        Drive *d = f->drive;
+
+        /* "removed": the device is gone, every ioctl fails as on a hot-unplugged sr. */
+        pthread_mutex_lock(&d->lock);
+        (void) drive_refresh_faults(d);
+        pthread_mutex_unlock(&d->lock);
+        if (d->faults.removed) {
+                errno = ENODEV;
+                return -1;
+        }
+        switch (req) {
+        case SG_IO:
+                return do_sg_io(f, arg);
+        case SG_GET_VERSION_NUM:
+                *(int *) arg = 30527;
+                return 0;
+        case SG_EMULATED_HOST:
+                *(int *) arg = 1;
+                return 0;
+        case SG_GET_TIMEOUT:
+                return 60 * 100;
+        case SG_SET_TIMEOUT:
+                return 0;
+        case SG_GET_RESERVED_SIZE:
+                *(int *) arg = 128 * 1024;
+                return 0;
+        case SCSI_IOCTL_GET_BUS_NUMBER:
+                *(int *) arg = d->index;
+                return 0;
+        case SCSI_IOCTL_GET_IDLUN: {
+                /* x = id | lun << 8 | channel << 16 | host << 24; one host per drive. */
+                int *idlun = arg;
+
+                idlun[0] = (d->index & 0xff) << 24;
+                idlun[1] = d->index;
+                return 0;
+        }
+        case CDROM_DRIVE_STATUS:
+        case CDROM_DISC_STATUS:
+        case CDROM_MEDIA_CHANGED:
+        case CDROM_GET_CAPABILITY:
+        case CDROMEJECT:
+        case CDROMCLOSETRAY:
+        case CDROM_LOCKDOOR:
+                return do_cdrom_ioctl(f, req, arg);
+        default:
+                /* HDIO_GET_IDENTITY, SG_GET_SCSI_ID, ...: unsupported on sr, as on a real one. */
+                errno = ENOTTY;
+                return -1;
+        }
+}
+
+/* ------------------------------------------------------------------ hooks */
+
+EXPORT int open(const char *path, int flags, ...) {
+        mode_t mode = 0;
+        int i;
+
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_list ap;
+
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        i = drive_index_of_path(path);
+        if (i >= 0)
+                return open_drive(i, path, flags);
+        ensure_init();
+        return real_open(path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...) {
+        mode_t mode = 0;
+        int i;
+
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_list ap;
+
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        i = drive_index_of_path(path);
+        if (i >= 0)
+                return open_drive(i, path, flags);
+        ensure_init();
+        return real_open64 ? real_open64(path, flags, mode) : real_open(path, flags, mode);
+}
+
+EXPORT int __open_2(const char *path, int flags) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return open_drive(i, path, flags);
+        ensure_init();
+        return real___open_2(path, flags);
+}
+
+EXPORT int __open64_2(const char *path, int flags) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return open_drive(i, path, flags);
+        ensure_init();
+        return real___open64_2 ? real___open64_2(path, flags) : real___open_2(path, flags);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...) {
+        mode_t mode = 0;
+        int i;
+
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_list ap;
+
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        i = drive_index_of_path(path);
+        if (i >= 0)
+                return open_drive(i, path, flags);
+        ensure_init();
+        return real_openat(dirfd, path, flags, mode);
+}
+
+EXPORT int close(int fd) {
+        if (file_of_fd(fd))
+                return close_emulated(fd);
+        ensure_init();
+        return real_close(fd);
+}
+
+EXPORT int ioctl(int fd, unsigned long req, ...) {
+        OpenFile *f = file_of_fd(fd);
+        va_list ap;
+        void *arg;
+
+        va_start(ap, req);
+        arg = va_arg(ap, void *);
+        va_end(ap);
+        if (f)
+                return emulated_ioctl(f, req, arg);
+        return real_ioctl(fd, req, arg);
+}
+
+static int dup_register(int oldfd, int newfd) {
+        OpenFile *f;
+
+        if (newfd < 0)
+                return newfd;
+        pthread_mutex_lock(&emu.lock);
+        f = oldfd >= 0 && oldfd < MAX_FDS ? emu.fds[oldfd] : NULL;
+        if (f && newfd < MAX_FDS && newfd != oldfd) {
+                f->refs++;
+                emu.opens[f->drive->index]++;
+                emu.fds[newfd] = f;
+        }
+        pthread_mutex_unlock(&emu.lock);
+        return newfd;
+}
+
+/* Record locks on an emulated fd go to the drive's own lock file. */
+static int redirect_lock(OpenFile *f, int cmd, void *arg) {
+        int index = f->drive->index;
+
+        pthread_mutex_lock(&emu.lock);
+        if (emu.fcntl_fd[index] < 0) {
+                char lp[PATH_MAX + 16];
+
+                snprintf(lp, sizeof lp, "%s/fcntl-lock", f->drive->dir);
+                emu.fcntl_fd[index] = real_open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        }
+        pthread_mutex_unlock(&emu.lock);
+        if (emu.fcntl_fd[index] < 0)
+                return -1;
+        return real_fcntl(emu.fcntl_fd[index], cmd, arg);
+}
+
+static int do_fcntl(int (*fn)(int, int, ...), int fd, int cmd, void *arg) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f) {
+                switch (cmd) {
+                case F_SETLK:
+                case F_SETLKW:
+                case F_GETLK:
+                        return redirect_lock(f, cmd, arg);
+                case F_DUPFD:
+                case F_DUPFD_CLOEXEC:
+                        return dup_register(fd, fn(fd, cmd, arg));
+                }
+        }
+        return fn(fd, cmd, arg);
+}
+
+EXPORT int fcntl(int fd, int cmd, ...) {
+        va_list ap;
+        void *arg;
+
+        va_start(ap, cmd);
+        arg = va_arg(ap, void *);
+        va_end(ap);
+        ensure_init();
+        return do_fcntl(real_fcntl, fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...) {
+        va_list ap;
+        void *arg;
+
+        va_start(ap, cmd);
+        arg = va_arg(ap, void *);
+        va_end(ap);
+        ensure_init();
+        return do_fcntl(real_fcntl64 ? real_fcntl64 : real_fcntl, fd, cmd, arg);
+}
+
+EXPORT int dup(int fd) {
+        ensure_init();
+        return dup_register(fd, real_dup(fd));
+}
+
+EXPORT int dup2(int fd, int newfd) {
+        ensure_init();
+        if (newfd != fd && file_of_fd(newfd))
+                close_emulated(newfd);
+        return dup_register(fd, real_dup2(fd, newfd));
+}
+
+EXPORT int dup3(int fd, int newfd, int flags) {
+        ensure_init();
+        if (newfd != fd && file_of_fd(newfd))
+                close_emulated(newfd);
+        return dup_register(fd, real_dup3(fd, newfd, flags));
+}
+
+/* The pre-2.33 stat ABI that Debian's libburn.so.4 imports. */
+EXPORT int __xstat(int ver, const char *path, struct stat *st) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return stat_path(i, st);
+        ensure_init();
+        return real___xstat(ver, path, st);
+}
+
+EXPORT int __lxstat(int ver, const char *path, struct stat *st) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return stat_path(i, st);
+        ensure_init();
+        return real___lxstat(ver, path, st);
+}
+
+EXPORT int __fxstat(int ver, int fd, struct stat *st) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f) {
+                fake_stat(f->drive->index, st);
+                return 0;
+        }
+        return real___fxstat(ver, fd, st);
+}
+
+EXPORT int __xstat64(int ver, const char *path, struct stat64 *st) {
+        return __xstat(ver, path, (struct stat *) st);
+}
+
+EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st) {
+        return __lxstat(ver, path, (struct stat *) st);
+}
+
+EXPORT int __fxstat64(int ver, int fd, struct stat64 *st) {
+        return __fxstat(ver, fd, (struct stat *) st);
+}
+
+EXPORT int stat(const char *path, struct stat *st) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return stat_path(i, st);
+        ensure_init();
+        return real_stat(path, st);
+}
+
+EXPORT int lstat(const char *path, struct stat *st) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return stat_path(i, st);
+        ensure_init();
+        return real_lstat(path, st);
+}
+
+EXPORT int fstat(int fd, struct stat *st) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f) {
+                fake_stat(f->drive->index, st);
+                return 0;
+        }
+        ensure_init();
+        return real_fstat(fd, st);
+}
+
+EXPORT int stat64(const char *path, struct stat64 *st) {
+        return stat(path, (struct stat *) st);
+}
+
+EXPORT int lstat64(const char *path, struct stat64 *st) {
+        return lstat(path, (struct stat *) st);
+}
+
+EXPORT int fstat64(int fd, struct stat64 *st) {
+        return fstat(fd, (struct stat *) st);
+}
+
+EXPORT int access(const char *path, int mode) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0) {
+                struct stat st;
+
+                return stat_path(i, &st);
+        }
+        ensure_init();
+        return real_access(path, mode);
+}
+
+/* libburn's add_proc_info_drives() reads this (libburn-notes.md 1.1). */
+static FILE *cdrom_info(void) {
+        static __thread char text[1024];
+        size_t n;
+
+        n = snprintf(text, sizeof text, "CD-ROM information, Id: cdrom.c 3.20 2003/12/17\n\ndrive name:\t");
+        for (int i = emu.n_drives - 1; i >= 0 && n < sizeof text - 16; i--)
+                n += snprintf(text + n, sizeof text - n, "\tsr%d", i);
+        n += snprintf(text + n, sizeof text - n, "\n");
+        return fmemopen(text, n, "r");
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode) {
+        ensure_init();
+        if (emu.active && path && strcmp(path, "/proc/sys/dev/cdrom/info") == 0)
+                return cdrom_info();
+        return real_fopen(path, mode);
+}
+
+EXPORT FILE *fopen64(const char *path, const char *mode) {
+        ensure_init();
+        if (emu.active && path && strcmp(path, "/proc/sys/dev/cdrom/info") == 0)
+                return cdrom_info();
+        return real_fopen64 ? real_fopen64(path, mode) : real_fopen(path, mode);
+}

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The virtual medium: its type, capacity, sessions and tracks, and the
+ * files that hold what was recorded.  State lives in <state>/srN/medium
+ * (text, see README.md), each track's blocks in <state>/srN/track-NN.bin
+ * (2048 bytes per block for data, 2352 for audio), so one process can burn
+ * and another read, and a test can compare the files with what it burned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+bool medium_is_cd(MediumType t) {
+        return t == MEDIUM_CD_ROM || t == MEDIUM_CD_R || t == MEDIUM_CD_RW;
+}
+
+bool medium_is_dvd(MediumType t) {
+        return t == MEDIUM_DVD_R || t == MEDIUM_DVD_RW || t == MEDIUM_DVD_PLUS_R || t == MEDIUM_DVD_PLUS_RW;
+}
+
+bool medium_is_bd(MediumType t) {
+        return t == MEDIUM_BD_R || t == MEDIUM_BD_RE;
+}
+
+bool medium_is_overwritable(MediumType t) {
+        return t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_BD_RE;
+}
+
+bool medium_is_erasable(MediumType t) {
+        return t == MEDIUM_CD_RW || t == MEDIUM_DVD_RW || t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_BD_RE;
+}
+
+bool medium_is_writable(MediumType t) {
+        return t != MEDIUM_NONE && t != MEDIUM_CD_ROM;
+}
+
+/* MMC-6 Table 91 profile numbers; DVD-RW is modelled in Sequential recording. */
+int medium_profile(MediumType t) {
+        static const int p[_MEDIUM_MAX] = {
+                [MEDIUM_CD_ROM] = 0x08, [MEDIUM_CD_R] = 0x09, [MEDIUM_CD_RW] = 0x0a,
+                [MEDIUM_DVD_R] = 0x11, [MEDIUM_DVD_RW] = 0x14, [MEDIUM_DVD_PLUS_RW] = 0x1a,
+                [MEDIUM_DVD_PLUS_R] = 0x1b, [MEDIUM_BD_R] = 0x41, [MEDIUM_BD_RE] = 0x43,
+        };
+        return t > 0 && t < _MEDIUM_MAX ? p[t] : 0;
+}
+
+int32_t medium_default_capacity(MediumType t) {
+        if (medium_is_cd(t))
+                return 359849;          /* 80 min: lead-out at 79:59:74 */
+        if (medium_is_dvd(t))
+                return 2295104;         /* 4.7 GB single layer */
+        if (medium_is_bd(t))
+                return 12219392;        /* 25 GB single layer */
+        return 0;
+}
+
+void track_path(const Drive *d, int number, char *buf, size_t len) {
+        snprintf(buf, len, "%s/track-%02d.bin", d->dir, number);
+}
+
+static void closep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+static void closefdp(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+}
+
+static void medium_reset(Medium *m, MediumType type, int32_t capacity) {
+        memset(m, 0, sizeof *m);
+        m->type = type;
+        m->capacity = capacity > 0 ? capacity : medium_default_capacity(type);
+}
+
+/* An overwritable medium is one track covering the whole capacity (MMC-6 4.3.6). */
+static void medium_fix_overwritable(Medium *m) {
+        if (!medium_is_overwritable(m->type))
+                return;
+        m->n_tracks = 1;
+        m->n_sessions = 1;
+        m->closed = false;
+        m->last_session_open = false;
+        m->tracks[0] = (Track) {
+                .number = 1, .session = 1, .start = 0, .size = m->capacity,
+                .written = m->tracks[0].written, .block_size = 2048, .control = 4,
+        };
+}
+
+int medium_load(Drive *d) {
+        _cleanup_(closep) FILE *f = NULL;
+        char path[PATH_MAX + 16], line[256];
+        Medium *m = &d->m;
+        char word[32];
+
+        medium_reset(m, MEDIUM_NONE, 0);
+        d->tray_open = false;
+        snprintf(path, sizeof path, "%s/medium", d->dir);
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+
+        while (fgets(line, sizeof line, f)) {
+                long a, b, c, e, g, h;
+                char open_flag[16] = "";
+
+                if (sscanf(line, "medium %31s", word) == 1) {
+                        MediumType t = medium_type_from_name(word);
+                        medium_reset(m, t == (MediumType) -1 ? MEDIUM_NONE : t, 0);
+                } else if (sscanf(line, "capacity %ld", &a) == 1 && a > 0)
+                        m->capacity = a;
+                else if (sscanf(line, "formatted %ld", &a) == 1)
+                        m->formatted = a;
+                else if (sscanf(line, "closed %ld", &a) == 1)
+                        m->closed = a;
+                else if (sscanf(line, "session-open %ld", &a) == 1)
+                        m->last_session_open = a;
+                else if (sscanf(line, "tray %31s", word) == 1)
+                        d->tray_open = strcmp(word, "open") == 0;
+                else if (sscanf(line, "track %ld %ld %ld %ld %ld %ld %15s", &a, &b, &c, &e, &g, &h, open_flag) >= 6 &&
+                         m->n_tracks < EMU_MAX_TRACKS) {
+                        Track *t = &m->tracks[m->n_tracks++];
+
+                        *t = (Track) {
+                                .number = m->n_tracks, .session = b, .start = c, .size = e,
+                                .written = e, .block_size = g == 2352 ? 2352 : 2048, .control = h,
+                                .open = strcmp(open_flag, "open") == 0 || strcmp(open_flag, "reserved") == 0,
+                                .reserved = strcmp(open_flag, "reserved") == 0,
+                        };
+                        if (t->session > m->n_sessions)
+                                m->n_sessions = t->session;
+                }
+        }
+        /* The written extent of an overwritable or reserved track is its file size. */
+        for (int i = 0; i < m->n_tracks; i++) {
+                Track *t = &m->tracks[i];
+                char tp[PATH_MAX + 32];
+                struct stat st;
+
+                if (!t->reserved && !medium_is_overwritable(m->type))
+                        continue;
+                track_path(d, t->number, tp, sizeof tp);
+                t->written = stat(tp, &st) == 0 ? st.st_size / t->block_size : 0;
+        }
+        medium_fix_overwritable(m);
+        return 0;
+}
+
+int medium_save(Drive *d) {
+        _cleanup_(closep) FILE *f = NULL;
+        char path[PATH_MAX + 16], tmp[PATH_MAX + 16];
+        Medium *m = &d->m;
+
+        snprintf(path, sizeof path, "%s/medium", d->dir);
+        snprintf(tmp, sizeof tmp, "%s/medium.%d.tmp", d->dir, (int) getpid());
+        f = fopen(tmp, "we");
+        if (!f)
+                return -errno;
+        fprintf(f, "medium %s\n", medium_type_name(m->type));
+        fprintf(f, "capacity %ld\n", (long) m->capacity);
+        fprintf(f, "formatted %d\n", m->formatted);
+        fprintf(f, "closed %d\n", m->closed);
+        fprintf(f, "session-open %d\n", m->last_session_open);
+        fprintf(f, "tray %s\n", d->tray_open ? "open" : "closed");
+        if (!medium_is_overwritable(m->type))
+                for (int i = 0; i < m->n_tracks; i++) {
+                        const Track *t = &m->tracks[i];
+
+                        fprintf(f, "track %d %d %ld %ld %d %d%s\n", t->number, t->session, (long) t->start,
+                                (long) (t->open && !t->reserved ? t->written : t->size), t->block_size,
+                                t->control, t->reserved && t->open ? " reserved" : t->open ? " open" : "");
+                }
+        if (fflush(f) != 0 || ferror(f))
+                return -EIO;
+        fclose(f);
+        f = NULL;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        d->dirty = false;
+        return 0;
+}
+
+Track *medium_open_track(Medium *m) {
+        if (m->n_tracks > 0 && m->tracks[m->n_tracks - 1].open)
+                return &m->tracks[m->n_tracks - 1];
+        return NULL;
+}
+
+int medium_current_session(const Medium *m) {
+        return m->last_session_open ? m->n_sessions : m->n_sessions + 1;
+}
+
+/*
+ * Start of the next track.  A new CD session begins after the previous
+ * session's lead-out (6750 blocks for the first, 2250 later), the new
+ * lead-in (4500) and the pre-gap (150), as MMC-6 4.2.3.6 lays it out.
+ * DVD and BD tracks start on an ECC block / cluster boundary.
+ */
+int32_t medium_nwa(const Medium *m) {
+        const Track *t;
+        int32_t end;
+
+        if (medium_is_overwritable(m->type))
+                return 0;
+        if (m->n_tracks == 0)
+                return 0;
+        t = &m->tracks[m->n_tracks - 1];
+        if (t->open && !t->reserved)
+                return t->start + t->written;
+        end = t->start + t->size;
+        if (medium_is_cd(m->type)) {
+                if (!m->last_session_open)
+                        end += (m->n_sessions == 1 ? 6750 : 2250) + 4500 + 150;
+        } else {
+                int align = medium_is_bd(m->type) ? 32 : 16;
+
+                end = (end + align - 1) / align * align;
+        }
+        return end;
+}
+
+Track *medium_find_track(Medium *m, int32_t lba) {
+        for (int i = m->n_tracks - 1; i >= 0; i--) {
+                Track *t = &m->tracks[i];
+                int32_t len = t->open && !t->reserved ? t->written : t->size;
+
+                if (lba >= t->start && lba < t->start + len)
+                        return t;
+        }
+        return NULL;
+}
+
+int medium_write(Drive *d, Track *t, int32_t lba, const uint8_t *data, int32_t blocks, int bs) {
+        _cleanup_(closefdp) int fd = -1;
+        char path[PATH_MAX + 32];
+        size_t len = (size_t) blocks * bs;
+        off_t off = (off_t) (lba - t->start) * bs;
+        ssize_t n;
+
+        track_path(d, t->number, path, sizeof path);
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        n = pwrite(fd, data, len, off);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EIO;
+        if (lba - t->start + blocks > t->written)
+                t->written = lba - t->start + blocks;
+        t->block_size = bs;
+        return 0;
+}
+
+int medium_read(Drive *d, Track *t, int32_t lba, uint8_t *data, int32_t blocks, int bs) {
+        _cleanup_(closefdp) int fd = -1;
+        char path[PATH_MAX + 32];
+        size_t len = (size_t) blocks * bs;
+        ssize_t n;
+
+        memset(data, 0, len);
+        track_path(d, t->number, path, sizeof path);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        n = pread(fd, data, len, (off_t) (lba - t->start) * bs);
+        return n < 0 ? -errno : 0;
+}
+
+void medium_close_track(Medium *m, Track *t) {
+        if (!t || !t->open)
+                return;
+        if (!t->reserved)
+                t->size = t->written;
+        t->open = false;
+        t->reserved = false;
+}
+
+void medium_close_session(Medium *m, bool final) {
+        for (int i = 0; i < m->n_tracks; i++)
+                medium_close_track(m, &m->tracks[i]);
+        /* An empty session cannot be closed into existence (MMC-6 6.3.3.2). */
+        m->last_session_open = false;
+        if (m->n_tracks > 0 && final)
+                m->closed = true;
+}
+
+int medium_blank(Drive *d) {
+        Medium *m = &d->m;
+        char path[PATH_MAX + 32];
+
+        for (int i = 1; i <= EMU_MAX_TRACKS; i++) {
+                track_path(d, i, path, sizeof path);
+                (void) unlink(path);
+        }
+        medium_reset(m, m->type, m->capacity);
+        medium_fix_overwritable(m);
+        return 0;
+}

@@ -1,0 +1,465 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Stock cdrskin and xorriso burning and reading through the drive emulator.
+#   test-burn.sh CASE
+# Needs MMCEMU_RUN (the wrapper) and MMCEMU_LIB (libmmcemu.so) in the
+# environment, as tests/mmcemu/meson.build sets them.  Each case works in
+# its own temporary state directory, so cases can run in parallel.
+set -euo pipefail
+
+case_name="${1:?usage: test-burn.sh CASE}"
+RUN="${MMCEMU_RUN:?}"
+: "${MMCEMU_LIB:?}"
+unset MMCEMU_STATE
+PY=/usr/bin/python3
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mmcemu-test.XXXXXX")
+S="$T/state"
+trap 'rm -rf "$T"' EXIT
+
+fail() {
+        echo "FAIL: $*" >&2
+        exit 1
+}
+
+log() {
+        echo "--- $*" >&2
+}
+
+# emu [wrapper options] -- command: run with the test's state directory.
+emu() {
+        "$RUN" --state "$S" "$@"
+}
+
+# Runs a command through the emulator, keeps its output in $T/out, echoes it to the log.
+emu_out() {
+        local rc=0
+        emu "$@" > "$T/out" 2>&1 || rc=$?
+        cat "$T/out" >&2
+        return $rc
+}
+
+expect_out() {  # expect_out REGEX: the last emu_out output matches (extended regex, case-insensitive)
+        grep -Eiq -- "$1" "$T/out" || fail "output does not match /$1/"
+}
+
+random_file() { # random_file PATH BYTES
+        head -c "$2" /dev/urandom > "$1"
+}
+
+make_iso() {    # make_iso ISO DIR: an ISO 9660 image with Rock Ridge of DIR
+        xorriso -as mkisofs -quiet -R -o "$1" "$2" >/dev/null 2>&1 || fail "mkisofs $2"
+}
+
+make_wav() {    # make_wav PATH SECTORS: 44.1 kHz 16-bit stereo of random samples
+        "$PY" - "$1" "$2" <<'PYEOF'
+import os, sys, wave
+w = wave.open(sys.argv[1], "wb")
+w.setnchannels(2)
+w.setsampwidth(2)
+w.setframerate(44100)
+w.writeframes(os.urandom(2352 * int(sys.argv[2])))
+w.close()
+PYEOF
+}
+
+wav_pcm() {     # wav_pcm WAV: the sample bytes (44-byte canonical header)
+        tail -c +45 "$1"
+}
+
+# same_prefix FILE DISCFILE: DISCFILE starts with FILE's bytes (tracks are padded).
+same_prefix() {
+        [ -f "$2" ] || fail "$2 does not exist"
+        cmp -n "$(stat -c %s "$1")" "$1" "$2" || fail "$2 differs from $1"
+}
+
+medium_field() {        # medium_field DRIVE KEY
+        sed -n "s/^$2 //p" "$S/sr$1/medium"
+}
+
+n_tracks() {
+        grep -c '^track ' "$S/sr$1/medium" || true
+}
+
+n_sessions() {
+        awk '$1 == "track" { print $3 }' "$S/sr$1/medium" | sort -u | wc -l
+}
+
+# Reads a whole data track back through the drive (READ(10) via libburn).
+read_back() {   # read_back OUTFILE [START_LBA]: xorriso -check_media copies what it read
+        emu_out -- xorriso -indev /dev/sr0 -check_media data_to="$1" ${2:+min_lba=$2} use=indev what=image -- ||
+                fail "reading back through the drive failed"
+}
+
+cdrskin_burn() {        # cdrskin_burn ARGS...: must succeed
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 "$@" || fail "cdrskin $* failed"
+        expect_out "burning done|Burning done|writing done"
+}
+
+cdrskin_must_fail() {
+        if emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 "$@"; then
+                fail "cdrskin $* succeeded but should have failed"
+        fi
+}
+
+toc_expect() {  # toc_expect REGEX...: xorriso -toc output matches all
+        emu_out -- xorriso -indev /dev/sr0 -toc || true
+        for re in "$@"; do
+                expect_out "$re"
+        done
+}
+
+mkdir -p "$T/tree"
+random_file "$T/tree/data.bin" 2500000
+echo "hello from mmcemu" > "$T/tree/hello.txt"
+
+case "$case_name" in
+devices)
+        emu --drives 1 --media cd-r --vendor ACME --product "Burner 9000" --revision 2.5 >/dev/null
+        emu_out -- cdrskin --devices || fail "cdrskin --devices"
+        expect_out "0 +dev='/dev/sr0' +rwrw-- : +'ACME *' +'Burner 9000'"
+        emu_out -- xorriso -devices || fail "xorriso -devices"
+        expect_out "0 +-dev '/dev/sr0' rwrw-- : +'ACME *' +'Burner 9000'"
+        emu_out -- cdrskin dev=/dev/sr0 -checkdrive || fail "cdrskin -checkdrive"
+        expect_out "Revision +: '2.5 *'"
+        expect_out "Supported modes: TAO SAO"
+        emu_out -- cdrskin dev=/dev/sr0 -atip || fail "cdrskin -atip"
+        expect_out "ATIP start of lead in: +-11634 \\(97:26/66\\)"
+        expect_out "Product Id: +97m26s66f/79m59s74f"
+        ;;
+
+no-medium)
+        emu --media none >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -toc || true
+        expect_out "Media status : is not present"
+        cdrskin_must_fail -tao "$T/tree/data.bin"
+        expect_out "No suitable media|no media|not present"
+        # The same through the fault: a CD-R is in the state, but the drive reports none.
+        emu --media cd-r --fault no-medium >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -toc || true
+        expect_out "Media status : is not present"
+        emu --no-faults >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -toc || true
+        expect_out "Media current: CD-R"
+        ;;
+
+cd-r-tao-data)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media cd-r >/dev/null
+        cdrskin_burn -tao "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        [ "$(medium_field 0 closed)" = 1 ] || fail "disc not closed after a non-multi TAO burn"
+        emu_out -- cdrskin dev=/dev/sr0 -toc || fail "cdrskin -toc"
+        expect_out "track: +1 lba: +0 .* control: 4 mode: 1"
+        expect_out "Media summary: 1 sessions, 1 tracks, closed CD-R"
+        toc_expect "Media status : is written , is closed" "ISO session +: +1 , +0 ,"
+        read_back "$T/back.iso"
+        same_prefix "$T/img.iso" "$T/back.iso"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
+        ;;
+
+cd-r-sao-data)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media cd-r >/dev/null
+        cdrskin_burn -sao "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        [ "$(medium_field 0 closed)" = 1 ] || fail "SAO disc not closed"
+        emu_out -- cdrskin dev=/dev/sr0 -toc || fail "cdrskin -toc"
+        expect_out "Media summary: 1 sessions, 1 tracks, closed CD-R"
+        toc_expect "Media status : is written , is closed" "ISO session +: +1 , +0 ,"
+        read_back "$T/back.iso"
+        same_prefix "$T/img.iso" "$T/back.iso"
+        ;;
+
+cd-r-audio-sao|cd-r-audio-tao)
+        mode=-sao
+        [ "$case_name" = cd-r-audio-tao ] && mode=-tao
+        make_wav "$T/t1.wav" 600
+        make_wav "$T/t2.wav" 450
+        make_wav "$T/t3.wav" 300
+        emu --media cd-r >/dev/null
+        cdrskin_burn "$mode" -audio "$T/t1.wav" "$T/t2.wav" "$T/t3.wav"
+        [ "$(n_tracks 0)" = 3 ] || fail "expected 3 tracks"
+        n=1
+        for w in t1 t2 t3; do
+                wav_pcm "$T/$w.wav" > "$T/$w.pcm"
+                f="$S/sr0/track-0$n.bin"
+                [ "$(stat -c %s "$f")" = "$(stat -c %s "$T/$w.pcm")" ] || fail "track $n size"
+                cmp "$T/$w.pcm" "$f" || fail "track $n differs from $w.wav"
+                n=$((n + 1))
+        done
+        emu_out -- cdrskin dev=/dev/sr0 -toc || fail "cdrskin -toc"
+        expect_out "track: +1 lba: +0 .* control: 0 mode: 0"
+        expect_out "track: +3 lba: .* control: 0 mode: 0"
+        expect_out "Media summary: 1 sessions, 3 tracks, closed CD-R"
+        toc_expect "Other track +: +3 ," "Non-data blks: 1350"
+        ;;
+
+cd-r-multisession)
+        emu --media cd-r >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -map "$T/tree" /s1 -close off -commit || fail "session 1"
+        toc_expect "Media status : is written , is appendable"
+        mkdir -p "$T/tree2"
+        random_file "$T/tree2/second.bin" 700000
+        emu_out -- xorriso -dev /dev/sr0 -map "$T/tree2" /s2 -close off -commit || fail "session 2"
+        [ "$(n_sessions 0)" = 2 ] || fail "expected 2 sessions in the medium file"
+        toc_expect "ISO session +: +1 , +0 ," "ISO session +: +2 , +[0-9]+ ," "Media summary: 2 sessions" \
+                "Media status : is written , is appendable"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /s2/second.bin "$T/second.out" \
+                -extract /s1/data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree2/second.bin" "$T/second.out" || fail "file from session 2 differs"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "file from session 1 differs"
+        emu_out -- cdrskin dev=/dev/sr0 -msinfo || fail "cdrskin -msinfo"
+        expect_out "^[0-9]+,[0-9]+$"
+        # cdrskin appends a third session and closes the disc.
+        make_iso "$T/img3.iso" "$T/tree2"
+        cdrskin_burn -tao "$T/img3.iso"
+        emu_out -- cdrskin dev=/dev/sr0 -toc || fail "cdrskin -toc"
+        expect_out "Media summary: 3 sessions, 3 tracks, closed CD-R"
+        same_prefix "$T/img3.iso" "$S/sr0/track-03.bin"
+        ;;
+
+cd-rw-blank)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media cd-rw >/dev/null
+        cdrskin_burn -tao -multi "$T/img.iso"
+        toc_expect "Media current: CD-RW" "Media status : is written , is appendable"
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=fast || fail "blank=fast"
+        [ "$(n_tracks 0)" = 0 ] || fail "tracks left after blanking"
+        [ ! -e "$S/sr0/track-01.bin" ] || fail "track file left after blanking"
+        toc_expect "Media status : is blank"
+        cdrskin_burn -sao "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=all || fail "blank=all"
+        toc_expect "Media status : is blank"
+        # Blanking a written CD-R is refused.
+        emu --media cd-r >/dev/null
+        cdrskin_burn -tao -multi "$T/img.iso"
+        if emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=fast; then
+                fail "blanking a CD-R succeeded"
+        fi
+        ;;
+
+dvd+rw-xorriso)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media dvd+rw >/dev/null
+        [ "$(medium_field 0 formatted)" = 0 ] || fail "new DVD+RW should be unformatted"
+        cdrskin_burn "$T/img.iso"
+        [ "$(medium_field 0 formatted)" = 1 ] || fail "DVD+RW not formatted by the burn"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media current: DVD\\+RW" "ISO session +: +1 , +0 ,"
+        # xorriso overwrites it with a new session of its own.
+        emu_out -- xorriso -outdev /dev/sr0 -blank as_needed -map "$T/tree" /x -commit || fail "xorriso burn"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /x/data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
+        read_back "$T/back.iso"
+        cmp -n 2048 "$T/back.iso" "$S/sr0/track-01.bin" || fail "read back differs from track file"
+        ;;
+
+bd-r-xorriso)
+        emu --media bd-r >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -map "$T/tree" / -close on -commit || fail "xorriso burn"
+        toc_expect "Media current: BD-R sequential recording" "Media status : is written , is closed" \
+                "ISO session +: +1 , +0 ,"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
+        # An ISO image with cdrskin onto a second BD-R, multi-session kept open.
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media bd-r >/dev/null
+        cdrskin_burn -multi "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media status : is written , is appendable"
+        read_back "$T/back.iso"
+        same_prefix "$T/img.iso" "$T/back.iso"
+        ;;
+
+dvd-r-cdrskin)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media dvd-r >/dev/null
+        cdrskin_burn -sao "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media current: DVD-R sequential recording" "Media status : is written , is closed"
+        emu --media dvd-r >/dev/null
+        cdrskin_burn -tao -multi "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media status : is written , is appendable"
+        ;;
+
+dvd+r-multisession)
+        emu --media dvd+r >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -map "$T/tree" /s1 -close off -commit || fail "session 1"
+        mkdir -p "$T/tree2"
+        random_file "$T/tree2/second.bin" 500000
+        emu_out -- xorriso -dev /dev/sr0 -map "$T/tree2" /s2 -close on -commit || fail "session 2"
+        toc_expect "Media current: DVD\\+R$" "Media summary: 2 sessions" "Media status : is written , is closed"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /s2/second.bin "$T/second.out" \
+                -extract /s1/data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree2/second.bin" "$T/second.out" || fail "session 2 file differs"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "session 1 file differs"
+        ;;
+
+bd-re-cdrskin)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media bd-re >/dev/null
+        cdrskin_burn "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media current: BD-RE" "ISO session +: +1 , +0 ,"
+        ;;
+
+cd-rom-read)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media cd-rom --image "$T/img.iso" >/dev/null
+        toc_expect "Media current: CD-ROM" "Media status : is written , is closed"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
+        cdrskin_must_fail -tao "$T/img.iso"
+        ;;
+
+two-drives)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --drives 2 --drive 0 --media cd-r --vendor ALPHA --drive 1 --media dvd+rw --vendor BETA \
+                --speeds 2770,5540 >/dev/null
+        emu_out -- cdrskin --devices || fail "cdrskin --devices"
+        expect_out "dev='/dev/sr0' +rwrw-- : +'ALPHA"
+        expect_out "dev='/dev/sr1' +rwrw-- : +'BETA"
+        emu_out -- cdrskin -v dev=/dev/sr1 gracetime=0 "$T/img.iso" || fail "burn on sr1"
+        same_prefix "$T/img.iso" "$S/sr1/track-01.bin"
+        [ ! -e "$S/sr0/track-01.bin" ] || fail "sr0 was written"
+        emu_out -- xorriso -outdev /dev/sr1 -list_speeds || fail "list_speeds"
+        expect_out "Write speed +: +5540k"
+        expect_out "Write speed +: +2770k"
+        emu_out -- xorriso -indev /dev/sr0 -toc || true
+        expect_out "Media current: CD-R"
+        expect_out "Media status : is blank"
+        ;;
+
+exclusive-open)
+        emu --media cd-r >/dev/null
+        # Hold /dev/sr0 with O_EXCL in one process; another gets EBUSY, as from the kernel.
+        emu -- "$PY" - "$T" <<'PYEOF' || fail "exclusive open semantics"
+import errno, os, subprocess, sys
+fd = os.open("/dev/sr0", os.O_RDWR | os.O_EXCL | os.O_NONBLOCK)
+try:
+    os.open("/dev/sr0", os.O_RDWR | os.O_EXCL | os.O_NONBLOCK)
+    sys.exit("second O_EXCL open in the same process succeeded")
+except OSError as e:
+    assert e.errno == errno.EBUSY, e
+plain = os.open("/dev/sr0", os.O_RDONLY | os.O_NONBLOCK)   # without O_EXCL it is allowed
+os.close(plain)
+r = subprocess.run(["/usr/bin/python3", "-c",
+                    "import os\nos.open('/dev/sr0', os.O_RDWR | os.O_EXCL | os.O_NONBLOCK)"],
+                   capture_output=True, text=True)
+assert r.returncode != 0 and "Device or resource busy" in r.stderr, r.stderr
+os.close(fd)
+r = subprocess.run(["/usr/bin/python3", "-c",
+                    "import os\nos.close(os.open('/dev/sr0', os.O_RDWR | os.O_EXCL | os.O_NONBLOCK))"])
+assert r.returncode == 0, "open after release failed"
+PYEOF
+        ;;
+
+fault-write-protect)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media cd-r --fault write-protect >/dev/null
+        cdrskin_must_fail -tao "$T/img.iso"
+        expect_out "Write protected"
+        [ "$(n_tracks 0)" = 0 ] || fail "a write-protected disc got a track"
+        ;;
+
+fault-loss-of-streaming)
+        emu --media cd-r --fault loss-of-streaming=500 >/dev/null
+        cdrskin_must_fail -tao "$T/tree/data.bin"
+        expect_out "loss of streaming"
+        emu --media dvd+rw --fault loss-of-streaming=300 >/dev/null
+        make_iso "$T/img.iso" "$T/tree"
+        cdrskin_must_fail "$T/img.iso"
+        expect_out "loss of streaming"
+        ;;
+
+fault-write-error)
+        emu --media cd-r --fault write-error=100 >/dev/null
+        cdrskin_must_fail -tao "$T/tree/data.bin"
+        expect_out "\\[3 0C 00\\]"
+        ;;
+
+fault-runtime-injection)
+        # A slow drive (1500 kB/s), so the burn is still running when the fault arrives.
+        random_file "$T/big.bin" 6000000
+        emu --media cd-r --write-rate 1500 --buffer-kib 512 >/dev/null
+        ( emu -- cdrskin -v dev=/dev/sr0 gracetime=0 -tao "$T/big.bin" > "$T/burn.log" 2>&1; echo $? > "$T/rc" ) &
+        for _ in $(seq 300); do
+                [ -s "$S/sr0/track-01.bin" ] && break
+                sleep 0.1
+        done
+        [ -s "$S/sr0/track-01.bin" ] || fail "burn did not start"
+        echo "write-protect" > "$S/sr0/faults"
+        wait
+        cat "$T/burn.log" >&2
+        [ "$(cat "$T/rc")" != 0 ] || fail "burn succeeded despite the injected fault"
+        grep -q "Write protected" "$T/burn.log" || fail "no write-protect error reported"
+        [ "$(stat -c %s "$S/sr0/track-01.bin")" -lt 6000000 ] || fail "whole track written"
+        ;;
+
+fault-removed)
+        emu --media cd-r --fault removed >/dev/null
+        emu_out -- cdrskin --devices || true
+        expect_out "No drives found|0 found"
+        emu --no-faults >/dev/null
+        random_file "$T/big.bin" 6000000
+        emu --write-rate 1500 --buffer-kib 512 >/dev/null
+        ( emu -- cdrskin -v dev=/dev/sr0 gracetime=0 -tao "$T/big.bin" > "$T/burn.log" 2>&1; echo $? > "$T/rc" ) &
+        for _ in $(seq 300); do
+                [ -s "$S/sr0/track-01.bin" ] && break
+                sleep 0.1
+        done
+        echo "removed" > "$S/sr0/faults"
+        wait
+        cat "$T/burn.log" >&2
+        [ "$(cat "$T/rc")" != 0 ] || fail "burn succeeded on a removed drive"
+        grep -q "Lost connection to drive" "$T/burn.log" || fail "drive loss not reported"
+        ;;
+
+fault-busy)
+        emu --media cd-r --fault busy >/dev/null
+        emu_out -- cdrskin dev=/dev/sr0 -toc && fail "cdrskin -toc on a busy drive succeeded"
+        expect_out "busy"
+        ;;
+
+fault-small-medium)
+        emu --media cd-r --capacity 1000 >/dev/null
+        random_file "$T/big.bin" 3000000
+        cdrskin_must_fail -tao "$T/big.bin"
+        emu --media dvd+rw --capacity 1000 >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -map "$T/big.bin" /big.bin -commit && fail "xorriso overfilled the disc"
+        true
+        ;;
+
+buffer-underrun|buffer-burnfree)
+        # 1000 kB/s drive with a 256 KiB buffer, fed by a pipe that stalls for 3 s:
+        # the buffer runs dry.  Without BURN-Free that is loss of streaming.
+        random_file "$T/part1" 1048576
+        random_file "$T/part2" 1048576
+        emu --media cd-r --write-rate 1000 --buffer-kib 256 >/dev/null
+        opts=()
+        [ "$case_name" = buffer-underrun ] && opts=(driveropts=noburnfree)
+        rc=0
+        { cat "$T/part1"; sleep 3; cat "$T/part2"; } |
+                emu -- cdrskin -v dev=/dev/sr0 gracetime=0 fs=64k "${opts[@]}" -tao tsize=2097152 - \
+                > "$T/out" 2>&1 || rc=$?
+        cat "$T/out" >&2
+        if [ "$case_name" = buffer-underrun ]; then
+                [ $rc != 0 ] || fail "burn survived a drained buffer without BURN-Free"
+                expect_out "loss of streaming"
+        else
+                [ $rc = 0 ] || fail "burn with BURN-Free failed"
+                cat "$T/part1" "$T/part2" > "$T/all"
+                same_prefix "$T/all" "$S/sr0/track-01.bin"
+        fi
+        ;;
+
+*)
+        fail "unknown case $case_name"
+        ;;
+esac
+echo "PASS: $case_name"

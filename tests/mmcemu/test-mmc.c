@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the emulator's MMC answers: CDBs go straight into
+ * mmc_execute() on a drive whose state directory is a fresh temporary
+ * directory.  Output is TAP.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+static int n_test, n_fail;
+
+static void ok(bool cond, const char *fmt, ...) {
+        va_list ap;
+
+        printf("%s %d - ", cond ? "ok" : "not ok", ++n_test);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+        if (!cond)
+                n_fail++;
+}
+
+static uint8_t buf[256 * 1024];
+
+/* Issues a CDB; returns status; *sense gets key<<16|asc<<8|ascq. */
+static int cmd(Drive *d, int dir, size_t len, int *sense, int n, ...) {
+        uint8_t cdb[16] = { 0 };
+        MmcCommand c = { 0 };
+        va_list ap;
+
+        va_start(ap, n);
+        for (int i = 0; i < n; i++)
+                cdb[i] = va_arg(ap, int);
+        va_end(ap);
+        c.cdb = cdb;
+        c.cdb_len = n <= 6 ? 6 : n <= 10 ? 10 : 12;
+        c.dir = dir;
+        c.data = buf;
+        c.data_len = len;
+        if (dir == EMU_DIR_FROM_DEV)
+                memset(buf, 0, len);
+        mmc_execute(d, &c);
+        if (sense)
+                *sense = c.sense_len ? (c.sense[2] & 0xf) << 16 | c.sense[12] << 8 | c.sense[13] : 0;
+        return c.status;
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+static uint16_t be16(const uint8_t *p) { return p[0] << 8 | p[1]; }
+
+static void write_file(const char *dir, const char *name, const char *text) {
+        char path[PATH_MAX];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        f = fopen(path, "we");
+        if (!f) {
+                perror(path);
+                exit(1);
+        }
+        fputs(text, f);
+        fclose(f);
+}
+
+static char *make_drive(const char *root, int n, const char *medium) {
+        static char dir[PATH_MAX];
+
+        snprintf(dir, sizeof dir, "%s/sr%d", root, n);
+        if (mkdir(dir, 0755) < 0) {
+                perror(dir);
+                exit(1);
+        }
+        write_file(dir, "medium", medium);
+        return dir;
+}
+
+/* Finds a feature descriptor in a GET CONFIGURATION reply. */
+static const uint8_t *find_feature(const uint8_t *r, int code) {
+        size_t len = be32(r) + 4;
+
+        for (size_t i = 8; i + 4 <= len; i += 4 + r[i + 3])
+                if (be16(r + i) == code)
+                        return r + i;
+        return NULL;
+}
+
+static void page05_multi(Drive *d, int write_type) {
+        uint8_t p[8 + 52] = { 0 };
+        int s;
+
+        p[8] = 0x05;
+        p[9] = 0x32;
+        p[10] = write_type;
+        p[11] = 0xc0 | 0x04;    /* multi-session 11b, track mode 4 */
+        p[12] = 0x08;
+        memcpy(buf, p, sizeof p);
+        cmd(d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p);
+}
+
+int main(void) {
+        char root[] = "/tmp/test-mmc.XXXXXX", *dir;
+        Drive d, d2;
+        int s, st;
+        const uint8_t *f;
+
+        if (!mkdtemp(root)) {
+                perror("mkdtemp");
+                return 1;
+        }
+
+        /* ---- CD-R, blank ---- */
+        dir = make_drive(root, 0, "medium cd-r\n");
+        write_file(dir, "drive", "vendor=ACME\nproduct=Burner 9000\nrevision=2.5\nspeeds=1764,7056\n");
+        drive_init(&d, dir, 0);
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 96, &s, 6, 0x12, 0, 0, 0, 96, 0);
+        ok(st == 0 && buf[0] == 0x05 && (buf[1] & 0x80), "INQUIRY: MMC device, removable");
+        ok(memcmp(buf + 8, "ACME    ", 8) == 0 && memcmp(buf + 16, "Burner 9000     ", 16) == 0 &&
+           memcmp(buf + 32, "2.5 ", 4) == 0, "INQUIRY: vendor/product/revision from the drive file");
+
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
+        ok(st == 0 && s == 0, "TEST UNIT READY with a medium: GOOD");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0x0009, "GET CONFIGURATION (alloc 8): current profile CD-R");
+        ok(be32(buf) + 4 > 8, "GET CONFIGURATION announces the full length (%u)", be32(buf) + 4);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 4096, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0x10, 0, 0);
+        f = find_feature(buf, 0x0000);
+        {
+                bool cdr_current = false, dvdrw_listed = false, dvdrw_current = false;
+
+                for (int i = 0; f && i < f[3]; i += 4) {
+                        int p = be16(f + 4 + i);
+
+                        if (p == 0x09 && (f[6 + i] & 1))
+                                cdr_current = true;
+                        if (p == 0x1a) {
+                                dvdrw_listed = true;
+                                dvdrw_current = f[6 + i] & 1;
+                        }
+                }
+                ok(st == 0 && f && cdr_current && dvdrw_listed && !dvdrw_current,
+                   "profile list: CD-R current, DVD+RW listed but not current");
+        }
+        f = find_feature(buf, 0x0021);
+        ok(f && (f[2] & 1), "feature 0021h (incremental streaming) current on CD-R");
+        f = find_feature(buf, 0x002d);
+        ok(f && (f[2] & 1), "feature 002Dh (CD TAO) current on CD-R");
+        ok(find_feature(buf, 0x0107) != NULL, "feature 0107h (real-time streaming) present");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 4096, &s, 10, 0x46, 2, 0x00, 0x2e, 0, 0, 0, 0x10, 0, 0);
+        ok(st == 0 && be32(buf) + 4 == 8 + 8 && be16(buf + 8) == 0x002e, "GET CONFIGURATION RT=2 returns one feature");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 3) == 0 && !(buf[2] & 0x10), "READ DISC INFORMATION: blank, not erasable");
+        ok(buf[4] == 1 && buf[6] == 1, "blank disc: 1 session, last track 1 (the invisible one)");
+        ok(buf[17] == 97 && buf[18] == 26 && buf[19] == 66 && buf[21] == 79 && buf[22] == 59 && buf[23] == 74,
+           "blank CD: lead-in 97:26:66, last possible lead-out 79:59:74");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 36, &s, 10, 0x52, 1, 0, 0, 0, 0xff, 0, 0, 36, 0);
+        ok(st == 0 && be32(buf + 12) == 0 && (buf[7] & 1) && be32(buf + 16) == 359849,
+           "READ TRACK INFORMATION 0xFF: NWA 0 valid, 359849 blocks free");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 28, &s, 10, 0x43, 0, 4, 0, 0, 0, 0, 0, 28, 0);
+        ok(st == 0 && buf[8] == 97 && buf[9] == 26 && buf[10] == 66, "READ TOC format 4 (ATIP) on CD-R");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 30, &s, 10, 0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 30, 0);
+        ok(st == 0 && buf[8] == 0x2a && (buf[11] & 0x01) && (buf[12] & 0x80), "MODE SENSE 2Ah: writes CD-R, BUF");
+        {
+                int plen = buf[9] + 2, n = (plen - 32) / 4;
+
+                st = cmd(&d, EMU_DIR_FROM_DEV, 8 + plen, &s, 10, 0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 8 + plen, 0);
+                ok(st == 0 && n == 2 && be16(buf + 8 + 30) == 2 && be16(buf + 8 + 32 + 2) == 1764 && be16(buf + 8 + 36 + 2) == 7056 &&
+                   32 + 4 * n <= buf[9] + 2, "page 2Ah write speed descriptors from the drive file");
+        }
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 18, &s, 10, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x052000, "unknown opcode: CHECK CONDITION 5/20/00");
+        {
+                MmcCommand c = { 0 };
+                uint8_t cdb[10] = { 0xd7 };
+
+                c.cdb = cdb;
+                c.cdb_len = 10;
+                mmc_execute(&d, &c);
+                ok(c.sense_len == 18 && c.sense[0] == 0x70 && c.sense[7] == 10, "sense data is fixed format, 18 bytes");
+        }
+
+        /* Write a 3-block track TAO, leave the disc appendable. */
+        page05_multi(&d, 0x01);
+        for (int i = 0; i < 3 * 2048; i++)
+                buf[i] = (uint8_t) (i * 7 + 3);
+        st = cmd(&d, EMU_DIR_TO_DEV, 3 * 2048, &s, 10, 0x2a, 0, 0, 0, 0, 0, 0, 0, 3, 0);
+        ok(st == 0, "WRITE(10) 3 blocks at NWA 0");
+        st = cmd(&d, EMU_DIR_TO_DEV, 2048, &s, 10, 0x2a, 0, 0, 0, 0, 9, 0, 0, 1, 0);
+        ok(st == 2 && s == 0x052102, "WRITE away from the NWA: 5/21/02");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 10, 0x35, 0x02, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 0, "SYNCHRONIZE CACHE ends the TAO track");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 10, 0x5b, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 0, "CLOSE SESSION");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 3) == 1 && ((buf[2] >> 2) & 3) == 0 && buf[4] == 2 && buf[5] == 2 && buf[6] == 2,
+           "READ DISC INFORMATION: appendable, 2 sessions (one empty), next track 2");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 36, &s, 10, 0x52, 1, 0, 0, 0, 0xff, 0, 0, 36, 0);
+        ok(st == 0 && be32(buf + 12) == 3 + 11400 && buf[2] == 2 && buf[3] == 2,
+           "next session's NWA after lead-out, lead-in and pre-gap (%u)", be32(buf + 12));
+        st = cmd(&d, EMU_DIR_FROM_DEV, 36, &s, 10, 0x52, 1, 0, 0, 0, 1, 0, 0, 36, 0);
+        ok(st == 0 && be32(buf + 8) == 0 && be32(buf + 24) == 3 && !(buf[7] & 1), "track 1: start 0, 3 blocks, closed");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 100, &s, 10, 0x43, 0, 0, 0, 0, 0, 1, 0, 100, 0);
+        ok(st == 0 && buf[2] == 1 && buf[3] == 1 && buf[6] == 1 && buf[14] == 0xaa && be32(buf + 16) == 3,
+           "READ TOC format 0: track 1, lead-out at LBA 3");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 100, &s, 10, 0x43, 2, 0, 0, 0, 0, 1, 0, 100, 0);
+        ok(st == 0 && buf[6] == 1 && buf[9] == 0 && buf[10] == 2 && buf[11] == 0,
+           "READ TOC format 0 MSF: track 1 at 00:02:00");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 200, &s, 10, 0x43, 2, 2, 0, 0, 0, 0, 0, 200, 0);
+        ok(st == 0 && be16(buf) == 2 + 4 * 11 && buf[3] == 1 && buf[4 + 3] == 0xa0 && buf[4 + 22 + 3] == 0xa2 &&
+           buf[4 + 33 + 3] == 1, "READ TOC format 2: A0, A1, A2 and track 1 of session 1");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 0 && be32(buf) == 2 && be32(buf + 4) == 2048, "READ CAPACITY: last LBA 2");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2 * 2048, &s, 10, 0x28, 0, 0, 0, 0, 1, 0, 0, 2, 0);
+        {
+                bool same = st == 0;
+
+                for (int i = 0; i < 2 * 2048 && same; i++)
+                        same = buf[i] == (uint8_t) ((i + 2048) * 7 + 3);
+                ok(same, "READ(10) returns the written blocks");
+        }
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 10, 0x28, 0, 0, 0, 0, 3, 0, 0, 1, 0);
+        ok(st == 2 && s == 0x052100, "READ(10) beyond the recorded area: 5/21/00");
+
+        /* Persistence: another "process" sees the same disc. */
+        drive_init(&d2, dir, 0);
+        ok(d2.m.n_tracks == 1 && d2.m.tracks[0].size == 3 && !d2.m.closed, "medium state persists in the state directory");
+
+        /* Faults */
+        write_file(dir, "faults", "write-protect\n");
+        st = cmd(&d, EMU_DIR_TO_DEV, 2048, &s, 10, 0x2a, 0, 0, 0, 0x2d, 0x9b, 0, 0, 1, 0);
+        ok(st == 2 && s == 0x072700, "write-protect fault: WRITE gives 7/27/00");
+        write_file(dir, "faults", "loss-of-streaming=11405\n");
+        st = cmd(&d, EMU_DIR_TO_DEV, 2 * 2048, &s, 10, 0x2a, 0, 0, 0, 0x2c, 0x8b, 0, 0, 2, 0);
+        ok(st == 0, "WRITE before the loss-of-streaming LBA succeeds");
+        st = cmd(&d, EMU_DIR_TO_DEV, 4 * 2048, &s, 10, 0x2a, 0, 0, 0, 0x2c, 0x8d, 0, 0, 4, 0);
+        ok(st == 2 && s == 0x030c09, "WRITE covering the loss-of-streaming LBA: 3/0C/09");
+        write_file(dir, "faults", "no-medium\n");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x023a01, "no-medium fault: TUR 2/3A/01");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 18, &s, 6, 0x03, 0, 0, 0, 18, 0);
+        ok(st == 0 && buf[0] == 0x70 && buf[2] == 2 && buf[12] == 0x3a, "REQUEST SENSE reports the missing medium");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0);
+        ok(st == 0 && buf[2] == 4 && !(buf[5] & 2), "GET EVENT STATUS NOTIFICATION: media class, no medium");
+        write_file(dir, "faults", "medium-changed\n");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x062800, "medium-changed: one UNIT ATTENTION 6/28/00");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
+        ok(st == 0, "... and GOOD afterwards");
+        write_file(dir, "faults", "");
+
+        st = cmd(&d, EMU_DIR_FROM_DEV, 12, &s, 10, 0x5c, 0, 0, 0, 0, 0, 0, 0, 12, 0);
+        ok(st == 0 && be32(buf + 4) == 2048 * 1024 && be32(buf + 8) <= be32(buf + 4),
+           "READ BUFFER CAPACITY: 2 MiB buffer");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8 + 16 * 4, &s, 12, 0xac, 0, 0, 0, 0, 0, 0, 0, 0, 4, 3, 0);
+        ok(st == 0 && be32(buf) == 4 + 2 * 16 && be32(buf + 8 + 12) == 7056, "GET PERFORMANCE type 3: 2 write speeds");
+
+        /* Close the disc: closed status. */
+        page05_multi(&d, 0x01);
+        d.page05[3] &= 0x3f;
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 10, 0x5b, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 3) == 2 && ((buf[2] >> 2) & 3) == 3 && buf[4] == 2 && buf[6] == 2,
+           "READ DISC INFORMATION: closed after the final CLOSE SESSION, 2 sessions");
+        st = cmd(&d, EMU_DIR_TO_DEV, 2048, &s, 10, 0x2a, 0, 0, 0, 0x40, 0, 0, 0, 1, 0);
+        ok(st == 2, "WRITE on a closed disc fails");
+
+        /* ---- DVD+RW ---- */
+        dir = make_drive(root, 1, "medium dvd+rw\n");
+        drive_init(&d, dir, 1);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0x1a, "DVD+RW: current profile 001Ah");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 252, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0);
+        ok(st == 0 && buf[3] == 16 && (buf[8] & 3) == 1 && (buf[16] >> 2) == 0x26,
+           "READ FORMAT CAPACITIES: unformatted, format type 26h offered");
+        buf[0] = 0;
+        buf[1] = 0x02;
+        buf[2] = 0;
+        buf[3] = 8;
+        memset(buf + 4, 0xff, 4);
+        buf[8] = 0x26 << 2;
+        buf[9] = buf[10] = buf[11] = 0;
+        st = cmd(&d, EMU_DIR_TO_DEV, 12, &s, 6, 0x04, 0x11, 0, 0, 0, 0);
+        ok(st == 0 && d.m.formatted, "FORMAT UNIT 26h formats the DVD+RW");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 0x10) && (buf[7] & 3) == 3, "DVD+RW: erasable, background format complete");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 10, 0xa1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x053005, "BLANK is refused on DVD+RW");
+
+        /* ---- CD-ROM ---- */
+        dir = make_drive(root, 2, "medium cd-rom\nclosed 1\ntrack 1 1 0 10 2048 4\n");
+        drive_init(&d, dir, 2);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0x08, "CD-ROM: current profile 0008h");
+        st = cmd(&d, EMU_DIR_TO_DEV, 2048, &s, 10, 0x2a, 0, 0, 0, 0, 10, 0, 0, 1, 0);
+        ok(st == 2, "CD-ROM: WRITE refused");
+
+        printf("1..%d\n", n_test);
+        {
+                char cmdline[PATH_MAX + 16];
+
+                snprintf(cmdline, sizeof cmdline, "rm -rf '%s'", root);
+                if (system(cmdline) != 0)
+                        fprintf(stderr, "could not remove %s\n", root);
+        }
+        return n_fail ? 1 : 0;
+}
