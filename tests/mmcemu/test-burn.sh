@@ -458,6 +458,55 @@ buffer-underrun|buffer-burnfree)
         fi
         ;;
 
+libburn-status)
+        # What a libburn application (like imapid) sees for each medium and state.
+        L="${MMCEMU_TEST_LIBBURN:?}"
+        check() {       # check WRAPPER-MEDIA-ARGS... -- KEY=VALUE...
+                local args=() want
+                while [ "$1" != -- ]; do args+=("$1"); shift; done
+                shift
+                emu "${args[@]}" >/dev/null
+                emu -- "$L" /dev/sr0 > "$T/lb" 2>&1 || { cat "$T/lb" >&2; fail "test-libburn ${args[*]}"; }
+                for want in "$@"; do
+                        grep -qx -- "$want" "$T/lb" || { cat "$T/lb" >&2; fail "${args[*]}: no '$want'"; }
+                done
+        }
+        check --media none -- status=empty
+        check --media cd-r -- status=blank profile=0x0009 erasable=0 available_blocks=359849 multi_session=1
+        check --media cd-r --status appendable -- status=appendable profile=0x0009
+        check --media cd-r --status closed -- status=full
+        check --media cd-rw --status closed -- status=full profile=0x000a erasable=1
+        check --media cd-rom -- status=full profile=0x0008
+        check --media dvd-r -- status=blank profile=0x0011
+        check --media dvd-r --status appendable -- status=appendable
+        check --media dvd-rw -- status=blank profile=0x0014 erasable=1
+        check --media dvd+r -- status=blank profile=0x001b
+        check --media dvd+r --status closed -- status=full
+        check --media dvd+rw -- status=blank profile=0x001a
+        check --media bd-r --capacity 100000 -- status=blank profile=0x0041 available_blocks=100000
+        check --media bd-r --status closed -- status=full profile=0x0041
+        check --media bd-re -- status=blank profile=0x0043
+        check --media cd-r --vendor ACME --product "Burner 9000" --revision 2.5 --speeds 1764,3528 -- \
+                vendor=ACME product="Burner 9000" revision=2.5 write_speed=1764 write_speed=3528
+        check --media cd-r --fault no-medium -- status=empty
+        ;;
+
+tray-eject)
+        emu --media cd-r >/dev/null
+        emu_out -- cdrskin dev=/dev/sr0 -eject || fail "cdrskin -eject"
+        [ "$(medium_field 0 tray)" = open ] || fail "tray not open after eject"
+        # The next program's grab loads the tray again, as libburn does with a real drive.
+        toc_expect "Media current: CD-R" "Media status : is blank"
+        [ "$(medium_field 0 tray)" = closed ] || fail "tray not closed by the load"
+        # A tray held open (fault) cannot be loaded: no medium.
+        emu --fault tray-open >/dev/null
+        emu_out -- xorriso -outdev /dev/sr0 -toc || true
+        expect_out "Media status : is not present"
+        # A changed medium raises one UNIT ATTENTION, which libburn retries over.
+        emu --fault medium-changed >/dev/null
+        toc_expect "Media current: CD-R" "Media status : is blank"
+        ;;
+
 *)
         fail "unknown case $case_name"
         ;;
