@@ -117,6 +117,10 @@ typedef struct Drive {
         int n_cue;
         bool sao_pending;
         bool dirty;
+        /* identity of the medium file as last loaded or saved here */
+        ino_t medium_ino;
+        off_t medium_size;
+        struct timespec medium_mtime;
 } Drive;
 
 enum { EMU_DIR_NONE, EMU_DIR_TO_DEV, EMU_DIR_FROM_DEV };
@@ -146,6 +150,7 @@ const char *medium_type_name(MediumType t);
 /* medium.c */
 int medium_load(Drive *d);
 int medium_save(Drive *d);
+bool medium_replaced(Drive *d);
 bool medium_is_cd(MediumType t);
 bool medium_is_dvd(MediumType t);
 bool medium_is_bd(MediumType t);

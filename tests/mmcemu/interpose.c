@@ -52,6 +52,8 @@ int __xstat64(int ver, const char *path, struct stat64 *st);
 int __lxstat64(int ver, const char *path, struct stat64 *st);
 int __fxstat64(int ver, int fd, struct stat64 *st);
 int fcntl64(int fd, int cmd, ...);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
 #define MAX_FDS 4096
 
 #ifndef SCSI_IOCTL_GET_IDLUN
@@ -102,6 +104,9 @@ static int (*real___fxstat)(int, int, struct stat *);
 static int (*real_stat)(const char *, struct stat *);
 static int (*real_lstat)(const char *, struct stat *);
 static int (*real_fstat)(int, struct stat *);
+static int (*real_fstatat)(int, const char *, struct stat *, int);
+static int (*real___fxstatat)(int, int, const char *, struct stat *, int);
+static int (*real_statx)(int, const char *, int, unsigned, struct statx *);
 static int (*real_access)(const char *, int);
 static FILE *(*real_fopen)(const char *, const char *);
 static FILE *(*real_fopen64)(const char *, const char *);
@@ -127,6 +132,9 @@ static void load_symbols(void) {
         LOAD(stat);
         LOAD(lstat);
         LOAD(fstat);
+        LOAD(fstatat);
+        LOAD(__fxstatat);
+        LOAD(statx);
         LOAD(access);
         LOAD(fopen);
         LOAD(fopen64);
@@ -743,6 +751,58 @@ EXPORT int lstat64(const char *path, struct stat64 *st) {
 
 EXPORT int fstat64(int fd, struct stat64 *st) {
         return fstat(fd, (struct stat *) st);
+}
+
+/* Newer programs (coreutils, Python) stat through these; absolute /dev/srN paths only. */
+EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return stat_path(i, st);
+        ensure_init();
+        return real_fstatat(dirfd, path, st, flags);
+}
+
+EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags) {
+        return fstatat(dirfd, path, (struct stat *) st, flags);
+}
+
+EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return stat_path(i, st);
+        ensure_init();
+        return real___fxstatat(ver, dirfd, path, st, flags);
+}
+
+EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags) {
+        return __fxstatat(ver, dirfd, path, (struct stat *) st, flags);
+}
+
+EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *stx) {
+        int i = drive_index_of_path(path);
+        struct stat st;
+
+        if (i < 0) {
+                ensure_init();
+                return real_statx(dirfd, path, flags, mask, stx);
+        }
+        if (stat_path(i, &st) < 0)
+                return -1;
+        memset(stx, 0, sizeof *stx);
+        stx->stx_mask = STATX_BASIC_STATS;
+        stx->stx_blksize = st.st_blksize;
+        stx->stx_nlink = st.st_nlink;
+        stx->stx_gid = st.st_gid;
+        stx->stx_mode = st.st_mode;
+        stx->stx_ino = st.st_ino;
+        stx->stx_atime.tv_sec = stx->stx_mtime.tv_sec = stx->stx_ctime.tv_sec = st.st_mtim.tv_sec;
+        stx->stx_rdev_major = major(st.st_rdev);
+        stx->stx_rdev_minor = minor(st.st_rdev);
+        stx->stx_dev_major = major(st.st_dev);
+        stx->stx_dev_minor = minor(st.st_dev);
+        return 0;
 }
 
 EXPORT int access(const char *path, int mode) {

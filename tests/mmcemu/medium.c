@@ -94,6 +94,30 @@ static void medium_fix_overwritable(Medium *m) {
         };
 }
 
+static void remember_stamp(Drive *d, const char *path) {
+        struct stat st;
+
+        if (stat(path, &st) < 0) {
+                d->medium_ino = 0;
+                return;
+        }
+        d->medium_ino = st.st_ino;
+        d->medium_size = st.st_size;
+        d->medium_mtime = st.st_mtim;
+}
+
+/* True when someone else (the wrapper, a test) replaced the medium file since we read or wrote it. */
+bool medium_replaced(Drive *d) {
+        char path[PATH_MAX + 16];
+        struct stat st;
+
+        snprintf(path, sizeof path, "%s/medium", d->dir);
+        if (stat(path, &st) < 0)
+                return d->medium_ino != 0;
+        return st.st_ino != d->medium_ino || st.st_size != d->medium_size ||
+               st.st_mtim.tv_sec != d->medium_mtime.tv_sec || st.st_mtim.tv_nsec != d->medium_mtime.tv_nsec;
+}
+
 int medium_load(Drive *d) {
         _cleanup_(closep) FILE *f = NULL;
         char path[PATH_MAX + 16], line[256];
@@ -102,7 +126,9 @@ int medium_load(Drive *d) {
 
         medium_reset(m, MEDIUM_NONE, 0);
         d->tray_open = false;
+        d->dirty = false;
         snprintf(path, sizeof path, "%s/medium", d->dir);
+        remember_stamp(d, path);
         f = fopen(path, "re");
         if (!f)
                 return errno == ENOENT ? 0 : -errno;
@@ -183,6 +209,7 @@ int medium_save(Drive *d) {
         f = NULL;
         if (rename(tmp, path) < 0)
                 return -errno;
+        remember_stamp(d, path);
         d->dirty = false;
         return 0;
 }

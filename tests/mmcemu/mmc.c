@@ -1244,6 +1244,14 @@ void mmc_execute(Drive *d, MmcCommand *c) {
                 return;
         }
         (void) drive_refresh_faults(d);
+        if (medium_replaced(d)) {
+                /* A disc was swapped from outside while we hold the drive: reload it and
+                 * report the change once, as a drive does after a medium change (SPC-4 5.14). */
+                (void) medium_load(d);
+                d->sao_pending = false;
+                buffer_init(&d->buf, d->cfg.buffer_kib, d->cfg.write_rate);
+                d->unit_attention = true;
+        }
 
         memset(reply, 0, sizeof reply);
         s = dispatch(d, c, reply, &len);

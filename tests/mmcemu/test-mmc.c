@@ -308,6 +308,61 @@ int main(void) {
         st = cmd(&d, EMU_DIR_TO_DEV, 2048, &s, 10, 0x2a, 0, 0, 0, 0, 10, 0, 0, 1, 0);
         ok(st == 2, "CD-ROM: WRITE refused");
 
+        /* ---- CD-R: audio TAO, READ CD, capacity limit ---- */
+        dir = make_drive(root, 3, "medium cd-r\ncapacity 20\n");
+        drive_init(&d, dir, 3);
+        {
+                uint8_t p[8 + 52] = { 0 };
+
+                p[8] = 0x05;
+                p[9] = 0x32;
+                p[10] = 0x01;   /* TAO */
+                p[11] = 0x00;   /* audio track mode */
+                p[12] = 0x00;   /* raw 2352 */
+                memcpy(buf, p, sizeof p);
+                st = cmd(&d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p);
+        }
+        for (int i = 0; i < 2 * 2352; i++)
+                buf[i] = (uint8_t) (i * 13 + 1);
+        st = cmd(&d, EMU_DIR_TO_DEV, 2 * 2352, &s, 10, 0x2a, 0, 0, 0, 0, 0, 0, 0, 2, 0);
+        ok(st == 0 && d.m.tracks[0].block_size == 2352 && d.m.tracks[0].control == 0,
+           "WRITE of 2352-byte blocks makes an audio track");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 10, 0x35, 0x02, 0, 0, 0, 0, 0, 0, 0, 0);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+        ok(st == 2 && s == 0x056400, "READ(10) of an audio track: 5/64/00");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2 * 2352, &s, 12, 0xbe, 0x04, 0, 0, 0, 0, 0, 0, 2, 0x10, 0, 0);
+        {
+                bool same = st == 0;
+
+                for (int i = 0; i < 2 * 2352 && same; i++)
+                        same = buf[i] == (uint8_t) (i * 13 + 1);
+                ok(same, "READ CD returns the raw audio sectors");
+        }
+        for (int i = 0; i < 2048 * 19; i++)
+                buf[i] = 0;
+        st = cmd(&d, EMU_DIR_TO_DEV, 19 * 2048, &s, 10, 0x2a, 0, 0, 0, 0, 2, 0, 0, 19, 0);
+        ok(st == 2 && s == 0x052100, "WRITE past the capacity: 5/21/00");
+
+        /* Another process inserts a different disc while we hold the drive. */
+        write_file(dir, "medium.new", "medium dvd+r\n");
+        {
+                char a[PATH_MAX + 16], b[PATH_MAX + 16];
+
+                snprintf(a, sizeof a, "%s/medium.new", dir);
+                snprintf(b, sizeof b, "%s/medium", dir);
+                rename(a, b);
+        }
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x062800, "replaced medium file: UNIT ATTENTION 6/28/00");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0x1b, "... and the new disc's profile (DVD+R)");
+
+        write_file(dir, "faults", "tray-open\n");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0, "tray open: GET CONFIGURATION current profile 0");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x023a02, "tray open: TUR 2/3A/02");
+
         printf("1..%d\n", n_test);
         {
                 char cmdline[PATH_MAX + 16];
