@@ -160,6 +160,19 @@ cd-r-tao-data)
         cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
         ;;
 
+cd-r-tao-two-tracks)
+        make_iso "$T/img.iso" "$T/tree"
+        random_file "$T/second.bin" 1000000
+        emu --media cd-r >/dev/null
+        cdrskin_burn -tao "$T/img.iso" "$T/second.bin"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        same_prefix "$T/second.bin" "$S/sr0/track-02.bin"
+        emu_out -- cdrskin dev=/dev/sr0 -toc || fail "cdrskin -toc"
+        expect_out "track: +2 lba: +[0-9]+ .* control: 4 mode: 1"
+        expect_out "Media summary: 1 sessions, 2 tracks, closed CD-R"
+        toc_expect "ISO session +: +1 , +0 ," "Other track +: +2 ," "Media summary: 1 session"
+        ;;
+
 cd-r-sao-data)
         make_iso "$T/img.iso" "$T/tree"
         emu --media cd-r >/dev/null
@@ -240,6 +253,20 @@ cd-rw-blank)
         if emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=fast; then
                 fail "blanking a CD-R succeeded"
         fi
+        ;;
+
+dvd-rw-blank)
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media dvd-rw >/dev/null
+        cdrskin_burn -tao -multi "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media current: DVD-RW sequential recording" "Media status : is written , is appendable"
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=fast || fail "blank=fast"
+        [ "$(n_tracks 0)" = 0 ] || fail "tracks left after blanking"
+        toc_expect "Media status : is blank"
+        cdrskin_burn -sao "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media status : is written , is closed"
         ;;
 
 dvd+rw-xorriso)
