@@ -922,6 +922,8 @@ static int cmd_reserve_track(Drive *d, const uint8_t *cdb) {
                 return S_INVALID_FIELD_CDB;
         if (size <= 0 || (int64_t) medium_nwa(m) + size > m->capacity)
                 return S_INVALID_FIELD_CDB;
+        if (test_write(d))
+                return 0;
         if (!new_track(m, medium_nwa(m), size, 2048, 4, true))
                 return S_INVALID_FIELD_CDB;
         return medium_save(d) < 0 ? S_WRITE_ERROR : 0;
@@ -950,6 +952,8 @@ static int cmd_send_cue_sheet(Drive *d, const uint8_t *data, size_t n) {
         }
         if (leadout < 0 || leadout > m->capacity)
                 return S_INVALID_FIELD_PARAM;
+        if (test_write(d))
+                return 0;       /* simulation: nothing will be recorded */
         first_new = m->n_tracks;
         for (int i = 0; i < d->n_cue; i++) {
                 const CueEntry *c = &d->cue[i];

@@ -173,6 +173,19 @@ cd-r-tao-two-tracks)
         toc_expect "ISO session +: +1 , +0 ," "Other track +: +2 ," "Media summary: 1 session"
         ;;
 
+simulation)
+        # cdrskin -dummy sets Test Write in page 05h: the drive goes through the motions, records nothing.
+        make_iso "$T/img.iso" "$T/tree"
+        for m in "cd-r -sao" "cd-r -tao" "dvd-r -sao"; do
+                set -- $m
+                emu --media "$1" >/dev/null
+                cdrskin_burn -dummy "$2" "$T/img.iso"
+                [ "$(n_tracks 0)" = 0 ] || fail "simulated burn recorded a track on $m"
+                [ ! -e "$S/sr0/track-01.bin" ] || fail "simulated burn wrote data on $m"
+                toc_expect "Media status : is blank"
+        done
+        ;;
+
 cd-r-sao-data)
         make_iso "$T/img.iso" "$T/tree"
         emu --media cd-r >/dev/null
