@@ -79,6 +79,7 @@ int drive_config_load(Drive *d) {
         c->buffer_kib = 2048;
         c->write_rate = 0;
         c->burnfree = true;
+        c->erase_seconds = 0;
 
         snprintf(path, sizeof path, "%s/drive", d->dir);
         f = fopen(path, "re");
@@ -116,6 +117,8 @@ int drive_config_load(Drive *d) {
                         c->write_rate = atoi(v) > 0 ? atoi(v) : 0;
                 else if (strcmp(s, "burnfree") == 0)
                         c->burnfree = atoi(v) != 0;
+                else if (strcmp(s, "erase-seconds") == 0)
+                        c->erase_seconds = strtod(v, NULL) > 0 ? strtod(v, NULL) : 0;
         }
         return 0;
 }

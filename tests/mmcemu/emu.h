@@ -81,6 +81,7 @@ typedef struct DriveConfig {
         int buffer_kib;
         int write_rate;                 /* modelled physical write rate kB/s, 0 = unlimited */
         bool burnfree;                  /* page 2A BUF bit */
+        double erase_seconds;           /* duration of a BLANK or FORMAT UNIT, 0 = instant */
 } DriveConfig;
 
 typedef struct WriteBuffer {
@@ -117,6 +118,7 @@ typedef struct Drive {
         int n_cue;
         bool sao_pending;
         bool dirty;
+        double op_start, op_end;        /* a BLANK/FORMAT with Immed is "running" meanwhile */
         /* identity of the medium file as last loaded or saved here */
         ino_t medium_ino;
         off_t medium_size;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "emu.h"
 #include "sense.h"
@@ -43,6 +44,49 @@ static void put_addr(uint8_t *p, int32_t lba, bool msf) {
                 lba_to_msf(lba, p + 1);
         } else
                 put32(p, (uint32_t) lba);
+}
+
+static double now(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * BLANK and FORMAT UNIT take erase_seconds.  With Immed the command returns
+ * at once and the drive stays NOT READY, 2/04/07 with the progress in the
+ * sense-key specific bytes, until done (MMC-6 6.2.2, 6.5.2; SPC-4 4.5.2.4.4);
+ * without Immed the command itself takes that long.
+ */
+static void start_long_operation(Drive *d, bool immed) {
+        struct timespec ts;
+        double s = d->cfg.erase_seconds;
+
+        if (s <= 0)
+                return;
+        if (immed) {
+                d->op_start = now();
+                d->op_end = d->op_start + s;
+                return;
+        }
+        ts.tv_sec = (time_t) s;
+        ts.tv_nsec = (long) ((s - ts.tv_sec) * 1e9);
+        nanosleep(&ts, NULL);
+}
+
+/* 0..65535 while a long operation runs, -1 when none does. */
+static int long_operation_progress(Drive *d) {
+        double t;
+
+        if (d->op_end <= 0)
+                return -1;
+        t = now();
+        if (t >= d->op_end) {
+                d->op_start = d->op_end = 0;
+                return -1;
+        }
+        return (int) ((t - d->op_start) / (d->op_end - d->op_start) * 65536);
 }
 
 bool drive_has_medium(Drive *d) {
@@ -992,6 +1036,7 @@ static int cmd_blank(Drive *d, const uint8_t *cdb) {
         if ((cdb[1] & 7) > 1)
                 return S_INVALID_FIELD_CDB;     /* only "blank disc" and "minimal blank" */
         medium_blank(d);
+        start_long_operation(d, cdb[1] & 0x10);
         return medium_save(d) < 0 ? S_WRITE_ERROR : 0;
 }
 
@@ -1009,6 +1054,7 @@ static int cmd_format_unit(Drive *d, const uint8_t *cdb, const uint8_t *data, si
               (m->type == MEDIUM_BD_RE && (type == 0x00 || type == 0x30 || type == 0x31))))
                 return S_INVALID_FIELD_PARAM;
         m->formatted = true;
+        start_long_operation(d, data[1] & 0x02);
         return medium_save(d) < 0 ? S_WRITE_ERROR : 0;
 }
 
@@ -1155,7 +1201,16 @@ static int dispatch(Drive *d, MmcCommand *c, uint8_t *r, size_t *len) {
                 /* REQUEST SENSE: the drive's present condition (SPC-4 6.29). */
                 r[0] = 0x70;
                 r[7] = 10;
-                if (!drive_has_medium(d)) {
+                if (long_operation_progress(d) >= 0) {
+                        int p = long_operation_progress(d);
+
+                        r[2] = SK_NOT_READY;
+                        r[12] = 0x04;
+                        r[13] = 0x07;
+                        r[15] = 0x80;   /* SKSV: progress indication */
+                        r[16] = p >> 8;
+                        r[17] = p;
+                } else if (!drive_has_medium(d)) {
                         int s = no_medium_sense(d);
 
                         r[2] = SENSE_KEY(s);
@@ -1171,6 +1226,9 @@ static int dispatch(Drive *d, MmcCommand *c, uint8_t *r, size_t *len) {
                 d->unit_attention = false;
                 return S_MEDIUM_CHANGED;
         }
+
+        if (long_operation_progress(d) >= 0 && op != 0x5c && op != 0x4a)
+                return S_OP_IN_PROGRESS;
 
         need_medium = !(op == 0x1b || op == 0x1e || op == 0x5a || op == 0x55 || op == 0x5c ||
                         op == 0xac || op == 0xb6 || op == 0xbb || op == 0x35 || op == 0x54);
@@ -1262,6 +1320,13 @@ void mmc_execute(Drive *d, MmcCommand *c) {
         if (s) {
                 c->status = 0x02;       /* CHECK CONDITION */
                 set_sense(c, s);
+                if (s == S_OP_IN_PROGRESS) {
+                        int p = long_operation_progress(d);
+
+                        c->sense[15] = 0x80;
+                        c->sense[16] = (p < 0 ? 0xffff : p) >> 8;
+                        c->sense[17] = p < 0 ? 0xff : p;
+                }
                 return;
         }
         if (c->dir == EMU_DIR_FROM_DEV) {

@@ -258,7 +258,10 @@ cd-rw-blank)
         toc_expect "Media status : is blank"
         cdrskin_burn -sao "$T/img.iso"
         same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        # A drive that takes 3 s to blank reports progress while it works.
+        emu --erase-seconds 3 >/dev/null
         emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=all || fail "blank=all"
+        expect_out "blanking \\( done [1-9][0-9]?\\.[0-9]%"
         toc_expect "Media status : is blank"
         # Blanking a written CD-R is refused.
         emu --media cd-r >/dev/null

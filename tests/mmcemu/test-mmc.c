@@ -363,6 +363,25 @@ int main(void) {
         st = cmd(&d, EMU_DIR_NONE, 0, &s, 6, 0x00, 0, 0, 0, 0, 0);
         ok(st == 2 && s == 0x023a02, "tray open: TUR 2/3A/02");
 
+        /* ---- BLANK with Immed on a slow drive: progress in the sense bytes ---- */
+        dir = make_drive(root, 4, "medium cd-rw\nclosed 1\ntrack 1 1 0 10 2048 4\n");
+        write_file(dir, "drive", "erase-seconds=30\n");
+        drive_init(&d, dir, 4);
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 12, 0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 0 && d.m.n_tracks == 0, "BLANK (Immed) returns at once");
+        {
+                MmcCommand c = { 0 };
+                uint8_t cdb[6] = { 0x00 };
+
+                c.cdb = cdb;
+                c.cdb_len = 6;
+                mmc_execute(&d, &c);
+                ok(c.status == 2 && (c.sense[2] & 0xf) == 2 && c.sense[12] == 0x04 && c.sense[13] == 0x07 &&
+                   (c.sense[15] & 0x80), "TUR while blanking: 2/04/07 with a progress indication");
+        }
+        st = cmd(&d, EMU_DIR_FROM_DEV, 18, &s, 6, 0x03, 0, 0, 0, 18, 0);
+        ok(st == 0 && buf[12] == 0x04 && buf[13] == 0x07 && (buf[15] & 0x80), "REQUEST SENSE shows the progress");
+
         printf("1..%d\n", n_test);
         {
                 char cmdline[PATH_MAX + 16];
