@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The stash: a directory on local disk where a disc master's content is staged and its image
+ * is built before the laser starts, so that the burn reads a local file at a steady rate.
+ *
+ * The stash root (default /var/cache/imapid) holds one directory per disc master,
+ * "<name>.stash", locked with flock() for as long as the Stash object lives. The IMAPI stash
+ * errors have their Linux conditions here (see DESIGN.md):
+ *   IMAPI_E_NOTENOUGHDISKFORSTASH  statvfs() free space below what a reservation needs
+ *   IMAPI_E_COMPRESSEDSTASH        statx() STATX_ATTR_COMPRESSED on the stash root
+ *   IMAPI_E_ENCRYPTEDSTASH         statx() STATX_ATTR_ENCRYPTED on the stash root
+ *   IMAPI_E_REMOVABLESTASH         the root's block device (or its whole disk) has sysfs removable=1
+ *   IMAPI_E_STASHINUSE             another process holds the stash directory's lock
+ *   IMAPI_E_FILEACCESS             an I/O error while writing into the stash
+ *
+ * Functions that fail with an IMAPI condition set *error (if not NULL) with
+ * bus_error_hresult() and return its negative errno (hresult_to_errno()). sd_bus_error is plain
+ * memory: stash functions may run in worker threads. Nothing here talks to the bus.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+typedef struct Stash Stash;
+
+/* Checks the stash root: it exists (it is created, mode 0700, if missing), is a directory on a
+ * file system that is not compressed, encrypted or removable. sysfs_root is "/sys" except in
+ * unit tests. */
+int stash_check_location(const char *root, const char *sysfs_root, sd_bus_error *error);
+
+/* Creates and locks <root>/<name>.stash (name: [A-Za-z0-9_-]+). STASHINUSE if another process
+ * holds that lock. */
+int stash_new(const char *root, const char *name, Stash **ret, sd_bus_error *error);
+/* Removes every file of the stash and the directory itself, then unlocks. NULL is fine. */
+Stash *stash_free(Stash *s);
+const char *stash_get_path(const Stash *s);
+
+/* Reserves disk space before writing: fails with NOTENOUGHDISKFORSTASH when the file system's
+ * free space (statvfs f_bavail) minus what is reserved and not yet written by all stashes of
+ * this process is below bytes plus a safety margin (1% of the file system, at most 64 MiB).
+ * Reservations are released with stash_release(), or all at stash_free(). */
+int stash_reserve(Stash *s, uint64_t bytes, sd_bus_error *error);
+void stash_release(Stash *s, uint64_t bytes);
+uint64_t stash_reserved(const Stash *s);
+
+/* How much disk a copy of the open file src would take: its allocated size (st_blocks), so a
+ * sparse file costs what its data costs. */
+int stash_file_cost(int src_fd, uint64_t *ret_bytes);
+
+/* Copies the regular file open at src_fd into a new file of the stash and returns its path
+ * (owned by the caller). As cheap as the file system allows: a reflink (FICLONE) where it
+ * works, else copy_file_range() over the data extents (SEEK_DATA/SEEK_HOLE, so holes stay
+ * holes), else read/write. *cancel is polled between chunks (-ECANCELED). progress, if set, is
+ * called with the bytes copied so far. An I/O error is FILEACCESS; ENOSPC that a reservation
+ * did not foresee is NOTENOUGHDISKFORSTASH. A failed copy leaves no file behind.
+ * Safe to call from a worker thread; several may run at once on one stash. */
+typedef void (*stash_progress_fn)(uint64_t done, void *userdata);
+int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progress_fn progress,
+                  void *userdata, char **ret_path, sd_bus_error *error);
+
+/* Creates an empty file "<stash>/<name>" (O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC) for the image or
+ * audio data; returns the fd and optionally the path. */
+int stash_create_file(Stash *s, const char *name, int *ret_fd, char **ret_path);
+/* Deletes one file of this stash (given by a path stash_copy_in/create_file returned). */
+int stash_remove_file(Stash *s, const char *path);
+
+/* At start-up: removes every "*.stash" directory under root whose lock nobody holds (left by a
+ * crashed daemon). Returns how many were removed. */
+int stash_remove_stale(const char *root);
