@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libisofs boundary (see iso.h): the only file that includes libisofs.h. ISO_* codes and
+ * libisofs' message queue become negative errno and log lines here.
+ *
+ * Choices, and why:
+ *   - Names are UTF-8 (iso_set_local_charset("UTF-8")) whatever the daemon's locale, because
+ *     image paths arrive as D-Bus strings. libisofs then derives every tree from them.
+ *   - Joliet is written as UTF-16BE (iso_write_opts_set_joliet_utf16): jolietname.c allows
+ *     characters beyond U+FFFF (emoji) as surrogate pairs, which UTF-16 readers (Windows, Linux
+ *     mounted with utf8, libisofs) show as the character; plain UCS-2 would turn them into "_".
+ *   - iso_write_opts_set_joliet_longer_paths: libisofs measures Joliet paths in bytes against
+ *     240 and silently drops files beyond; jolietname.c already enforces 240 UTF-16 units.
+ *     iso_write_opts_set_allow_longer_paths likewise, so that an image without Rock Ridge never
+ *     loses a file whose mangled ISO 9660 path exceeds 255 bytes.
+ *   - Strict ISO 9660 in the primary tree (no relaxed_vol_atts, no lowercase, version numbers
+ *     kept): Windows and Linux read Joliet or Rock Ridge names anyway, and the primary tree stays
+ *     readable by anything. libisofs converts the primary volume id to d-characters (upper case,
+ *     anything else "_"); the Joliet volume id keeps the name as given. A Joliet volume id holds
+ *     16 UCS-2 characters, so a longer name (or one beyond U+FFFF) is refused with -EINVAL rather
+ *     than truncated behind the caller's back.
+ *   - Directory records carry the file's mtime in all trees (dir_rec_mtime), as IMAPI wrote it:
+ *     Windows shows Joliet record times, Linux the Rock Ridge ones.
+ *   - Rock Ridge owner is root (uid/gid 0) and the mode is the staged one: the stash files'
+ *     owner means nothing on another machine.
+ *   - File data is laid out in path order (sort weights), so a folder's files are contiguous
+ *     and the same entries give the same layout whatever order they were staged in.
+ *   - Abort severity MISHAP: libisofs otherwise fills an unreadable or changed source with
+ *     zeros and carries on; a burn must fail instead (-EIO).
+ *   - Files larger than 4 GiB - 2 KiB need ISO level 3 (multi-extent); at level 1 or 2 they are
+ *     refused with -EFBIG before anything is built (libisofs would otherwise only log it).
+ *   - Staged files are read through a stream of our own (stash_stream_*) rather than libisofs'
+ *     local-file one: it reads 1 MiB at a time instead of 2 KiB and skips holes, and reports
+ *     which file failed to read.
+ *   - The image is pulled from the burn_source that libisofs' writer thread fills, in 1 MiB
+ *     reads that never ask past the end (libisofs drops a partial last read), and written with
+ *     pwrite() at its offset, leaving holes for all-zero blocks; ftruncate() sets the final size.
+ *     A cancel calls the source's cancel(), which stops and joins libisofs' thread.
+ *   - Multi-session: the previous session is imported through an IsoDataSource over
+ *     read_block, and the new one is written appendable at ms_block = next_lba. On CD-R, DVD±R
+ *     and BD-R the TOC leads readers to it; overwritable media and image files would also need
+ *     their first 64 KiB rewritten to point at it (iso_write_opts_set_overwrite_buf), which this
+ *     interface does not offer.
+ */
+
+#include <fcntl.h>
+#include <inttypes.h>
+/* libisofs.h then declares struct burn_source itself: libburn is drive.c's business. */
+#define LIBISOFS_WITHOUT_LIBBURN 1
+#include <libisofs/libisofs.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iso.h"
+#include "jolietname.h"
+#include "log.h"
+#include "macro.h"
+
+#define ISO_BLOCK 2048U
+/* The largest file ISO levels 1 and 2 can hold: one extent (libisofs' limit). */
+#define ISO_MAX_SINGLE_EXTENT UINT64_C(0xFFFFF800)
+/* Bytes pulled from libisofs' FIFO at a time, and its size (in blocks). */
+#define ISO_CHUNK_BLOCKS 512U
+#define ISO_FIFO_BLOCKS 2048U
+/* Progress is reported every this many blocks (16 MiB). */
+#define ISO_PROGRESS_BLOCKS 8192U
+/* The Joliet volume descriptor's volume identifier: 32 bytes of UCS-2. */
+#define JOLIET_VOLUME_ID_MAX 16
+
+static void iso_image_unrefp(IsoImage **p) {
+        if (*p)
+                iso_image_unref(*p);
+}
+static void iso_write_opts_freep(IsoWriteOpts **p) {
+        if (*p)
+                iso_write_opts_free(*p);
+}
+static void iso_read_opts_freep(IsoReadOpts **p) {
+        if (*p)
+                iso_read_opts_free(*p);
+}
+
+void iso_options_init(IsoOptions *o) {
+        *o = (IsoOptions) {
+                .iso_level = 2,
+                .rock_ridge = true,
+                .joliet = true,
+        };
+}
+
+/* ISO_* error code (full form, as returned by calls) to negative errno. */
+static int iso_code_to_errno(int code) {
+        static const struct {
+                int code;
+                int error;
+        } table[] = {
+                { (int) ISO_OUT_OF_MEM, ENOMEM },
+                { (int) ISO_CANCELED, ECANCELED },
+                { (int) ISO_IMAGE_WRITE_CANCELED, ECANCELED },
+                { (int) ISO_FILE_TOO_BIG, EFBIG },
+                { (int) ISO_NULL_POINTER, EINVAL },
+                { (int) ISO_WRONG_ARG_VALUE, EINVAL },
+                { (int) ISO_NODE_NAME_NOT_UNIQUE, EEXIST },
+                { (int) ISO_NODE_ALREADY_ADDED, EEXIST },
+                { (int) ISO_FILE_ACCESS_DENIED, EACCES },
+                { (int) ISO_FILE_DOESNT_EXIST, ENOENT },
+                { (int) ISO_FILE_BAD_PATH, ENOENT },
+                { (int) ISO_FILE_IS_DIR, EISDIR },
+                { (int) ISO_RR_NAME_TOO_LONG, ENAMETOOLONG },
+                { (int) ISO_RR_PATH_TOO_LONG, ENAMETOOLONG },
+                { (int) ISO_FILENAME_WRONG_CHARSET, EILSEQ },
+                { (int) ISO_CHARSET_CONV_ERROR, EILSEQ },
+                { (int) ISO_WRONG_PVD, EBADMSG },
+                { (int) ISO_WRONG_ECMA119, EBADMSG },
+                { (int) ISO_UNSUPPORTED_ECMA119, EBADMSG },
+                { (int) ISO_FILE_OFFSET_TOO_BIG, EFBIG },
+                /* Reading a source, the previous session, or writing the stream. */
+                { (int) ISO_FILE_READ_ERROR, EIO },
+                { (int) ISO_FILE_CANT_WRITE, EIO },
+                { (int) ISO_FILE_ERROR, EIO },
+                { (int) ISO_BUF_READ_ERROR, EIO },
+                { (int) ISO_WRITE_ERROR, EIO },
+                { (int) ISO_DATA_SOURCE_SORRY, EIO },
+                { (int) ISO_DATA_SOURCE_MISHAP, EIO },
+                { (int) ISO_DATA_SOURCE_FAILURE, EIO },
+                { (int) ISO_DATA_SOURCE_FATAL, EIO },
+        };
+
+        if (code >= 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (table[i].code == code)
+                        return -table[i].error;
+        /* Message queue codes keep only the low 16 bits of the code. */
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (iso_error_get_code(table[i].code) == iso_error_get_code(code))
+                        return -table[i].error;
+        return -EIO;
+}
+
+/* Empties libisofs' message queue into our log. Returns the errno that the most severe
+ * message about image imgid (or about no image in particular) stands for, 0 if none is an
+ * error. The queue is global; a concurrent build's messages are logged here too. */
+static int iso_flush_messages(int imgid, bool quiet) {
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        int worst_sev = 0, worst = 0, failure_sev = 0, warning_sev = 0;
+
+        (void) iso_text_to_sev((char *) "SORRY", &failure_sev);
+        (void) iso_text_to_sev((char *) "WARNING", &warning_sev);
+
+        pthread_mutex_lock(&lock);
+        for (;;) {
+                char text[ISO_MSGS_MESSAGE_LEN], severity[80];
+                int code = 0, id = 0, sev = 0;
+
+                if (iso_obtain_msgs((char *) "ALL", &code, &id, text, severity) <= 0)
+                        break;
+                (void) iso_text_to_sev(severity, &sev);
+                /* Details of a failure that the caller logs once, as an error. */
+                log_full(!quiet && sev >= warning_sev ? LOG_WARNING : LOG_DEBUG,
+                         "libisofs %s (image %d, 0x%x): %s", severity, id, (unsigned) code, text);
+                /* The first message of the worst severity is the cause; "caused by" notes follow. */
+                if ((id == imgid || id == 0) && sev >= failure_sev && sev > worst_sev) {
+                        worst_sev = sev;
+                        worst = iso_code_to_errno(code | (int) 0x80000000);
+                }
+        }
+        pthread_mutex_unlock(&lock);
+        return worst;
+}
+
+int iso_library_init(void) {
+        int major = 0, minor = 0, micro = 0, r;
+
+        iso_lib_version(&major, &minor, &micro);
+        if (!iso_lib_is_compatible(iso_lib_header_version_major, iso_lib_header_version_minor,
+                                   iso_lib_header_version_micro))
+                return log_error_errno(ENOTSUP, "libisofs %d.%d.%d is older than %d.%d.%d, built against.",
+                                       major, minor, micro, iso_lib_header_version_major,
+                                       iso_lib_header_version_minor, iso_lib_header_version_micro);
+
+        /* bit0: leave the process' locale alone; names are UTF-8 whatever it is. */
+        r = iso_init_with_flag(1);
+        if (r < 0)
+                return log_error_errno(-iso_code_to_errno(r), "Failed to initialize libisofs: %s",
+                                       iso_error_to_msg(r));
+        if (iso_set_local_charset((char *) "UTF-8", 0) <= 0) {
+                iso_finish();
+                return log_error_errno(EILSEQ, "libisofs does not accept UTF-8 as local character set.");
+        }
+        /* Messages go through our log, never straight to stderr. */
+        (void) iso_set_msgs_severities((char *) "NOTE", (char *) "NEVER", (char *) "libisofs: ");
+        (void) iso_set_abort_severity((char *) "MISHAP");
+        log_debug("libisofs %d.%d.%d initialized.", major, minor, micro);
+        return 0;
+}
+
+void iso_library_finish(void) {
+        (void) iso_flush_messages(-1, false);
+        iso_finish();
+}
+
+/* ---- the content of a staged file ---- */
+
+/* libisofs reads file content 2 KiB at a time; through its own local-file stream that is one
+ * read() per block, which made a 5 GiB file cost seconds of system time. This stream reads
+ * 1 MiB ahead, and fills holes (SEEK_DATA) with zeros without reading them, so sparse stash
+ * files cost nothing. */
+#define STASH_STREAM_BUFFER (1024U * 1024U)
+/* Our streams' file system id, so that libisofs compares them by device and inode (two entries
+ * for one stash file share their data in the image). */
+#define STASH_STREAM_FS_ID 0x494d4150U
+
+typedef struct StashStream {
+        char *path;
+        dev_t dev;
+        ino_t ino;
+        uint64_t size;
+        int fd;
+        uint64_t offset;       /* of buf[0] in the file */
+        size_t fill, pos;      /* bytes in buf, bytes of them consumed */
+        uint8_t *buf;
+} StashStream;
+
+static int stash_stream_open(IsoStream *stream) {
+        StashStream *s = stream->data;
+        struct stat st;
+
+        if (s->fd >= 0)
+                return (int) ISO_FILE_ALREADY_OPENED;
+        s->fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (s->fd < 0) {
+                log_error_errno(errno, "Cannot open %s: %m", s->path);
+                return (int) ISO_FILE_ERROR;
+        }
+        s->buf = malloc(STASH_STREAM_BUFFER);
+        if (!s->buf || fstat(s->fd, &st) < 0) {
+                s->fd = safe_close(s->fd);
+                free(s->buf);
+                s->buf = NULL;
+                return (int) ISO_OUT_OF_MEM;
+        }
+        s->offset = 0;
+        s->fill = s->pos = 0;
+        /* libisofs reports a changed size; with our abort severity that fails the image. */
+        if ((uint64_t) st.st_size != s->size)
+                return (uint64_t) st.st_size > s->size ? 2 : 3;
+        return ISO_SUCCESS;
+}
+
+static int stash_stream_close(IsoStream *stream) {
+        StashStream *s = stream->data;
+
+        if (s->fd < 0)
+                return (int) ISO_FILE_NOT_OPENED;
+        s->fd = safe_close(s->fd);
+        free(s->buf);
+        s->buf = NULL;
+        return ISO_SUCCESS;
+}
+
+static off_t stash_stream_get_size(IsoStream *stream) {
+        return (off_t) ((StashStream *) stream->data)->size;
+}
+
+static int stash_stream_refill(StashStream *s) {
+        uint64_t off = s->offset + s->fill, want;
+        off_t data;
+        ssize_t k;
+
+        s->offset = off;
+        s->fill = s->pos = 0;
+        if (off >= s->size)
+                return 0;
+        want = MIN((uint64_t) STASH_STREAM_BUFFER, s->size - off);
+
+        data = lseek(s->fd, (off_t) off, SEEK_DATA);
+        if (data < 0 && errno == ENXIO)
+                data = (off_t) s->size; /* a hole up to the end */
+        if (data > (off_t) off) {
+                s->fill = (size_t) MIN(want, (uint64_t) data - off);
+                memset(s->buf, 0, s->fill);
+                return 0;
+        }
+        /* data < 0 for another reason (SEEK_DATA unsupported): just read. */
+        k = pread(s->fd, s->buf, (size_t) want, (off_t) off);
+        if (k < 0) {
+                log_error_errno(errno, "Cannot read %s at %" PRIu64 ": %m", s->path, off);
+                return (int) ISO_FILE_READ_ERROR;
+        }
+        s->fill = (size_t) k;
+        return 0;
+}
+
+static int stash_stream_read(IsoStream *stream, void *buf, size_t count) {
+        StashStream *s = stream->data;
+        size_t done = 0;
+
+        if (s->fd < 0)
+                return (int) ISO_FILE_NOT_OPENED;
+        while (done < count) {
+                size_t n;
+
+                if (s->pos == s->fill) {
+                        int r = stash_stream_refill(s);
+
+                        if (r < 0)
+                                return r;
+                        if (s->fill == 0)
+                                break; /* end of file (or it shrank: libisofs pads and reports) */
+                }
+                n = MIN(count - done, s->fill - s->pos);
+                memcpy((uint8_t *) buf + done, s->buf + s->pos, n);
+                s->pos += n;
+                done += n;
+        }
+        return (int) done;
+}
+
+static int stash_stream_is_repeatable(IsoStream *stream) {
+        return 1;
+}
+
+static void stash_stream_get_id(IsoStream *stream, unsigned int *fs_id, dev_t *dev_id, ino_t *ino_id) {
+        StashStream *s = stream->data;
+
+        *fs_id = STASH_STREAM_FS_ID;
+        *dev_id = s->dev;
+        *ino_id = s->ino;
+}
+
+static void stash_stream_free(IsoStream *stream) {
+        StashStream *s = stream->data;
+
+        safe_close(s->fd);
+        free(s->buf);
+        free(s->path);
+        free(s);
+}
+
+static IsoStreamIface stash_stream_class = {
+        .version = 0,
+        .type = "user",
+        .open = stash_stream_open,
+        .close = stash_stream_close,
+        .get_size = stash_stream_get_size,
+        .read = stash_stream_read,
+        .is_repeatable = stash_stream_is_repeatable,
+        .get_id = stash_stream_get_id,
+        .free = stash_stream_free,
+};
+
+static int stash_stream_new(const char *path, const struct stat *st, IsoStream **ret) {
+        StashStream *s;
+        IsoStream *stream;
+
+        s = calloc(1, sizeof(StashStream));
+        stream = calloc(1, sizeof(IsoStream));
+        if (!s || !stream || !(s->path = strdup(path))) {
+                free(s);
+                free(stream);
+                return log_oom();
+        }
+        s->fd = -1;
+        s->dev = st->st_dev;
+        s->ino = st->st_ino;
+        s->size = (uint64_t) st->st_size;
+        *stream = (IsoStream) {
+                .class = &stash_stream_class,
+                .refcount = 1,
+                .data = s,
+        };
+        *ret = stream;
+        return 0;
+}
+
+/* ---- building the tree ---- */
+
+typedef struct IsoReadContext {
+        const IsoOptions *options;
+        int error; /* first negative errno from read_block */
+} IsoReadContext;
+
+static int data_source_open(IsoDataSource *src) {
+        return ISO_SUCCESS;
+}
+
+static int data_source_close(IsoDataSource *src) {
+        return ISO_SUCCESS;
+}
+
+static int data_source_read_block(IsoDataSource *src, uint32_t lba, uint8_t *buffer) {
+        IsoReadContext *c = src->data;
+        int r;
+
+        r = c->options->read_block(lba, buffer, c->options->read_userdata);
+        if (r < 0) {
+                if (c->error == 0)
+                        c->error = r;
+                log_debug_errno(r, "Failed to read block %" PRIu32 " of the previous session: %m", lba);
+                /* FAILURE aborts the import whatever the abort severity. */
+                return (int) ISO_DATA_SOURCE_FAILURE;
+        }
+        return ISO_SUCCESS;
+}
+
+static void data_source_free_data(IsoDataSource *src) {
+        free(src->data);
+}
+
+static int compare_entries(const void *a, const void *b, void *userdata) {
+        const IsoEntry *entries = userdata;
+        size_t i = *(const size_t *) a, j = *(const size_t *) b;
+        int c = strcmp(entries[i].image_path + (entries[i].image_path[0] == '/'),
+                       entries[j].image_path + (entries[j].image_path[0] == '/'));
+
+        /* Stable: of two entries for one path, the later one is added last and wins. */
+        if (c != 0)
+                return c;
+        return i < j ? -1 : i > j;
+}
+
+static void node_set_attributes(IsoNode *node, mode_t mode, uint64_t mtime_usec, mode_t default_mode) {
+        mode_t perm = mode & 07777;
+
+        iso_node_set_permissions(node, perm != 0 ? perm : default_mode);
+        iso_node_set_uid(node, 0);
+        iso_node_set_gid(node, 0);
+        if (mtime_usec > 0) {
+                time_t t = (time_t) (mtime_usec / 1000000);
+
+                iso_node_set_mtime(node, t);
+                iso_node_set_atime(node, t);
+                iso_node_set_ctime(node, t);
+        }
+}
+
+/* Finds or creates the directory `name` in dir. */
+static int dir_get_or_add(IsoDir *dir, const char *name, const char *path, IsoDir **ret) {
+        IsoNode *node = NULL;
+        IsoDir *sub = NULL;
+        int r;
+
+        r = iso_dir_get_node(dir, name, &node);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        if (r > 0) {
+                if (!ISO_NODE_IS_DIR(node))
+                        return log_error_errno(ENOTDIR, "Cannot add \"%s\": \"%s\" is a file in the image.",
+                                               path, name);
+                *ret = (IsoDir *) node;
+                return 0;
+        }
+        r = iso_tree_add_new_dir(dir, name, &sub);
+        if (r < 0)
+                return log_error_errno(-iso_code_to_errno(r), "Cannot add directory \"%s\" for \"%s\": %s",
+                                       name, path, iso_error_to_msg(r));
+        node_set_attributes((IsoNode *) sub, 0755, 0, 0755);
+        *ret = sub;
+        return 0;
+}
+
+static int image_add_entry(IsoImage *image, const IsoEntry *e, int sort_weight) {
+        _cleanup_free_ char *path = NULL;
+        IsoDir *dir = iso_image_get_root(image);
+        IsoNode *node = NULL;
+        IsoStream *stream = NULL;
+        IsoFile *file = NULL;
+        struct stat st;
+        char *name, *slash;
+        int r;
+
+        path = strdup(e->image_path + (e->image_path[0] == '/'));
+        if (!path)
+                return log_oom();
+
+        for (name = path; (slash = strchr(name, '/')); name = slash + 1) {
+                *slash = '\0';
+                r = dir_get_or_add(dir, name, e->image_path, &dir);
+                if (r < 0)
+                        return r;
+        }
+
+        r = iso_dir_get_node(dir, name, &node);
+        if (r < 0)
+                return iso_code_to_errno(r);
+
+        if (!e->source_path) {
+                if (r > 0 && ISO_NODE_IS_DIR(node)) {
+                        node_set_attributes(node, e->mode, e->mtime_usec, 0755);
+                        return 0;
+                }
+                if (r > 0) {
+                        r = iso_node_remove(node);
+                        if (r < 0)
+                                return iso_code_to_errno(r);
+                }
+                r = iso_tree_add_new_dir(dir, name, (IsoDir **) &node);
+                if (r < 0)
+                        return log_error_errno(-iso_code_to_errno(r), "Cannot add directory \"%s\": %s",
+                                               e->image_path, iso_error_to_msg(r));
+                node_set_attributes(node, e->mode, e->mtime_usec, 0755);
+                return 0;
+        }
+
+        if (r > 0) {
+                if (ISO_NODE_IS_DIR(node))
+                        return log_error_errno(EISDIR, "Cannot add file \"%s\": a directory of that name "
+                                               "exists.", e->image_path);
+                /* A file staged again, or one from the previous session: the new one replaces it. */
+                r = iso_node_remove(node);
+                if (r < 0)
+                        return iso_code_to_errno(r);
+        }
+        if (lstat(e->source_path, &st) < 0)
+                return log_error_errno(errno, "Cannot stat %s: %m", e->source_path);
+        r = stash_stream_new(e->source_path, &st, &stream);
+        if (r < 0)
+                return r;
+        r = iso_image_add_new_file(image, dir, name, stream, &file);
+        if (r < 0) {
+                iso_stream_unref(stream);
+                return log_error_errno(-iso_code_to_errno(r), "Cannot add \"%s\" from %s: %s",
+                                       e->image_path, e->source_path, iso_error_to_msg(r));
+        }
+        node = (IsoNode *) file;
+        node_set_attributes(node, e->mode, e->mtime_usec, 0644);
+        iso_node_set_sort_weight(node, sort_weight);
+        return 0;
+}
+
+static int check_volume_id(const char *id) {
+        unsigned depth = 0;
+        size_t units = 0;
+
+        if (!id || !*id)
+                return 0;
+        /* A volume id obeys the rules of one Joliet name, and fits the Joliet descriptor. */
+        if (joliet_name_check(id, NULL, &depth) != JOLIET_NAME_OK || depth != 1)
+                return log_error_errno(EINVAL, "Invalid volume name \"%s\".", id);
+        for (const unsigned char *p = (const unsigned char *) id; *p; p++) {
+                if (*p >= 0xF0)
+                        return log_error_errno(EINVAL, "Volume name \"%s\" has a character beyond U+FFFF, "
+                                               "which a Joliet volume id cannot hold.", id);
+                if ((*p & 0xC0) != 0x80)
+                        units++;
+        }
+        if (units > JOLIET_VOLUME_ID_MAX)
+                return log_error_errno(EINVAL, "Volume name \"%s\" is longer than %d characters.", id,
+                                       JOLIET_VOLUME_ID_MAX);
+        return 0;
+}
+
+static int check_entries(const IsoEntry *entries, size_t n, const IsoOptions *o) {
+        for (size_t i = 0; i < n; i++) {
+                const IsoEntry *e = &entries[i];
+                JolietNameError je;
+                struct stat st;
+
+                if (!e->image_path)
+                        return log_error_errno(EINVAL, "Entry %zu has no path in the image.", i);
+                je = joliet_name_check(e->image_path, NULL, NULL);
+                if (je != JOLIET_NAME_OK)
+                        return log_error_errno(EINVAL, "Invalid path in the image \"%s\": %s", e->image_path,
+                                               joliet_name_error_to_string(je));
+                if (!e->source_path)
+                        continue;
+                if (lstat(e->source_path, &st) < 0)
+                        return log_error_errno(errno, "Cannot stat %s for \"%s\": %m", e->source_path,
+                                               e->image_path);
+                if (!S_ISREG(st.st_mode))
+                        return log_error_errno(EINVAL, "%s (for \"%s\") is not a regular file.",
+                                               e->source_path, e->image_path);
+                if ((uint64_t) st.st_size > ISO_MAX_SINGLE_EXTENT && o->iso_level < 3)
+                        return log_error_errno(EFBIG, "\"%s\" is %" PRIu64 " bytes; files of 4 GiB and more "
+                                               "need ISO level 3, the image is level %d.", e->image_path,
+                                               (uint64_t) st.st_size, o->iso_level);
+        }
+        return 0;
+}
+
+typedef struct IsoBuild {
+        IsoImage *image;
+        IsoWriteOpts *opts;
+        struct burn_source *source;
+        int imgid;
+        uint64_t blocks;
+        bool started; /* the writer thread runs: cancel before freeing unless it ended */
+        bool ended;
+} IsoBuild;
+
+static void iso_build_done(IsoBuild *b) {
+        if (b->source) {
+                /* cancel() stops libisofs' writer thread and joins it; free_data() then frees the
+                 * image stream (and joins the thread itself if it still runs). */
+                if (b->started && !b->ended && b->source->cancel)
+                        b->source->cancel(b->source);
+                if (b->source->free_data)
+                        b->source->free_data(b->source);
+                free(b->source);
+                b->source = NULL;
+        }
+        if (b->opts)
+                iso_write_opts_free(TAKE_PTR(b->opts));
+        if (b->image)
+                iso_image_unref(TAKE_PTR(b->image));
+}
+
+static int iso_import_previous(IsoImage *image, const IsoOptions *o) {
+        _cleanup_(iso_read_opts_freep) IsoReadOpts *ropts = NULL;
+        IsoReadContext *ctx = NULL;
+        IsoDataSource *src;
+        int r, error;
+
+        r = iso_read_opts_new(&ropts, 0);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        (void) iso_read_opts_set_start_block(ropts, o->import_lba);
+        (void) iso_read_opts_set_input_charset(ropts, "UTF-8");
+        /* We never write ACLs or xattrs; reading them would only cost time. */
+        (void) iso_read_opts_set_no_aaip(ropts, 1);
+
+        /* Imported nodes may keep the source (and its context) alive as long as the image. */
+        ctx = calloc(1, sizeof(IsoReadContext));
+        src = calloc(1, sizeof(IsoDataSource));
+        if (!ctx || !src) {
+                free(ctx);
+                free(src);
+                return log_oom();
+        }
+        ctx->options = o;
+        *src = (IsoDataSource) {
+                .refcount = 1,
+                .open = data_source_open,
+                .close = data_source_close,
+                .read_block = data_source_read_block,
+                .free_data = data_source_free_data,
+                .data = ctx,
+        };
+        r = iso_image_import(image, src, ropts, NULL);
+        error = ctx->error;
+        iso_data_source_unref(src);
+        if (r < 0) {
+                int q = error < 0 ? error : iso_flush_messages(iso_image_get_msg_id(image), false);
+
+                if (q >= 0)
+                        q = iso_code_to_errno(r);
+                return log_error_errno(q, "Cannot import the previous session at block %" PRIu32 ": %s",
+                                       o->import_lba, iso_error_to_msg(r));
+        }
+        return 0;
+}
+
+static int iso_build(const IsoEntry *entries, size_t n, const IsoOptions *o, bool estimate_only,
+                     IsoBuild *ret) {
+        _cleanup_(iso_image_unrefp) IsoImage *image = NULL;
+        _cleanup_(iso_write_opts_freep) IsoWriteOpts *opts = NULL;
+        _cleanup_free_ size_t *order = NULL;
+        struct burn_source *source = NULL;
+        const char *vol = o->volume_id ?: "";
+        int imgid, r;
+
+        if (o->iso_level < 1 || o->iso_level > 3)
+                return log_error_errno(EINVAL, "Invalid ISO level %d (1..3).", o->iso_level);
+        if (n > 0 && !entries)
+                return -EINVAL;
+        r = check_volume_id(o->volume_id);
+        if (r < 0)
+                return r;
+        r = check_entries(entries, n, o);
+        if (r < 0)
+                return r;
+
+        r = iso_image_new(vol, &image);
+        if (r < 0)
+                return iso_code_to_errno(r);
+
+        if (o->read_block) {
+                r = iso_import_previous(image, o);
+                if (r < 0)
+                        return r;
+                /* The previous session brings its own name; the new one is given, or kept. */
+                if (o->volume_id) {
+                        iso_image_set_volume_id(image, vol);
+                        iso_image_set_volset_id(image, vol);
+                }
+        }
+        iso_image_set_application_id(image, "IMAPID " PACKAGE_VERSION);
+
+        order = malloc(MAX(n, (size_t) 1) * sizeof(size_t));
+        if (!order)
+                return log_oom();
+        for (size_t i = 0; i < n; i++)
+                order[i] = i;
+        qsort_r(order, n, sizeof(size_t), compare_entries, (void *) entries);
+        for (size_t i = 0; i < n; i++) {
+                /* Higher weights are written first: data in path order. */
+                int weight = (int) MIN(n - i, (size_t) INT32_MAX);
+
+                r = image_add_entry(image, &entries[order[i]], weight);
+                if (r < 0) {
+                        (void) iso_flush_messages(iso_image_get_msg_id(image), false);
+                        return r;
+                }
+        }
+
+        r = iso_write_opts_new(&opts, 0);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        if (iso_write_opts_set_iso_level(opts, o->iso_level) < 0 ||
+            iso_write_opts_set_rockridge(opts, o->rock_ridge) < 0 ||
+            iso_write_opts_set_joliet(opts, o->joliet) < 0 ||
+            iso_write_opts_set_joliet_utf16(opts, 1) < 0 ||
+            iso_write_opts_set_joliet_longer_paths(opts, 1) < 0 ||
+            iso_write_opts_set_allow_longer_paths(opts, 1) < 0 ||
+            iso_write_opts_set_dir_rec_mtime(opts, 7) < 0 ||
+            iso_write_opts_set_sort_files(opts, 1) < 0 ||
+            iso_write_opts_set_fifo_size(opts, ISO_FIFO_BLOCKS) < 0 ||
+            iso_write_opts_set_will_cancel(opts, estimate_only) < 0)
+                return log_error_errno(EINVAL, "libisofs refused the image options.");
+        if (o->read_block) {
+                /* Only the new session is produced; it refers to the previous one's data. */
+                if (iso_write_opts_set_appendable(opts, 1) < 0 ||
+                    iso_write_opts_set_ms_block(opts, o->next_lba) < 0)
+                        return log_error_errno(EINVAL, "libisofs refused the multi-session options.");
+        }
+
+        r = iso_image_create_burn_source(image, opts, &source);
+        if (r < 0) {
+                int q = iso_flush_messages(iso_image_get_msg_id(image), false);
+
+                return log_error_errno(q < 0 ? -q : -iso_code_to_errno(r), "Cannot lay out the image: %s",
+                                       iso_error_to_msg(r));
+        }
+
+        /* The message id first: the order of evaluation inside an initializer is unspecified. */
+        imgid = iso_image_get_msg_id(image);
+        *ret = (IsoBuild) {
+                .imgid = imgid,
+                .image = TAKE_PTR(image),
+                .opts = TAKE_PTR(opts),
+                .source = source,
+                .blocks = (uint64_t) source->get_size(source) / ISO_BLOCK,
+                .started = !estimate_only,
+        };
+        return 0;
+}
+
+int iso_image_estimate(const IsoEntry *entries, size_t n, const IsoOptions *o, uint64_t *ret_blocks) {
+        IsoBuild b = {};
+        uint64_t blocks;
+        int r;
+
+        r = iso_build(entries, n, o, true, &b);
+        if (r < 0) {
+                /* Whatever libisofs said about it has been logged; don't leave it for the next. */
+                (void) iso_flush_messages(-1, false);
+                return r;
+        }
+        blocks = b.blocks;
+        iso_build_done(&b);
+        (void) iso_flush_messages(-1, false);
+        *ret_blocks = blocks;
+        return 0;
+}
+
+/* ---- writing ---- */
+
+static bool block_is_zero(const uint8_t *p) {
+        return p[0] == 0 && memcmp(p, p + 1, ISO_BLOCK - 1) == 0;
+}
+
+static int pwrite_all(int fd, const uint8_t *p, size_t size, uint64_t offset) {
+        while (size > 0) {
+                ssize_t k = pwrite(fd, p, size, (off_t) offset);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                size -= (size_t) k;
+                offset += (uint64_t) k;
+        }
+        return 0;
+}
+
+/* Writes the runs of non-zero blocks; zero blocks stay holes in the file. */
+static int write_sparse(int fd, const uint8_t *buf, size_t blocks, uint64_t offset) {
+        size_t i = 0;
+
+        while (i < blocks) {
+                size_t j;
+                int r;
+
+                if (block_is_zero(buf + i * ISO_BLOCK)) {
+                        i++;
+                        continue;
+                }
+                for (j = i + 1; j < blocks && !block_is_zero(buf + j * ISO_BLOCK); j++)
+                        ;
+                r = pwrite_all(fd, buf + i * ISO_BLOCK, (j - i) * ISO_BLOCK, offset + i * ISO_BLOCK);
+                if (r < 0)
+                        return r;
+                i = j;
+        }
+        return 0;
+}
+
+/* libisofs' FIFO wakes its reader for every 2 KiB it gets. Reading a chunk as it trickles in
+ * costs two context switches per block and doubled the time of a large image; let the chunk
+ * collect first. The writer thread never waits for us while the FIFO has room. */
+static void wait_for_fifo(struct burn_source *source, size_t bytes) {
+        for (unsigned i = 0; i < 1000; i++) {
+                size_t cap = 0, free_bytes = 0;
+
+                if (iso_ring_buffer_get_status(source, &cap, &free_bytes) != 1 ||
+                    cap - free_bytes >= MIN(bytes, cap / 2))
+                        return;
+                (void) usleep(200);
+        }
+}
+
+int iso_image_write(const IsoEntry *entries, size_t n, const IsoOptions *o, int out_fd,
+                    const volatile bool *cancel, iso_progress_fn progress, void *userdata,
+                    uint64_t *ret_blocks) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        IsoBuild b = {};
+        uint64_t done = 0, reported = 0;
+        struct stat st;
+        int r;
+
+        if (fstat(out_fd, &st) < 0)
+                return log_error_errno(errno, "Cannot stat the image file: %m");
+        if (!S_ISREG(st.st_mode))
+                return log_error_errno(EINVAL, "The image must be written to a regular file.");
+        buf = malloc(ISO_CHUNK_BLOCKS * ISO_BLOCK);
+        if (!buf)
+                return log_oom();
+        /* Skipped blocks must read back as zeros: start from an empty file. */
+        if (ftruncate(out_fd, 0) < 0)
+                return log_error_errno(errno, "Cannot truncate the image file: %m");
+
+        r = iso_build(entries, n, o, false, &b);
+        if (r < 0) {
+                /* Whatever libisofs said about it has been logged; don't leave it for the next. */
+                (void) iso_flush_messages(-1, false);
+                return r;
+        }
+
+        if (progress)
+                progress(0, b.blocks, userdata);
+
+        while (done < b.blocks) {
+                size_t want = (size_t) MIN((uint64_t) ISO_CHUNK_BLOCKS, b.blocks - done);
+                int k;
+
+                if (cancel && *cancel) {
+                        r = -ECANCELED;
+                        goto finish;
+                }
+                wait_for_fifo(b.source, want * ISO_BLOCK);
+                /* Never ask for more than is left: libisofs drops a partial read at the end. */
+                k = b.source->read_xt(b.source, buf, (int) (want * ISO_BLOCK));
+                if (k != (int) (want * ISO_BLOCK)) {
+                        b.ended = true; /* the writer thread gave up; free_data() joins it */
+                        r = iso_flush_messages(b.imgid, false);
+                        if (r >= 0)
+                                r = -EIO;
+                        log_error_errno(r, "Building the image failed at block %" PRIu64 " of %" PRIu64
+                                        ": %m", done, b.blocks);
+                        goto finish;
+                }
+                r = write_sparse(out_fd, buf, want, done * ISO_BLOCK);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot write the image file: %m");
+                        goto finish;
+                }
+                done += want;
+                if (progress && (done - reported >= ISO_PROGRESS_BLOCKS || done == b.blocks)) {
+                        progress(done, b.blocks, userdata);
+                        reported = done;
+                }
+        }
+
+        /* Wait for the writer thread to finish and learn whether it did so without error. */
+        if (b.source->read_xt(b.source, buf, 1) != 0 ||
+            iso_ring_buffer_get_status(b.source, NULL, NULL) != 2) {
+                b.ended = true;
+                r = iso_flush_messages(b.imgid, false);
+                if (r >= 0)
+                        r = -EIO;
+                log_error_errno(r, "libisofs did not finish the image cleanly: %m");
+                goto finish;
+        }
+        b.ended = true;
+
+        if (ftruncate(out_fd, (off_t) (b.blocks * ISO_BLOCK)) < 0) {
+                r = log_error_errno(errno, "Cannot set the size of the image file: %m");
+                goto finish;
+        }
+        r = 0;
+
+finish:
+        iso_build_done(&b);
+        /* After a cancel libisofs reports the aborted write; that is no news. */
+        (void) iso_flush_messages(-1, r == -ECANCELED);
+        if (r < 0)
+                return r;
+        if (ret_blocks)
+                *ret_blocks = done;
+        return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libisofs boundary: building an ISO 9660 + Joliet (+ Rock Ridge) image from a list of
+ * staged files. Nothing outside iso.c includes libisofs.h; ISO_* error codes become negative
+ * errno here. Runs in a worker thread: no bus, no event loop.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct IsoEntry {
+        const char *image_path;  /* normalized path in the image, e.g. "docs/a.txt" */
+        const char *source_path; /* a file in the stash (daemon-owned); NULL for an empty directory */
+        mode_t mode;             /* file mode as staged, for Rock Ridge */
+        uint64_t mtime_usec;     /* modification time as staged */
+} IsoEntry;
+
+typedef struct IsoOptions {
+        /* The volume name: the Joliet volume id as given (at most 16 characters, none beyond
+         * U+FFFF, the rules of one Joliet name; else -EINVAL); the ISO 9660 volume id is derived
+         * from it in d-characters (upper case, others "_"). NULL: none, or the imported one. */
+        const char *volume_id;
+        int iso_level;           /* 1..3; 3 is needed for files of 4 GiB and more */
+        bool rock_ridge;         /* on by default */
+        bool joliet;             /* always on for IMAPI; an option for tests */
+        /* Multi-session: read_block, when set, reads one 2048-byte block of the medium at an
+         * absolute LBA (returning 0, or a negative errno); the session starting at import_lba
+         * (msc1) is imported, and the new one is laid out to start at next_lba (nwa). Only the
+         * new session is written to out_fd. */
+        int (*read_block)(uint32_t lba, uint8_t buf[2048], void *userdata);
+        void *read_userdata;
+        uint32_t import_lba;
+        uint32_t next_lba;
+} IsoOptions;
+
+void iso_options_init(IsoOptions *o); /* volume id NULL, level 2, Rock Ridge and Joliet on, no import */
+
+/* The library is global state: once at start-up and once at exit. */
+int iso_library_init(void);
+void iso_library_finish(void);
+
+/* Size in 2048-byte blocks the image of these entries will have (exact, as libisofs computes
+ * it). */
+int iso_image_estimate(const IsoEntry *entries, size_t n, const IsoOptions *o, uint64_t *ret_blocks);
+
+/* Writes the image into out_fd (a new stash file) from its start. Blocks of zeros are skipped
+ * with lseek() so the image file stays as sparse as its sources. progress(done_blocks,
+ * total_blocks) is called now and then; *cancel is polled (-ECANCELED). Errors: -ENOSPC,
+ * -EIO (reading a source or writing the image), -EINVAL (bad options), -ENOMEM. */
+typedef void (*iso_progress_fn)(uint64_t done_blocks, uint64_t total_blocks, void *userdata);
+int iso_image_write(const IsoEntry *entries, size_t n, const IsoOptions *o, int out_fd,
+                    const volatile bool *cancel, iso_progress_fn progress, void *userdata,
+                    uint64_t *ret_blocks);
