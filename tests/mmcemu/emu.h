@@ -170,6 +170,8 @@ int medium_read(Drive *d, Track *t, int32_t lba, uint8_t *data, int32_t blocks, 
 void medium_close_track(Medium *m, Track *t);
 void medium_close_session(Medium *m, bool final);
 int medium_blank(Drive *d);
+int32_t medium_readable_blocks(const Medium *m);
+ssize_t medium_pread(Drive *d, void *data, size_t n, off_t off);
 void track_path(const Drive *d, int number, char *buf, size_t len);
 
 /* buffer.c */

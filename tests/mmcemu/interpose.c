@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cdrom.h>
+#include <linux/fs.h>
 #include <scsi/sg.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ int __xstat64(int ver, const char *path, struct stat64 *st);
 int __lxstat64(int ver, const char *path, struct stat64 *st);
 int __fxstat64(int ver, int fd, struct stat64 *st);
 int fcntl64(int fd, int cmd, ...);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
 int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
 int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
 #define MAX_FDS 4096
@@ -68,6 +70,7 @@ typedef struct OpenFile {
         Drive *drive;
         int excl_fd;            /* flock()ed <drive>/lock for O_EXCL opens, or -1 */
         int refs;
+        off_t pos;              /* file position for read()/lseek() */
 } OpenFile;
 
 static struct {
@@ -108,6 +111,10 @@ static int (*real_fstatat)(int, const char *, struct stat *, int);
 static int (*real___fxstatat)(int, int, const char *, struct stat *, int);
 static int (*real_statx)(int, const char *, int, unsigned, struct statx *);
 static int (*real_access)(const char *, int);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real___read_chk)(int, void *, size_t, size_t);
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static off_t (*real_lseek)(int, off_t, int);
 static FILE *(*real_fopen)(const char *, const char *);
 static FILE *(*real_fopen64)(const char *, const char *);
 
@@ -136,6 +143,10 @@ static void load_symbols(void) {
         LOAD(__fxstatat);
         LOAD(statx);
         LOAD(access);
+        LOAD(read);
+        LOAD(__read_chk);
+        LOAD(pread);
+        LOAD(lseek);
         LOAD(fopen);
         LOAD(fopen64);
 }
@@ -463,6 +474,23 @@ static int emulated_ioctl(OpenFile *f, unsigned long req, void *arg) {
         case SCSI_IOCTL_GET_BUS_NUMBER:
                 *(int *) arg = d->index;
                 return 0;
+        case BLKGETSIZE64:
+        case BLKGETSIZE:
+        case BLKSSZGET:
+        case BLKBSZGET: {
+                uint64_t bytes;
+
+                pthread_mutex_lock(&d->lock);
+                bytes = drive_has_medium(d) ? (uint64_t) medium_readable_blocks(&d->m) * 2048 : 0;
+                pthread_mutex_unlock(&d->lock);
+                if (req == BLKGETSIZE64)
+                        *(uint64_t *) arg = bytes;
+                else if (req == BLKGETSIZE)
+                        *(unsigned long *) arg = bytes / 512;
+                else
+                        *(int *) arg = 2048;
+                return 0;
+        }
         case SCSI_IOCTL_GET_IDLUN: {
                 /* x = id | lun << 8 | channel << 16 | host << 24; one host per drive. */
                 int *idlun = arg;
@@ -484,6 +512,66 @@ static int emulated_ioctl(OpenFile *f, unsigned long req, void *arg) {
                 errno = ENOTTY;
                 return -1;
         }
+}
+
+/* read(2) on the device node: the disc's 2048-byte sectors, as from the sr block device. */
+static ssize_t emulated_pread(OpenFile *f, void *buf, size_t n, off_t off) {
+        Drive *d = f->drive;
+        ssize_t r;
+
+        pthread_mutex_lock(&d->lock);
+        (void) drive_refresh_faults(d);
+        if (d->faults.removed)
+                r = -ENODEV;
+        else if (!drive_has_medium(d))
+                r = -ENOMEDIUM;
+        else {
+                if (medium_replaced(d))
+                        (void) medium_load(d);
+                r = medium_pread(d, buf, n, off);
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (r < 0) {
+                errno = (int) -r;
+                return -1;
+        }
+        return r;
+}
+
+static ssize_t emulated_read(OpenFile *f, void *buf, size_t n) {
+        ssize_t r = emulated_pread(f, buf, n, f->pos);
+
+        if (r > 0)
+                f->pos += r;
+        return r;
+}
+
+static off_t emulated_lseek(OpenFile *f, off_t off, int whence) {
+        Drive *d = f->drive;
+        off_t base;
+
+        switch (whence) {
+        case SEEK_SET:
+                base = 0;
+                break;
+        case SEEK_CUR:
+                base = f->pos;
+                break;
+        case SEEK_END:
+                pthread_mutex_lock(&d->lock);
+                base = (off_t) medium_readable_blocks(&d->m) * 2048;
+                pthread_mutex_unlock(&d->lock);
+                break;
+        default:
+                errno = EINVAL;
+                return -1;
+        }
+        if (base + off < 0) {
+                errno = EINVAL;
+                return -1;
+        }
+        f->pos = base + off;
+        return f->pos;
 }
 
 /* ------------------------------------------------------------------ hooks */
@@ -565,6 +653,49 @@ EXPORT int close(int fd) {
                 return close_emulated(fd);
         ensure_init();
         return real_close(fd);
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t n) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f)
+                return emulated_read(f, buf, n);
+        return real_read(fd, buf, n);
+}
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f) {
+                if (n > buflen)
+                        abort();        /* what the fortified libc does on overflow */
+                return emulated_read(f, buf, n);
+        }
+        return real___read_chk(fd, buf, n, buflen);
+}
+
+EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f)
+                return emulated_pread(f, buf, n, off);
+        return real_pread(fd, buf, n, off);
+}
+
+EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off) {
+        return pread(fd, buf, n, off);
+}
+
+EXPORT off_t lseek(int fd, off_t off, int whence) {
+        OpenFile *f = file_of_fd(fd);
+
+        if (f)
+                return emulated_lseek(f, off, whence);
+        return real_lseek(fd, off, whence);
+}
+
+EXPORT off64_t lseek64(int fd, off64_t off, int whence) {
+        return lseek(fd, off, whence);
 }
 
 EXPORT int ioctl(int fd, unsigned long req, ...) {
@@ -767,7 +898,8 @@ EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags) 
         return fstatat(dirfd, path, (struct stat *) st, flags);
 }
 
-EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags) {
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags) {
         int i = drive_index_of_path(path);
 
         if (i >= 0)

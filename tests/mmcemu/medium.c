@@ -331,3 +331,48 @@ int medium_blank(Drive *d) {
         medium_fix_overwritable(m);
         return 0;
 }
+
+/* What READ CAPACITY reports + 1: the readable extent of the disc in blocks. */
+int32_t medium_readable_blocks(const Medium *m) {
+        int32_t end = 0;
+
+        if (medium_is_overwritable(m->type))
+                return m->formatted ? m->capacity : 0;
+        for (int i = 0; i < m->n_tracks; i++)
+                if (!m->tracks[i].open)
+                        end = m->tracks[i].start + m->tracks[i].size;
+        return end;
+}
+
+/*
+ * read(2) on the block device: 2048-byte sectors at offset LBA * 2048, as
+ * the sr driver serves them.  Stops at the end of the readable area (0 is
+ * EOF); sectors of audio tracks cannot be read this way (EIO, as on Linux).
+ */
+ssize_t medium_pread(Drive *d, void *data, size_t n, off_t off) {
+        Medium *m = &d->m;
+        off_t end = (off_t) medium_readable_blocks(m) * 2048;
+        uint8_t block[2048];
+        size_t done = 0;
+
+        if (off < 0)
+                return -EINVAL;
+        while (done < n && off + (off_t) done < end) {
+                off_t pos = off + done;
+                int32_t lba = pos / 2048;
+                size_t skip = pos % 2048, len = 2048 - skip;
+                Track *t = medium_find_track(m, lba);
+
+                if (len > n - done)
+                        len = n - done;
+                if (!t)
+                        memset(block, 0, sizeof block);  /* gap between sessions, unwritten area */
+                else if (t->block_size != 2048)
+                        return done > 0 ? (ssize_t) done : -EIO;
+                else if (medium_read(d, t, lba, block, 1, 2048) < 0)
+                        return done > 0 ? (ssize_t) done : -EIO;
+                memcpy((uint8_t *) data + done, block + skip, len);
+                done += len;
+        }
+        return done;
+}

@@ -742,15 +742,8 @@ static int cmd_read_toc(Drive *d, const uint8_t *cdb, uint8_t *r, size_t *len) {
 }
 
 static int cmd_read_capacity(Drive *d, uint8_t *r, size_t *len) {
-        Medium *m = &d->m;
-        int32_t last = 0;
+        int32_t last = medium_readable_blocks(&d->m) - 1;
 
-        if (medium_is_overwritable(m->type))
-                last = m->capacity - 1;
-        else
-                for (int i = 0; i < m->n_tracks; i++)
-                        if (!m->tracks[i].open)
-                                last = m->tracks[i].start + m->tracks[i].size - 1;
         put32(r, (uint32_t) (last < 0 ? 0 : last));
         put32(r + 4, 2048);
         *len = 8;

@@ -158,6 +158,8 @@ cd-r-tao-data)
         same_prefix "$T/img.iso" "$T/back.iso"
         emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /data.bin "$T/data.out" || fail "extract"
         cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
+        emu -- isoinfo -i /dev/sr0 -R -x /data.bin > "$T/isoinfo.out" || fail "isoinfo -x"
+        cmp "$T/tree/data.bin" "$T/isoinfo.out" || fail "isoinfo extract differs"
         ;;
 
 cd-r-tao-two-tracks)
@@ -357,6 +359,12 @@ cd-rom-read)
         toc_expect "Media current: CD-ROM" "Media status : is written , is closed"
         emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /data.bin "$T/data.out" || fail "extract"
         cmp "$T/tree/data.bin" "$T/data.out" || fail "extracted file differs"
+        # The block device itself reads like the sr driver's: dd and isoinfo see the image.
+        emu -- dd if=/dev/sr0 bs=2048 of="$T/dd.iso" status=none || fail "dd from /dev/sr0"
+        cmp "$T/img.iso" "$T/dd.iso" || fail "dd image differs"
+        [ "$(emu -- blockdev --getsize64 /dev/sr0)" = "$(stat -c %s "$T/img.iso")" ] || fail "BLKGETSIZE64"
+        emu -- isoinfo -i /dev/sr0 -R -x /data.bin > "$T/isoinfo.out" || fail "isoinfo -x"
+        cmp "$T/tree/data.bin" "$T/isoinfo.out" || fail "isoinfo extract differs"
         cdrskin_must_fail -tao "$T/img.iso"
         ;;
 
