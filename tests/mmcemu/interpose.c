@@ -36,6 +36,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,6 +113,10 @@ static int (*real___fxstatat)(int, int, const char *, struct stat *, int);
 static int (*real_statx)(int, const char *, int, unsigned, struct statx *);
 static int (*real_access)(const char *, int);
 static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_getxattr)(const char *, const char *, void *, size_t);
+static ssize_t (*real_lgetxattr)(const char *, const char *, void *, size_t);
+static ssize_t (*real_listxattr)(const char *, char *, size_t);
+static ssize_t (*real_llistxattr)(const char *, char *, size_t);
 static ssize_t (*real___read_chk)(int, void *, size_t, size_t);
 static ssize_t (*real_pread)(int, void *, size_t, off_t);
 static off_t (*real_lseek)(int, off_t, int);
@@ -144,6 +149,10 @@ static void load_symbols(void) {
         LOAD(statx);
         LOAD(access);
         LOAD(read);
+        LOAD(getxattr);
+        LOAD(lgetxattr);
+        LOAD(listxattr);
+        LOAD(llistxattr);
         LOAD(__read_chk);
         LOAD(pread);
         LOAD(lseek);
@@ -947,6 +956,54 @@ EXPORT int access(const char *path, int mode) {
         }
         ensure_init();
         return real_access(path, mode);
+}
+
+/* A device node has no extended attributes (ls -l asks for ACLs and SELinux labels). */
+static ssize_t no_xattr(int index) {
+        struct stat st;
+
+        if (stat_path(index, &st) < 0)
+                return -1;
+        errno = ENODATA;
+        return -1;
+}
+
+EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return no_xattr(i);
+        ensure_init();
+        return real_getxattr(path, name, value, size);
+}
+
+EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) {
+        int i = drive_index_of_path(path);
+
+        if (i >= 0)
+                return no_xattr(i);
+        ensure_init();
+        return real_lgetxattr(path, name, value, size);
+}
+
+EXPORT ssize_t listxattr(const char *path, char *list, size_t size) {
+        int i = drive_index_of_path(path);
+        struct stat st;
+
+        if (i >= 0)
+                return stat_path(i, &st) < 0 ? -1 : 0;
+        ensure_init();
+        return real_listxattr(path, list, size);
+}
+
+EXPORT ssize_t llistxattr(const char *path, char *list, size_t size) {
+        int i = drive_index_of_path(path);
+        struct stat st;
+
+        if (i >= 0)
+                return stat_path(i, &st) < 0 ? -1 : 0;
+        ensure_init();
+        return real_llistxattr(path, list, size);
 }
 
 /* libburn's add_proc_info_drives() reads this (libburn-notes.md 1.1). */

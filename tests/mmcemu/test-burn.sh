@@ -121,6 +121,8 @@ devices)
         expect_out "0 +dev='/dev/sr0' +rwrw-- : +'ACME *' +'Burner 9000'"
         emu_out -- xorriso -devices || fail "xorriso -devices"
         expect_out "0 +-dev '/dev/sr0' rwrw-- : +'ACME *' +'Burner 9000'"
+        emu_out -- ls -l /dev/sr0 || fail "ls -l /dev/sr0"
+        expect_out "^brw-rw---- .* 11, +0 .* /dev/sr0$"
         emu_out -- cdrskin dev=/dev/sr0 -checkdrive || fail "cdrskin -checkdrive"
         expect_out "Revision +: '2.5 *'"
         expect_out "Supported modes: TAO SAO"
