@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <imapi/imapi.h>
 
@@ -15,25 +16,77 @@
 
 CtlOptions arg = {};
 
+static int connect_address(const char *address, bool bus_client, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, address);
+        if (r < 0)
+                return r;
+        /* A peer-to-peer socket has no bus driver to say Hello to. imapid answers Hello there
+         * too, so --bus-address=unix:path=SOCKET works as well. */
+        r = sd_bus_set_bus_client(bus, bus_client);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+static int connect_socket(const char *path, sd_bus **ret) {
+        _cleanup_free_ char *address = NULL;
+
+        if (asprintf(&address, "unix:path=%s", path) < 0)
+                return -ENOMEM;
+        return connect_address(address, false, ret);
+}
+
+/* imapid is reachable on the system bus if it runs there or the bus can start it. */
+static bool system_bus_has_imapid(sd_bus *bus) {
+        _cleanup_strv_free_ char **acquired = NULL, **activatable = NULL;
+
+        if (sd_bus_list_names(bus, &acquired, &activatable) < 0)
+                return false;
+        for (char **n = acquired; n && *n; n++)
+                if (streq(*n, IMAPI_BUS_NAME))
+                        return true;
+        for (char **n = activatable; n && *n; n++)
+                if (streq(*n, IMAPI_BUS_NAME))
+                        return true;
+        return false;
+}
+
 int ctl_connect(sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *address = arg.bus_address ?: getenv("IMAPI_BUS_ADDRESS");
+        const char *what;
         int r;
 
         (void) hresult_register_error_map();
 
-        if (address) {
-                r = sd_bus_new(&bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(bus, address);
-                if (r >= 0) {
-                        (void) sd_bus_set_bus_client(bus, 1);
-                        r = sd_bus_start(bus);
-                }
-        } else
+        if (arg.socket_path) {
+                what = arg.socket_path;
+                r = connect_socket(arg.socket_path, &bus);
+        } else if (address) {
+                what = address;
+                r = connect_address(address, true, &bus);
+        } else {
+                /* The system bus when imapid is there; else its socket (socket activation alone). */
+                what = "the system bus";
                 r = sd_bus_open_system(&bus);
+                if ((r < 0 || !system_bus_has_imapid(bus)) && access(DEFAULT_SOCKET_PATH, F_OK) >= 0) {
+                        bus = sd_bus_flush_close_unref(bus);
+                        what = DEFAULT_SOCKET_PATH;
+                        r = connect_socket(DEFAULT_SOCKET_PATH, &bus);
+                }
+        }
         if (r < 0) {
-                fprintf(stderr, "imapictl: cannot connect to %s: %s\n", address ?: "the system bus", strerror(-r));
+                fprintf(stderr, "imapictl: cannot connect to %s: %s\n", what, strerror(-r));
                 return CTL_EXIT_UNAVAILABLE;
         }
         (void) sd_bus_set_allow_interactive_authorization(bus, !arg.no_ask);

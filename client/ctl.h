@@ -19,13 +19,15 @@ enum {
 
 typedef struct CtlOptions {
         const char *bus_address;
+        const char *socket_path;  /* a peer-to-peer socket (imapid.socket) */
         bool json;
         bool no_ask;
 } CtlOptions;
 
 extern CtlOptions arg;
 
-/* Connects to imapid: --bus-address, $IMAPI_BUS_ADDRESS, or the system bus. Returns an exit code. */
+/* Connects to imapid: --socket, --bus-address, $IMAPI_BUS_ADDRESS, the system bus if imapid is
+ * running or activatable there, else its peer-to-peer socket if that exists. Returns an exit code. */
 int ctl_connect(sd_bus **ret);
 /* Prints "imapictl: IMAPI_E_X: 0x8004...: message" for a failed call, and returns the exit code. */
 int ctl_report_error(const char *what, const sd_bus_error *error, int r);

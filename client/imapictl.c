@@ -45,18 +45,25 @@ static void help(void) {
                "Options:\n"
                "  -h --help                Show this help\n"
                "     --version             Show the version\n"
-               "     --bus-address=ADDRESS Talk to imapid on this D-Bus address\n"
-               "                           (default: $IMAPI_BUS_ADDRESS, else the system bus)\n"
+               "     --bus-address=ADDRESS Talk to imapid on this D-Bus address (a bus, or\n"
+               "                           unix:path=SOCKET for its peer-to-peer socket)\n"
+               "     --socket=PATH         Talk to imapid on its peer-to-peer socket\n"
                "     --json                Print JSON for scripts\n"
                "     --no-ask-password     Do not ask for authentication\n"
                "\n"
+               "Without --socket or --bus-address, imapictl uses $IMAPI_BUS_ADDRESS if set; else\n"
+               "the system bus if %s is running or activatable there; else\n"
+               "%s if it exists (socket activation without the bus).\n"
+               "\n"
                "Exit status: 0 success, 1 the operation failed, 2 usage error, 3 imapid cannot be\n"
-               "reached, 4 no such recorder or job, 5 cancelled. See imapictl(1).\n");
+               "reached, 4 no such recorder or job, 5 cancelled. See imapictl(1).\n",
+               IMAPI_BUS_NAME, DEFAULT_SOCKET_PATH);
 }
 
 enum {
         ARG_VERSION = 0x100,
         ARG_BUS_ADDRESS,
+        ARG_SOCKET,
         ARG_JSON,
         ARG_NO_ASK_PASSWORD,
 };
@@ -66,6 +73,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+                { "socket", required_argument, NULL, ARG_SOCKET },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 {}
@@ -83,6 +91,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_BUS_ADDRESS:
                         arg.bus_address = optarg;
+                        break;
+                case ARG_SOCKET:
+                        arg.socket_path = optarg;
                         break;
                 case ARG_JSON:
                         arg.json = true;

@@ -12,6 +12,7 @@
 #include "hresult.h"
 #include "log.h"
 #include "macro.h"
+#include "polkit.h"
 #include "recorder.h"
 
 static int caller_client(sd_bus_message *m, Recorder *r, bool create, Client **ret) {
@@ -96,14 +97,23 @@ static int method_query_media_info(sd_bus_message *m, void *userdata, sd_bus_err
 }
 
 static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         Recorder *r = userdata;
         Client *c = NULL;
         int k;
 
-        k = read_no_options(m, error);
+        k = bus_read_options(m, allowed, polkit_option_cb, NULL, error);
         if (k < 0)
                 return k;
         (void) caller_client(m, r, false, &c);
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_EJECT, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
         k = recorder_eject(r, c, error);
         if (k < 0)
                 return k;
@@ -214,6 +224,11 @@ static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_
         if (r->busy > 0)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                          "Recorder %s is in use by a running job.", r->id);
+        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_SET_PROPERTIES, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
 
         r->write_speed = write_speed;
         r->audio_gap = audio_gap;

@@ -14,8 +14,11 @@
 #include "config.h"
 #include "daemon.h"
 #include "hresult.h"
+#include "inhibit.h"
 #include "log.h"
 #include "macro.h"
+#include "p2p.h"
+#include "polkit.h"
 #include "recorder.h"
 
 int daemon_new(sd_event *event, const Config *config, Daemon **ret) {
@@ -45,6 +48,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Client *, client_free);
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
+        /* Peers go first (they drop their clients), and nothing may answer a query later. */
+        p2p_done(d);
+        polkit_done(d);
+        inhibitor_done(d);
         /* Clients first: releasing what they hold touches the recorders. */
         while (d->n_clients > 0)
                 daemon_client_gone(d, d->clients[d->n_clients - 1]);

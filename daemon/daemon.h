@@ -15,6 +15,11 @@ typedef struct Config Config;
 typedef struct Recorder Recorder;
 typedef struct Client Client;
 typedef struct Daemon Daemon;
+typedef struct Master Master;
+typedef struct Job Job;
+typedef struct PolkitQuery PolkitQuery;
+typedef struct P2PServer P2PServer;
+typedef struct Inhibitor Inhibitor;
 
 struct Daemon {
         sd_event *event;
@@ -30,6 +35,18 @@ struct Daemon {
 
         Client **clients;
         size_t n_clients;
+
+        Master **masters;
+        size_t n_masters;
+        unsigned next_master_id;
+
+        Job **jobs;
+        size_t n_jobs;
+        unsigned next_job_id;
+
+        PolkitQuery *polkit_queries;    /* polkit.c: authorization checks in flight */
+        P2PServer *p2p;                 /* p2p.c: the socket-activated peer-to-peer server */
+        Inhibitor *inhibitor;           /* inhibit.c: logind's sleep/shutdown lock during burns */
 };
 
 int daemon_new(sd_event *event, const Config *config, Daemon **ret);

@@ -15,8 +15,10 @@
 #include "daemon.h"
 #include "drive.h"
 #include "hresult.h"
+#include "idle.h"
 #include "log.h"
 #include "macro.h"
+#include "p2p.h"
 
 static const char *arg_config_path = CONFIG_DEFAULT_PATH;
 static bool arg_config_explicit = false;
@@ -31,6 +33,9 @@ static void help(void) {
                "  -h --help                Show this help and exit\n"
                "     --version             Show the version and exit\n"
                "     --bus-address=ADDRESS Serve on this D-Bus address instead of the system bus\n"
+               "     --no-bus              Serve only the peer-to-peer sockets of socket activation\n"
+               "     --idle-timeout=TIME   Exit after TIME (30s, 5min) with nothing to do; 0 never\n"
+               "                           (default 0, or IdleTimeoutSec= in the configuration)\n"
                "     --config=PATH         Read this configuration file (default %s)\n"
                "     --drive=ADDRESS       Offer this drive: /dev/srN, or stdio:/path/to/image.iso\n"
                "                           for an image file (may be repeated)\n"
@@ -61,6 +66,8 @@ static int parse_log_level(const char *s) {
 enum {
         ARG_VERSION = 0x100,
         ARG_BUS_ADDRESS,
+        ARG_NO_BUS,
+        ARG_IDLE_TIMEOUT,
         ARG_CONFIG,
         ARG_DRIVE,
         ARG_NO_SCAN,
@@ -73,6 +80,8 @@ static const struct option options[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, ARG_VERSION },
         { "bus-address", required_argument, NULL, ARG_BUS_ADDRESS },
+        { "no-bus", no_argument, NULL, ARG_NO_BUS },
+        { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
         { "config", required_argument, NULL, ARG_CONFIG },
         { "drive", required_argument, NULL, ARG_DRIVE },
         { "no-scan", no_argument, NULL, ARG_NO_SCAN },
@@ -114,8 +123,17 @@ static int parse_argv(int argc, char *argv[], Config *config) {
                         if (!config->bus_address)
                                 return log_oom();
                         break;
+                case ARG_NO_BUS:
+                        config->bus = false;
+                        break;
+                case ARG_IDLE_TIMEOUT:
+                        r = config_parse_timespan(optarg, &config->idle_timeout_usec);
+                        if (r < 0)
+                                return log_error_errno(r, "Invalid --idle-timeout=%s: %m", optarg);
+                        break;
                 case ARG_CONFIG:
                         break;
+
                 case ARG_DRIVE:
                         r = config_add_drive(config, optarg);
                         if (r < 0)
@@ -153,7 +171,8 @@ static int parse_argv(int argc, char *argv[], Config *config) {
         return 1;
 }
 
-static int connect_bus(const Config *config, sd_bus **ret) {
+/* optional: socket-activated with no system bus around, imapid still serves its socket. */
+static int connect_bus(const Config *config, bool optional, sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
 
@@ -171,6 +190,11 @@ static int connect_bus(const Config *config, sd_bus **ret) {
                         return log_error_errno(r, "Failed to connect to %s: %m", config->bus_address);
         } else {
                 r = sd_bus_open_system(&bus);
+                if (r < 0 && optional) {
+                        log_full_errno(LOG_NOTICE, r, "No system bus (%m); serving the peer-to-peer socket only.");
+                        *ret = NULL;
+                        return 0;
+                }
                 if (r < 0)
                         return log_error_errno(r, "Failed to connect to the system bus: %m");
         }
@@ -183,7 +207,7 @@ static int run(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Daemon *daemon = NULL;
         Config config;
-        int r;
+        int n_sockets, r;
 
         log_setup("imapid");
         config_init(&config);
@@ -231,30 +255,44 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 goto finish_burn;
 
-        r = connect_bus(&config, &bus);
+        r = p2p_listen(daemon);
         if (r < 0)
                 goto finish_burn;
-        r = daemon_attach_bus(daemon, bus);
-        if (r < 0)
-                goto finish_burn;
-        r = sd_bus_request_name(bus, IMAPI_BUS_NAME, 0);
-        if (r < 0) {
-                log_error_errno(r, "Failed to acquire the bus name %s: %m", IMAPI_BUS_NAME);
+        n_sockets = r;
+        if (!config.bus && n_sockets == 0) {
+                r = log_error_errno(EINVAL, "--no-bus needs the sockets of socket activation (imapid.socket).");
                 goto finish_burn;
         }
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0) {
-                log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-                goto finish_burn;
+        if (config.bus) {
+                r = connect_bus(&config, n_sockets > 0, &bus);
+                if (r < 0)
+                        goto finish_burn;
+        }
+        if (bus) {
+                r = daemon_attach_bus(daemon, bus);
+                if (r < 0)
+                        goto finish_burn;
+                r = sd_bus_request_name(bus, IMAPI_BUS_NAME, 0);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to acquire the bus name %s: %m", IMAPI_BUS_NAME);
+                        goto finish_burn;
+                }
+                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+                        goto finish_burn;
+                }
+                /* Without a socket to serve, a daemon whose bus went away has nobody to serve. */
+                if (n_sockets == 0)
+                        (void) sd_bus_set_exit_on_disconnect(bus, true);
         }
 
-        log_info("imapid %s ready on %s with %zu recorder(s).", PACKAGE_VERSION,
-                 config.bus_address ?: "the system bus", daemon->n_recorders);
+        log_info("imapid %s ready on %s%s with %zu recorder(s).", PACKAGE_VERSION,
+                 !bus ? "its peer-to-peer socket" : config.bus_address ?: "the system bus",
+                 bus && n_sockets > 0 ? " and its peer-to-peer socket" : "", daemon->n_recorders);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %zu recorder(s).", daemon->n_recorders);
 
-        r = sd_event_loop(event);
-        if (r < 0)
-                log_error_errno(r, "Event loop failed: %m");
+        r = daemon_run(daemon, bus, config.idle_timeout_usec);
         (void) sd_notify(false, "STOPPING=1");
         log_info("imapid exiting.");
 

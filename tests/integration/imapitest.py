@@ -34,7 +34,13 @@ def build_path(name):
 class Harness:
     """A private bus with imapid on it. Use as a context manager."""
 
-    def __init__(self, drives=1, extra_args=(), scan=False, start=True, env=None):
+    def __init__(self, drives=1, extra_args=(), scan=False, start=True, env=None, bus_config=None, polkit=None,
+                 emulator=None):
+        """bus_config: the text of the bus configuration instead of tests/data/bus.conf.in ("@SOCKET@"
+        stands for the socket path). polkit: None for no polkit on the bus, else a list of the
+        actions python-dbusmock's polkitd template allows (see polkit_allow). emulator: options for
+        tests/mmcemu/run (e.g. ["--media", "cd-r"]); imapid then finds emulated /dev/srN recorders with its
+        hardware scan instead of image files."""
         self.tmp = tempfile.mkdtemp(prefix="imapid-test-")
         self.socket = os.path.join(self.tmp, "bus")
         self.address = "unix:path=" + self.socket
@@ -51,11 +57,16 @@ class Harness:
         self.daemon = None
         self.daemon_log = os.path.join(self.tmp, "imapid.log")
         self._start = start
+        self.bus_config = bus_config
+        self.polkit = polkit
+        self.polkit_proc = None
 
     # fixture lifetime
 
     def __enter__(self):
         self.start_bus()
+        if self.polkit is not None:
+            self.start_polkit()
         if self._start:
             self.start_daemon()
         return self
@@ -64,6 +75,7 @@ class Harness:
         try:
             self.stop_daemon()
         finally:
+            self.stop_polkit()
             self.stop_bus()
             if exc[0] is None and not os.environ.get("IMAPI_KEEP_TMP"):
                 shutil.rmtree(self.tmp, ignore_errors=True)
@@ -73,8 +85,11 @@ class Harness:
 
     def start_bus(self):
         conf = os.path.join(self.tmp, "bus.conf")
-        with open(os.path.join(SRCDIR, "tests", "data", "bus.conf.in")) as f:
-            text = f.read().replace("@SOCKET@", self.socket)
+        text = self.bus_config
+        if text is None:
+            with open(os.path.join(SRCDIR, "tests", "data", "bus.conf.in")) as f:
+                text = f.read()
+        text = text.replace("@SOCKET@", self.socket)
         with open(conf, "w") as f:
             f.write(text)
         self.bus_proc = subprocess.Popen(
@@ -90,6 +105,36 @@ class Harness:
             self.bus_proc.terminate()
             self.bus_proc.wait(timeout=10)
             self.bus_proc = None
+
+    def start_polkit(self):
+        """A mock polkit authority (python-dbusmock's polkitd template) on the bus."""
+        self.polkit_log = open(os.path.join(self.tmp, "polkitd.log"), "ab")
+        self.polkit_proc = subprocess.Popen([sys.executable, "-m", "dbusmock", "--system", "--template", "polkitd"],
+                                            env=self.env, stdout=self.polkit_log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while subprocess.run(["busctl", "--address=" + self.address, "status", "org.freedesktop.PolicyKit1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            if self.polkit_proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the mock polkitd did not start")
+            time.sleep(0.05)
+        self.polkit_allow(self.polkit)
+
+    def polkit_allow(self, actions):
+        """Makes the mock polkit allow exactly these action ids."""
+        self.polkit_mock().SetAllowed(list(actions), signature="as")
+
+    def polkit_mock(self):
+        """The mock polkit's control interface (SetAllowed, SetDelay, SimulateHang, ...)."""
+        import dbus
+        obj = self.dbus().get_object("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority")
+        return dbus.Interface(obj, "org.freedesktop.DBus.Mock")
+
+    def stop_polkit(self):
+        if self.polkit_proc:
+            self.polkit_proc.terminate()
+            self.polkit_proc.wait(timeout=10)
+            self.polkit_proc = None
+            self.polkit_log.close()
 
     def daemon_args(self):
         args = [build_path("imapid"), "--bus-address=" + self.address, "--stash-dir=" + self.stash,

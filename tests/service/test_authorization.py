@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Who may do what: the bus policy (dbus/org.imapid.Imapi1.conf on a system-like bus), polkit
+per action (python-dbusmock's polkitd template), root only without polkit, and peer-to-peer
+clients by uid and the socket's group."""
+
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from svctest import (ACTION, BUS_NAME, ERR, MANAGER, PROPS, REC, SRCDIR, SocketActivated, TestUser,  # noqa: E402
+                     imapitest, python_as, wait_for)
+
+import dbus  # noqa: E402
+
+DENIED = ERR + "E_ACCESSDENIED"
+
+# Debian's system.conf, cut down: deny owning and method calls by default, then the project's
+# policy file, as /usr/share/dbus-1/system.d would have it.
+SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=@SOCKET@</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <include>@POLICY@</include>
+</busconfig>
+"""
+
+# Runs as the unprivileged user: calls on imapid and tries to own its name; prints JSON.
+USER_CLIENT = r"""
+import json, os, dbus
+bus = dbus.bus.BusConnection(os.environ["IMAPI_BUS_ADDRESS"])
+out = {}
+def call(key, fn):
+    try:
+        out[key] = ["ok", str(fn())]
+    except dbus.exceptions.DBusException as e:
+        out[key] = [e.get_dbus_name(), e.get_dbus_message()]
+mgr = dbus.Interface(bus.get_object("org.imapid.Imapi1", "/org/imapid/Imapi1/Manager"), "org.imapid.Imapi1.Manager")
+call("GetRecorders", lambda: list(mgr.GetRecorders()))
+path = "/org/imapid/Imapi1/recorders/stdio0"
+rec = dbus.Interface(bus.get_object("org.imapid.Imapi1", path), "org.imapid.Imapi1.Recorder")
+call("WriteSpeedBefore", lambda: rec.Get("org.imapid.Imapi1.Recorder", "WriteSpeed",
+                                         dbus_interface="org.freedesktop.DBus.Properties"))
+call("SetRecorderProperties", lambda: rec.SetRecorderProperties({"WriteSpeed": dbus.Int32(4)}))
+call("WriteSpeedAfter", lambda: rec.Get("org.imapid.Imapi1.Recorder", "WriteSpeed",
+                                        dbus_interface="org.freedesktop.DBus.Properties"))
+call("RequestName", lambda: bus.request_name("org.imapid.Imapi1", dbus.bus.NAME_FLAG_DO_NOT_QUEUE))
+print(json.dumps(out))
+"""
+
+
+def recorder(bus, h, index=0):
+    return dbus.Interface(bus.get_object(BUS_NAME, h.recorder_path(index)), REC)
+
+
+def write_speed(bus, h):
+    return int(bus.get_object(BUS_NAME, h.recorder_path(0)).Get(REC, "WriteSpeed", dbus_interface=PROPS))
+
+
+def user_client(h, user):
+    os.chmod(h.tmp, 0o755)     # the bus socket lives there
+    r = python_as(user, USER_CLIENT, env=h.env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+def test_bus_policy():
+    conf = SYSTEM_BUS_CONF.replace("@POLICY@", os.path.join(SRCDIR, "dbus", "org.imapid.Imapi1.conf"))
+    with TestUser() as user, imapitest.Harness(bus_config=conf) as h:
+        # root owns the name (imapid took it at start); the user may call but not own.
+        out = user_client(h, user)
+        assert out["GetRecorders"][0] == "ok" and h.recorder_path(0) in out["GetRecorders"][1], out
+        assert out["RequestName"][0] == "org.freedesktop.DBus.Error.AccessDenied", out
+        # No polkit on this bus: the user is refused the action, and nothing changed.
+        assert out["SetRecorderProperties"][0] == DENIED, out
+        assert ACTION + "set-properties" in out["SetRecorderProperties"][1], out
+        assert out["WriteSpeedAfter"] == out["WriteSpeedBefore"], out
+        # root is allowed without polkit.
+        bus = h.dbus()
+        assert recorder(bus, h).SetRecorderProperties({"WriteSpeed": dbus.Int32(4)}) == 0
+        assert write_speed(bus, h) == 4
+
+
+def test_bus_policy_other_names():
+    """The policy file opens imapid's name only: the user cannot call another service's name
+    that the default policy closes."""
+    conf = SYSTEM_BUS_CONF.replace("@POLICY@", os.path.join(SRCDIR, "dbus", "org.imapid.Imapi1.conf"))
+    conf = conf.replace("</busconfig>", """  <policy user="root">
+    <allow own="org.freedesktop.PolicyKit1"/>
+    <allow send_destination="org.freedesktop.PolicyKit1"/>
+  </policy>
+</busconfig>""")
+    with TestUser() as user, imapitest.Harness(bus_config=conf, polkit=[]) as h:
+        os.chmod(h.tmp, 0o755)
+        r = python_as(user, "import os, dbus\n"
+                            "b = dbus.bus.BusConnection(os.environ['IMAPI_BUS_ADDRESS'])\n"
+                            "o = b.get_object('org.freedesktop.PolicyKit1', '/org/freedesktop/PolicyKit1/Authority')\n"
+                            "try:\n"
+                            "    o.SetAllowed(['x'], dbus_interface='org.freedesktop.DBus.Mock')\n"
+                            "    print('ok')\n"
+                            "except dbus.exceptions.DBusException as e:\n"
+                            "    print(e.get_dbus_name())\n", env=h.env)
+        assert r.stdout.strip() == "org.freedesktop.DBus.Error.AccessDenied", r.stdout + r.stderr
+
+
+def test_polkit_denies():
+    with imapitest.Harness(polkit=[]) as h:
+        bus = h.dbus()
+        rec = recorder(bus, h)
+        rec.OpenExclusive({})
+        before = write_speed(bus, h)
+        e = imapitest.expect_dbus_error(DENIED, rec.SetRecorderProperties, {"WriteSpeed": dbus.Int32(4)})
+        assert ACTION + "set-properties" in e.get_dbus_message() and "0x80070005" in e.get_dbus_message(), e
+        assert write_speed(bus, h) == before, "a refused SetRecorderProperties changed WriteSpeed"
+        media = bus.get_object(BUS_NAME, h.recorder_path(0)).Get(REC, "MediaStatus", dbus_interface=PROPS)
+        e = imapitest.expect_dbus_error(DENIED, rec.Eject, {})
+        assert ACTION + "eject" in e.get_dbus_message(), e
+        assert bus.get_object(BUS_NAME, h.recorder_path(0)).Get(REC, "MediaStatus", dbus_interface=PROPS) == media
+        assert rec.GetRecorderState() == 1, "a refused Eject released the recorder"
+        # Validation comes before authorization: a bad value is E_INVALIDARG even when denied.
+        imapitest.expect_dbus_error(ERR + "E_INVALIDARG", rec.SetRecorderProperties, {"WriteSpeed": dbus.Int32(-7)})
+        imapitest.expect_dbus_error(ERR + "E_INVALIDARG", rec.Eject, {"bogus": True})
+        # imapictl shows the refusal by its IMAPI name.
+        rec.Close({})
+        r = h.ctl("properties", "0", "WriteSpeed=4")
+        assert r.returncode == 1 and "E_ACCESSDENIED" in r.stderr, r
+
+
+def test_polkit_allows():
+    with imapitest.Harness(polkit=[ACTION + "set-properties", ACTION + "eject"]) as h:
+        bus = h.dbus()
+        rec = recorder(bus, h)
+        rec.OpenExclusive({})
+        assert rec.SetRecorderProperties({"WriteSpeed": dbus.Int32(4)}) == 0
+        assert write_speed(bus, h) == 4
+        rec.Eject({})
+        rec.Eject({"auth.no_user_interaction": True})
+        imapitest.expect_dbus_error(ERR + "E_INVALIDARG", rec.Eject, {"auth.no_user_interaction": "yes"})
+        # Per action: eject allowed does not allow the other.
+        h.polkit_allow([ACTION + "eject"])
+        imapitest.expect_dbus_error(DENIED, rec.SetRecorderProperties, {"WriteSpeed": dbus.Int32(8)})
+        assert write_speed(bus, h) == 4
+        rec.Eject({})
+
+
+def test_polkit_async():
+    """While polkit thinks, imapid answers others; the query counts as work for exit on idle."""
+    with imapitest.Harness(polkit=[ACTION + "set-properties"], extra_args=["--idle-timeout=1s"]) as h:
+        h.polkit_mock().SimulateHang(True)
+        result = {}
+
+        def set_props():
+            b = h.dbus()
+            try:
+                result["r"] = int(recorder(b, h).SetRecorderProperties({"WriteSpeed": dbus.Int32(4)}))
+            except dbus.exceptions.DBusException as e:
+                result["r"] = e.get_dbus_name()
+
+        t = threading.Thread(target=set_props)
+        t.start()
+        wait_for(lambda: h.polkit_mock().HaveHangingCalls(), "the polkit query")
+        bus = h.dbus()
+        start = time.monotonic()
+        assert len(dbus.Interface(bus.get_object(BUS_NAME, MANAGER), "org.imapid.Imapi1.Manager").GetRecorders()) == 1
+        assert time.monotonic() - start < 5, "imapid was blocked by the polkit query"
+        bus.close()
+        time.sleep(3)   # three idle timeouts with nothing but the query pending
+        assert h.daemon.poll() is None, "imapid exited with a polkit query pending:\n" + h.log()
+        assert "r" not in result
+        h.polkit_mock().ReleaseHangingCalls()
+        t.join(timeout=30)
+        assert result.get("r") == 0, result
+        wait_for(lambda: h.daemon.poll() is not None, "imapid to exit once idle")
+        h.stop_daemon()
+
+
+def test_no_polkit_user_denied():
+    """No polkit on the bus: root may, an unprivileged user may not (with the default test policy)."""
+    with TestUser() as user, imapitest.Harness() as h:
+        out = user_client(h, user)
+        assert out["GetRecorders"][0] == "ok", out
+        assert out["SetRecorderProperties"][0] == DENIED, out
+        assert "polkit is not available" in out["SetRecorderProperties"][1], out
+        assert out["WriteSpeedAfter"] == out["WriteSpeedBefore"], out
+        bus = h.dbus()
+        assert recorder(bus, h).SetRecorderProperties({"WriteSpeed": dbus.Int32(4)}) == 0
+
+
+def test_peer_authorization():
+    """On the socket: root may do everything; another user (the mode letting them in) may read
+    but not act, until the socket's group is theirs."""
+    with TestUser() as user, SocketActivated() as s:
+        os.chmod(s.tmp, 0o755)
+        os.chmod(s.socket, 0o666)
+        r = s.busctl("get-property", BUS_NAME, s.recorder_path(0), REC, "WriteSpeed", user=user)
+        assert r.stdout.strip().startswith("i "), r
+        before = r.stdout
+        r = s.ctl("properties", "0", "WriteSpeed=4", user=user)
+        assert r.returncode == 1 and "E_ACCESSDENIED" in r.stderr and "socket's group" in r.stderr, r
+        assert s.busctl("get-property", BUS_NAME, s.recorder_path(0), REC, "WriteSpeed").stdout == before
+        # Members of the socket's group may (the group is taken at connection time).
+        os.chown(s.socket, 0, user.gid)
+        r = s.ctl("properties", "0", "WriteSpeed=4", user=user)
+        assert r.returncode == 0, r
+        assert s.busctl("get-property", BUS_NAME, s.recorder_path(0), REC, "WriteSpeed").stdout.strip() == "i 4"
+        # root always.
+        r = s.ctl("properties", "0", "WriteSpeed=8")
+        assert r.returncode == 0, r
+
+
+def test_peer_sender_refused():
+    """A peer cannot pose as a bus client by setting a sender."""
+    with SocketActivated() as s:
+        # busctl never sets a sender; build one by hand with dbus-python's message API.
+        c = s.connect()
+        m = dbus.lowlevel.MethodCallMessage(None, MANAGER, "org.imapid.Imapi1.Manager", "GetRecorders")
+        m.set_sender(":1.42")
+        try:
+            c.send_message_with_reply_and_block(m, 10)
+            raise AssertionError("a message with a sender was served")
+        except dbus.exceptions.DBusException as e:
+            assert e.get_dbus_name() == "org.freedesktop.DBus.Error.AccessDenied", e
+        c.close()
+
+
+tests = [
+    test_bus_policy,
+    test_bus_policy_other_names,
+    test_polkit_denies,
+    test_polkit_allows,
+    test_polkit_async,
+    test_no_polkit_user_denied,
+    test_peer_authorization,
+    test_peer_sender_refused,
+]
+if len(sys.argv) > 1:
+    tests = [t for t in tests if t.__name__ in sys.argv[1:]]
+imapitest.run_tests(tests)
