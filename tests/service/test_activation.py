@@ -228,6 +228,35 @@ def test_socket_exit_on_idle():
         s.stop()
 
 
+def test_socket_and_bus():
+    """Socket-activated with a bus around: the same objects on both, one set of rules."""
+    with imapitest.Harness(start=False) as h, SocketActivated(extra_args=["--bus-address=" + h.address],
+                                                              no_bus=False) as s:
+        holder = s.connect()
+        rec = dbus.Interface(holder.get_object(None, s.recorder_path(0)), REC)
+        rec.OpenExclusive({})       # the first connection also starts imapid
+        h.wait_for_name()
+        bus = h.dbus()
+        path = s.recorder_path(0)
+        assert "peer" in bus.get_object(BUS_NAME, path).Get(REC, "ExclusiveOwner", dbus_interface=PROPS)
+        imapitest.expect_dbus_error(ERR + "IMAPI_E_DEVICE_STILL_IN_USE",
+                                    dbus.Interface(bus.get_object(BUS_NAME, path), REC).OpenExclusive, {})
+        holder.close()
+        wait_for(lambda: bus.get_object(BUS_NAME, path).Get(REC, "ExclusiveOwner", dbus_interface=PROPS) == "",
+                 "the peer's recorder to be released")
+        dbus.Interface(bus.get_object(BUS_NAME, path), REC).OpenExclusive({})
+        bus.close()
+        s.stop()
+
+
+def test_socket_without_system_bus():
+    """Socket-activated, no --no-bus, and no system bus to be found: the socket is served."""
+    with SocketActivated(no_bus=False, env={"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/bus"}) as s:
+        r = s.ctl("devices")
+        assert r.returncode == 0 and "stdio0" in r.stdout, (r, s.log())
+        assert "No system bus" in s.log(), s.log()
+
+
 tests = [
     test_bus_activation,
     test_bus_activation_exit_on_idle,
@@ -238,6 +267,8 @@ tests = [
     test_socket_two_clients,
     test_socket_peer_limit,
     test_socket_exit_on_idle,
+    test_socket_and_bus,
+    test_socket_without_system_bus,
 ]
 if len(sys.argv) > 1:
     tests = [t for t in tests if t.__name__ in sys.argv[1:]]
