@@ -136,6 +136,9 @@ void progress_staging(Progress *p, uint64_t files, uint64_t files_total, uint64_
                           files_total > 0 ? (double) files / (double) files_total : 1.0;
         char done[32], total[32], text[160];
 
+        /* The totals were counted before staging; files may have grown since. */
+        fraction = MIN(fraction, 1.0);
+
         if (!due(p, "staging", fraction, final))
                 return;
         if (p->mode == PROGRESS_JSON) {
