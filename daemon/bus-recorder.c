@@ -12,11 +12,12 @@
 #include "hresult.h"
 #include "log.h"
 #include "macro.h"
+#include "erase.h"
 #include "polkit.h"
 #include "recorder.h"
 
-static int caller_client(sd_bus_message *m, Recorder *r, bool create, Client **ret) {
-        return daemon_get_client(r->daemon, m, create, ret);
+static int caller_client(sd_bus_message *m, Recorder *r, bool create, Client **ret, sd_bus_error *error) {
+        return daemon_get_client(r->daemon, m, create, ret, error);
 }
 
 static int read_no_options(sd_bus_message *m, sd_bus_error *error) {
@@ -31,7 +32,7 @@ static int method_open_exclusive(sd_bus_message *m, void *userdata, sd_bus_error
         k = read_no_options(m, error);
         if (k < 0)
                 return k;
-        k = caller_client(m, r, true, &c);
+        k = caller_client(m, r, true, &c, error);
         if (k < 0)
                 return k;
         k = recorder_open_exclusive(r, c, error);
@@ -48,7 +49,7 @@ static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = read_no_options(m, error);
         if (k < 0)
                 return k;
-        (void) caller_client(m, r, false, &c);
+        (void) caller_client(m, r, false, &c, NULL);
         k = recorder_close(r, c, error);
         if (k < 0)
                 return k;
@@ -59,7 +60,7 @@ static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 static int check_owner(sd_bus_message *m, Recorder *r, sd_bus_error *error) {
         Client *c = NULL;
 
-        (void) caller_client(m, r, false, &c);
+        (void) caller_client(m, r, false, &c, NULL);
         return recorder_check_owner(r, c, error);
 }
 
@@ -105,7 +106,7 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = bus_read_options(m, allowed, polkit_option_cb, NULL, error);
         if (k < 0)
                 return k;
-        (void) caller_client(m, r, false, &c);
+        (void) caller_client(m, r, false, &c, NULL);
         k = recorder_check_owner(r, c, error);
         if (k < 0)
                 return k;
@@ -118,6 +119,25 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (k < 0)
                 return k;
         return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        const char *job;
+        Client *c = NULL;
+        int full, k;
+
+        k = sd_bus_message_read(m, "b", &full);
+        if (k < 0)
+                return k;
+        k = read_no_options(m, error);
+        if (k < 0)
+                return k;
+        (void) caller_client(m, r, false, &c, NULL);
+        k = recorder_erase(r, c, full, &job, error);
+        if (k < 0)
+                return k;
+        return sd_bus_reply_method_return(m, "o", job);
 }
 
 static int append_recorder_properties(sd_bus_message *reply, Recorder *r) {
@@ -216,7 +236,7 @@ static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_
 
         if (!r->present)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
-        (void) caller_client(m, r, false, &c);
+        (void) caller_client(m, r, false, &c, NULL);
         if (r->owner && r->owner != c)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
                                          "Recorder %s is held by another application (%s).", r->id,
@@ -432,6 +452,8 @@ const sd_bus_vtable recorder_vtable[] = {
                                 method_query_media_info, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Eject", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT, method_eject,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Erase", SD_BUS_ARGS("b", full, "a{sv}", options), SD_BUS_RESULT("o", job),
+                                method_erase, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetRecorderProperties", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", properties),
                                 method_get_recorder_properties, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetRecorderProperties", SD_BUS_ARGS("a{sv}", properties),
@@ -450,6 +472,7 @@ const sd_bus_vtable recorder_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetRecorderState", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", state),
                                 method_get_recorder_state, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("EraseComplete", SD_BUS_ARGS("u", hresult), 0),
         SD_BUS_VTABLE_END,
 };
 

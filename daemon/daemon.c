@@ -15,20 +15,30 @@
 #include "daemon.h"
 #include "hresult.h"
 #include "inhibit.h"
+#include "job.h"
 #include "log.h"
 #include "macro.h"
+#include "master.h"
 #include "p2p.h"
 #include "polkit.h"
 #include "recorder.h"
+#include "worker.h"
 
 int daemon_new(sd_event *event, const Config *config, Daemon **ret) {
         Daemon *d;
+        int r;
 
         d = calloc(1, sizeof(Daemon));
         if (!d)
                 return -ENOMEM;
         d->event = sd_event_ref(event);
         d->config = config;
+        r = worker_new(event, &d->worker);
+        if (r < 0) {
+                sd_event_unref(d->event);
+                free(d);
+                return r;
+        }
         *ret = d;
         return 0;
 }
@@ -56,6 +66,16 @@ Daemon *daemon_free(Daemon *d) {
         while (d->n_clients > 0)
                 daemon_client_gone(d, d->clients[d->n_clients - 1]);
         free(d->clients);
+        /* Work still running was cancelled by daemon_request_exit(); wait for the threads. */
+        for (size_t i = 0; i < d->n_masters; i++)
+                master_cancel_adding(d->masters[i]);
+        d->worker = worker_free(d->worker);
+        while (d->n_masters > 0)
+                master_free(d->masters[d->n_masters - 1]);
+        free(d->masters);
+        while (d->n_jobs > 0)
+                job_free(d->jobs[d->n_jobs - 1]);
+        free(d->jobs);
         for (size_t i = 0; i < d->n_recorders; i++)
                 recorder_free(d->recorders[i]);
         free(d->recorders);
@@ -240,6 +260,21 @@ int daemon_attach_bus(Daemon *d, sd_bus *bus) {
         r = sd_bus_add_node_enumerator(bus, NULL, IMAPI_RECORDERS_PATH, recorder_node_enumerator, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add recorder enumerator: %m");
+        r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_MASTERS_PATH, IMAPI_DISC_MASTER_INTERFACE, master_vtable,
+                                       master_object_find, d);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_MASTERS_PATH, IMAPI_JOLIET_INTERFACE, joliet_vtable,
+                                               master_object_find, d);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(bus, NULL, IMAPI_MASTERS_PATH, master_node_enumerator, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add disc master objects: %m");
+        r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_JOBS_PATH, IMAPI_JOB_INTERFACE, job_vtable, job_object_find,
+                                       d);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(bus, NULL, IMAPI_JOBS_PATH, job_node_enumerator, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add job objects: %m");
 
         l = realloc(d->buses, (d->n_buses + 1) * sizeof(sd_bus *));
         if (!l)
@@ -294,7 +329,7 @@ static int client_track_handler(sd_bus_track *t, void *userdata) {
         return 0;
 }
 
-int daemon_get_client(Daemon *d, sd_bus_message *m, bool create, Client **ret) {
+int daemon_get_client(Daemon *d, sd_bus_message *m, bool create, Client **ret, sd_bus_error *error) {
         sd_bus *bus = sd_bus_message_get_bus(m);
         const char *sender = sd_bus_message_get_sender(m);
         _cleanup_(client_freep) Client *c = NULL;
@@ -311,7 +346,9 @@ int daemon_get_client(Daemon *d, sd_bus_message *m, bool create, Client **ret) {
                 return -ENOENT;
         }
         if (d->n_clients >= d->config->max_clients)
-                return bus_error_hresult(NULL, IMAPI_E_OUTOFMEMORY, NULL);
+                return bus_error_hresult(error, IMAPI_E_OUTOFMEMORY,
+                                         "imapid serves at most %u clients holding recorders or disc masters.",
+                                         d->config->max_clients);
 
         c = calloc(1, sizeof(Client));
         if (!c)
@@ -349,6 +386,13 @@ int daemon_get_client(Daemon *d, sd_bus_message *m, bool create, Client **ret) {
 void daemon_client_gone(Daemon *d, Client *c) {
         for (size_t i = 0; i < d->n_recorders; i++)
                 recorder_client_gone(d->recorders[i], c);
+        /* Masters may free themselves: walk a snapshot backwards. */
+        for (size_t i = d->n_masters; i > 0; i--)
+                if (i - 1 < d->n_masters)
+                        master_client_gone(d->masters[i - 1], c);
+        for (size_t i = 0; i < d->n_jobs; i++)
+                if (d->jobs[i]->owner == c)
+                        d->jobs[i]->owner = NULL;
 
         for (size_t i = 0; i < d->n_clients; i++)
                 if (d->clients[i] == c) {
@@ -364,4 +408,26 @@ void daemon_peer_gone(Daemon *d, sd_bus *bus) {
         for (size_t i = d->n_clients; i > 0; i--)
                 if (d->clients[i - 1]->bus == bus)
                         daemon_client_gone(d, d->clients[i - 1]);
+}
+
+void daemon_request_exit(Daemon *d) {
+        if (!d->exiting) {
+                d->exiting = true;
+                if (d->n_jobs > 0)
+                        log_info("Stopping: cancelling %zu running job(s) first.", d->n_jobs);
+                for (size_t i = 0; i < d->n_jobs; i++)
+                        (void) job_request_cancel(d->jobs[i], NULL);
+                for (size_t i = 0; i < d->n_masters; i++)
+                        master_cancel_adding(d->masters[i]);
+        }
+        daemon_check_exit(d);
+}
+
+void daemon_check_exit(Daemon *d) {
+        if (!d->exiting || d->n_jobs > 0)
+                return;
+        for (size_t i = 0; i < d->n_masters; i++)
+                if (d->masters[i]->adding || d->masters[i]->recording)
+                        return;
+        (void) sd_event_exit(d->event, 0);
 }

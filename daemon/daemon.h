@@ -17,6 +17,7 @@ typedef struct Client Client;
 typedef struct Daemon Daemon;
 typedef struct Master Master;
 typedef struct Job Job;
+typedef struct Worker Worker;
 typedef struct PolkitQuery PolkitQuery;
 typedef struct P2PServer P2PServer;
 typedef struct Inhibitor Inhibitor;
@@ -24,6 +25,7 @@ typedef struct Inhibitor Inhibitor;
 struct Daemon {
         sd_event *event;
         const Config *config;
+        Worker *worker;         /* blocking work: stash copies, image builds, verification */
 
         /* Every connection the objects are served on: the bus (if any), then peer-to-peer
          * connections. Signals go out on all of them. */
@@ -44,6 +46,8 @@ struct Daemon {
         size_t n_jobs;
         unsigned next_job_id;
 
+        bool exiting;           /* SIGTERM: cancel work, exit when it has stopped */
+
         PolkitQuery *polkit_queries;    /* polkit.c: authorization checks in flight */
         P2PServer *p2p;                 /* p2p.c: the socket-activated peer-to-peer server */
         Inhibitor *inhibitor;           /* inhibit.c: logind's sleep/shutdown lock during burns */
@@ -55,6 +59,11 @@ Daemon *daemon_free(Daemon *d);
 /* Finds the recorders: the hardware scan (unless disabled) and the configured addresses. */
 int daemon_add_recorders(Daemon *d);
 Recorder *daemon_find_recorder_by_path(Daemon *d, const char *path);
+
+/* SIGTERM/SIGINT: cancels running jobs and staging, and leaves the event loop once they have
+ * stopped and cleaned up. daemon_check_exit() is called whenever such work ends. */
+void daemon_request_exit(Daemon *d);
+void daemon_check_exit(Daemon *d);
 
 /* Serves every object on a connection. */
 int daemon_attach_bus(Daemon *d, sd_bus *bus);
@@ -78,7 +87,7 @@ struct Client {
 };
 
 /* The client that sent m; created (and tracked until it goes away) when create is set. */
-int daemon_get_client(Daemon *d, sd_bus_message *m, bool create, Client **ret);
+int daemon_get_client(Daemon *d, sd_bus_message *m, bool create, Client **ret, sd_bus_error *error);
 /* Called when a client disappears: releases what it held, then frees it. */
 void daemon_client_gone(Daemon *d, Client *c);
 /* Drops the client of a closed peer-to-peer connection. */

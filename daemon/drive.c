@@ -5,18 +5,13 @@
 #include <libburn/libburn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "drive.h"
+#include "drive-internal.h"
 #include "hresult.h"
 #include "log.h"
 #include "macro.h"
-
-struct Drive {
-        struct burn_drive_info info;    /* a copy; .drive stays valid until forgotten */
-        struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
-        char *address;
-        bool grabbed;
-};
 
 /* Arrays returned by burn_drive_scan(): their elements are shared by the Drives made from
  * them, so they are kept until the library is shut down. */
@@ -34,6 +29,22 @@ static int severity_rank(const char *s) {
         return (int) ELEMENTSOF(severity_names);
 }
 
+/* libburn's message queue is global. What explains a failure (SORRY or worse) is kept in a
+ * ring with sequence numbers, so that a burn can look at what came since it started even when
+ * another call drained the queue in between. */
+static DriveMessage ring[DRIVE_MESSAGE_RING];
+static uint64_t ring_seq = 0;
+
+uint64_t drive_message_seq(void) {
+        return ring_seq;
+}
+
+const DriveMessage *drive_message_get(uint64_t seq) {
+        const DriveMessage *m = &ring[seq % DRIVE_MESSAGE_RING];
+
+        return seq > 0 && m->seq == seq ? m : NULL;
+}
+
 int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
         char text[BURN_MSGS_MESSAGE_LEN], severity[80];
         int code, os_errno, worst = (int) ELEMENTSOF(severity_names), last = 0, n = 0;
@@ -44,6 +55,10 @@ int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
 
                 log_full(level, "libburn: %s 0x%08X: %s", severity, (unsigned) code, text);
                 if (rank <= 4) {        /* SORRY or worse tells why an operation failed */
+                        DriveMessage *m = &ring[++ring_seq % DRIVE_MESSAGE_RING];
+
+                        *m = (DriveMessage) { .seq = ring_seq, .code = code, .os_errno = os_errno, .rank = rank };
+                        snprintf(m->text, sizeof m->text, "%.*s", (int) sizeof m->text - 1, text);
                         last = code;
                         worst = MIN(worst, rank);
                 }
@@ -116,7 +131,10 @@ int drive_scan(Drive ***ret, size_t *ret_n) {
         size_t k = 0;
         int r;
 
-        r = burn_drive_scan(&infos, &n);
+        /* The scan runs in a libburn thread: 0 means "not finished yet", ask again. Drives
+         * answer within seconds; this happens once, before the bus is served. */
+        while ((r = burn_drive_scan(&infos, &n)) == 0)
+                usleep(50 * 1000);
         (void) drive_drain_messages(NULL, NULL);
         if (r < 0)
                 return log_warning_errno(EIO, "libburn could not scan for drives.");
@@ -232,6 +250,12 @@ int drive_grab(Drive *d, bool load) {
         r = burn_drive_grab(d->info.drive, load);
         (void) drive_drain_messages(NULL, &code);
         if (r <= 0) {
+                struct stat st;
+
+                /* libburn says "Could not grab drive" for a vanished device too: a device node
+                 * that is gone is a removed drive, not a busy one. */
+                if (!drive_is_file(d) && stat(d->address, &st) < 0 && errno == ENOENT)
+                        return -ENODEV;
                 /* 0x00020001 "Cannot open busy device", 0x00020003 "already in use",
                  * 0x00020008 "Failed to fcntl-lock": another process holds it. */
                 if (IN_SET(code, 0x00020001, 0x00020003, 0x00020008, 0x00020189))
@@ -421,6 +445,14 @@ int drive_eject(Drive *d) {
          * keeps exclusive access, as IDiscRecorder::Eject between OpenExclusive and Close. */
         drive_release(d, !drive_is_file(d));
         return drive_grab(d, false);
+}
+
+bool drive_profile_is_rom(unsigned profile) {
+        return IN_SET(profile, 0x08u, 0x10u, 0x40u);
+}
+
+bool drive_profile_is_overwriteable(unsigned profile) {
+        return IN_SET(profile, 0x12u, 0x13u, 0x1Au, 0x2Au, 0x43u);
 }
 
 unsigned drive_profile_kbps_1x(unsigned profile) {

@@ -72,6 +72,11 @@ int drive_get_max_write_speed(Drive *d);
 bool drive_underrun_free_capable(Drive *d);
 int drive_eject(Drive *d);
 
+/* Read-only media (CD-ROM, DVD-ROM, BD-ROM): no recorder writes them. */
+bool drive_profile_is_rom(unsigned profile);
+/* Overwriteable media (DVD+RW, DVD-RW restricted overwrite, DVD-RAM, BD-RE): written in place,
+ * one session, no multi-session by libburn. */
+bool drive_profile_is_overwriteable(unsigned profile);
 /* kB/s of "1x" for a profile family: CD 176.4 (rounded), DVD 1385, BD 4496. */
 unsigned drive_profile_kbps_1x(unsigned profile);
 const char *media_status_to_string(MediaStatus s);
@@ -84,3 +89,37 @@ static inline void drive_freep(Drive **d) {
         if (*d)
                 drive_free(*d);
 }
+
+/* Writing an image file (drive-write.c). libburn writes in a thread of its own; the caller
+ * polls. */
+typedef struct DriveWriteOptions {
+        bool simulate;
+        bool multi;             /* leave the disc appendable for another session */
+        int speed_kbps;         /* 0: the highest */
+        int underrun_proof;     /* -1: the drive's default, 0: off, 1: on if the drive has it */
+} DriveWriteOptions;
+
+typedef struct DriveProgress {
+        bool active;            /* false once libburn is idle again */
+        bool closing;           /* closing track, session or disc */
+        uint64_t sectors_done, sectors_total;
+        double fifo_fill;       /* 0..1, -1 unknown */
+        double drive_buffer_fill; /* 0..1, -1 unknown (stale while the source stalls) */
+} DriveProgress;
+
+/* Starts writing image_path (whole 2048-byte blocks) as one data track. Fails with an HRESULT
+ * errno (hresult_to_errno) and a message in *ret_reason (malloc'ed) when libburn refuses the
+ * job for this medium. */
+int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason);
+int drive_erase_start(Drive *d, bool full);
+/* Fills *ret; returns whether the operation is still going on. */
+bool drive_poll(Drive *d, DriveProgress *ret);
+void drive_cancel(Drive *d);
+/* After drive_poll() returned false: the outcome as an HRESULT, with a sentence describing
+ * a failure (malloc'ed, NULL on success). Frees the write state. */
+uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message);
+/* Reads 2048-byte blocks from a data track (for verification); callable from a worker thread
+ * while nothing else uses the drive. */
+int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks);
+/* Re-reads the medium after a write or erase. */
+int drive_reassess(Drive *d);

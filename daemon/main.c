@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <systemd/sd-bus.h>
@@ -16,9 +17,11 @@
 #include "drive.h"
 #include "hresult.h"
 #include "idle.h"
+#include "iso.h"
 #include "log.h"
 #include "macro.h"
 #include "p2p.h"
+#include "stash.h"
 
 static const char *arg_config_path = CONFIG_DEFAULT_PATH;
 static bool arg_config_explicit = false;
@@ -100,7 +103,9 @@ static int parse_config_option(int argc, char *argv[]) {
                 if (c == ARG_CONFIG) {
                         arg_config_path = optarg;
                         arg_config_explicit = true;
-                }
+                } else if (c == 'h' || c == ARG_VERSION)
+                        /* --help and --version work whatever the config file says. */
+                        arg_config_path = "/dev/null";
         optind = 0;
         opterr = 1;
         return 0;
@@ -133,7 +138,6 @@ static int parse_argv(int argc, char *argv[], Config *config) {
                         break;
                 case ARG_CONFIG:
                         break;
-
                 case ARG_DRIVE:
                         r = config_add_drive(config, optarg);
                         if (r < 0)
@@ -202,12 +206,32 @@ static int connect_bus(const Config *config, bool optional, sd_bus **ret) {
         return 0;
 }
 
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Daemon *daemon = userdata;
+
+        log_info("Received %s.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1");
+        daemon_request_exit(daemon);
+        return 0;
+}
+
 static int run(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Daemon *daemon = NULL;
         Config config;
         int n_sockets, r;
+
+        /* Before any thread exists (libburn, libisofs and our workers start their own), so that
+         * SIGTERM and SIGINT stay blocked in all of them and reach the event loop. */
+        {
+                sigset_t mask;
+
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGTERM);
+                sigaddset(&mask, SIGINT);
+                (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        }
 
         log_setup("imapid");
         config_init(&config);
@@ -233,18 +257,18 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to allocate the event loop: %m");
                 goto finish;
         }
-        /* Before any thread exists (libburn starts its own), so that SIGTERM/SIGINT stay blocked
-         * in all of them and reach the event loop. */
-        r = sd_event_set_signal_exit(event, true);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up signal handling: %m");
-                goto finish;
-        }
         (void) sd_event_set_watchdog(event, true);
 
         r = drive_library_init();
         if (r < 0)
                 goto finish;
+        r = iso_library_init();
+        if (r < 0)
+                goto finish_burn;
+        /* Stashes left by a daemon that crashed: nobody holds their locks any more. */
+        r = stash_remove_stale(config.stash_dir);
+        if (r > 0)
+                log_info("Removed %d stale stash(es) from %s.", r, config.stash_dir);
 
         r = daemon_new(event, &config, &daemon);
         if (r < 0) {
@@ -254,6 +278,13 @@ static int run(int argc, char *argv[]) {
         r = daemon_add_recorders(daemon);
         if (r < 0)
                 goto finish_burn;
+        r = sd_event_add_signal(event, NULL, SIGTERM, on_exit_signal, daemon);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_exit_signal, daemon);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up signal handling: %m");
+                goto finish_burn;
+        }
 
         r = p2p_listen(daemon);
         if (r < 0)
@@ -298,6 +329,7 @@ static int run(int argc, char *argv[]) {
 
 finish_burn:
         daemon = daemon_free(daemon);
+        iso_library_finish();
         drive_library_finish();
 finish:
         config_done(&config);

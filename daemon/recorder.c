@@ -171,6 +171,8 @@ int recorder_refresh_media(Recorder *r, sd_bus_error *error) {
         int k;
 
         k = recorder_read_drive(r);
+        if (k >= 0)
+                recorder_emit_changed(r);
         if (k == -EBADFD || k == -ENODEV)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
                                          "Recorder %s does not answer; it may have been removed.", r->id);
@@ -189,8 +191,7 @@ int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
         k = drive_eject(r->drive);
         if (k < 0) {
                 /* The drive is gone from under us: give the claim up rather than pretend. */
-                r->owner = NULL;
-                recorder_emit_changed(r);
+                recorder_release(r);
                 return grab_error(r, k, error);
         }
         (void) recorder_read_drive(r);
@@ -230,6 +231,8 @@ void recorder_media_type(const Recorder *r, int *ret_type, int *ret_flags) {
 
         /* IMAPIv1 knew CDs only. A multi-session data disc is CD-ROM XA; other CDs and blank
          * discs are CD-DA/CD-ROM; DVD, BD and image files are "special". */
+        if (drive_profile_is_rom(m->profile))
+                flags &= ~(MEDIA_BLANK | MEDIA_WRITABLE);
         if (profile_is_cd(m->profile) || (m->profile == 0 && !m->is_file))
                 type = m->status == MEDIA_STATUS_APPENDABLE ? MEDIA_CD_ROM_XA : MEDIA_CDDA_CDROM;
         else

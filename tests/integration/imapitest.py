@@ -46,6 +46,10 @@ class Harness:
         self.address = "unix:path=" + self.socket
         self.stash = os.path.join(self.tmp, "stash")
         os.mkdir(self.stash)
+        self.emulator = list(emulator) if emulator is not None else None
+        self.emu_state = os.path.join(self.tmp, "emu")
+        if self.emulator is not None:
+            drives, scan = 0, True
         self.images = [os.path.join(self.tmp, f"disc{i}.iso") for i in range(drives)]
         self.extra_args = list(extra_args)
         self.scan = scan
@@ -142,7 +146,29 @@ class Harness:
         if not self.scan:
             args.append("--no-scan")
         args += ["--drive=stdio:" + p for p in self.images]
+        if self.emulator is not None:
+            args = self.emu_prefix() + self.emulator + ["--"] + args
         return args + self.extra_args
+
+    # the drive emulator
+
+    def emu_prefix(self):
+        run, lib = os.environ.get("MMCEMU_RUN"), os.environ.get("MMCEMU_LIB")
+        if not run or not lib:
+            sys.exit("MMCEMU_RUN/MMCEMU_LIB are not set; run the tests through 'meson test'")
+        return [run, "--lib", lib, "--state", self.emu_state]
+
+    def emu(self, *options, check=True):
+        """Changes the emulated drives between commands (insert a disc, set faults)."""
+        return subprocess.run(self.emu_prefix() + list(options), check=check, capture_output=True, text=True)
+
+    def emu_run(self, *command, check=True):
+        """Runs a command (cdrskin, xorriso) against the emulated drives."""
+        return subprocess.run(self.emu_prefix() + ["--"] + list(command), check=check, capture_output=True,
+                              text=True)
+
+    def emu_file(self, *parts):
+        return os.path.join(self.emu_state, *parts)
 
     def start_daemon(self, wait=True):
         self.log_file = open(self.daemon_log, "ab")
@@ -249,3 +275,102 @@ def run_tests(tests):
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
     sys.exit(1 if failed else 0)
+
+
+# Disc masters and jobs
+
+DM = "org.imapid.Imapi1.DiscMaster"
+JOLIET = "org.imapid.Imapi1.JolietDiscMaster"
+JOB = "org.imapid.Imapi1.Job"
+PROPS = "org.freedesktop.DBus.Properties"
+JOLIET_IID = "e3bc42ce-4e5c-11d3-9144-00104ba11c5e"
+REDBOOK_IID = "e3bc42cd-4e5c-11d3-9144-00104ba11c5e"
+
+
+def glib_connection(h):
+    """A connection that can receive signals (GLib main loop)."""
+    import dbus
+    import dbus.mainloop.glib
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    return dbus.bus.BusConnection(h.address)
+
+
+class Master:
+    """A disc master of one client, with the usual IMAPI calls as methods."""
+
+    def __init__(self, bus, open=True, fmt="joliet", recorder=0):
+        import dbus
+        self.bus = bus
+        mgr = dbus.Interface(bus.get_object(BUS_NAME, MANAGER), "org.imapid.Imapi1.Manager")
+        self.path = str(mgr.CreateDiscMaster({}))
+        self.obj = bus.get_object(BUS_NAME, self.path)
+        self.dm = dbus.Interface(self.obj, DM)
+        self.joliet = dbus.Interface(self.obj, JOLIET)
+        if open:
+            self.dm.Open({})
+            if fmt:
+                self.dm.SetActiveDiscMasterFormat(fmt, {})
+                if recorder is not None:
+                    self.dm.SetActiveDiscRecorder(self.dm.EnumDiscRecorders()[recorder], {})
+
+    def prop(self, name, iface=DM):
+        return self.obj.Get(iface, name, dbus_interface=PROPS)
+
+    def add(self, entries, overwrite=False, **kw):
+        """entries: [(name in image, local path)]; the fds are opened here and closed after."""
+        import dbus
+        fds = []
+        try:
+            batch = []
+            for name, path in entries:
+                fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if os.path.isdir(path) else 0))
+                fds.append(fd)
+                batch.append((name, dbus.types.UnixFd(fd)))
+            return self.joliet.AddData(batch, overwrite, {}, **kw)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def record(self, simulate=False, eject=False, options=None, on_job=None, timeout=600):
+        """RecordDisc, then wait for BurnComplete. Returns (hresult, signals, completed_args).
+        on_job(job_path) is called once while the job runs, from the main loop."""
+        from gi.repository import GLib
+        signals = []
+        completed = {}
+        loop = GLib.MainLoop()
+
+        def on_master(*args, **kw):
+            signals.append((kw["member"], tuple(int(a) for a in args)))
+            if kw["member"] == "BurnComplete":
+                GLib.timeout_add(200, loop.quit)  # let the job's Completed arrive too
+
+        def on_completed(success, message, path=None):
+            completed[str(path)] = (bool(success), str(message))
+
+        r1 = self.bus.add_signal_receiver(on_master, path=self.path, dbus_interface=DM, member_keyword="member")
+        r2 = self.bus.add_signal_receiver(on_completed, dbus_interface=JOB, signal_name="Completed",
+                                          path_keyword="path")
+        job = str(self.dm.RecordDisc(simulate, eject, options or {}))
+        if on_job:
+            GLib.idle_add(lambda: on_job(job) and False)
+        GLib.timeout_add(timeout * 1000, loop.quit)
+        loop.run()
+        r1.remove()
+        r2.remove()
+        hr = [a[0] for m, a in signals if m == "BurnComplete"]
+        assert hr, f"no BurnComplete within {timeout} s; signals: {signals}"
+        return hr[0], signals, completed.get(job)
+
+
+def wait_until(cond, what, timeout=30):
+    """A bounded wait for asynchronous daemon work; not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def stash_dirs(h):
+    return sorted(d for d in os.listdir(h.stash) if d.endswith(".stash"))

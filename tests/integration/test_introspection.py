@@ -7,7 +7,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imapitest import BUS_NAME, MANAGER, SRCDIR, Harness, run_tests  # noqa: E402
+from imapitest import BUS_NAME, JOB, MANAGER, SRCDIR, Harness, Master, run_tests  # noqa: E402
 
 import dbus  # noqa: E402
 
@@ -50,12 +50,21 @@ def test_served_interfaces_match_xml():
         bus = h.dbus()
         s = spec()
         seen = set()
-        for path in (MANAGER, h.recorder_path(0)):
+        m = Master(bus)
+        data = os.path.join(h.tmp, "data.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(4 * 1024 * 1024))
+        m.add([("data.bin", data)])
+        # a slow burn, so that its job can be looked at
+        job = str(m.dm.RecordDisc(False, False, {"write_speed_kbps": dbus.UInt32(500)}))
+        for path in (MANAGER, h.recorder_path(0), m.path, job):
             for name, got in live(bus, path).items():
                 assert name in s, f"{path} serves {name}, which the XML does not describe"
                 compare(s[name], got, f"{path} {name}")
                 seen.add(name)
-        assert {"org.imapid.Imapi1.Manager", "org.imapid.Imapi1.Recorder"} <= seen, seen
+        bus.get_object(BUS_NAME, job).Cancel({}, dbus_interface=JOB)
+        # every interface the XML describes is served
+        assert set(s) == seen, (set(s), seen)
 
 
 def test_xml_is_valid_introspection():

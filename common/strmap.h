@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A string-keyed hash map with size_t values (open addressing, linear probing). Keys are
+ * copied. Sized for hundreds of thousands of staged names. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct StrMap {
+        char **keys;
+        size_t *values;
+        size_t size;            /* slots, a power of two */
+        size_t n;               /* live entries */
+        size_t tombstones;
+} StrMap;
+
+void strmap_init(StrMap *m);
+void strmap_done(StrMap *m);
+bool strmap_get(const StrMap *m, const char *key, size_t *ret_value);
+/* Inserts or replaces. -ENOMEM on failure. */
+int strmap_put(StrMap *m, const char *key, size_t value);
+bool strmap_remove(StrMap *m, const char *key);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What drive.c and drive-write.c share: the Drive structure and libburn's failure messages. */
+#pragma once
+
+#include <libburn/libburn.h>
+#include <stdint.h>
+
+#include "drive.h"
+
+struct Drive {
+        struct burn_drive_info info;    /* a copy; .drive stays valid until forgotten */
+        struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
+        char *address;
+        bool grabbed;
+
+        /* A write or erase in progress (drive-write.c). */
+        struct burn_disc *disc;
+        struct burn_source *source, *fifo;
+        struct burn_write_opts *opts;
+        uint64_t op_seq;                /* message sequence number when it started */
+        bool erasing;
+        bool fifo_starved;              /* seen while writing: an underrun risk */
+};
+
+typedef struct DriveMessage {
+        uint64_t seq;
+        int code;
+        int os_errno;
+        int rank;                       /* 0 NEVER .. 4 SORRY */
+        char text[512];
+} DriveMessage;
+
+#define DRIVE_MESSAGE_RING 128
+
+uint64_t drive_message_seq(void);
+const DriveMessage *drive_message_get(uint64_t seq);

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Writing, erasing and reading back through libburn, and turning libburn's outcome into an
+ * IMAPI HRESULT. The only signal of success is burn_drive_wrote_well(); the messages libburn
+ * queued tell why a run failed (MMC sense key/ASC/ASCQ in their text, SPC-4 4.5.6).
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <imapi/imapierror.h>
+
+#include "drive-internal.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+
+/* 8 MiB of FIFO between the image file and the drive: several seconds at 16x CD, enough to
+ * ride out a stall of the stash disk. */
+#define FIFO_CHUNK 2048
+#define FIFO_CHUNKS 4096
+
+static void drive_free_write_state(Drive *d) {
+        if (d->disc)
+                burn_disc_free(d->disc);
+        if (d->fifo)
+                burn_source_free(d->fifo);
+        if (d->source)
+                burn_source_free(d->source);
+        if (d->opts)
+                burn_write_opts_free(d->opts);
+        d->disc = NULL;
+        d->fifo = d->source = NULL;
+        d->opts = NULL;
+        d->erasing = false;
+        d->fifo_starved = false;
+}
+
+int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason) {
+        struct burn_session *session = NULL;
+        struct burn_track *track = NULL;
+        char reasons[BURN_REASONS_LEN] = "";
+        enum burn_write_types wt;
+
+        *ret_reason = NULL;
+        if (!d->grabbed || d->disc)
+                return -EBUSY;
+
+        d->op_seq = drive_message_seq();
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+
+        d->source = burn_file_source_new(image_path, NULL);
+        if (!d->source)
+                goto fail_io;
+        d->fifo = burn_fifo_source_new(d->source, FIFO_CHUNK, FIFO_CHUNKS, 0);
+        if (!d->fifo)
+                goto fail_io;
+
+        d->disc = burn_disc_create();
+        session = burn_session_create();
+        track = burn_track_create();
+        if (!d->disc || !session || !track)
+                goto fail_nomem;
+        burn_disc_add_session(d->disc, session, BURN_POS_END);
+        burn_track_define_data(track, 0, 0, 1, BURN_MODE1);
+        if (burn_track_set_source(track, d->fifo) != BURN_SOURCE_OK)
+                goto fail_io;
+        burn_session_add_track(session, track, BURN_POS_END);
+        /* The disc and session now hold their references. */
+        burn_track_free(track);
+        burn_session_free(session);
+        track = NULL;
+        session = NULL;
+
+        d->opts = burn_write_opts_new(d->info.drive);
+        if (!d->opts)
+                goto fail_nomem;
+        burn_write_opts_set_perform_opc(d->opts, 0);
+        burn_write_opts_set_multi(d->opts, o->multi);
+        if (burn_write_opts_set_simulate(d->opts, o->simulate) <= 0 && o->simulate) {
+                *ret_reason = strdup("The recorder cannot simulate a write.");
+                drive_free_write_state(d);
+                return hresult_to_errno(IMAPI_E_DEVICE_INVALIDTYPE);
+        }
+        if (o->underrun_proof >= 0)
+                (void) burn_write_opts_set_underrun_proof(d->opts, o->underrun_proof);
+
+        wt = burn_write_opts_auto_write_type(d->opts, d->disc, reasons, 0);
+        if (wt == BURN_WRITE_NONE || burn_precheck_write(d->opts, d->disc, reasons, 1) <= 0) {
+                (void) drive_drain_messages(NULL, NULL);
+                if (asprintf(ret_reason, "The recorder cannot write this disc: %s",
+                             reasons[0] ? reasons : "no suitable write mode") < 0)
+                        *ret_reason = NULL;
+                drive_free_write_state(d);
+                return hresult_to_errno(IMAPI_E_MEDIUM_INVALIDTYPE);
+        }
+
+        burn_drive_set_speed(d->info.drive, 0, o->speed_kbps);
+        log_debug("Writing %s to %s (%s%s).", image_path, d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
+                  o->simulate ? ", simulated" : "");
+        burn_disc_write(d->opts, d->disc);
+        return 0;
+
+fail_nomem:
+        if (track)
+                burn_track_free(track);
+        if (session)
+                burn_session_free(session);
+        drive_free_write_state(d);
+        return -ENOMEM;
+fail_io:
+        if (track)
+                burn_track_free(track);
+        if (session)
+                burn_session_free(session);
+        drive_free_write_state(d);
+        (void) drive_drain_messages(NULL, NULL);
+        *ret_reason = strdup("The image file in the stash cannot be read.");
+        return hresult_to_errno(IMAPI_E_FILEACCESS);
+}
+
+int drive_erase_start(Drive *d, bool full) {
+        if (!d->grabbed || d->disc || d->erasing)
+                return -EBUSY;
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+        d->erasing = true;
+        burn_disc_erase(d->info.drive, !full);
+        return 0;
+}
+
+bool drive_poll(Drive *d, DriveProgress *ret) {
+        struct burn_progress p = {};
+        enum burn_drive_status s = burn_drive_get_status(d->info.drive, &p);
+        DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
+
+        r.active = s != BURN_DRIVE_IDLE;
+        r.closing = IN_SET(s, BURN_DRIVE_CLOSING_TRACK, BURN_DRIVE_CLOSING_SESSION, BURN_DRIVE_WRITING_LEADOUT);
+        if (p.sectors > 0) {
+                r.sectors_total = (uint64_t) p.sectors;
+                r.sectors_done = (uint64_t) MAX(p.sector, 0);
+        }
+        if (d->erasing && p.sectors > 0) {
+                r.sectors_total = (uint64_t) p.sectors;
+                r.sectors_done = (uint64_t) MAX(p.sector, 0);
+        }
+        if (p.buffer_capacity > 0)
+                r.drive_buffer_fill = 1.0 - (double) p.buffer_available / (double) p.buffer_capacity;
+
+        if (d->fifo) {
+                int size = 0, free_bytes = 0;
+                char *status_text = NULL;
+                int st = burn_fifo_inquire_status(d->fifo, &size, &free_bytes, &status_text);
+
+                if (size > 0 && st >= 0 && st <= 2) {
+                        r.fifo_fill = 1.0 - (double) free_bytes / (double) size;
+                        /* "size - 1 free while the drive writes": the source is starved, the
+                         * early warning of an underrun (the drive-buffer fields go stale). */
+                        if (s == BURN_DRIVE_WRITING && free_bytes >= size - FIFO_CHUNK && p.sector > 0 &&
+                            p.sector + 16 < p.sectors)
+                                d->fifo_starved = true;
+                }
+        }
+        (void) drive_drain_messages(NULL, NULL);
+        *ret = r;
+        return r.active;
+}
+
+void drive_cancel(Drive *d) {
+        burn_drive_cancel(d->info.drive);
+}
+
+static bool text_has(const DriveMessage *m, const char *needle) {
+        return strstr(m->text, needle) != NULL;
+}
+
+/* The HRESULT that explains the messages libburn queued since the operation started. */
+static uint32_t classify_failure(Drive *d, char **ret_message) {
+        uint32_t hr = IMAPI_E_GENERIC;
+        const char *why = NULL;
+        int score = 0;
+
+        for (uint64_t seq = d->op_seq + 1; seq <= drive_message_seq(); seq++) {
+                const DriveMessage *m = drive_message_get(seq);
+                uint32_t h = 0;
+                int sc = 0;
+
+                if (!m)
+                        continue;
+                /* The most specific explanation wins, whatever came first. */
+                if (text_has(m, "[3 0C 09]") || strcasestr(m->text, "loss of streaming"))
+                        h = IMAPI_E_LOSS_OF_STREAMING, sc = 9;
+                else if (m->code == 0x000201a6 || m->code == 0x0002010c || m->os_errno == ENODEV ||
+                         m->os_errno == ENXIO)
+                        h = IMAPI_E_DEVICE_NOTPRESENT, sc = 8;
+                else if (text_has(m, "[2 3A ") || m->code == 0x0002013a)
+                        h = IMAPI_E_MEDIUM_NOTPRESENT, sc = 7;
+                else if (m->code == 0x0002012d || text_has(m, "[5 21 00]") || m->code == 0x00020148 ||
+                         m->os_errno == ENOSPC || text_has(m, "[5 63 00]"))
+                        h = IMAPI_E_DISCFULL, sc = 6;
+                else if (text_has(m, "[7 27 ") || m->code == 0x00020181)
+                        h = IMAPI_E_CANNOT_WRITE_TO_MEDIA, sc = 6;
+                else if (IN_SET(m->code, 0x0002011e, 0x00020123, 0x0002012b, 0x00020168, 0x00020130))
+                        h = IMAPI_E_MEDIUM_INVALIDTYPE, sc = 5;
+                else if (m->code == 0x0002011d)
+                        h = IMAPI_E_CANNOT_WRITE_TO_MEDIA, sc = 4;
+                else if (m->code == 0x0002017e)
+                        h = IMAPI_E_INITIALIZE_ENDWRITE, sc = 3;
+                else if (m->rank <= 3)
+                        h = IMAPI_E_GENERIC, sc = 1;
+                if (sc > score) {
+                        score = sc;
+                        hr = h;
+                        why = m->text;
+                }
+        }
+        if (hr == IMAPI_E_GENERIC && d->fifo_starved)
+                hr = IMAPI_E_LOSS_OF_STREAMING, why = "the data did not arrive fast enough";
+        if (why && asprintf(ret_message, "%s", why) < 0)
+                *ret_message = NULL;
+        return hr;
+}
+
+uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message) {
+        bool well = burn_drive_wrote_well(d->info.drive) > 0;
+        uint32_t hr = IMAPI_S_OK;
+
+        *ret_message = NULL;
+        (void) drive_drain_messages(NULL, NULL);
+        if (cancelled)
+                hr = IMAPI_E_USERABORT;
+        else if (!well)
+                hr = classify_failure(d, ret_message);
+        else if (d->erasing) {
+                /* An erase has no wrote_well of its own; a failure leaves SORRY messages. */
+                char *msg = NULL;
+                uint32_t h = classify_failure(d, &msg);
+
+                if (msg && h != IMAPI_E_GENERIC) {
+                        hr = h;
+                        *ret_message = msg;
+                } else
+                        free(msg);
+        }
+        drive_free_write_state(d);
+        return hr;
+}
+
+int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
+        off_t count = 0;
+        int r;
+
+        if (!d->grabbed)
+                return -EBADFD;
+        /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
+        r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
+        if (r <= 0 || count != (off_t) (n_blocks * 2048))
+                return -EIO;
+        return 0;
+}
+
+int drive_reassess(Drive *d) {
+        if (!d->grabbed)
+                return -EBADFD;
+        if (drive_is_file(d))
+                return 0;
+        return burn_drive_re_assess(d->info.drive, 0) > 0 ? 0 : -EIO;
+}

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IDiscMaster's state machine: open, format, recorder, staging bookkeeping, close. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <imapi/imapi.h>
+
+#include "config.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+#include "master.h"
+#include "recorder.h"
+#include "stash.h"
+
+const char *master_format_to_iid(MasterFormat f) {
+        return f == MASTER_FORMAT_JOLIET ? IMAPI_IID_IJOLIETDISCMASTER :
+               f == MASTER_FORMAT_REDBOOK ? IMAPI_IID_IREDBOOKDISCMASTER : "";
+}
+
+static void default_volume_name(char buf[static JOLIET_VOLUME_NAME_MAX + 1]) {
+        time_t t = time(NULL);
+        struct tm tm;
+
+        /* IMAPI names a volume after the date; d-characters only, so ISO 9660 keeps it. */
+        localtime_r(&t, &tm);
+        strftime(buf, JOLIET_VOLUME_NAME_MAX + 1, "%Y_%m_%d", &tm);
+}
+
+int master_new(Daemon *d, Client *owner, Master **ret) {
+        char vol[JOLIET_VOLUME_NAME_MAX + 1];
+        Master **l, *m;
+
+        l = realloc(d->masters, (d->n_masters + 1) * sizeof(Master *));
+        if (!l)
+                return -ENOMEM;
+        d->masters = l;
+        m = calloc(1, sizeof(Master));
+        if (!m)
+                return -ENOMEM;
+        m->daemon = d;
+        m->id = ++d->next_master_id;
+        m->owner = owner;
+        staging_init(&m->staging);
+        default_volume_name(vol);
+        m->volume_name = strdup(vol);
+        if (!m->volume_name || asprintf(&m->path, IMAPI_MASTERS_PATH "/%u", m->id) < 0) {
+                free(m->volume_name);
+                free(m);
+                return -ENOMEM;
+        }
+        d->masters[d->n_masters++] = m;
+        daemon_emit_object_added(d, m->path);
+        log_info("Disc master %u created for %s.", m->id, owner->description);
+        *ret = m;
+        return 0;
+}
+
+static void remove_stash_file(const char *path, void *userdata) {
+        (void) stash_remove_file(userdata, path);
+}
+
+void master_clear_staging(Master *m) {
+        staging_clear(&m->staging, m->stash ? remove_stash_file : NULL, m->stash);
+}
+
+Master *master_free(Master *m) {
+        Daemon *d;
+
+        if (!m)
+                return NULL;
+        d = m->daemon;
+        for (size_t i = 0; i < d->n_masters; i++)
+                if (d->masters[i] == m) {
+                        memmove(d->masters + i, d->masters + i + 1, (d->n_masters - i - 1) * sizeof(Master *));
+                        d->n_masters--;
+                        daemon_emit_object_removed(d, m->path);
+                        break;
+                }
+        master_clear_staging(m);
+        stash_free(m->stash);
+        log_debug("Disc master %u freed.", m->id);
+        free(m->volume_name);
+        free(m->path);
+        free(m);
+        return NULL;
+}
+
+Master *daemon_find_master_by_path(Daemon *d, const char *path) {
+        for (size_t i = 0; i < d->n_masters; i++)
+                if (streq(d->masters[i]->path, path))
+                        return d->masters[i];
+        return NULL;
+}
+
+unsigned daemon_count_masters_of(Daemon *d, Client *c) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < d->n_masters; i++)
+                n += d->masters[i]->owner == c;
+        return n;
+}
+
+void master_emit_signal(Master *m, const char *member, const char *types, ...) {
+        for (size_t i = 0; i < m->daemon->n_buses; i++) {
+                va_list ap;
+                int r;
+
+                va_start(ap, types);
+                r = sd_bus_emit_signalv(m->daemon->buses[i], m->path, IMAPI_DISC_MASTER_INTERFACE, member, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to emit %s on %s, ignoring: %m", member, m->path);
+        }
+}
+
+static void master_emit_changed(Master *m) {
+        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Opened", "ActiveFormat",
+                                       "ActiveRecorder", NULL);
+        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "TotalDataBlocks",
+                                       "UsedDataBlocks", NULL);
+}
+
+int master_check_opened(Master *m, sd_bus_error *error) {
+        if (!m->opened || m->closing)
+                return bus_error_hresult(error, IMAPI_E_NOTOPENED,
+                                         "Disc master %u has not been opened; call Open first.", m->id);
+        return 0;
+}
+
+int master_check_format(Master *m, MasterFormat f, sd_bus_error *error) {
+        int r = master_check_opened(m, error);
+
+        if (r < 0)
+                return r;
+        if (m->format == MASTER_FORMAT_NONE)
+                return bus_error_hresult(error, IMAPI_E_NOACTIVEFORMAT,
+                                         "Disc master %u has no active format; call SetActiveDiscMasterFormat first.",
+                                         m->id);
+        if (m->format != f)
+                return bus_error_hresult(error, IMAPI_E_WRONGFORMAT,
+                                         "The %s format is active on disc master %u; change the format first.",
+                                         m->format == MASTER_FORMAT_JOLIET ? "Joliet" : "Redbook", m->id);
+        return 0;
+}
+
+int master_open(Master *m, sd_bus_error *error) {
+        char name[32];
+        int r;
+
+        if (m->opened)
+                return bus_error_hresult(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+
+        r = stash_check_location(m->daemon->config->stash_dir, "/sys", error);
+        if (r < 0)
+                return r;
+        /* Named after the master: two daemons sharing a stash directory meet on the lock. */
+        snprintf(name, sizeof name, "master-%u", m->id);
+        r = stash_new(m->daemon->config->stash_dir, name, &m->stash, error);
+        if (r < 0)
+                return r;
+        m->opened = true;
+        log_info("Disc master %u opened, stash %s.", m->id, stash_get_path(m->stash));
+        master_emit_changed(m);
+        return 0;
+}
+
+int master_close(Master *m, sd_bus_error *error) {
+        log_info("Disc master %u closed by its client.", m->id);
+        master_close_or_defer(m);
+        return 0;
+}
+
+void master_close_or_defer(Master *m) {
+        m->closing = true;
+        if (m->adding || m->recording) {
+                /* The copy stops at its next chunk; a burn finishes and cleans up. */
+                master_cancel_adding(m);
+                return;
+        }
+        master_free(m);
+}
+
+void master_work_done(Master *m) {
+        Daemon *d = m->daemon;
+
+        if (m->closing && !m->adding && !m->recording)
+                master_free(m);
+        daemon_check_exit(d);
+}
+
+void master_client_gone(Master *m, Client *c) {
+        if (m->owner != c)
+                return;
+        log_info("Disc master %u: %s went away%s.", m->id, c->description,
+                 m->recording ? "; its burn goes on and cleans up after itself" : "");
+        m->owner = NULL;
+        master_close_or_defer(m);
+}
+
+static MasterFormat parse_format(const char *s) {
+        size_t n = strlen(s);
+
+        if (strcasecmp(s, "joliet") == 0)
+                return MASTER_FORMAT_JOLIET;
+        if (strcasecmp(s, "redbook") == 0)
+                return MASTER_FORMAT_REDBOOK;
+        /* An IID, with or without braces, in any case. */
+        if (n == 38 && s[0] == '{' && s[37] == '}') {
+                s++;
+                n = 36;
+        }
+        if (n == 36 && strncasecmp(s, IMAPI_IID_IJOLIETDISCMASTER, 36) == 0)
+                return MASTER_FORMAT_JOLIET;
+        if (n == 36 && strncasecmp(s, IMAPI_IID_IREDBOOKDISCMASTER, 36) == 0)
+                return MASTER_FORMAT_REDBOOK;
+        return MASTER_FORMAT_NONE;
+}
+
+bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f) {
+        if (!r->present)
+                return false;
+        if (f != MASTER_FORMAT_REDBOOK)
+                return true;
+        /* Audio needs a CD recorder: image files and DVD/BD-only drives cannot take it. */
+        if (drive_is_file(r->drive))
+                return false;
+        for (size_t i = 0; i < r->n_profiles; i++)
+                if (IN_SET(r->profiles[i].number, 0x09u, 0x0Au))
+                        return true;
+        return false;
+}
+
+static int master_busy_error(Master *m, sd_bus_error *error) {
+        if (m->recording)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Disc master %u is burning; wait for the job to finish.", m->id);
+        if (m->adding)
+                return bus_error_hresult(error, IMAPI_E_GENERIC,
+                                         "Disc master %u is still staging the previous AddData.", m->id);
+        return 0;
+}
+
+int master_set_format(Master *m, const char *format, sd_bus_error *error) {
+        MasterFormat f;
+        int r;
+
+        r = master_check_opened(m, error);
+        if (r < 0)
+                return r;
+        f = parse_format(format);
+        if (f == MASTER_FORMAT_NONE)
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                         "Unknown disc master format '%s'; use one of EnumDiscMasterFormats.", format);
+        r = master_busy_error(m, error);
+        if (r < 0)
+                return r;
+
+        /* IMAPI: success clears the staged image, and a recorder that cannot take the new
+         * format is no longer active. */
+        master_clear_staging(m);
+        m->multisession = false;
+        m->format = f;
+        if (m->recorder && !master_recorder_supports(m, m->recorder, f)) {
+                m->recorder = NULL;
+                master_emit_signal(m, "PnPActivity", NULL);
+        }
+        master_emit_changed(m);
+        return 0;
+}
+
+int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error) {
+        MediaInfo mi;
+        uint32_t total;
+        int k;
+
+        k = master_check_opened(m, error);
+        if (k < 0)
+                return k;
+        if (m->format == MASTER_FORMAT_NONE)
+                return bus_error_hresult(error, IMAPI_E_NOACTIVEFORMAT,
+                                         "Choose a format with SetActiveDiscMasterFormat before a recorder.");
+        if (!r->present)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+        if (!master_recorder_supports(m, r, m->format))
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Recorder %s cannot write %s discs.", r->id,
+                                         m->format == MASTER_FORMAT_REDBOOK ? "audio" : "data");
+        k = master_busy_error(m, error);
+        if (k < 0)
+                return k;
+        if (r->owner)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is held through OpenExclusive by %s; it must be closed first.",
+                                         r->id, r->owner->description);
+        if (r->busy > 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is in use by a running job.", r->id);
+
+        /* Read the disc, as IMAPI does here. */
+        k = drive_grab(r->drive, true);
+        if (k == -EBUSY)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                                         "Another application is using recorder %s.", r->id);
+        if (k < 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+                                         "Recorder %s cannot be opened; it may have been removed.", r->id);
+        k = recorder_refresh_media(r, error);
+        drive_release(r->drive, false);
+        recorder_emit_changed(r);
+        if (k < 0)
+                return k;
+        mi = r->media;
+
+        if (drive_profile_is_rom(mi.profile))
+                mi.status = MEDIA_STATUS_UNSUITABLE;
+        switch (mi.status) {
+        case MEDIA_STATUS_NONE:
+        case MEDIA_STATUS_UNKNOWN:
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", r->id);
+        case MEDIA_STATUS_UNSUITABLE:
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "The disc in recorder %s (%s) cannot be written.", r->id,
+                                         mi.profile_name[0] ? mi.profile_name : "unknown type");
+        case MEDIA_STATUS_CLOSED:
+                if (!mi.erasable || m->format == MASTER_FORMAT_REDBOOK)
+                        return bus_error_hresult(error, IMAPI_E_DISCFULL,
+                                                 "The disc in recorder %s is closed and cannot take more data.",
+                                                 r->id);
+                break;
+        default:
+                break;
+        }
+        if (m->format == MASTER_FORMAT_REDBOOK && mi.status != MEDIA_STATUS_BLANK && !mi.erasable)
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "Audio needs a blank disc; the disc in recorder %s is not.", r->id);
+
+        total = mi.free_blocks;
+        if (m->format == MASTER_FORMAT_JOLIET && staging_count(&m->staging) > 0 &&
+            staging_estimate_blocks(&m->staging, NULL, 0) > total)
+                return bus_error_hresult(error, IMAPI_E_DISCFULL,
+                                         "The staged data (%llu blocks) does not fit the disc in recorder %s "
+                                         "(%u blocks free).",
+                                         (unsigned long long) staging_estimate_blocks(&m->staging, NULL, 0), r->id,
+                                         total);
+
+        m->recorder = r;
+        m->media = mi;
+        m->total_blocks = total;
+        /* An appendable data disc: IMAPI goes multi-session on its own, and this disc must
+         * still be in the drive at RecordDisc (WRONGDISC otherwise). */
+        m->multisession = m->format == MASTER_FORMAT_JOLIET && mi.status == MEDIA_STATUS_APPENDABLE;
+        m->ms_start = mi.start_address;
+        m->ms_next = mi.next_writable;
+        log_info("Disc master %u: recorder %s, %s %s, %u blocks free%s.", m->id, r->id,
+                 media_status_to_string(mi.status), mi.profile_name, total,
+                 m->multisession ? ", multi-session" : "");
+        master_emit_changed(m);
+        return 0;
+}
+
+int master_clear(Master *m, sd_bus_error *error) {
+        int r;
+
+        r = master_check_opened(m, error);
+        if (r < 0)
+                return r;
+        r = master_busy_error(m, error);
+        if (r < 0)
+                return r;
+        master_clear_staging(m);
+        /* IMAPI: back to single-session mode; the next burn needs a blank disc. */
+        m->multisession = false;
+        master_emit_changed(m);
+        return 0;
+}
+
+uint32_t master_used_blocks(const Master *m) {
+        uint64_t b;
+
+        if (staging_count(&m->staging) == 0)
+                return 0;
+        b = staging_estimate_blocks(&m->staging, NULL, 0);
+        return (uint32_t) MIN(b, (uint64_t) INT32_MAX);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A disc master: IDiscMaster and IJolietDiscMaster's state machine for one client. Open takes
+ * a stash; a format and a recorder are chosen; content is staged; RecordDisc starts a job.
+ * Owned by the client that created it: when the client goes away the master closes, unless a
+ * job runs, which then finishes and cleans up after itself.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "daemon.h"
+#include "drive.h"
+#include "staging.h"
+
+typedef struct Stash Stash;
+typedef struct Recording Recording;
+
+typedef enum MasterFormat {
+        MASTER_FORMAT_NONE,
+        MASTER_FORMAT_JOLIET,
+        MASTER_FORMAT_REDBOOK,
+} MasterFormat;
+
+/* At most this many (name, fd) entries in one AddData call: a bound on the fds held. */
+#define MASTER_ADD_BATCH_MAX 256
+/* The Joliet volume descriptor holds 16 UCS-2 characters (the ISO 9660 id is derived). */
+#define JOLIET_VOLUME_NAME_MAX 16
+
+typedef struct AddBatch AddBatch;
+
+struct Master {
+        Daemon *daemon;
+        unsigned id;
+        char *path;
+        Client *owner;
+        bool opened;
+        bool closing;           /* closed or owner gone while work was running */
+
+        MasterFormat format;
+        Recorder *recorder;     /* the active recorder */
+        Stash *stash;
+
+        /* The medium seen by SetActiveDiscRecorder. */
+        MediaInfo media;
+        uint32_t total_blocks;
+        bool multisession;      /* an appendable disc: the new session goes after msc1/nwa */
+        uint32_t ms_start, ms_next;
+
+        /* Joliet */
+        Staging staging;
+        char *volume_name;
+        AddBatch *adding;       /* an AddData whose copy runs */
+
+        Recording *recording;   /* a RecordDisc whose job runs (recording.c) */
+};
+
+int master_new(Daemon *d, Client *owner, Master **ret);
+/* Unexports and frees everything, the stash included. No work may be running. */
+Master *master_free(Master *m);
+/* Closes, or defers the close until running work has stopped. */
+void master_close_or_defer(Master *m);
+Master *daemon_find_master_by_path(Daemon *d, const char *path);
+unsigned daemon_count_masters_of(Daemon *d, Client *c);
+
+int master_open(Master *m, sd_bus_error *error);
+int master_close(Master *m, sd_bus_error *error);
+int master_check_opened(Master *m, sd_bus_error *error);
+int master_set_format(Master *m, const char *format, sd_bus_error *error);
+bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);
+int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error);
+int master_clear(Master *m, sd_bus_error *error);
+/* Drops the staged content and deletes its stash files. */
+void master_clear_staging(Master *m);
+/* Checks that the Joliet format is active (NOACTIVEFORMAT / WRONGFORMAT). */
+int master_check_format(Master *m, MasterFormat f, sd_bus_error *error);
+
+uint32_t master_used_blocks(const Master *m);
+const char *master_format_to_iid(MasterFormat f);
+
+/* The client vanished. */
+void master_client_gone(Master *m, Client *c);
+/* Work on the master (AddData, a recording) ended: finish a deferred close. */
+void master_work_done(Master *m);
+
+void master_emit_signal(Master *m, const char *member, const char *types, ...);
+
+/* AddData (adddata.c): validates the batch in the call, then copies it into the stash in a
+ * worker; the reply is sent when the copy ends. Returns 1 when the copy was started, or a
+ * negative errno with *error set. */
+int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error);
+void master_cancel_adding(Master *m);

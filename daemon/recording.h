@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IDiscMaster::RecordDisc: the burn job of a Joliet disc master. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "master.h"
+
+typedef struct RecordOptions {
+        bool simulate;
+        bool eject;
+        bool verify;            /* read back and compare; on unless asked otherwise */
+        bool close_disc;        /* finalize; otherwise the disc stays appendable where it can */
+        int iso_level;          /* 0: 2, or 3 when a file needs it */
+        int write_speed;        /* IMAPI "X"; 0: the recorder's WriteSpeed property */
+        int write_speed_kbps;   /* exact, in kB/s; overrides write_speed (image files too) */
+} RecordOptions;
+
+/* Checks IMAPI's rules, takes the drive and starts the job; returns its path in *ret_job. */
+int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char **ret_job, sd_bus_error *error);
+
+/* The object path of the running burn job of m (m->recording must be set). */
+const char *master_recording_job_path(const Master *m);

@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""imapid with emulated recorders (tests/mmcemu): what it reports for each medium and state, burns
+to CD-R, DVD+RW and BD-R read back through the emulator with stock xorriso, a second session on an
+appendable disc, erasing a CD-RW, and each drive-side failure as the IMAPI error a client gets."""
+
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from imapitest import (BUS_NAME, ERR, JOLIET, ROOT, Harness, Master, expect_dbus_error,  # noqa: E402
+                       glib_connection, run_tests, stash_dirs)
+
+import dbus  # noqa: E402
+
+REC = "org.imapid.Imapi1.Recorder"
+SR0 = ROOT + "/recorders/sr0"
+S_OK = 0
+MEDIA_CDDA_CDROM, MEDIA_CD_ROM_XA, MEDIA_SPECIAL = 1, 2, 6
+BLANK, RW, WRITABLE, UNUSABLE = 0x1, 0x2, 0x4, 0x8
+
+
+def recorder(bus, path=SR0):
+    return dbus.Interface(bus.get_object(BUS_NAME, path), REC)
+
+
+def query(bus):
+    r = recorder(bus)
+    r.OpenExclusive({})
+    try:
+        t = tuple(int(x) for x in r.QueryMediaType())
+        try:
+            info = tuple(int(x) for x in r.QueryMediaInfo())
+        except dbus.exceptions.DBusException as e:
+            info = e.get_dbus_name()
+        return t, info
+    finally:
+        r.Close({})
+
+
+def write_files(root, files):
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return [(name, os.path.join(root, name)) for name in files]
+
+
+def read_back(h, out):
+    """Everything on the emulated disc, through stock xorriso in another process."""
+    h.emu_run("xorriso", "-abort_on", "FAILURE", "-indev", "/dev/sr0", "-osirrox", "on", "-extract", "/", out)
+
+
+def toc(h):
+    return h.emu_run("xorriso", "-indev", "/dev/sr0", "-toc").stdout
+
+
+def burn(h, files, fmt_opts=None, **record):
+    bus = glib_connection(h)
+    m = Master(bus)
+    m.add(write_files(os.path.join(h.tmp, "src%d" % len(os.listdir(h.tmp))), files))
+    return m.record(**record)
+
+
+def test_media_reported():
+    cases = [
+        (["--media", "cd-r"], (MEDIA_CDDA_CDROM, BLANK | WRITABLE), "CD-R"),
+        (["--media", "cd-rw"], (MEDIA_CDDA_CDROM, BLANK | RW | WRITABLE), "CD-RW"),
+        (["--media", "cd-r", "--status", "appendable"], (MEDIA_CD_ROM_XA, WRITABLE), "CD-R"),
+        (["--media", "cd-r", "--status", "closed"], (MEDIA_CDDA_CDROM, 0), "CD-R"),
+        (["--media", "cd-rom"], (MEDIA_CDDA_CDROM, 0), "CD-ROM"),
+        (["--media", "dvd+rw"], (MEDIA_SPECIAL, None), "DVD+RW"),
+        (["--media", "bd-r"], (MEDIA_SPECIAL, BLANK | WRITABLE), "BD-R"),
+        (["--media", "none"], (0, 0), ""),
+    ]
+    for opts, (mtype, flags), profile in cases:
+        with Harness(emulator=opts + ["--vendor", "ACME", "--product", "BURNER 9000"]) as h:
+            bus = h.dbus()
+            props = bus.get_object(BUS_NAME, SR0).GetAll(REC, dbus_interface="org.freedesktop.DBus.Properties")
+            assert props["Vendor"] == "ACME" and props["Product"] == "BURNER 9000", props
+            assert props["Device"] == "/dev/sr0"
+            names = [str(n) for _, n in props["SupportedProfiles"]]
+            assert "CD-R" in names and "BD-R sequential recording" in names, names
+            (t, f), info = query(bus)
+            assert t == mtype, (opts, t, f)
+            if flags is not None:
+                assert f == flags, (opts, hex(f))
+            if mtype == 0:
+                assert info == ERR + "IMAPI_E_MEDIUM_NOTPRESENT", info
+            else:
+                assert props["CurrentProfileName"].startswith(profile), (opts, props["CurrentProfileName"])
+                sessions, last_track, start, nwa, free = info
+                if f & BLANK:
+                    assert sessions == 0 and free > 0, info
+                if opts[-1] == "appendable":
+                    assert sessions == 1 and last_track == 1 and nwa > 0, info
+
+
+def test_burn_cd_r_dvd_rw_bd_r():
+    for media in ("cd-r", "dvd+rw", "bd-r"):
+        with Harness(emulator=["--media", media]) as h:
+            files = {"a/one.txt": b"one\n" * 1000, "b.bin": os.urandom(2 * 1024 * 1024 + 5), "empty": b""}
+            hr, signals, completed = burn(h, files)
+            assert hr == S_OK, (media, hex(hr), completed)
+            out = os.path.join(h.tmp, "out")
+            read_back(h, out)
+            for name, data in files.items():
+                with open(os.path.join(out, name), "rb") as f:
+                    assert f.read() == data, (media, name)
+            assert "is written" in toc(h), toc(h)
+            assert stash_dirs(h) in ([], ["master-1.stash"])
+
+
+def test_second_session():
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        hr, _, _ = burn(h, {"first.txt": b"session one\n"})
+        assert hr == S_OK, hex(hr)
+        (t, f), info = query(h.dbus())
+        assert t == MEDIA_CD_ROM_XA and f == WRITABLE, (t, f)
+        # a new master on the appendable disc goes multi-session on its own
+        hr, _, _ = burn(h, {"second.txt": b"session two\n"})
+        assert hr == S_OK, hex(hr)
+        t = toc(h)
+        assert t.count("ISO session") == 2 or t.count("Session") >= 2, t
+        out = os.path.join(h.tmp, "out")
+        read_back(h, out)
+        assert open(os.path.join(out, "first.txt"), "rb").read() == b"session one\n"
+        assert open(os.path.join(out, "second.txt"), "rb").read() == b"session two\n"
+
+
+def test_erase_cd_rw():
+    with Harness(emulator=["--media", "cd-rw"]) as h:
+        hr, _, _ = burn(h, {"x.txt": b"to be erased\n"})
+        assert hr == S_OK, hex(hr)
+        bus = glib_connection(h)
+        r = recorder(bus)
+        r.OpenExclusive({})
+        done = {}
+        from gi.repository import GLib
+        loop = GLib.MainLoop()
+
+        def on_erase(hr):
+            done["hr"] = int(hr)
+            loop.quit()
+        rx = bus.add_signal_receiver(on_erase, path=SR0, dbus_interface=REC, signal_name="EraseComplete")
+        job = r.Erase(False, {})
+        assert "/jobs/" in job, job
+        GLib.timeout_add(120000, loop.quit)
+        loop.run()
+        rx.remove()
+        assert done.get("hr") == S_OK, done
+        r.Close({})
+        (t, f), info = query(bus)
+        assert f & BLANK and f & RW, (t, hex(f))
+        assert info[0] == 0, info
+
+
+def test_drive_errors():
+    data = {"d.bin": os.urandom(4 * 1024 * 1024)}
+    # no medium: the master cannot take the recorder
+    with Harness(emulator=["--media", "none"]) as h:
+        m = Master(h.dbus(), recorder=None)
+        expect_dbus_error(ERR + "IMAPI_E_MEDIUM_NOTPRESENT", m.dm.SetActiveDiscRecorder, SR0, {})
+    # a pressed CD-ROM cannot be written
+    with Harness(emulator=["--media", "cd-rom"]) as h:
+        m = Master(h.dbus(), recorder=None)
+        expect_dbus_error(ERR + "IMAPI_E_MEDIUM_INVALIDTYPE", m.dm.SetActiveDiscRecorder, SR0, {})
+    # another process holds the drive
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        h.emu("--fault", "busy")
+        expect_dbus_error(ERR + "IMAPI_E_DEVICE_STILL_IN_USE", recorder(h.dbus()).OpenExclusive, {})
+    # the drive is unplugged
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        h.emu("--fault", "removed")
+        expect_dbus_error(ERR + "IMAPI_E_DEVICE_NOTPRESENT", recorder(h.dbus()).OpenExclusive, {})
+    # write protection, loss of streaming, a write error: the burn fails with the IMAPI code
+    for fault, code in (("write-protect", "IMAPI_E_CANNOT_WRITE_TO_MEDIA"),
+                        ("loss-of-streaming=1000", "IMAPI_E_LOSS_OF_STREAMING"),
+                        ("write-error=800", "IMAPI_E_CANNOT_WRITE_TO_MEDIA")):
+        with Harness(emulator=["--media", "cd-r", "--fault", fault]) as h:
+            hr, _, completed = burn(h, data)
+            want = {"IMAPI_E_CANNOT_WRITE_TO_MEDIA": 0x8004022C, "IMAPI_E_LOSS_OF_STREAMING": 0x80040227}[code]
+            assert hr == want, (fault, hex(hr), completed)
+            assert completed and not completed[0] and completed[1].startswith("0x%08X" % want), completed
+            props = h.dbus().get_object(BUS_NAME, SR0).GetAll(REC, dbus_interface="org.freedesktop.DBus.Properties")
+            assert props["State"] == 0, props["State"]
+    # erasing needs a rewritable disc
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        r = recorder(h.dbus())
+        r.OpenExclusive({})
+        expect_dbus_error(ERR + "IMAPI_E_MEDIUM_INVALIDTYPE", r.Erase, False, {})
+    # a disc too small for the data
+    with Harness(emulator=["--media", "cd-r", "--capacity", "1000"]) as h:
+        m = Master(h.dbus())
+        assert m.prop("TotalDataBlocks", JOLIET) <= 1000
+        e = expect_dbus_error(ERR + "IMAPI_E_DISCFULL", m.add, write_files(h.tmp, data))
+        assert "MiB free" in e.get_dbus_message()
+
+
+def test_wrong_disc():
+    with Harness(emulator=["--media", "cd-r", "--status", "appendable"]) as h:
+        bus = h.dbus()
+        m = Master(bus)
+        m.add(write_files(h.tmp, {"n.txt": b"new\n"}))
+        # the multi-session disc is swapped for another before the burn
+        h.emu("--media", "cd-r")
+        expect_dbus_error(ERR + "IMAPI_E_WRONGDISC", m.dm.RecordDisc, False, False, {})
+
+
+def stall_during_write(h, bus, seconds):
+    """on_job callback: stops imapid (and with it the data flow to the drive) for a while once the
+    write is under way, as a stalled stash disk would; the emulated drive keeps writing."""
+    import signal
+    import time
+    from gi.repository import GLib
+
+    def make(job):
+        obj = bus.get_object(BUS_NAME, job)
+
+        def poll():
+            try:
+                props = obj.GetAll("org.imapid.Imapi1.Job", dbus_interface="org.freedesktop.DBus.Properties")
+            except dbus.exceptions.DBusException:
+                return False
+            if props["Phase"] == "writing" and props["Progress"] > 0.3:
+                os.kill(h.daemon.pid, signal.SIGSTOP)
+                time.sleep(seconds)
+                os.kill(h.daemon.pid, signal.SIGCONT)
+                return False
+            return True
+        GLib.timeout_add(20, poll)
+    return make
+
+
+def test_buffer_underrun():
+    """A drive buffer that really drains while the host stalls: BURN-Free saves the burn; without it
+    the drive reports loss of streaming (3/0C/09) and the client gets IMAPI_E_LOSS_OF_STREAMING."""
+    data = {"big.bin": os.urandom(24 * 1024 * 1024)}
+    emu = ["--media", "cd-r", "--write-rate", "7056", "--buffer-kib", "1024"]
+    for burnfree, want in ((-1, S_OK), (0, 0x80040227)):
+        with Harness(emulator=emu) as h:
+            bus = glib_connection(h)
+            r = recorder(bus)
+            assert r.GetRecorderProperties()["BufferUnderrunFreeCapable"] == -1
+            r.SetRecorderProperties({"EnableBufferUnderrunFree": dbus.Int32(burnfree)})
+            m = Master(bus)
+            m.add(write_files(h.tmp, data))
+            hr, _, completed = m.record(on_job=stall_during_write(h, bus, 2.0))
+            assert hr == want, (burnfree, hex(hr), completed)
+
+
+if __name__ == "__main__":
+    run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
+               test_drive_errors, test_wrong_disc, test_buffer_underrun])
