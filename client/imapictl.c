@@ -2,6 +2,7 @@
 /* imapictl: the command-line client of imapid, as a table of verbs. */
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,11 @@ static const Verb verbs[] = {
         { "media", 1, 2, verb_media },
         { "eject", 1, 2, verb_eject },
         { "properties", 2, 64, verb_properties },
+        { "burn", 1, INT_MAX, verb_burn },
+        { "erase", 1, 2, verb_erase },
+        { "jobs", 1, 1, verb_jobs },
+        { "cancel", 2, 2, verb_cancel },
+        { "watch", 2, 2, verb_watch },
 };
 
 static void help(void) {
@@ -37,6 +43,16 @@ static void help(void) {
                "  properties RECORDER [NAME=VALUE...]\n"
                "                               Show or set recorder properties (WriteSpeed,\n"
                "                               AudioGapSize, EnableBufferUnderrunFree)\n"
+               "  burn [OPTIONS] PATH...       Burn files and folders as a Joliet data disc,\n"
+               "                               each at the root of the disc as 'cp -r' would\n"
+               "                               place it\n"
+               "  erase [--full] [RECORDER]    Erase a rewritable disc\n"
+               "  jobs                         List running jobs\n"
+               "  cancel JOB                   Cancel a job\n"
+               "  watch JOB                    Follow a job until it ends; the exit status\n"
+               "                               tells its outcome\n"
+               "\n"
+               "A JOB is its number in 'jobs' or its D-Bus object path.\n"
                "\n"
                "A RECORDER is its index in 'devices', its id (sr0), its device (/dev/sr0),\n"
                "its image file (stdio:/path) or its D-Bus object path. Without one, the first\n"
@@ -51,12 +67,37 @@ static void help(void) {
                "     --json                Print JSON for scripts\n"
                "     --no-ask-password     Do not ask for authentication\n"
                "\n"
+               "Options of burn:\n"
+               "     --recorder=RECORDER   Burn with this recorder (default: the first)\n"
+               "     --simulate            Go through the burn with the laser off\n"
+               "     --eject               Eject the disc after a successful burn\n"
+               "     --speed=X             Write at X times the medium's 1x speed\n"
+               "     --speed-kbps=N        Write at N kB/s (also for image-file recorders)\n"
+               "     --volume-name=NAME    The volume name (default: the date)\n"
+               "     --no-verify           Do not read the disc back to compare it\n"
+               "     --iso-level=N         ISO 9660 level 1, 2 or 3 (default: 3 if a file is\n"
+               "                           4 GiB or larger, else 2)\n"
+               "     --close               Close the disc: no more sessions can be added\n"
+               "Options of erase:\n"
+               "     --full                Blank the whole disc, not only its table of contents\n"
+               "\n"
+               "burn and erase show progress as one updating line on a terminal, a line per\n"
+               "update otherwise, and one JSON object per line with --json. Ctrl-C while\n"
+               "staging stops and discards what was staged; during the burn it cancels the job\n"
+               "and waits for it to end. A second Ctrl-C (or SIGTERM) stops waiting; imapid\n"
+               "still finishes the cancellation and cleans up. Ctrl-C in watch leaves the job\n"
+               "running.\n"
+               "burn follows symbolic links named on the command line and skips those inside\n"
+               "folders, with a warning, as it skips devices, FIFOs and sockets.\n"
+               "\n"
                "Without --socket or --bus-address, imapictl uses $IMAPI_BUS_ADDRESS if set; else\n"
                "the system bus if %s is running or activatable there; else\n"
                "%s if it exists (socket activation without the bus).\n"
                "\n"
-               "Exit status: 0 success, 1 the operation failed, 2 usage error, 3 imapid cannot be\n"
-               "reached, 4 no such recorder or job, 5 cancelled. See imapictl(1).\n",
+               "Exit status: 0 success, 1 the operation failed, 2 usage error (for burn also a\n"
+               "PATH that does not exist, a name that is not UTF-8 or a folder loop, found\n"
+               "before anything is staged), 3 imapid cannot be reached, 4 no such recorder or\n"
+               "job, 5 cancelled. See imapictl(1).\n",
                IMAPI_BUS_NAME, DEFAULT_SOCKET_PATH);
 }
 
@@ -66,7 +107,33 @@ enum {
         ARG_SOCKET,
         ARG_JSON,
         ARG_NO_ASK_PASSWORD,
+        ARG_RECORDER,
+        ARG_SIMULATE,
+        ARG_EJECT,
+        ARG_SPEED,
+        ARG_SPEED_KBPS,
+        ARG_VOLUME_NAME,
+        ARG_NO_VERIFY,
+        ARG_ISO_LEVEL,
+        ARG_CLOSE,
+        ARG_FULL,
 };
+
+/* A whole decimal number in [min, max], or a usage error naming the option. */
+static int parse_number(const char *option, const char *s, long min, long max, long *ret) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < min || v > max) {
+                fprintf(stderr, "imapictl: --%s takes a number from %ld to %ld, not '%s'.\n", option, min,
+                        max, s);
+                return -CTL_EXIT_USAGE;
+        }
+        *ret = v;
+        return 0;
+}
 
 static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -76,9 +143,20 @@ static int parse_argv(int argc, char *argv[]) {
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+                { "recorder", required_argument, NULL, ARG_RECORDER },
+                { "simulate", no_argument, NULL, ARG_SIMULATE },
+                { "eject", no_argument, NULL, ARG_EJECT },
+                { "speed", required_argument, NULL, ARG_SPEED },
+                { "speed-kbps", required_argument, NULL, ARG_SPEED_KBPS },
+                { "volume-name", required_argument, NULL, ARG_VOLUME_NAME },
+                { "no-verify", no_argument, NULL, ARG_NO_VERIFY },
+                { "iso-level", required_argument, NULL, ARG_ISO_LEVEL },
+                { "close", no_argument, NULL, ARG_CLOSE },
+                { "full", no_argument, NULL, ARG_FULL },
                 {}
         };
-        int c;
+        long v;
+        int c, r;
 
         /* Options may stand anywhere, before or after the verb. */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -100,6 +178,46 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NO_ASK_PASSWORD:
                         arg.no_ask = true;
+                        break;
+                case ARG_RECORDER:
+                        arg_burn.recorder = optarg;
+                        break;
+                case ARG_SIMULATE:
+                        arg_burn.simulate = true;
+                        break;
+                case ARG_EJECT:
+                        arg_burn.eject = true;
+                        break;
+                case ARG_SPEED:
+                        /* The limits imapid takes (RecordDisc's write_speed, write_speed_kbps). */
+                        r = parse_number("speed", optarg, 1, 1000, &v);
+                        if (r < 0)
+                                return r;
+                        arg_burn.speed = (int) v;
+                        break;
+                case ARG_SPEED_KBPS:
+                        r = parse_number("speed-kbps", optarg, 1, 1000000, &v);
+                        if (r < 0)
+                                return r;
+                        arg_burn.speed_kbps = (unsigned) v;
+                        break;
+                case ARG_VOLUME_NAME:
+                        arg_burn.volume_name = optarg;
+                        break;
+                case ARG_NO_VERIFY:
+                        arg_burn.no_verify = true;
+                        break;
+                case ARG_ISO_LEVEL:
+                        r = parse_number("iso-level", optarg, 1, 3, &v);
+                        if (r < 0)
+                                return r;
+                        arg_burn.iso_level = (int) v;
+                        break;
+                case ARG_CLOSE:
+                        arg_burn.close_disc = true;
+                        break;
+                case ARG_FULL:
+                        arg_burn.full = true;
                         break;
                 default:
                         return -CTL_EXIT_USAGE;

@@ -2,9 +2,28 @@
 /* The verbs of imapictl; each returns an exit code (see ctl.h). */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 int verb_devices(int argc, char *argv[], sd_bus *bus);
 int verb_media(int argc, char *argv[], sd_bus *bus);
 int verb_eject(int argc, char *argv[], sd_bus *bus);
 int verb_properties(int argc, char *argv[], sd_bus *bus);
+int verb_burn(int argc, char *argv[], sd_bus *bus);
+int verb_erase(int argc, char *argv[], sd_bus *bus);
+int verb_jobs(int argc, char *argv[], sd_bus *bus);
+int verb_cancel(int argc, char *argv[], sd_bus *bus);
+int verb_watch(int argc, char *argv[], sd_bus *bus);
+
+/* The options of burn and erase, parsed with the global ones in imapictl.c. */
+typedef struct BurnArgs {
+        const char *recorder;
+        const char *volume_name;
+        bool simulate, eject, no_verify, close_disc;
+        int speed;              /* times the medium's 1x; 0: the recorder's WriteSpeed */
+        unsigned speed_kbps;    /* kB/s, overrides speed; 0: unset */
+        int iso_level;          /* 1..3; 0: imapid chooses */
+        bool full;              /* erase --full */
+} BurnArgs;
+
+extern BurnArgs arg_burn;

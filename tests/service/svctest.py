@@ -41,7 +41,7 @@ class SocketActivated:
     """imapid started by systemd-socket-activate on a socket in a fresh directory, the way
     imapid.socket starts it, without a bus (--no-bus). Use as a context manager."""
 
-    def __init__(self, drives=1, extra_args=(), config=None):
+    def __init__(self, drives=1, extra_args=(), config=None, no_bus=True, env=None):
         self.tmp = tempfile.mkdtemp(prefix="imapid-p2p-")
         self.socket = os.path.join(self.tmp, "imapid.sock")
         self.address = "unix:path=" + self.socket
@@ -52,6 +52,9 @@ class SocketActivated:
         with open(self.config, "w") as f:
             f.write(config or "")
         self.extra_args = list(extra_args)
+        self.no_bus = no_bus
+        self.env = dict(os.environ)
+        self.env.update(env or {})
         self.log_path = os.path.join(self.tmp, "imapid.log")
         self.proc = None
 
@@ -70,12 +73,13 @@ class SocketActivated:
         return False
 
     def start(self):
-        args = ["systemd-socket-activate", "-l", self.socket, build_path("imapid"), "--no-bus",
-                "--config=" + self.config, "--no-scan", "--no-default-drive", "--stash-dir=" + self.stash]
+        args = ["systemd-socket-activate", "-l", self.socket, build_path("imapid")]
+        args += ["--no-bus"] if self.no_bus else []
+        args += ["--config=" + self.config, "--no-scan", "--no-default-drive", "--stash-dir=" + self.stash]
         args += ["--drive=stdio:" + p for p in self.images] + self.extra_args
         self.log_file = open(self.log_path, "ab")
         # systemd-socket-activate execs imapid at the first connection: same process.
-        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=self.env)
         wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None, "the socket")
         if self.proc.poll() is not None:
             raise RuntimeError("systemd-socket-activate failed:\n" + self.log())

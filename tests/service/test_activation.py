@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from svctest import (BUS_NAME, ERR, MANAGER, PROPS, REC, SRCDIR, SocketActivated, build_path,  # noqa: E402
-                     imapitest, wait_for)
+                     imapitest, sanitizer_report, wait_for)
 
 import dbus  # noqa: E402
 
@@ -38,6 +38,8 @@ def activation_service_file(h, extra_args):
         text = f.read()
     assert "SystemdService=imapid.service" in text and "User=root" in text, text
     exec_line = " ".join([build_path("imapid"), "--bus-address=" + h.address] + h.daemon_args()[2:] + extra_args)
+    # dbus-daemon discards the output of what it starts: keep it, for the sanitizers' reports.
+    exec_line = f"/bin/sh -c 'exec {exec_line} >>{h.daemon_log} 2>&1'"
     text, n = re.subn(r"(?m)^Exec=.*$", "Exec=" + exec_line, text)
     assert n == 1
     return text
@@ -59,6 +61,11 @@ def pid_alive(pid):
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def check_activated_log(h):
+    log = h.log()
+    assert "ready on" in log and not sanitizer_report(log), log
 
 
 def bus_activated(extra_args):
@@ -93,6 +100,7 @@ def test_bus_activation():
         wait_for(lambda: not pid_alive(pid), "the activated imapid to exit on SIGTERM")
         wait_for(lambda: not driver.NameHasOwner(BUS_NAME), "the name to be released")
         bus.close()
+        check_activated_log(h)
 
 
 def test_bus_activation_exit_on_idle():
@@ -115,6 +123,8 @@ def test_bus_activation_exit_on_idle():
         assert pid2 != pid
         wait_for(lambda: not pid_alive(pid2), "the second imapid to exit when idle")
         bus.close()
+        check_activated_log(h)
+        assert h.log().count("Idle for 1 s, exiting.") == 2, h.log()
 
 
 def test_exit_on_idle_waits_for_clients():
@@ -228,6 +238,35 @@ def test_socket_exit_on_idle():
         s.stop()
 
 
+def test_socket_and_bus():
+    """Socket-activated with a bus around: the same objects on both, one set of rules."""
+    with imapitest.Harness(start=False) as h, SocketActivated(extra_args=["--bus-address=" + h.address],
+                                                              no_bus=False) as s:
+        holder = s.connect()
+        rec = dbus.Interface(holder.get_object(None, s.recorder_path(0)), REC)
+        rec.OpenExclusive({})       # the first connection also starts imapid
+        h.wait_for_name()
+        bus = h.dbus()
+        path = s.recorder_path(0)
+        assert "peer" in bus.get_object(BUS_NAME, path).Get(REC, "ExclusiveOwner", dbus_interface=PROPS)
+        imapitest.expect_dbus_error(ERR + "IMAPI_E_DEVICE_STILL_IN_USE",
+                                    dbus.Interface(bus.get_object(BUS_NAME, path), REC).OpenExclusive, {})
+        holder.close()
+        wait_for(lambda: bus.get_object(BUS_NAME, path).Get(REC, "ExclusiveOwner", dbus_interface=PROPS) == "",
+                 "the peer's recorder to be released")
+        dbus.Interface(bus.get_object(BUS_NAME, path), REC).OpenExclusive({})
+        bus.close()
+        s.stop()
+
+
+def test_socket_without_system_bus():
+    """Socket-activated, no --no-bus, and no system bus to be found: the socket is served."""
+    with SocketActivated(no_bus=False, env={"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/bus"}) as s:
+        r = s.ctl("devices")
+        assert r.returncode == 0 and "stdio0" in r.stdout, (r, s.log())
+        assert "No system bus" in s.log(), s.log()
+
+
 tests = [
     test_bus_activation,
     test_bus_activation_exit_on_idle,
@@ -238,6 +277,8 @@ tests = [
     test_socket_two_clients,
     test_socket_peer_limit,
     test_socket_exit_on_idle,
+    test_socket_and_bus,
+    test_socket_without_system_bus,
 ]
 if len(sys.argv) > 1:
     tests = [t for t in tests if t.__name__ in sys.argv[1:]]

@@ -6,6 +6,7 @@ clients by uid and the socket's group."""
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -197,6 +198,46 @@ def test_polkit_async():
         h.stop_daemon()
 
 
+def test_polkit_query():
+    """What imapid asks polkit: the caller's bus name as subject, the action, details for rules,
+    and user interaction only when the caller allows it (and did not opt out in its options)."""
+    with imapitest.Harness() as h:
+        log = os.path.join(h.tmp, "polkit-calls.log")
+        mock = subprocess.Popen([sys.executable, "-m", "dbusmock", "--system", "-l", log, "org.freedesktop.PolicyKit1",
+                                 "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority"],
+                                env=h.env, stdout=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: subprocess.run(["busctl", "--address=" + h.address, "status", "org.freedesktop.PolicyKit1"],
+                                            capture_output=True).returncode == 0, "the mock polkit")
+            h.dbus().get_object("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority").AddMethod(
+                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})",
+                "ret = (True, False, dbus.Dictionary({}, signature='ss'))", dbus_interface="org.freedesktop.DBus.Mock")
+
+            def set_props(interactive, *props):
+                r = subprocess.run(["busctl", "--address=" + h.address, "--allow-interactive-authorization=" +
+                                    interactive, "call", BUS_NAME, h.recorder_path(0), REC, "SetRecorderProperties",
+                                    "a{sv}", str(len(props) // 3), *props], capture_output=True, text=True)
+                assert r.returncode == 0, r
+                return r.stdout.strip()
+
+            assert set_props("yes", "WriteSpeed", "i", "4") == "u 0"
+            assert set_props("no", "WriteSpeed", "i", "8") == "u 0"
+            # The option is honoured in the trailing a{sv} (here the properties, which report it ignored).
+            assert set_props("yes", "WriteSpeed", "i", "4", "auth.no_user_interaction", "b", "true") == "u 262656"
+            with open(log) as f:
+                calls = [line for line in f if " CheckAuthorization " in line]
+            assert len(calls) == 3, calls
+            for c in calls:
+                assert "'system-bus-name'" in c and "dbus.String('name'): dbus.String(':1." in c, c
+                assert '"org.imapid.imapi1.set-properties"' in c, c
+                assert '"imapid.method": "org.imapid.Imapi1.Recorder.SetRecorderProperties"' in c, c
+                assert '"imapid.object": "' + h.recorder_path(0) + '"' in c, c
+            assert [c.rstrip().split()[-2] for c in calls] == ["1", "0", "0"], calls
+        finally:
+            mock.terminate()
+            mock.wait(timeout=10)
+
+
 def test_no_polkit_user_denied():
     """No polkit on the bus: root may, an unprivileged user may not (with the default test policy)."""
     with TestUser() as user, imapitest.Harness() as h:
@@ -252,6 +293,7 @@ tests = [
     test_polkit_denies,
     test_polkit_allows,
     test_polkit_async,
+    test_polkit_query,
     test_no_polkit_user_denied,
     test_peer_authorization,
     test_peer_sender_refused,

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Following an imapid job to its end from an sd-event loop: its properties (PropertiesChanged
+ * and one GetAll), its Completed signal, its disappearance; Ctrl-C turned into Job.Cancel. When
+ * the job ends the loop exits with imapictl's exit code for the outcome (see ctl.h).
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "progress.h"
+
+typedef struct JobFollow JobFollow;
+
+/* Subscribes to the signals of all jobs, so that none is missed between a call that starts a
+ * job and job_follow_start(). The bus must be attached to an sd-event loop. */
+int job_follow_new(sd_bus *bus, Progress *p, JobFollow **ret);
+JobFollow *job_follow_free(JobFollow *f);
+
+/* Follows this job: reads its properties once, then shows every change until it completes. */
+int job_follow_start(JobFollow *f, const char *path);
+
+/* Ctrl-C or SIGTERM while following: the first asks the job to stop (Job.Cancel) and waits for it
+ * to end; the second stops waiting (imapid still finishes the cancellation and cleans up). */
+void job_follow_interrupt(JobFollow *f);
+
+/* Reads an a{sv} of org.imapid.Imapi1.Job properties (GetAll, PropertiesChanged) into s. */
+int job_state_read(sd_bus_message *m, JobState *s);
+
+const JobState *job_follow_state(const JobFollow *f);
+
+/* Ends the sd-event loop the bus is attached to with this exit code, leaving the connection open. */
+void ctl_event_exit(sd_bus *bus, int code);
+
+/* The exit code for an HRESULT: 0 for success codes, CTL_EXIT_CANCELLED for IMAPI_E_USERABORT,
+ * else CTL_EXIT_FAILED. */
+int exit_code_from_hresult(uint32_t hr);
+
+static inline void job_follow_freep(JobFollow **f) {
+        job_follow_free(*f);
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * imapictl burn: IMAPI's sequence (CreateDiscMaster, Open, SetActiveDiscMasterFormat,
+ * SetActiveDiscRecorder, AddData..., RecordDisc, Close) driven from one sd-event loop, so that
+ * staging progress, job progress and Ctrl-C are all handled as they come.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <imapi/imapi.h>
+#include <systemd/sd-event.h>
+
+#include "ctl.h"
+#include "follow.h"
+#include "macro.h"
+#include "progress.h"
+#include "verbs.h"
+#include "walk.h"
+
+/* The system bus passes at most 16 fds in one message by default (max_message_unix_fds). */
+#define BATCH_MAX 16
+
+BurnArgs arg_burn = {};
+
+typedef enum BurnStage {
+        BURN_STAGING,
+        BURN_RECORDING,
+} BurnStage;
+
+typedef struct Burn {
+        sd_bus *bus;
+        sd_event *event;
+        const char *master;
+        Progress *progress;
+        JobFollow *follow;
+        Walker *walker;
+        BurnStage stage;
+        sd_bus_slot *add_call;
+
+        uint64_t files_total, bytes_total;
+        uint64_t files_done, bytes_done;        /* of the batches imapid has confirmed */
+        uint64_t batch_files, batch_bytes;      /* of the batch being copied */
+        uint64_t batch_copied;                  /* from AddProgress */
+} Burn;
+
+static void burn_fail(Burn *b, int code) {
+        ctl_event_exit(b->bus, code);
+}
+
+static int start_record(Burn *b);
+static int send_batch(Burn *b);
+
+static int on_add_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Burn *b = userdata;
+        int32_t done, total;
+
+        if (b->stage != BURN_STAGING || sd_bus_message_read(m, "ii", &done, &total) < 0 || done < 0)
+                return 0;
+        b->batch_copied = MIN((uint64_t) done * IMAPI_DATA_BLOCK_SIZE, b->batch_bytes);
+        progress_staging(b->progress, b->files_done, b->files_total, b->bytes_done + b->batch_copied,
+                         b->bytes_total, false);
+        return 0;
+}
+
+static int on_add_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Burn *b = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        int r;
+
+        b->add_call = sd_bus_slot_unref(b->add_call);
+        if (e) {
+                burn_fail(b, ctl_report_error("AddData", e, -EIO));
+                return 0;
+        }
+        b->files_done += b->batch_files;
+        b->bytes_done += b->batch_bytes;
+        b->batch_files = b->batch_bytes = b->batch_copied = 0;
+        progress_staging(b->progress, b->files_done, b->files_total, b->bytes_done, b->bytes_total, false);
+        r = send_batch(b);
+        if (r != 0)
+                burn_fail(b, r);
+        return 0;
+}
+
+/* The next AddData: up to BATCH_MAX entries. The message holds its own copies of the fds; ours
+ * are closed at once, and the next batch is opened only after imapid has copied this one. */
+static int send_batch(Burn *b) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master, IMAPI_JOLIET_INTERFACE,
+                                           "AddData");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sh)");
+        while (r >= 0 && n < BATCH_MAX) {
+                WalkEntry e = { .fd = -1 };
+                int k = walker_next(b->walker, &e);
+
+                if (k < 0)
+                        return CTL_EXIT_FAILED;      /* walker_next said what and where */
+                if (k == 0)
+                        break;
+                r = sd_bus_message_append(m, "(sh)", e.name, e.fd);
+                b->batch_files += !e.is_dir;
+                b->batch_bytes += e.size;
+                walk_entry_done(&e);
+                n++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ba{sv}", 0, 0);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: AddData: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+        if (n == 0)
+                return start_record(b);
+        /* The reply comes when the copy into the stash is done, which takes as long as the files
+         * are large; should imapid go away, the bus answers for it. */
+        r = sd_bus_call_async(b->bus, &b->add_call, m, on_add_reply, b, UINT64_MAX);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: AddData: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+        return 0;
+}
+
+static int append_record_options(sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && arg_burn.no_verify)
+                r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
+        if (r >= 0 && arg_burn.close_disc)
+                r = sd_bus_message_append(m, "{sv}", "close", "b", 1);
+        if (r >= 0 && arg_burn.iso_level > 0)
+                r = sd_bus_message_append(m, "{sv}", "iso_level", "i", (int32_t) arg_burn.iso_level);
+        if (r >= 0 && arg_burn.speed > 0)
+                r = sd_bus_message_append(m, "{sv}", "write_speed", "i", (int32_t) arg_burn.speed);
+        if (r >= 0 && arg_burn.speed_kbps > 0)
+                r = sd_bus_message_append(m, "{sv}", "write_speed_kbps", "u",
+                                          (uint32_t) arg_burn.speed_kbps);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int start_record(Burn *b) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *job;
+        int r;
+
+        progress_staging(b->progress, b->files_done, b->files_total, b->bytes_done, b->bytes_total, true);
+        b->stage = BURN_RECORDING;
+
+        r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master,
+                                           IMAPI_DISC_MASTER_INTERFACE, "RecordDisc");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "bb", arg_burn.simulate, arg_burn.eject);
+        if (r >= 0)
+                r = append_record_options(m);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+        r = sd_bus_call(b->bus, m, 0, &error, &reply);
+        if (r < 0) {
+                r = ctl_report_error("RecordDisc", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "o", &job);
+        if (r >= 0)
+                r = job_follow_start(b->follow, job);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+        return 0;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Burn *b = userdata;
+
+        if (b->stage == BURN_STAGING) {
+                /* Closing the master stops the copy in progress; imapid removes the stash. */
+                progress_note(b->progress, "interrupted", "Interrupted; nothing was burned.");
+                burn_fail(b, CTL_EXIT_CANCELLED);
+                return 0;
+        }
+        job_follow_interrupt(b->follow);
+        return 0;
+}
+
+/* What the command line names, counted before anything is sent: a path that does not exist, a
+ * name that cannot travel over D-Bus or a loop is reported with nothing staged (exit 2). */
+static int preflight(char **paths, uint64_t *ret_files, uint64_t *ret_bytes) {
+        _cleanup_(walker_freep) Walker *w = NULL;
+        uint64_t files = 0, bytes = 0, entries = 0;
+        int r;
+
+        r = walker_new(paths, false, true, &w);
+        if (r < 0)
+                return CTL_EXIT_FAILED;
+        for (;;) {
+                WalkEntry e = { .fd = -1 };
+
+                r = walker_next(w, &e);
+                if (r < 0)
+                        return CTL_EXIT_USAGE;
+                if (r == 0)
+                        break;
+                entries++;
+                files += !e.is_dir;
+                bytes += e.size;
+                walk_entry_done(&e);
+        }
+        if (entries == 0) {
+                fprintf(stderr, "imapictl: nothing to burn: the folders named are empty.\n");
+                return CTL_EXIT_USAGE;
+        }
+        *ret_files = files;
+        *ret_bytes = bytes;
+        return 0;
+}
+
+static int prepare_master(sd_bus *bus, const char *master, const char *recorder) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Open", NULL, "a{sv}", 0);
+        if (r == 0)
+                r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscMasterFormat", NULL,
+                             "sa{sv}", "joliet", 0);
+        if (r == 0)
+                r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
+                             "oa{sv}", recorder, 0);
+        if (r == 0 && arg_burn.volume_name)
+                r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetJolietProperties", &reply, "a{sv}", 1,
+                             "VolumeName", "s", arg_burn.volume_name);
+        return r;
+}
+
+int verb_burn(int argc, char *argv[], sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *add_progress = NULL;
+        _cleanup_(sd_event_source_unrefp) sd_event_source *sigint = NULL, *sigterm = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(progress_freep) Progress *progress = NULL;
+        _cleanup_(job_follow_freep) JobFollow *follow = NULL;
+        _cleanup_(walker_freep) Walker *walker = NULL;
+        _cleanup_free_ char *recorder = NULL, *master = NULL;
+        const char *path;
+        sigset_t mask;
+        Burn b = {};
+        int r, k;
+
+        if (argc < 2) {
+                fprintf(stderr,
+                        "imapictl: burn needs the files and folders to burn (see 'imapictl --help').\n");
+                return CTL_EXIT_USAGE;
+        }
+        r = preflight(argv + 1, &b.files_total, &b.bytes_total);
+        if (r != 0)
+                return r;
+        r = ctl_resolve_recorder(bus, arg_burn.recorder, &recorder);
+        if (r != 0)
+                return r;
+
+        progress = progress_new(arg.json);
+        r = progress ? sd_event_default(&event) : -ENOMEM;
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = walker_new(argv + 1, true, false, &walker);
+        if (r >= 0)
+                r = job_follow_new(bus, progress, &follow);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+
+        r = ctl_call(bus, IMAPI_MANAGER_PATH, IMAPI_MANAGER_INTERFACE, "CreateDiscMaster", &reply, "a{sv}",
+                     0);
+        if (r != 0)
+                return r;
+        if (sd_bus_message_read(reply, "o", &path) < 0 || !(master = strdup(path))) {
+                fprintf(stderr, "imapictl: bad reply from imapid to CreateDiscMaster.\n");
+                return CTL_EXIT_FAILED;
+        }
+
+        b = (Burn) { .bus = bus, .event = event, .master = master, .progress = progress, .follow = follow,
+                     .walker = walker, .files_total = b.files_total, .bytes_total = b.bytes_total };
+        r = prepare_master(bus, master, recorder);
+        if (r != 0)
+                goto close;
+
+        /* From here Ctrl-C and SIGTERM stop the work cleanly instead of killing imapictl. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        r = -sigprocmask(SIG_BLOCK, &mask, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(event, &sigint, SIGINT, on_signal, &b);
+        if (r >= 0)
+                r = sd_event_add_signal(event, &sigterm, SIGTERM, on_signal, &b);
+        if (r >= 0)
+                r = sd_bus_match_signal_async(bus, &add_progress,
+                                              sd_bus_is_bus_client(bus) > 0 ? IMAPI_BUS_NAME : NULL, master,
+                                              IMAPI_DISC_MASTER_INTERFACE, "AddProgress", on_add_progress,
+                                              NULL, &b);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: %s\n", strerror(-r));
+                r = CTL_EXIT_FAILED;
+                goto close;
+        }
+
+        progress_staging(progress, 0, b.files_total, 0, b.bytes_total, false);
+        r = send_batch(&b);
+        if (r == 0) {
+                r = sd_event_loop(event);
+                if (r < 0) {
+                        fprintf(stderr, "imapictl: event loop: %s\n", strerror(-r));
+                        r = CTL_EXIT_FAILED;
+                }
+        }
+
+close:
+        /* Always close: imapid removes the stash, or, while a job still runs, after it ends. */
+        b.add_call = sd_bus_slot_unref(b.add_call);
+        k = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Close", NULL, "a{sv}", 0);
+        return r != 0 ? r : k;
+}

@@ -1,0 +1,392 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""imapictl burn, erase, jobs, cancel and watch against a real imapid with image-file recorders:
+trees read back with stock xorriso, progress output in its three forms, errors by their IMAPI
+names and exit codes, Ctrl-C, and the stash left empty after every case."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import dbus
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from imapitest import (BUS_NAME, JOB, PROPS, Harness, Master, build_path, run_tests, stash_dirs,  # noqa: E402
+                       wait_until)
+
+USERABORT = 0x8004020D
+EXIT_FAILED, EXIT_USAGE, EXIT_NOTFOUND, EXIT_CANCELLED = 1, 2, 4, 5
+
+
+def make_tree(root):
+    """Nested folders, an empty file, an empty folder, Chinese, Greek and emoji names."""
+    files = {
+        "readme.txt": b"hello, disc\n",
+        "empty.dat": b"",
+        "docs/guide/intro.md": b"# intro\n" * 100,
+        "docs/data.bin": os.urandom(2 * 1024 * 1024 + 17),
+        "照片/长城.jpg": os.urandom(70000),
+        "Ελληνικά/αλφάβητο.txt": "Αα Ββ Γγ\n".encode(),
+        "emoji/🎵 music 🎶.txt": "♪\n".encode(),
+    }
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    os.makedirs(os.path.join(root, "docs", "empty dir"))
+    return files
+
+
+def extract(image, out):
+    subprocess.run(["xorriso", "-abort_on", "FAILURE", "-indev", image, "-osirrox", "on", "-extract", "/", out],
+                   check=True, capture_output=True)
+
+
+def joliet_listing(image):
+    """The Joliet tree as xorriso reads it with Rock Ridge switched off."""
+    r = subprocess.run(["xorriso", "-read_fs", "norock", "-indev", image, "-find", "/"], check=True,
+                       capture_output=True, text=True)
+    return set(line.strip().strip("'") for line in r.stdout.splitlines())
+
+
+def tree_of(root):
+    """{relative path: bytes or None for a folder} of everything under root but symbolic links."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            out[os.path.relpath(os.path.join(dirpath, d), root)] = None
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, root)] = fh.read()
+    return out
+
+
+def json_events(text):
+    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    assert events, "no JSON output"
+    return events
+
+
+def no_masters(h):
+    objs = h.dbus().get_object(BUS_NAME, "/org/imapid/Imapi1").GetManagedObjects(
+        dbus_interface="org.freedesktop.DBus.ObjectManager")
+    return not [p for p in objs if "/masters/" in p]
+
+
+def ctl_popen(h, *args):
+    return subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, *args], env=h.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def random_file(path, mib):
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(1024 * 1024))
+
+
+def test_burn_tree_read_back():
+    with Harness() as h:
+        src = os.path.join(h.tmp, "src")
+        files = make_tree(src)
+        # inside a tree a symbolic link is skipped with a warning; named on the command line it is followed
+        os.symlink("readme.txt", os.path.join(src, "docs", "link-to-readme"))
+        # so are FIFOs: opening one would hang
+        os.mkfifo(os.path.join(src, "docs", "pipe"))
+        target = os.path.join(h.tmp, "linked-target.txt")
+        with open(target, "wb") as f:
+            f.write(b"through a link\n")
+        link = os.path.join(h.tmp, "named-link.txt")
+        os.symlink(target, link)
+
+        # the entries of src, as `cp -r src/* DISC/` would place them, plus the link
+        paths = [os.path.join(src, n) for n in sorted(os.listdir(src))] + [link]
+        r = h.ctl("burn", "--volume-name", "HOLIDAY_2024", *paths, check=0)
+        assert "skipping symbolic link" in r.stderr and "link-to-readme" in r.stderr, r.stderr
+        assert "skipping " + os.path.join(src, "docs", "pipe") in r.stderr, r.stderr
+        # not a terminal: a plain line per update, each starting with the phase
+        phases = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+        for phase in ("staging", "preparing", "writing", "done"):
+            assert phase in phases, (phase, r.stdout)
+        assert "Done: burn finished." in r.stdout, r.stdout
+
+        out = os.path.join(h.tmp, "out")
+        extract(h.images[0], out)
+        got = tree_of(out)
+        want = tree_of(src)
+        want["named-link.txt"] = b"through a link\n"
+        assert got == want, (sorted(got), sorted(want))
+        assert got["empty.dat"] == b"" and got["docs/empty dir"] is None
+        for name, data in files.items():
+            assert got[name] == data, name
+        listing = joliet_listing(h.images[0])
+        for name in ["/照片/长城.jpg", "/Ελληνικά/αλφάβητο.txt", "/emoji/🎵 music 🎶.txt", "/docs/empty dir"]:
+            assert name in listing, (name, sorted(listing))
+        pvd = subprocess.run(["isoinfo", "-d", "-i", h.images[0]], capture_output=True, text=True).stdout
+        assert "Volume id: HOLIDAY_2024" in pvd, pvd
+        # Close at the end: the master and its stash are gone
+        wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
+        assert no_masters(h)
+
+        # a folder named on the command line lands under its own name, as with cp -r
+        r = h.ctl("burn", os.path.join(src, "docs") + "/", check=0)
+        out2 = os.path.join(h.tmp, "out2")
+        extract(h.images[0], out2)
+        assert sorted(os.listdir(out2)) == ["docs"], os.listdir(out2)
+        assert tree_of(os.path.join(out2, "docs")) == tree_of(os.path.join(src, "docs"))
+
+
+def test_json_progress():
+    with Harness() as h:
+        src = os.path.join(h.tmp, "src")
+        make_tree(src)
+        r = h.ctl("--json", "burn", src, check=0)
+        events = json_events(r.stdout)
+        kinds = [e["event"] for e in events]
+        assert kinds[0] == "staging" and kinds[-1] == "completed", kinds
+        staging = [e for e in events if e["event"] == "staging"]
+        assert staging[-1]["files"] == staging[-1]["files_total"] == 7, staging[-1]
+        assert staging[-1]["bytes"] == staging[-1]["bytes_total"] > 2 * 1024 * 1024, staging[-1]
+        progress = [e for e in events if e["event"] == "progress"]
+        for e in progress:
+            for key in ("phase", "progress", "bytes", "rate", "eta", "buffer_fill"):
+                assert key in e, (key, e)
+            assert 0.0 <= e["progress"] <= 1.0, e
+        assert {"preparing", "writing", "done"} <= {e["phase"] for e in progress}, progress
+        assert progress[-1]["progress"] == 1.0 and progress[-1]["phase"] == "done", progress[-1]
+        end = events[-1]
+        assert end["success"] is True and end["hresult"] == 0, end
+        assert end["message"].startswith("0x00000000"), end
+
+
+def test_simulate_leaves_image_untouched():
+    with Harness() as h:
+        src = os.path.join(h.tmp, "f.txt")
+        with open(src, "w") as f:
+            f.write("first burn")
+        h.ctl("burn", "--no-verify", src, check=0)
+        with open(h.images[0], "rb") as f:
+            before = f.read()
+        st = os.stat(h.images[0])
+        with open(src, "w") as f:
+            f.write("a rehearsal that must not reach the disc")
+        r = h.ctl("--json", "burn", "--simulate", src, check=0)
+        events = json_events(r.stdout)
+        assert [e for e in events if e["event"] == "job"][0]["operation"] == "simulate", events
+        assert events[-1]["success"] is True, events[-1]
+        with open(h.images[0], "rb") as f:
+            assert f.read() == before
+        assert os.stat(h.images[0]).st_mtime_ns == st.st_mtime_ns
+        wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
+
+
+def test_bad_paths_stage_nothing():
+    with Harness() as h:
+        good = os.path.join(h.tmp, "good.txt")
+        with open(good, "w") as f:
+            f.write("x")
+        missing = os.path.join(h.tmp, "no such file")
+        r = h.ctl("burn", good, missing, check=EXIT_USAGE)
+        assert missing in r.stderr and "No such file or directory" in r.stderr, r.stderr
+        # a name that cannot be a D-Bus string, deep in a tree, is named with its bad byte
+        tree = os.path.join(h.tmp, "tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        with open(os.path.join(tree, "sub", "ok.txt"), "w") as f:
+            f.write("ok")
+        with open(os.path.join(tree.encode(), b"sub", b"bad\xff.txt"), "w") as f:
+            f.write("bad")
+        r = h.ctl("burn", tree, check=EXIT_USAGE)
+        assert "sub/bad\\xFF.txt" in r.stderr and "UTF-8" in r.stderr, r.stderr
+        os.remove(os.path.join(tree.encode(), b"sub", b"bad\xff.txt"))
+        # a folder that contains itself through a bind mount is a loop, not an endless tree
+        loop = os.path.join(tree, "sub", "loop")
+        os.mkdir(loop)
+        subprocess.run(["mount", "--bind", tree, loop], check=True)
+        try:
+            r = h.ctl("burn", tree, check=EXIT_USAGE)
+            assert loop in r.stderr and "contains itself" in r.stderr, r.stderr
+        finally:
+            subprocess.run(["umount", loop], check=True)
+        r = h.ctl("burn", check=EXIT_USAGE)
+        r = h.ctl("burn", "--iso-level", "4", good, check=EXIT_USAGE)
+        assert "--iso-level" in r.stderr, r.stderr
+        # none of these got as far as a disc master
+        assert "Disc master" not in h.log(), h.log()
+        assert stash_dirs(h) == [] and no_masters(h)
+
+
+def test_iso_level_2_refuses_huge_file():
+    with Harness() as h:
+        huge = os.path.join(h.tmp, "huge.bin")
+        with open(huge, "wb") as f:
+            f.truncate(5 * 1024 * 1024 * 1024)  # sparse
+        r = h.ctl("burn", "--iso-level", "2", huge, check=EXIT_FAILED)
+        assert "RecordDisc: IMAPI_E_INVALIDARG: 0x80070057: " in r.stderr and "ISO level 3" in r.stderr, r.stderr
+        wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
+        assert no_masters(h)
+
+
+def test_recorder_held_elsewhere():
+    with Harness() as h:
+        src = os.path.join(h.tmp, "f.txt")
+        with open(src, "w") as f:
+            f.write("x")
+        other = h.dbus()
+        rec = other.get_object(BUS_NAME, h.recorder_path())
+        rec.OpenExclusive({}, dbus_interface="org.imapid.Imapi1.Recorder")
+        r = h.ctl("burn", src, check=EXIT_FAILED)
+        assert "IMAPI_E_DEVICE_NOTACCESSIBLE: 0x" in r.stderr, r.stderr
+        wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
+        rec.Close({}, dbus_interface="org.imapid.Imapi1.Recorder")
+        h.ctl("burn", src, check=0)
+
+
+def test_ctrl_c_during_burn():
+    with Harness() as h:
+        big = os.path.join(h.tmp, "big.bin")
+        random_file(big, 24)
+        # an image-file recorder has no "x" speed; 2 MB/s makes the write last seconds
+        p = ctl_popen(h, "--json", "burn", "--speed-kbps", "2000", big)
+        events = []
+        for line in p.stdout:
+            events.append(json.loads(line))
+            if events[-1].get("phase") == "writing":
+                p.send_signal(signal.SIGINT)
+                break
+        out, err = p.communicate(timeout=120)
+        events += json_events(out)
+        assert p.returncode == EXIT_CANCELLED, (p.returncode, err)
+        end = events[-1]
+        assert end["event"] == "completed" and end["hresult"] == USERABORT and end["success"] is False, end
+        assert "cancelling" in [e["event"] for e in events], events
+        wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
+        assert no_masters(h)
+        assert h.dbus().get_object(BUS_NAME, h.recorder_path()).Get(
+            "org.imapid.Imapi1.Recorder", "State", dbus_interface=PROPS) == 0
+
+
+def test_second_ctrl_c_stops_waiting():
+    with Harness() as h:
+        big = os.path.join(h.tmp, "big.bin")
+        random_file(big, 24)
+        p = ctl_popen(h, "burn", "--speed-kbps", "2000", big)
+        for line in p.stdout:
+            if line.startswith("writing"):
+                # two SIGINTs sent at once would merge into one pending signal; SIGTERM counts the same
+                p.send_signal(signal.SIGINT)
+                p.send_signal(signal.SIGTERM)
+                break
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == EXIT_CANCELLED, (p.returncode, err)
+        assert "Not waiting any longer" in out, out
+        # imapid finishes the cancellation on its own and removes what it staged
+        wait_until(lambda: stash_dirs(h) == [] and no_masters(h), "imapid to clean up", timeout=120)
+
+
+def test_ctrl_c_during_staging():
+    """SIGINT as soon as staging starts. Should staging already be over, the burn is cancelled
+    instead; either way imapictl exits 5 and nothing stays in the stash."""
+    with Harness() as h:
+        tree = os.path.join(h.tmp, "tree")
+        for d in range(20):
+            os.makedirs(os.path.join(tree, f"d{d}"))
+            for i in range(50):
+                with open(os.path.join(tree, f"d{d}", f"f{i}"), "wb") as f:
+                    f.write(os.urandom(64 * 1024))
+        p = ctl_popen(h, "--json", "burn", "--speed-kbps", "2000", tree)
+        first = json.loads(p.stdout.readline())
+        assert first["event"] == "staging", first
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == EXIT_CANCELLED, (p.returncode, out, err)
+        wait_until(lambda: stash_dirs(h) == [] and no_masters(h), "imapid to clean up", timeout=120)
+
+
+def start_python_burn(h, mib, kbps, recorder=0):
+    """A burn started by another client (python-dbus); returns (its connection, master, job path)."""
+    big = os.path.join(h.tmp, f"big{mib}.bin")
+    random_file(big, mib)
+    bus = h.dbus()
+    m = Master(bus, recorder=recorder)
+    m.add([("big.bin", big)])
+    job = str(m.dm.RecordDisc(False, False, {"write_speed_kbps": dbus.UInt32(kbps)}))
+    return bus, m, job
+
+
+def test_jobs_watch_cancel():
+    with Harness(drives=2) as h:
+        r = h.ctl("jobs", check=0)
+        assert r.stdout.strip() == "No jobs.", r.stdout
+        bus, m, job = start_python_burn(h, 24, 2000)
+        number = job.rsplit("/", 1)[1]
+        r = h.ctl("jobs", check=0)
+        rows = [line.split() for line in r.stdout.splitlines()]
+        assert rows[0][:4] == ["JOB", "OPERATION", "PHASE", "PROGRESS"], rows
+        assert rows[1][0] == number and rows[1][1] == "burn" and m.path in rows[1], rows
+        r = h.ctl("--json", "jobs", check=0)
+        listed = json.loads(r.stdout)
+        assert [j["job"] for j in listed] == [job] and m.path in listed[0]["objects"], listed
+
+        watcher = ctl_popen(h, "--json", "watch", number)
+        # cancel by object path from a third process once the watcher sees the write
+        first = json.loads(watcher.stdout.readline())
+        assert first["event"] == "job" and first["job"] == job, first
+        for line in watcher.stdout:
+            if json.loads(line).get("phase") == "writing":
+                break
+        h.ctl("cancel", job, check=0)
+        out, err = watcher.communicate(timeout=120)
+        assert watcher.returncode == EXIT_CANCELLED, (watcher.returncode, err)
+        assert json_events(out)[-1]["hresult"] == USERABORT, out
+        wait_until(lambda: h.ctl("jobs").stdout.strip() == "No jobs.", "the job to go away")
+
+        # watch of a burn that succeeds exits 0; jobs that do not exist are told apart from bad names.
+        # (The other recorder: see the note on cancelling at the start of a write in the report.)
+        m.dm.Close({})
+        bus, m, job = start_python_burn(h, 8, 8000, recorder=1)
+        h.ctl("watch", job, check=0)
+        r = h.ctl("watch", "999", check=EXIT_NOTFOUND)
+        assert "no job" in r.stderr, r.stderr
+        h.ctl("cancel", "999", check=EXIT_NOTFOUND)
+        h.ctl("cancel", "/org/imapid/Imapi1/Manager", check=EXIT_USAGE)
+        h.ctl("watch", "twelve", check=EXIT_USAGE)
+
+
+def test_erase_image_file():
+    with Harness() as h:
+        r = h.ctl("erase", "--full", check=EXIT_FAILED)
+        assert "Erase: IMAPI_E_MEDIUM_INVALIDTYPE: 0x80040210: " in r.stderr, r.stderr
+        # the recorder was closed again
+        assert h.dbus().get_object(BUS_NAME, h.recorder_path()).Get(
+            "org.imapid.Imapi1.Recorder", "State", dbus_interface=PROPS) == 0
+        h.ctl("erase", "7", check=EXIT_NOTFOUND)
+
+
+def test_thousand_files():
+    with Harness() as h:
+        tree = os.path.join(h.tmp, "many")
+        for d in range(10):
+            for s in range(4):
+                os.makedirs(os.path.join(tree, f"dir{d}", f"sub{s}"))
+                for i in range(25):
+                    with open(os.path.join(tree, f"dir{d}", f"sub{s}", f"file{i}.txt"), "wb") as f:
+                        f.write(f"{d}/{s}/{i}\n".encode() * (i + 1))
+        r = h.ctl("--json", "burn", "--no-verify", tree, check=0)
+        staging = [e for e in json_events(r.stdout) if e["event"] == "staging"]
+        assert staging[-1]["files"] == 1000, staging[-1]
+        out = os.path.join(h.tmp, "out")
+        extract(h.images[0], out)
+        assert tree_of(os.path.join(out, "many")) == tree_of(tree)
+        wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
+
+
+if __name__ == "__main__":
+    run_tests([test_burn_tree_read_back, test_json_progress, test_simulate_leaves_image_untouched,
+               test_bad_paths_stage_nothing, test_iso_level_2_refuses_huge_file, test_recorder_held_elsewhere,
+               test_ctrl_c_during_burn, test_second_ctrl_c_stops_waiting, test_ctrl_c_during_staging,
+               test_jobs_watch_cancel, test_erase_image_file, test_thousand_files])
