@@ -12,6 +12,9 @@
 #include "hresult.h"
 #include "job.h"
 #include "macro.h"
+#include "polkit.h"
+
+static const char *const polkit_options[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
 
 static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -19,14 +22,20 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
         uid_t uid = (uid_t) -1;
         int r;
 
-        r = bus_read_options(m, NULL, NULL, NULL, error);
+        r = bus_read_options(m, polkit_options, polkit_option_cb, NULL, error);
         if (r < 0)
                 return r;
         (void) daemon_get_client(j->daemon, m, false, &c, NULL);
         (void) bus_message_get_uid(m, &uid);
-        /* The client that started the job, or root, may stop it. */
-        if (!(c && c == j->owner) && uid != 0 && uid != j->uid)
-                return bus_error_hresult(error, IMAPI_E_ACCESSDENIED, "Job %u belongs to another client.", j->id);
+        /* The client that started the job, or its user, may stop it; anyone else needs
+         * manage-other-clients. */
+        if (!(c && c == j->owner) && uid != j->uid) {
+                r = daemon_authorize(j->daemon, m, IMAPI_ACTION_MANAGE_OTHER_CLIENTS, error);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return 1;       /* polkit is asked; the call comes back with the answer */
+        }
         r = job_request_cancel(j, error);
         if (r < 0)
                 return r;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "master.h"
+#include "polkit.h"
 #include "recorder.h"
 #include "recording.h"
 
@@ -205,6 +206,8 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
         bool b;
         int r;
 
+        if (streq(key, POLKIT_OPTION_NO_USER_INTERACTION))
+                return polkit_option_cb(msg, key, NULL, error);
         if (streq(key, "verify") || streq(key, "close")) {
                 r = bus_read_bool_variant(msg, &b);
                 if (r < 0)
@@ -236,7 +239,7 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
 
 static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         static const char *const allowed[] = { "verify", "close", "iso_level", "write_speed", "write_speed_kbps",
-                                               NULL };
+                                               POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         RecordOptions o = { .verify = true };
         Master *m = userdata;
         const char *job;
@@ -254,6 +257,11 @@ static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = check_caller(msg, m, &c, error);
         if (r < 0)
                 return r;
+        r = daemon_authorize(m->daemon, msg, IMAPI_ACTION_BURN, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
         r = master_record_disc(m, c, &o, &job, error);
         if (r < 0)
                 return r;

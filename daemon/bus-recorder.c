@@ -121,6 +121,9 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return sd_bus_reply_method_return(m, NULL);
 }
 
+/* The options of methods that ask polkit. */
+static const char *const polkit_options[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+
 static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Recorder *r = userdata;
         const char *job;
@@ -130,10 +133,18 @@ static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = sd_bus_message_read(m, "b", &full);
         if (k < 0)
                 return k;
-        k = read_no_options(m, error);
+        k = bus_read_options(m, polkit_options, polkit_option_cb, NULL, error);
         if (k < 0)
                 return k;
         (void) caller_client(m, r, false, &c, NULL);
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_ERASE, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
         k = recorder_erase(r, c, full, &job, error);
         if (k < 0)
                 return k;

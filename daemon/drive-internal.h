@@ -20,6 +20,8 @@ struct Drive {
         uint64_t op_seq;                /* message sequence number when it started */
         bool erasing;
         bool fifo_starved;              /* seen while writing: an underrun risk */
+        uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
+        unsigned idle_polls;            /* polls since libburn said IDLE */
 };
 
 typedef struct DriveMessage {
@@ -33,4 +35,6 @@ typedef struct DriveMessage {
 #define DRIVE_MESSAGE_RING 128
 
 uint64_t drive_message_seq(void);
+/* How many libburn write threads have ended so far (their last message). */
+uint64_t drive_write_threads_ended(void);
 const DriveMessage *drive_message_get(uint64_t seq);

@@ -97,6 +97,8 @@ int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions 
         }
 
         burn_drive_set_speed(d->info.drive, 0, o->speed_kbps);
+        d->threads_ended_at_start = drive_write_threads_ended();
+        d->idle_polls = 0;
         log_debug("Writing %s to %s (%s%s).", image_path, d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
                   o->simulate ? ", simulated" : "");
         burn_disc_write(d->opts, d->disc);
@@ -163,6 +165,12 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
                 }
         }
         (void) drive_drain_messages(NULL, NULL);
+        /* libburn may say IDLE up to half a second before its write thread has ended (stdio
+         * drives, cancelled runs); the drive is only free for the next job after that. Wait for
+         * the thread's last message, for a few seconds at most. */
+        if (!r.active && d->disc && drive_write_threads_ended() == d->threads_ended_at_start &&
+            d->idle_polls++ < 40)
+                r.active = true;
         *ret = r;
         return r.active;
 }

@@ -34,6 +34,11 @@ static int severity_rank(const char *s) {
  * another call drained the queue in between. */
 static DriveMessage ring[DRIVE_MESSAGE_RING];
 static uint64_t ring_seq = 0;
+static uint64_t write_threads_ended = 0;
+
+uint64_t drive_write_threads_ended(void) {
+        return write_threads_ended;
+}
 
 uint64_t drive_message_seq(void) {
         return ring_seq;
@@ -54,6 +59,10 @@ int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
                 int level = rank <= 3 ? LOG_WARNING : rank <= 5 ? LOG_NOTICE : LOG_DEBUG;
 
                 log_full(level, "libburn: %s 0x%08X: %s", severity, (unsigned) code, text);
+                /* "Write thread on drive %d ended": the write is really over (libburn reports
+                 * IDLE before that on some paths). */
+                if (code == 0x00020178)
+                        write_threads_ended++;
                 if (rank <= 4) {        /* SORRY or worse tells why an operation failed */
                         DriveMessage *m = &ring[++ring_seq % DRIVE_MESSAGE_RING];
 

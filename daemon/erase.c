@@ -8,6 +8,7 @@
 
 #include "erase.h"
 #include "hresult.h"
+#include "inhibit.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -30,6 +31,7 @@ static void erase_finish(Erase *e, uint32_t hr, const char *message) {
 
         sd_event_source_disable_unref(e->timer);
         r->busy--;
+        inhibitor_release(r->daemon);
         (void) drive_reassess(r->drive);
         (void) recorder_refresh_media(r, NULL);
         recorder_emit_changed(r);
@@ -108,6 +110,7 @@ int recorder_erase(Recorder *r, Client *c, bool full, const char **ret_job, sd_b
                 return bus_error_hresult(error, IMAPI_E_GENERIC, "Cannot start erasing recorder %s.", r->id);
         }
         job_set_phase(e->job, JOB_PHASE_ERASING);
+        (void) inhibitor_acquire(r->daemon, "Erasing a disc");
         r->busy++;
         recorder_emit_changed(r);
         log_info("Job %u: %s erase of recorder %s started by %s.", e->job->id, full ? "full" : "quick", r->id,

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "drive.h"
 #include "hresult.h"
+#include "inhibit.h"
 #include "iso.h"
 #include "job.h"
 #include "log.h"
@@ -311,6 +312,7 @@ static void recording_finish(Recording *r, uint32_t hr, const char *message) {
         else
                 drive_release(rec->drive, false);
         rec->busy--;
+        inhibitor_release(m->daemon);
         if (drive_grab(rec->drive, false) >= 0) {
                 (void) recorder_refresh_media(rec, NULL);
                 drive_release(rec->drive, false);
@@ -511,6 +513,8 @@ int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char 
 
         rec->busy++;
         recorder_emit_changed(rec);
+        /* Suspending or shutting down in the middle would ruin the disc. */
+        (void) inhibitor_acquire(m->daemon, "Burning a disc");
         m->recording = r;
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
         /* A rough guess at the image build: the stash disk at 100 MB/s. */
