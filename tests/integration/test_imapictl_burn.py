@@ -13,7 +13,7 @@ import sys
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imapitest import (BUS_NAME, JOB, PROPS, Harness, Master, build_path, run_tests, stash_dirs,  # noqa: E402
+from imapitest import (BUS_NAME, PROPS, Harness, Master, build_path, run_tests, stash_dirs,  # noqa: E402
                        wait_until)
 
 USERABORT = 0x8004020D
@@ -231,6 +231,21 @@ def test_iso_level_2_refuses_huge_file():
         assert no_masters(h)
 
 
+def test_name_imapid_refuses():
+    """A valid UTF-8 name that Joliet cannot hold: imapid's error, by name, and nothing left staged."""
+    with Harness() as h:
+        tree = os.path.join(h.tmp, "tree")
+        os.makedirs(tree)
+        for i in range(40):
+            with open(os.path.join(tree, f"fine{i}.txt"), "w") as f:
+                f.write("fine")
+        with open(os.path.join(tree, "what?.txt"), "w") as f:
+            f.write("?")
+        r = h.ctl("burn", tree, check=EXIT_FAILED)
+        assert "AddData: IMAPI_E_BADJOLIETNAME: 0x8004021D: " in r.stderr and "what?.txt" in r.stderr, r.stderr
+        wait_until(lambda: stash_dirs(h) == [] and no_masters(h), "the stash to be removed")
+
+
 def test_recorder_held_elsewhere():
     with Harness() as h:
         src = os.path.join(h.tmp, "f.txt")
@@ -387,6 +402,7 @@ def test_thousand_files():
 
 if __name__ == "__main__":
     run_tests([test_burn_tree_read_back, test_json_progress, test_simulate_leaves_image_untouched,
-               test_bad_paths_stage_nothing, test_iso_level_2_refuses_huge_file, test_recorder_held_elsewhere,
+               test_bad_paths_stage_nothing, test_name_imapid_refuses, test_iso_level_2_refuses_huge_file,
+               test_recorder_held_elsewhere,
                test_ctrl_c_during_burn, test_second_ctrl_c_stops_waiting, test_ctrl_c_during_staging,
                test_jobs_watch_cancel, test_erase_image_file, test_thousand_files])

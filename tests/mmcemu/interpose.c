@@ -280,6 +280,7 @@ static int open_drive(int index, const char *path, int flags) {
                         return -1;
                 }
         }
+        /* The device fd belongs to the application: it keeps the application's O_CLOEXEC choice. */
         fd = real_open("/dev/null", O_RDWR | (flags & O_CLOEXEC));
         if (fd < 0 || fd >= MAX_FDS) {
                 if (fd >= 0)

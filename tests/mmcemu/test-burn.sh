@@ -412,6 +412,11 @@ assert r.returncode == 0, "open after release failed"
 PYEOF
         ;;
 
+sgio-direct)
+        emu --media cd-r >/dev/null
+        emu -- "$PY" "${MMCEMU_SRCDIR:?}/sgio-check.py" "$S" "$RUN" || fail "SG_IO transport checks"
+        ;;
+
 fault-write-protect)
         make_iso "$T/img.iso" "$T/tree"
         emu --media cd-r --fault write-protect >/dev/null
@@ -452,6 +457,19 @@ fault-runtime-injection)
         [ "$(cat "$T/rc")" != 0 ] || fail "burn succeeded despite the injected fault"
         grep -q "Write protected" "$T/burn.log" || fail "no write-protect error reported"
         [ "$(stat -c %s "$S/sr0/track-01.bin")" -lt 6000000 ] || fail "whole track written"
+        # The tray forced open in the middle of a DVD burn: the medium is gone.
+        emu --media dvd-r --no-faults >/dev/null
+        ( emu -- cdrskin -v dev=/dev/sr0 gracetime=0 -tao "$T/big.bin" > "$T/burn.log" 2>&1; echo $? > "$T/rc" ) &
+        for _ in $(seq 300); do
+                [ -s "$S/sr0/track-01.bin" ] && break
+                sleep 0.1
+        done
+        [ -s "$S/sr0/track-01.bin" ] || fail "DVD burn did not start"
+        echo "tray-open" > "$S/sr0/faults"
+        wait
+        cat "$T/burn.log" >&2
+        [ "$(cat "$T/rc")" != 0 ] || fail "DVD burn succeeded with the tray open"
+        grep -q "Medium not present" "$T/burn.log" || fail "no 'Medium not present' error"
         ;;
 
 fault-removed)
@@ -555,7 +573,8 @@ tray-eject)
         emu --fault tray-open >/dev/null
         emu_out -- xorriso -outdev /dev/sr0 -toc || true
         expect_out "Media status : is not present"
-        # A changed medium raises one UNIT ATTENTION, which libburn retries over.
+        # A medium change signalled before a program starts does not keep it from the disc
+        # (the UNIT ATTENTION for running programs is checked in sgio-direct).
         emu --fault medium-changed >/dev/null
         toc_expect "Media current: CD-R" "Media status : is blank"
         ;;

@@ -101,7 +101,7 @@ static void page05_multi(Drive *d, int write_type) {
         p[11] = 0xc0 | 0x04;    /* multi-session 11b, track mode 4 */
         p[12] = 0x08;
         memcpy(buf, p, sizeof p);
-        cmd(d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p);
+        cmd(d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p, 0);
 }
 
 int main(void) {
@@ -320,7 +320,7 @@ int main(void) {
                 p[11] = 0x00;   /* audio track mode */
                 p[12] = 0x00;   /* raw 2352 */
                 memcpy(buf, p, sizeof p);
-                st = cmd(&d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p);
+                st = cmd(&d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p, 0);
         }
         for (int i = 0; i < 2 * 2352; i++)
                 buf[i] = (uint8_t) (i * 13 + 1);
