@@ -614,7 +614,7 @@ static int cmd_read_track_info(Drive *d, const uint8_t *cdb, uint8_t *r, size_t 
 
                 r[2] = inv & 0xff;
                 r[3] = medium_current_session(m) & 0xff;
-                r[5] = (d->page05[3] & 0x0f) | (medium_is_dvd(m->type) ? 0 : 0);
+                r[5] = d->page05[3] & 0x0f;     /* track mode the next track will get */
                 r[6] = 0x40 | 0x0f;     /* Blank, data mode unknown */
                 r[7] = 0x01;            /* NWA_V */
                 put32(r + 8, (uint32_t) nwa);
@@ -1181,6 +1181,19 @@ static void set_sense(MmcCommand *c, int s) {
         c->sense_len = 18;
 }
 
+static bool known_opcode(uint8_t op) {
+        static const uint8_t ops[] = {
+                0x00, 0x03, 0x04, 0x12, 0x1b, 0x1e, 0x23, 0x25, 0x28, 0x2a, 0x35, 0x43, 0x46, 0x4a, 0x51,
+                0x52, 0x53, 0x54, 0x55, 0x5a, 0x5b, 0x5c, 0x5d, 0xa1, 0xa8, 0xaa, 0xac, 0xad, 0xb6, 0xbb,
+                0xbe,
+        };
+
+        for (size_t i = 0; i < sizeof ops; i++)
+                if (ops[i] == op)
+                        return true;
+        return false;
+}
+
 static int dispatch(Drive *d, MmcCommand *c, uint8_t *r, size_t *len) {
         const uint8_t *cdb = c->cdb;
         uint8_t op = cdb[0];
@@ -1213,6 +1226,10 @@ static int dispatch(Drive *d, MmcCommand *c, uint8_t *r, size_t *len) {
                 *len = 18;
                 return 0;
         }
+
+        /* An opcode the drive does not implement is refused whatever its state (SPC-4 4.5.6). */
+        if (!known_opcode(op))
+                return S_INVALID_OPCODE;
 
         /* SPC-4 5.14: a pending UNIT ATTENTION is reported once, by the next command. */
         if (d->unit_attention) {

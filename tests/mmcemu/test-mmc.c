@@ -253,6 +253,8 @@ int main(void) {
         ok(st == 2 && s == 0x023a01, "no-medium fault: TUR 2/3A/01");
         st = cmd(&d, EMU_DIR_FROM_DEV, 18, &s, 6, 0x03, 0, 0, 0, 18, 0);
         ok(st == 0 && buf[0] == 0x70 && buf[2] == 2 && buf[12] == 0x3a, "REQUEST SENSE reports the missing medium");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 10, 0xe5, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 2 && s == 0x052000, "unknown opcode without a medium: still 5/20/00");
         st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8, 0);
         ok(st == 0 && buf[2] == 4 && !(buf[5] & 2), "GET EVENT STATUS NOTIFICATION: media class, no medium");
         write_file(dir, "faults", "medium-changed\n");
