@@ -22,6 +22,7 @@
 #include "p2p.h"
 #include "polkit.h"
 #include "recorder.h"
+#include "recording.h"
 #include "worker.h"
 
 int daemon_new(sd_event *event, const Config *config, Daemon **ret) {
@@ -66,7 +67,12 @@ Daemon *daemon_free(Daemon *d) {
         while (d->n_clients > 0)
                 daemon_client_gone(d, d->clients[d->n_clients - 1]);
         free(d->clients);
-        /* Work still running was cancelled by daemon_request_exit(); wait for the threads. */
+        /* Work still running was cancelled by daemon_request_exit(), unless the loop ended for
+         * another reason (the bus went away): stop burns synchronously, then wait for the
+         * worker threads. */
+        for (size_t i = d->n_masters; i > 0; i--)
+                if (i - 1 < d->n_masters)
+                        master_abort_recording(d->masters[i - 1]);
         for (size_t i = 0; i < d->n_masters; i++)
                 master_cancel_adding(d->masters[i]);
         d->worker = worker_free(d->worker);

@@ -537,3 +537,23 @@ fail_release:
 const char *master_recording_job_path(const Master *m) {
         return m->recording->job->path;
 }
+
+void master_abort_recording(Master *m) {
+        Recording *r = m->recording;
+        _cleanup_free_ char *msg = NULL;
+        DriveProgress p;
+
+        if (!r)
+                return;
+        r->cancel = true;
+        if (r->stage != STAGE_WRITING)
+                return;         /* a worker stage: it sees the flag, and worker_free() waits */
+
+        /* The loop is gone and libburn's thread still writes: stop it and wait here, so that
+         * neither the drive nor the library is torn down under it. */
+        drive_cancel(r->recorder->drive);
+        for (unsigned i = 0; i < 600 && drive_poll(r->recorder->drive, &p); i++)
+                usleep(50 * 1000);
+        (void) drive_operation_finish(r->recorder->drive, true, &msg);
+        recording_finish(r, IMAPI_E_USERABORT, "imapid is stopping.");
+}

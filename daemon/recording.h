@@ -20,5 +20,9 @@ typedef struct RecordOptions {
 /* Checks IMAPI's rules, takes the drive and starts the job; returns its path in *ret_job. */
 int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char **ret_job, sd_bus_error *error);
 
+/* At exit, with the event loop stopped: cancels m's burn and, if libburn is writing, waits
+ * for it to stop and finishes the job. */
+void master_abort_recording(Master *m);
+
 /* The object path of the running burn job of m (m->recording must be set). */
 const char *master_recording_job_path(const Master *m);

@@ -362,7 +362,43 @@ def test_crash_leaves_no_stale_stash():
         assert "Removed 1 stale stash" in h.log(), h.log()
 
 
+def slow_burn_started(h, size=24):
+    """A master with a large file whose burn runs slowly; returns (bus, master, job path)."""
+    big = os.path.join(h.tmp, "big.bin")
+    with open(big, "wb") as f:
+        f.write(os.urandom(size * 1024 * 1024))
+    bus = h.dbus()
+    m = Master(bus)
+    m.add([("big.bin", big)])
+    job = str(m.dm.RecordDisc(False, False, {"write_speed_kbps": dbus.UInt32(2000)}))
+    obj = bus.get_object("org.imapid.Imapi1", job)
+    wait_until(lambda: obj.Get("org.imapid.Imapi1.Job", "Phase", dbus_interface="org.freedesktop.DBus.Properties")
+               == "writing", "the write to start")
+    return bus, m, job
+
+
+def test_sigterm_mid_burn():
+    """Stopping the service cancels the burn, cleans up and exits well."""
+    with Harness() as h:
+        slow_burn_started(h)
+        h.daemon.send_signal(signal.SIGTERM)
+        assert h.daemon.wait(timeout=60) == 0, h.log()
+        assert "cancelling 1 running job" in h.log(), h.log()
+        assert stash_dirs(h) == [], stash_dirs(h)
+        h.stop_daemon()
+
+
+def test_bus_gone_mid_burn():
+    """The bus going away ends imapid, which stops libburn's write before tearing down."""
+    with Harness() as h:
+        slow_burn_started(h)
+        h.stop_bus()
+        assert h.daemon.wait(timeout=60) == 0, h.log()
+        assert stash_dirs(h) == [], stash_dirs(h)
+        h.stop_daemon()
+
+
 if __name__ == "__main__":
     run_tests([test_burn_tree_read_back, test_ordering_rules, test_add_data_errors, test_discfull_keeps_nothing,
                test_cancel_mid_write, test_client_vanishes_mid_staging, test_second_master_same_recorder,
-               test_crash_leaves_no_stale_stash])
+               test_crash_leaves_no_stale_stash, test_sigterm_mid_burn, test_bus_gone_mid_burn])
