@@ -23,6 +23,8 @@ static int append_recorder_paths(sd_bus_message *reply, Daemon *d) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < d->n_recorders; i++) {
+                if (!d->recorders[i]->present)
+                        continue;
                 r = sd_bus_message_append(reply, "o", d->recorders[i]->path);
                 if (r < 0)
                         return r;

@@ -501,12 +501,17 @@ int recorder_node_enumerator(sd_bus *bus, const char *path, void *userdata, char
         Daemon *d = userdata;
         char **l;
 
+        size_t k = 0;
+
         l = calloc(d->n_recorders + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
+        /* A removed recorder keeps answering on its path, but is no longer in the tree. */
         for (size_t i = 0; i < d->n_recorders; i++) {
-                l[i] = strdup(d->recorders[i]->path);
-                if (!l[i]) {
+                if (!d->recorders[i]->present)
+                        continue;
+                l[k] = strdup(d->recorders[i]->path);
+                if (!l[k++]) {
                         strv_free(l);
                         return -ENOMEM;
                 }

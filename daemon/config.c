@@ -18,6 +18,7 @@ void config_init(Config *c) {
                 .stash_dir = strdup(DEFAULT_STASH_DIR),
                 .default_drive = strdup(CONFIG_DEFAULT_DRIVE),
                 .idle_timeout_usec = 0,
+                .hotplug_interval_usec = 2 * 1000000ULL,
                 .max_masters_per_client = 8,
                 .max_clients = 256,
         };
@@ -143,6 +144,8 @@ static int config_set(Config *c, const char *key, const char *v) {
                         return -EINVAL;
                 return set_string(&c->stash_dir, v);
         }
+        if (streq(key, "HotplugIntervalSec"))
+                return config_parse_timespan(v, &c->hotplug_interval_usec);
         if (streq(key, "IdleTimeoutSec"))
                 return config_parse_timespan(v, &c->idle_timeout_usec);
         if (streq(key, "MaxDiscMastersPerClient"))

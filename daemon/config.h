@@ -13,6 +13,7 @@ typedef struct Config {
         char *bus_address;              /* NULL: the system bus */
         bool bus;                       /* connect to a bus at all (off: peer-to-peer only) */
         uint64_t idle_timeout_usec;     /* 0: never exit on idle */
+        uint64_t hotplug_interval_usec; /* how often to look for drives that come and go; 0: never */
         unsigned max_masters_per_client;
         unsigned max_clients;
 } Config;

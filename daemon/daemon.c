@@ -13,6 +13,7 @@
 #include "bus-util.h"
 #include "config.h"
 #include "daemon.h"
+#include "hotplug.h"
 #include "hresult.h"
 #include "inhibit.h"
 #include "job.h"
@@ -59,6 +60,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Client *, client_free);
 Daemon *daemon_free(Daemon *d) {
         if (!d)
                 return NULL;
+        hotplug_stop(d);
         /* Peers go first (they drop their clients), and nothing may answer a query later. */
         p2p_done(d);
         polkit_done(d);
@@ -170,7 +172,7 @@ static bool daemon_has_address(Daemon *d, const char *address) {
         return false;
 }
 
-static int daemon_add_address(Daemon *d, const char *address) {
+int daemon_add_address(Daemon *d, const char *address) {
         _cleanup_free_ char *id = NULL;
         Drive *drive;
         int r;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -47,6 +48,8 @@ struct Daemon {
         unsigned next_job_id;
 
         bool exiting;           /* SIGTERM: cancel work, exit when it has stopped */
+        sd_event_source *hotplug; /* hotplug.c: looking for drives that come and go */
+        uint32_t hotplug_rejected; /* /dev/srN nodes that are not usable drives, by N */
 
         PolkitQuery *polkit_queries;    /* polkit.c: authorization checks in flight */
         P2PServer *p2p;                 /* p2p.c: the socket-activated peer-to-peer server */
@@ -59,6 +62,8 @@ Daemon *daemon_free(Daemon *d);
 /* Finds the recorders: the hardware scan (unless disabled) and the configured addresses. */
 int daemon_add_recorders(Daemon *d);
 Recorder *daemon_find_recorder_by_path(Daemon *d, const char *path);
+/* Adds a recorder for a libburn address; -EBUSY when another process holds the drive. */
+int daemon_add_address(Daemon *d, const char *address);
 
 /* SIGTERM/SIGINT: cancels running jobs and staging, and leaves the event loop once they have
  * stopped and cleaned up. daemon_check_exit() is called whenever such work ends. */

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "drive.h"
+#include "hotplug.h"
 #include "hresult.h"
 #include "idle.h"
 #include "iso.h"
@@ -316,6 +317,12 @@ static int run(int argc, char *argv[]) {
                 /* Without a socket to serve, a daemon whose bus went away has nobody to serve. */
                 if (n_sockets == 0)
                         (void) sd_bus_set_exit_on_disconnect(bus, true);
+        }
+
+        r = hotplug_start(daemon, config.hotplug_interval_usec);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up looking for drives: %m");
+                goto finish_burn;
         }
 
         log_info("imapid %s ready on %s%s with %zu recorder(s).", PACKAGE_VERSION,

@@ -100,6 +100,29 @@ static int grab_error(Recorder *r, int k, sd_bus_error *error) {
                                  r->id, drive_get_address(r->drive));
 }
 
+void recorder_set_present(Recorder *r, bool present) {
+        if (r->present == present)
+                return;
+        if (!present) {
+                /* The exclusive holder cannot use it any more; a running job fails on its own. */
+                if (r->owner && r->busy == 0)
+                        drive_release(r->drive, false);
+                r->owner = NULL;
+                r->media = (MediaInfo) { .status = MEDIA_STATUS_NONE };
+                r->present = false;
+                recorder_emit_changed(r);
+                daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "Present", NULL);
+                daemon_emit_object_removed(r->daemon, r->path);
+                return;
+        }
+        r->present = true;
+        daemon_emit_object_added(r->daemon, r->path);
+        if (drive_grab(r->drive, false) >= 0) {
+                (void) recorder_refresh_media(r, NULL);
+                drive_release(r->drive, false);
+        }
+}
+
 int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
         if (!r->present)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,

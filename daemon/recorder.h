@@ -68,6 +68,9 @@ char *recorder_pnp_id(const Recorder *r);
 const char *recorder_device(const Recorder *r);
 
 void recorder_reset_properties(Recorder *r);
+/* The device vanished (or came back): a vanished recorder leaves the object tree but keeps its
+ * path, where every call gives IMAPI_E_DEVICE_NOTPRESENT; its holder loses it. */
+void recorder_set_present(Recorder *r, bool present);
 /* Called when a client disappears. */
 void recorder_client_gone(Recorder *r, Client *c);
 

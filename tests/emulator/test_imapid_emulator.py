@@ -253,6 +253,57 @@ def test_buffer_underrun():
             assert hr == want, (burnfree, hex(hr), completed)
 
 
+def test_hotplug():
+    """Drives that appear and disappear: ObjectManager signals, PnPActivity, DEVICE_NOTPRESENT."""
+    import time
+    from gi.repository import GLib
+    with Harness(emulator=["--drives", "2", "--media", "cd-r", "--drive", "1", "--fault", "removed"]) as h:
+        bus = glib_connection(h)
+        root = dbus.Interface(bus.get_object(BUS_NAME, ROOT), "org.freedesktop.DBus.ObjectManager")
+        events = []
+        bus.add_signal_receiver(lambda path, ifaces: events.append(("added", str(path))), path=ROOT,
+                                dbus_interface="org.freedesktop.DBus.ObjectManager", signal_name="InterfacesAdded")
+        bus.add_signal_receiver(lambda path, ifaces: events.append(("removed", str(path))), path=ROOT,
+                                dbus_interface="org.freedesktop.DBus.ObjectManager",
+                                signal_name="InterfacesRemoved")
+        m = Master(bus)
+        bus.add_signal_receiver(lambda: events.append(("pnp", m.path)), path=m.path,
+                                dbus_interface="org.imapid.Imapi1.DiscMaster", signal_name="PnPActivity")
+        sr1 = ROOT + "/recorders/sr1"
+
+        def pump_until(cond, what, timeout=30):
+            ctx = GLib.MainContext.default()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                while ctx.pending():
+                    ctx.iteration(False)
+                if cond():
+                    return
+                time.sleep(0.05)
+            raise AssertionError("timed out waiting for " + what + f"; events: {events}")
+
+        # sr1 is unplugged when imapid starts, and plugged in later
+        assert sr1 not in root.GetManagedObjects()
+        h.emu("--drive", "1", "--media", "dvd+r", "--no-faults")
+        pump_until(lambda: ("added", sr1) in events and ("pnp", m.path) in events, "sr1 to appear")
+        assert sr1 in root.GetManagedObjects()
+        assert sr1 in [str(p) for p in m.dm.EnumDiscRecorders()]
+        h.emu("--drive", "1", "--fault", "removed")
+        pump_until(lambda: ("removed", sr1) in events, "sr1 to disappear")
+        assert sr1 not in root.GetManagedObjects()
+        assert sr1 not in [str(p) for p in m.dm.EnumDiscRecorders()]
+        # a client that kept the path gets IMAPI's answer for a removed device
+        expect_dbus_error(ERR + "IMAPI_E_DEVICE_NOTPRESENT", recorder(bus, sr1).OpenExclusive, {})
+        expect_dbus_error(ERR + "IMAPI_E_DEVICE_NOTPRESENT", m.dm.SetActiveDiscRecorder, sr1, {})
+        h.emu("--drive", "1", "--no-faults")
+        pump_until(lambda: events.count(("added", sr1)) == 2, "sr1 to come back")
+        assert sr1 in root.GetManagedObjects()
+        r = recorder(bus, sr1)
+        r.OpenExclusive({})
+        assert int(r.QueryMediaType()[0]) == MEDIA_SPECIAL
+        r.Close({})
+
+
 if __name__ == "__main__":
     run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
-               test_drive_errors, test_wrong_disc, test_buffer_underrun])
+               test_drive_errors, test_wrong_disc, test_buffer_underrun, test_hotplug])
