@@ -5,10 +5,9 @@
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imapitest import ERR, MANAGER, ROOT, BUS_NAME, Harness, expect_dbus_error, run_tests  # noqa: E402
+from imapitest import ERR, MANAGER, ROOT, BUS_NAME, Harness, expect_dbus_error, run_tests, wait_until  # noqa: E402
 
 import dbus  # noqa: E402
 
@@ -24,16 +23,6 @@ def recorder(bus, h, index=0):
 
 def prop(bus, path, name, iface=REC):
     return bus.get_object(BUS_NAME, path).Get(iface, name, dbus_interface=PROPS)
-
-
-def wait_for(cond, what, timeout=20):
-    """Waits for asynchronous daemon work (a name-owner change to be processed)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def test_recorders_listed():
@@ -104,7 +93,7 @@ def test_second_client_refused_and_disconnect_releases():
         expect_dbus_error(ERR + "IMAPI_E_DEVICE_STILL_IN_USE", rb.SetRecorderProperties, {"WriteSpeed": 4})
         # The holder goes away without Close: imapid releases the recorder.
         a.close()
-        wait_for(lambda: prop(b, h.recorder_path(), "State") == 0, "the recorder to be released")
+        wait_until(lambda: prop(b, h.recorder_path(), "State") == 0, "the recorder to be released")
         rb.OpenExclusive({})
         assert rb.QueryMediaType()[0] == MEDIA_SPECIAL
         rb.Close({})
@@ -161,7 +150,7 @@ def test_imapictl():
         r = h.ctl("properties", "0", "AudioGapSize=1", check=1)
         assert "IMAPI_E_DEVICE_STILL_IN_USE" in r.stderr, r.stderr
         holder.close()
-        wait_for(lambda: json.loads(h.ctl("--json", "devices").stdout)[0]["state"] == "idle", "release")
+        wait_until(lambda: json.loads(h.ctl("--json", "devices").stdout)[0]["state"] == "idle", "release")
         r = h.ctl("properties", "1", "AudioGapSize=100", "Bogus=1", check=0)
         assert "IMAPI_S_PROPERTIESIGNORED" in r.stderr and "AudioGapSize              100" not in r.stdout
         assert "AudioGapSize               100" in r.stdout, r.stdout
