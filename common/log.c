@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
 
 #include "log.h"
 
@@ -74,4 +76,35 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         else
                 fprintf(stderr, "%s: %s\n", program_name ?: "imapi", buf);
         return -error;
+}
+
+void log_event(int level, const char *const *fields, const char *fmt, ...) {
+        char message[2048], priority[32], *text = NULL;
+        struct iovec iov[24];
+        size_t n = 0;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+
+        if (level > max_level)
+                return;
+        if (!prefix_levels) {
+                log_full(level, "%s", message);
+                return;
+        }
+        if (asprintf(&text, "MESSAGE=%s", message) < 0) {
+                log_full(level, "%s", message);
+                return;
+        }
+        snprintf(priority, sizeof priority, "PRIORITY=%d", level);
+        iov[n++] = (struct iovec) { .iov_base = text, .iov_len = strlen(text) };
+        iov[n++] = (struct iovec) { .iov_base = priority, .iov_len = strlen(priority) };
+        iov[n++] = (struct iovec) { .iov_base = (char *) "SYSLOG_IDENTIFIER=imapid", .iov_len = 24 };
+        for (const char *const *f = fields; f && *f && n < ELEMENTSOF(iov); f++)
+                iov[n++] = (struct iovec) { .iov_base = (char *) *f, .iov_len = strlen(*f) };
+        if (sd_journal_sendv(iov, (int) n) < 0)
+                log_full(level, "%s", message);
+        free(text);
 }

@@ -29,3 +29,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, error, __VA_ARGS__)
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, error, __VA_ARGS__)
 #define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+
+/* An event an administrator cares about (a burn started, finished, failed): with the journal
+ * on stderr it is sent to the journal with its fields ("IMAPI_JOB=3", NULL-terminated) so that
+ * `journalctl IMAPI_RECORDER=sr0` finds it; otherwise it is logged like any message. */
+void log_event(int level, const char *const *fields, const char *fmt, ...) _printf_(3, 4);

@@ -39,9 +39,10 @@ static void erase_finish(Erase *e, uint32_t hr, const char *message) {
         if (asprintf(&text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
                 text = NULL;
         if (IMAPI_HRESULT_SUCCEEDED(hr))
-                log_info("Job %u: %s erase of recorder %s finished.", e->job->id, e->full ? "full" : "quick", r->id);
+                job_log(e->job, LOG_INFO, r->id, hr, "%s erase of recorder %s finished.", e->full ? "full" : "quick",
+                        r->id);
         else
-                log_warning("Job %u: erase of recorder %s failed: %s", e->job->id, r->id, strna(text));
+                job_log(e->job, LOG_WARNING, r->id, hr, "erase of recorder %s failed: %s", r->id, strna(text));
 
         for (size_t i = 0; i < r->daemon->n_buses; i++) {
                 k = sd_bus_emit_signal(r->daemon->buses[i], r->path, IMAPI_RECORDER_INTERFACE, "EraseComplete", "u", hr);
@@ -113,7 +114,7 @@ int recorder_erase(Recorder *r, Client *c, bool full, const char **ret_job, sd_b
         (void) inhibitor_acquire(r->daemon, "Erasing a disc");
         r->busy++;
         recorder_emit_changed(r);
-        log_info("Job %u: %s erase of recorder %s started by %s.", e->job->id, full ? "full" : "quick", r->id,
+        job_log(e->job, LOG_INFO, r->id, 0, "%s erase of recorder %s started by %s.", full ? "full" : "quick", r->id,
                  c->description);
         *ret_job = e->job->path;
         TAKE_PTR(e);

@@ -2,6 +2,8 @@
 /* Job state: phases, progress with rate and ETA, cancellation, completion. */
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -166,6 +168,21 @@ int job_request_cancel(Job *j, sd_bus_error *error) {
         if (j->cancel)
                 j->cancel(j, j->userdata);
         return 0;
+}
+
+void job_log(Job *j, int level, const char *recorder, uint32_t hresult, const char *fmt, ...) {
+        char job[32], op[64], rec[64], hr[32], message[1024];
+        const char *fields[] = { job, op, rec, hr, NULL };
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof message, fmt, ap);
+        va_end(ap);
+        snprintf(job, sizeof job, "IMAPI_JOB=%u", j->id);
+        snprintf(op, sizeof op, "IMAPI_OPERATION=%s", j->operation);
+        snprintf(rec, sizeof rec, "IMAPI_RECORDER=%s", recorder ?: "");
+        snprintf(hr, sizeof hr, "IMAPI_HRESULT=0x%08X", hresult);
+        log_event(level, fields, "Job %u: %s", j->id, message);
 }
 
 Job *daemon_find_job_by_path(Daemon *d, const char *path) {

@@ -71,5 +71,10 @@ void job_complete(Job *j, uint32_t hresult, const char *message);
 /* Asks the owner's cancel callback to stop the work; the job then completes with USERABORT. */
 int job_request_cancel(Job *j, sd_bus_error *error);
 
+/* Logs an event of the job for the administrator, with IMAPI_JOB=, IMAPI_OPERATION=,
+ * IMAPI_RECORDER= and IMAPI_HRESULT= fields in the journal. */
+void job_log(Job *j, int level, const char *recorder, uint32_t hresult, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
 const char *job_phase_to_string(JobPhase p);
 Job *daemon_find_job_by_path(Daemon *d, const char *path);

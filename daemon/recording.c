@@ -333,10 +333,11 @@ static void recording_finish(Recording *r, uint32_t hr, const char *message) {
                         master_clear_staging(m);
                         m->multisession = false;
                 }
-                log_info("Job %u: %s of disc master %u on %s finished.", j->id, j->operation, m->id, rec->id);
+                job_log(j, LOG_INFO, rec->id, hr, "%s of disc master %u on %s finished.", j->operation, m->id,
+                        rec->id);
         } else
-                log_warning("Job %u: %s of disc master %u on %s failed: %s", j->id, j->operation, m->id, rec->id,
-                            strna(text));
+                job_log(j, LOG_WARNING, rec->id, hr, "%s of disc master %u on %s failed: %s", j->operation, m->id,
+                        rec->id, strna(text));
 
         master_emit_signal(m, "BurnComplete", "u", hr);
         job_complete(j, hr, text);
@@ -519,8 +520,8 @@ int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char 
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
         /* A rough guess at the image build: the stash disk at 100 MB/s. */
         master_emit_signal(m, "PreparingBurn", "i", (int32_t) MIN(estimate * 2048 / (100 * 1000 * 1000) + 1, INT32_MAX));
-        log_info("Job %u: %s of disc master %u on %s started by %s (%llu blocks).", r->job->id, r->job->operation, m->id,
-                 rec->id, c ? c->description : "?", (unsigned long long) estimate);
+        job_log(r->job, LOG_INFO, rec->id, 0, "%s of disc master %u on %s started by %s (%llu blocks).",
+                r->job->operation, m->id, rec->id, c ? c->description : "?", (unsigned long long) estimate);
         *ret_job = r->job->path;
         return 0;
 
