@@ -58,10 +58,10 @@ static int method_close(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        /* Reply first: the object goes away with the close. */
-        r = sd_bus_reply_method_return(msg, NULL);
+        /* Close first, so that the stash is unlocked when the caller hears back; the reply
+         * needs only the message, not the object that goes away. */
         (void) master_close(m, error);
-        return r;
+        return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_enum_formats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
