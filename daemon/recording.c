@@ -252,12 +252,13 @@ static void build_done(void *userdata) {
         }
 
         /* The image has its exact size now; it must fit what the disc has free. */
-        if (r->image_blocks > r->master->media.free_blocks) {
+        if (r->image_blocks > rec->media.free_blocks) {
+                uint64_t free_mib = (uint64_t) rec->media.free_blocks * 2048 / (1024 * 1024);
                 _cleanup_free_ char *msg = NULL;
 
                 if (asprintf(&msg, "The disc cannot hold the image (needs %llu MiB, %llu MiB free).",
                              (unsigned long long) DIV_ROUND_UP(r->image_blocks * 2048, 1024 * 1024),
-                             (unsigned long long) ((uint64_t) r->master->media.free_blocks * 2048 / (1024 * 1024))) < 0)
+                             (unsigned long long) free_mib) < 0)
                         msg = NULL;
                 recording_finish(r, IMAPI_E_DISCFULL, msg);
                 return;
