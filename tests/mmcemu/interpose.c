@@ -259,6 +259,29 @@ static int open_drive(int index, const char *path, int flags) {
                 errno = ENOENT;
                 return -1;
         }
+        if (!(flags & O_NONBLOCK)) {
+                bool has;
+
+                /*
+                 * A blocking open wants a disc: the sr driver closes an ejected tray
+                 * and fails with ENOMEDIUM if there is still none (cdrom_open()).
+                 * libburn opens with O_NONBLOCK; dd and isoinfo do not.
+                 */
+                pthread_mutex_lock(&d->lock);
+                (void) drive_refresh_faults(d);
+                if (medium_replaced(d))
+                        (void) medium_load(d);
+                if (d->tray_open && !d->faults.tray_open) {
+                        d->tray_open = false;
+                        (void) medium_save(d);
+                }
+                has = drive_has_medium(d);
+                pthread_mutex_unlock(&d->lock);
+                if (!has) {
+                        errno = ENOMEDIUM;
+                        return -1;
+                }
+        }
         if (flags & O_EXCL) {
                 char lp[PATH_MAX + 16];
 

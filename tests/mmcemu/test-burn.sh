@@ -137,6 +137,8 @@ no-medium)
         expect_out "Media status : is not present"
         cdrskin_must_fail -tao "$T/tree/data.bin"
         expect_out "No suitable media|no media|not present"
+        emu_out -- dd if=/dev/sr0 of=/dev/null count=1 && fail "dd from an empty drive succeeded"
+        expect_out "No medium found"
         # The same through the fault: a CD-R is in the state, but the drive reports none.
         emu --media cd-r --fault no-medium >/dev/null
         emu_out -- xorriso -outdev /dev/sr0 -toc || true
