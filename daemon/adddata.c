@@ -155,6 +155,11 @@ static void add_batch_done(void *userdata) {
 
         if (m->closing) {
                 log_debug("Disc master %u: AddData stopped, the master is closing.", m->id);
+                /* The caller may still be there (Close from another call): it gets an answer. */
+                sd_bus_error_free(&b->error);
+                (void) bus_error_hresult(&b->error, IMAPI_E_USERABORT,
+                                         "Disc master %u was closed; nothing of this call was staged.", m->id);
+                (void) sd_bus_reply_method_error(b->call, &b->error);
                 master_work_done(m);
                 return;
         }

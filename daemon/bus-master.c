@@ -381,6 +381,9 @@ static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         bool ignored = false;
         int r;
 
+        r = check_caller(msg, m, NULL, error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;

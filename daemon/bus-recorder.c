@@ -173,7 +173,7 @@ static int method_get_recorder_properties(sd_bus_message *m, void *userdata, sd_
         int k;
 
         if (!r->present)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+                return recorder_check_present(r, error);
         k = sd_bus_message_new_method_return(m, &reply);
         if (k < 0)
                 return k;
@@ -226,6 +226,11 @@ static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_
                                                                  "not %" PRIi64 ".", v);
                                 enable_buf = (int) v;
                         }
+                } else if (streq(name, POLKIT_OPTION_NO_USER_INTERACTION)) {
+                        /* Not a property: how to ask polkit (daemon_authorize() reads it). */
+                        k = polkit_option_cb(m, name, NULL, error);
+                        if (k < 0)
+                                return k;
                 } else {
                         /* Read-only (MaxWriteSpeed, BufferUnderrunFreeCapable) or unknown names are
                          * ignored, and the caller is told so: IMAPI_S_PROPERTIESIGNORED. */
@@ -246,7 +251,7 @@ static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_
                 return k;
 
         if (!r->present)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+                return recorder_check_present(r, error);
         (void) caller_client(m, r, false, &c, NULL);
         if (r->owner && r->owner != c)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
@@ -273,6 +278,9 @@ static int method_get_guid(sd_bus_message *m, void *userdata, sd_bus_error *erro
         uint8_t guid[16];
         int k;
 
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+
         recorder_guid(userdata, guid);
         k = sd_bus_message_new_method_return(m, &reply);
         if (k < 0)
@@ -284,11 +292,16 @@ static int method_get_guid(sd_bus_message *m, void *userdata, sd_bus_error *erro
 }
 
 static int method_get_recorder_type(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
         return sd_bus_reply_method_return(m, "i", recorder_type(userdata));
 }
 
 static int method_get_display_names(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Recorder *r = userdata;
+
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
 
         return sd_bus_reply_method_return(m, "sss", drive_get_vendor(r->drive), drive_get_product(r->drive),
                                           drive_get_revision(r->drive));
@@ -297,16 +310,23 @@ static int method_get_display_names(sd_bus_message *m, void *userdata, sd_bus_er
 static int method_get_base_pnp_id(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *id = recorder_pnp_id(userdata);
 
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+
         if (!id)
                 return -ENOMEM;
         return sd_bus_reply_method_return(m, "s", id);
 }
 
 static int method_get_path(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
         return sd_bus_reply_method_return(m, "s", drive_get_address(((Recorder *) userdata)->drive));
 }
 
 static int method_get_recorder_state(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
         return sd_bus_reply_method_return(m, "u", recorder_state(userdata));
 }
 

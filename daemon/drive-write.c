@@ -6,7 +6,13 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <unistd.h>
 
 #include <imapi/imapierror.h>
 
@@ -36,6 +42,94 @@ static void drive_free_write_state(Drive *d) {
         d->fifo_starved = false;
 }
 
+/* A source that reads the image at a given rate. libburn's own speed limit for image-file
+ * drives does not hold the rate it is given, and a file written at full disk speed leaves no
+ * time for a user (or a test) to watch or cancel; real drives pace themselves. */
+typedef struct PacedSource {
+        int fd;
+        off_t size;
+        off_t fixed_size;
+        uint64_t bytes_per_sec;
+        uint64_t start_usec;
+        uint64_t done;
+} PacedSource;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
+        PacedSource *p = s->data;
+        uint64_t due, now;
+        ssize_t n;
+
+        if (p->start_usec == 0)
+                p->start_usec = now_usec();
+        n = read(p->fd, buf, (size_t) size);
+        if (n <= 0)
+                return n < 0 ? -1 : 0;
+        p->done += (uint64_t) n;
+        due = p->start_usec + p->done * 1000000ULL / p->bytes_per_sec;
+        now = now_usec();
+        if (due > now)
+                usleep((useconds_t) MIN(due - now, 1000000ULL));
+        return (int) n;
+}
+
+static off_t paced_get_size(struct burn_source *s) {
+        PacedSource *p = s->data;
+
+        return p->fixed_size > 0 ? p->fixed_size : p->size;
+}
+
+static int paced_set_size(struct burn_source *s, off_t size) {
+        ((PacedSource *) s->data)->fixed_size = size;
+        return 1;
+}
+
+static void paced_free(struct burn_source *s) {
+        PacedSource *p = s->data;
+
+        safe_close(p->fd);
+        free(p);
+}
+
+static struct burn_source *paced_source_new(const char *path, unsigned kbps) {
+        struct burn_source *s;
+        PacedSource *p;
+        struct stat st;
+
+        p = calloc(1, sizeof(PacedSource));
+        if (!p)
+                return NULL;
+        p->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (p->fd < 0 || fstat(p->fd, &st) < 0) {
+                safe_close(p->fd);
+                free(p);
+                return NULL;
+        }
+        p->size = st.st_size;
+        p->bytes_per_sec = (uint64_t) kbps * 1000;
+        /* An application-made source (libburn.h, struct burn_source): calloc'ed, one reference,
+         * freed by libburn's burn_source_free() after free_data. */
+        s = calloc(1, sizeof(struct burn_source));
+        if (!s) {
+                safe_close(p->fd);
+                free(p);
+                return NULL;
+        }
+        s->refcount = 1;
+        s->read = paced_read;
+        s->get_size = paced_get_size;
+        s->set_size = paced_set_size;
+        s->free_data = paced_free;
+        s->data = p;
+        return s;
+}
+
 int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason) {
         struct burn_session *session = NULL;
         struct burn_track *track = NULL;
@@ -50,7 +144,10 @@ int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions 
         (void) drive_drain_messages(NULL, NULL);
         d->op_seq = drive_message_seq();
 
-        d->source = burn_file_source_new(image_path, NULL);
+        if (drive_is_file(d) && o->speed_kbps > 0)
+                d->source = paced_source_new(image_path, (unsigned) o->speed_kbps);
+        else
+                d->source = burn_file_source_new(image_path, NULL);
         if (!d->source)
                 goto fail_io;
         d->fifo = burn_fifo_source_new(d->source, FIFO_CHUNK, FIFO_CHUNKS, 0);

@@ -34,6 +34,9 @@ static void erase_finish(Erase *e, uint32_t hr, const char *message) {
         inhibitor_release(r->daemon);
         (void) drive_reassess(r->drive);
         (void) recorder_refresh_media(r, NULL);
+        /* The holder left (Close, or gone from the bus) while the drive was blanking. */
+        if (!r->owner)
+                drive_release(r->drive, false);
         recorder_emit_changed(r);
 
         if (asprintf(&text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)

@@ -123,10 +123,18 @@ void recorder_set_present(Recorder *r, bool present) {
         }
 }
 
-int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
+int recorder_check_present(Recorder *r, sd_bus_error *error) {
         if (!r->present)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
-                                         "Recorder %s has been removed.", r->id);
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+        return 0;
+}
+
+int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
+        int k;
+
+        k = recorder_check_present(r, error);
+        if (k < 0)
+                return k;
         if (!c || r->owner != c)
                 return bus_error_hresult(error, IMAPI_E_NOTOPENED,
                                          "Recorder %s has not been opened by this client; call OpenExclusive first.",
@@ -137,8 +145,9 @@ int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
 int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error) {
         int k;
 
-        if (!r->present)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+        k = recorder_check_present(r, error);
+        if (k < 0)
+                return k;
         if (r->owner == c)
                 return bus_error_hresult(error, IMAPI_E_ALREADYOPEN,
                                          "Recorder %s is already open for this client.", r->id);
@@ -166,7 +175,10 @@ int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error) {
 }
 
 static void recorder_release(Recorder *r) {
-        drive_release(r->drive, false);
+        /* An erase cannot be stopped: the drive stays taken until it ends (erase.c releases
+         * it then, as nobody holds the recorder any more). */
+        if (r->busy == 0)
+                drive_release(r->drive, false);
         r->owner = NULL;
         recorder_reset_properties(r);
         recorder_emit_changed(r);

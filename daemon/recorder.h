@@ -52,6 +52,8 @@ Recorder *recorder_free(Recorder *r);
 
 int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error);
 int recorder_close(Recorder *r, Client *c, sd_bus_error *error);
+/* IMAPI_E_DEVICE_NOTPRESENT for a recorder whose device has gone. */
+int recorder_check_present(Recorder *r, sd_bus_error *error);
 /* Checks that c holds the recorder (IMAPI_E_NOTOPENED otherwise). */
 int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error);
 int recorder_refresh_media(Recorder *r, sd_bus_error *error);

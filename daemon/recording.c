@@ -46,6 +46,7 @@ struct Recording {
         IsoEntry *entries;
         size_t n_entries;
         IsoOptions iso;
+        char *volume_name;
         uint32_t start_lba;             /* where the new session starts on the disc */
         uint64_t image_blocks;
         char *image_path;
@@ -143,6 +144,7 @@ static void recording_free(Recording *r) {
                 return;
         sd_event_source_disable_unref(r->timer);
         free(r->entries);
+        free(r->volume_name);
         safe_close(r->image_fd);
         free(r->image_path);
         sd_bus_error_free(&r->error);
@@ -455,7 +457,13 @@ int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char 
                 goto fail_release;
 
         iso_options_init(&r->iso);
-        r->iso.volume_id = m->volume_name;
+        /* A copy: the worker reads it while SetJolietProperties may replace the master's. */
+        r->volume_name = strdup(m->volume_name);
+        if (!r->volume_name) {
+                k = -ENOMEM;
+                goto fail_release;
+        }
+        r->iso.volume_id = r->volume_name;
         r->iso.iso_level = o->iso_level > 0 ? o->iso_level : m->staging.largest_file >= UINT64_C(0xFFFFF800) ? 3 : 2;
         if (r->iso.iso_level < 3 && m->staging.largest_file >= UINT64_C(0xFFFFF800)) {
                 k = bus_error_hresult(error, IMAPI_E_INVALIDARG,
