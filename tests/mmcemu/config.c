@@ -176,9 +176,13 @@ bool drive_refresh_faults(Drive *d) {
 
         snprintf(path, sizeof path, "%s/faults", d->dir);
         if (stat(path, &st) < 0) {
-                if (d->faults_ino == 0)
+                /* A drive whose directory was deleted (run --drives with fewer) is unplugged. */
+                bool gone = stat(d->dir, &st) < 0;
+
+                if (d->faults_ino == 0 && d->faults.removed == gone)
                         return false;
                 faults_reset(&d->faults);
+                d->faults.removed = gone;
                 d->faults_ino = 0;
                 return true;
         }
@@ -212,8 +216,11 @@ bool drive_dir_removed(const char *dir) {
 
         snprintf(path, sizeof path, "%s/faults", dir);
         f = fopen(path, "re");
-        if (!f)
-                return false;
+        if (!f) {
+                struct stat st;
+
+                return stat(dir, &st) < 0;
+        }
         faults_reset(&nf);
         while (fgets(line, sizeof line, f))
                 (void) faults_parse_line(&nf, line);

@@ -76,7 +76,8 @@ typedef struct OpenFile {
 
 static struct {
         pthread_once_t once;
-        pthread_mutex_t lock;   /* fd table and drive list; never held across an MMC command */
+        pthread_mutex_t lock;   /* fd table; never held across an MMC command */
+        pthread_mutex_t drives_lock;    /* adding drives; drive_init() may call other hooks */
         bool active;
         char state[PATH_MAX];
         int n_drives;
@@ -88,6 +89,7 @@ static struct {
 } emu = {
         .once = PTHREAD_ONCE_INIT,
         .lock = PTHREAD_MUTEX_INITIALIZER,
+        .drives_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static int (*real_open)(const char *, int, ...);
@@ -176,27 +178,43 @@ static void emu_init(void) {
                 return;
         }
         snprintf(emu.state, sizeof emu.state, "%s", s);
-        /* Drives are the srN directories, N = 0, 1, ... without gaps. */
-        for (int i = 0; i < EMU_MAX_DRIVES; i++) {
-                char dir[PATH_MAX + 16];
-                struct stat st;
-
-                snprintf(dir, sizeof dir, "%s/sr%d", emu.state, i);
-                if (real_stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-                        break;
-                emu.drives[i] = calloc(1, sizeof(Drive));
-                if (!emu.drives[i])
-                        break;
-                drive_init(emu.drives[i], dir, i);
-                emu.n_drives = i + 1;
-        }
-        emu.active = emu.n_drives > 0;
+        emu.active = true;
         in_init = false;
 }
 
 static void ensure_init(void) {
         if (!in_init)
                 pthread_once(&emu.once, emu_init);
+}
+
+/*
+ * Drives are the srN directories of the state, N = 0, 1, ... without gaps.
+ * They are picked up when first looked for, so a drive added to the state
+ * while a program runs appears to it like a hot-plugged one.
+ */
+static int drive_count(int wanted) {
+        int n = __atomic_load_n(&emu.n_drives, __ATOMIC_ACQUIRE);
+
+        if (wanted < n)
+                return n;
+        pthread_mutex_lock(&emu.drives_lock);
+        for (n = emu.n_drives; n < EMU_MAX_DRIVES && n <= wanted; n++) {
+                char dir[PATH_MAX + 16];
+                struct stat st;
+                Drive *d;
+
+                snprintf(dir, sizeof dir, "%s/sr%d", emu.state, n);
+                if (real_stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                        break;
+                d = calloc(1, sizeof(Drive));
+                if (!d)
+                        break;
+                drive_init(d, dir, n);
+                emu.drives[n] = d;
+                __atomic_store_n(&emu.n_drives, n + 1, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&emu.drives_lock);
+        return __atomic_load_n(&emu.n_drives, __ATOMIC_ACQUIRE);
 }
 
 /* "/dev/srN" -> drive index, or -1. */
@@ -210,7 +228,7 @@ static int drive_index_of_path(const char *path) {
         if (!emu.active || path[7] < '0' || path[7] > '9')
                 return -1;
         n = strtol(path + 7, &end, 10);
-        if (*end || n < 0 || n >= emu.n_drives)
+        if (*end || n < 0 || n >= EMU_MAX_DRIVES || n >= drive_count(n))
                 return -1;
         return (int) n;
 }
@@ -1036,7 +1054,7 @@ static FILE *cdrom_info(void) {
         size_t n;
 
         n = snprintf(text, sizeof text, "CD-ROM information, Id: cdrom.c 3.20 2003/12/17\n\ndrive name:\t");
-        for (int i = emu.n_drives - 1; i >= 0 && n < sizeof text - 16; i--)
+        for (int i = drive_count(EMU_MAX_DRIVES) - 1; i >= 0 && n < sizeof text - 16; i--)
                 n += snprintf(text + n, sizeof text - n, "\tsr%d", i);
         n += snprintf(text + n, sizeof text - n, "\n");
         return fmemopen(text, n, "r");

@@ -10,6 +10,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import stat
 import subprocess
 import sys
 
@@ -92,6 +93,26 @@ with open(os.path.join(state, "sr0", "faults"), "w") as f:
 h, key, _ = sgio(fd, [0x00, 0, 0, 0, 0, 0])
 check(key == (2, 0x3a, 2), "tray-open fault: 2/3A/02")
 check(fcntl.ioctl(fd, 0x5326, 0) == 2, "CDROM_DRIVE_STATUS: CDS_TRAY_OPEN")
+
+# Drives added to and taken from the state while the program runs: hot-plug.
+try:
+    os.stat("/dev/sr1")
+    check(False, "no /dev/sr1 with one drive")
+except FileNotFoundError:
+    check(True, "no /dev/sr1 with one drive")
+subprocess.run([run, "--state", state, "--drives", "2"], check=True)
+check(stat.S_ISBLK(os.stat("/dev/sr1").st_mode), "/dev/sr1 appears when a drive is added")
+fd1 = os.open("/dev/sr1", os.O_RDWR | os.O_EXCL | os.O_NONBLOCK)
+h, key, data = sgio(fd1, [0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0], 8)
+check(h.status == 0 and data[6:8] == b"\x00\x09", "the new drive holds a blank CD-R")
+subprocess.run([run, "--state", state, "--drives", "1"], check=True)
+try:
+    sgio(fd1, [0x00, 0, 0, 0, 0, 0])
+    check(False, "SG_IO on an unplugged drive fails")
+except OSError as e:
+    check(e.errno == errno.ENODEV, "SG_IO on an unplugged drive: ENODEV")
+os.close(fd1)
+check(not os.path.exists("/dev/sr1"), "/dev/sr1 is gone again")
 
 with open(os.path.join(state, "sr0", "faults"), "w") as f:
     f.write("removed\n")
