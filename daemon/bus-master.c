@@ -218,6 +218,15 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
                         o->close_disc = b;
                 return 0;
         }
+        if (streq(key, "write_mode")) {
+                const char *s;
+
+                /* Audio only: disc-at-once (the default) or track-at-once. */
+                if (bus_read_string_variant(msg, &s) < 0 || !(streq(s, "sao") || streq(s, "tao")))
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "write_mode must be \"sao\" or \"tao\".");
+                o->tao = streq(s, "tao");
+                return 0;
+        }
         r = bus_read_integer_variant(msg, &v);
         if (r < 0)
                 return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Option '%s' takes an integer.", key);
@@ -239,7 +248,7 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
 
 static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         static const char *const allowed[] = { "verify", "close", "iso_level", "write_speed", "write_speed_kbps",
-                                               POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+                                               "write_mode", POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         RecordOptions o = { .verify = true };
         Master *m = userdata;
         const char *job;
@@ -281,7 +290,8 @@ static int property_get_master(sd_bus *bus, const char *path, const char *interf
         if (streq(property, "ActiveRecorder"))
                 return sd_bus_message_append(reply, "o", m->recorder ? m->recorder->path : "/");
         if (streq(property, "Job"))
-                return sd_bus_message_append(reply, "o", m->recording ? master_recording_job_path(m) : "/");
+                return sd_bus_message_append(reply, "o", m->recording || m->audio_recording ?
+                                             master_recording_job_path(m) : "/");
         return -EINVAL;
 }
 

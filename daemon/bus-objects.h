@@ -18,6 +18,7 @@ int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***n
 
 extern const sd_bus_vtable master_vtable[];
 extern const sd_bus_vtable joliet_vtable[];
+extern const sd_bus_vtable redbook_vtable[];
 int master_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                        sd_bus_error *error);
 int master_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

@@ -9,6 +9,7 @@
 
 #include <imapi/imapi.h>
 
+#include "audio-recording.h"
 #include "bus-objects.h"
 #include "bus-util.h"
 #include "config.h"
@@ -75,8 +76,13 @@ Daemon *daemon_free(Daemon *d) {
         for (size_t i = d->n_masters; i > 0; i--)
                 if (i - 1 < d->n_masters)
                         master_abort_recording(d->masters[i - 1]);
-        for (size_t i = 0; i < d->n_masters; i++)
+        for (size_t i = d->n_masters; i > 0; i--)
+                if (i - 1 < d->n_masters)
+                        master_abort_audio_recording(d->masters[i - 1]);
+        for (size_t i = 0; i < d->n_masters; i++) {
                 master_cancel_adding(d->masters[i]);
+                master_cancel_audio_adding(d->masters[i]);
+        }
         d->worker = worker_free(d->worker);
         while (d->n_masters > 0)
                 master_free(d->masters[d->n_masters - 1]);
@@ -274,6 +280,9 @@ int daemon_attach_bus(Daemon *d, sd_bus *bus) {
                 r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_MASTERS_PATH, IMAPI_JOLIET_INTERFACE, joliet_vtable,
                                                master_object_find, d);
         if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_MASTERS_PATH, IMAPI_REDBOOK_INTERFACE, redbook_vtable,
+                                               master_object_find, d);
+        if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, NULL, IMAPI_MASTERS_PATH, master_node_enumerator, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add disc master objects: %m");
@@ -425,8 +434,10 @@ void daemon_request_exit(Daemon *d) {
                         log_info("Stopping: cancelling %zu running job(s) first.", d->n_jobs);
                 for (size_t i = 0; i < d->n_jobs; i++)
                         (void) job_request_cancel(d->jobs[i], NULL);
-                for (size_t i = 0; i < d->n_masters; i++)
+                for (size_t i = 0; i < d->n_masters; i++) {
                         master_cancel_adding(d->masters[i]);
+                        master_cancel_audio_adding(d->masters[i]);
+                }
         }
         daemon_check_exit(d);
 }
@@ -435,7 +446,7 @@ void daemon_check_exit(Daemon *d) {
         if (!d->exiting || d->n_jobs > 0)
                 return;
         for (size_t i = 0; i < d->n_masters; i++)
-                if (d->masters[i]->adding || d->masters[i]->recording)
+                if (master_busy(d->masters[i]))
                         return;
         (void) sd_event_exit(d->event, 0);
 }

@@ -22,6 +22,7 @@ struct Drive {
         bool fifo_starved;              /* seen while writing: an underrun risk */
         uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
         unsigned idle_polls;            /* polls since libburn said IDLE */
+        bool lost;                      /* libburn's object was forgotten and not renewed */
 };
 
 typedef struct DriveMessage {
@@ -33,6 +34,9 @@ typedef struct DriveMessage {
 } DriveMessage;
 
 #define DRIVE_MESSAGE_RING 128
+
+/* Frees what a write or erase set up (drive-write.c). */
+void drive_free_write_state(Drive *d);
 
 uint64_t drive_message_seq(void);
 /* How many libburn write threads have ended so far (their last message). */

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <unistd.h>
 
 #include <imapi/imapierror.h>
 
@@ -26,7 +25,7 @@
 #define FIFO_CHUNK 2048
 #define FIFO_CHUNKS 4096
 
-static void drive_free_write_state(Drive *d) {
+void drive_free_write_state(Drive *d) {
         if (d->disc)
                 burn_disc_free(d->disc);
         if (d->fifo)
@@ -235,6 +234,7 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
         DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
 
         r.active = s != BURN_DRIVE_IDLE;
+        r.track = p.track;
         r.closing = IN_SET(s, BURN_DRIVE_CLOSING_TRACK, BURN_DRIVE_CLOSING_SESSION, BURN_DRIVE_WRITING_LEADOUT);
         if (p.sectors > 0) {
                 r.sectors_total = (uint64_t) p.sectors;
@@ -327,6 +327,42 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
         return hr;
 }
 
+/* libburn leaves a drive's cancel flag set after a cancelled or failed write, and its
+ * burn_drive_grab() then gives up at once, every time: the recorder would stay unusable. A new
+ * libburn drive object for the same address starts clean (libburn refuses a second object for
+ * an address it knows, so the old one is forgotten first). The drive stays grabbed. */
+static void drive_renew(Drive *d) {
+        struct burn_drive_info *infos = NULL;
+        char adr[BURN_DRIVE_ADR_LEN];
+        int r = 0;
+
+        if (drive_is_file(d) || !d->grabbed || burn_drive_d_get_adr(d->info.drive, adr) <= 0)
+                return;
+        burn_drive_release(d->info.drive, 0);
+        d->grabbed = false;
+        (void) burn_drive_info_forget(&d->info, 1);
+        if (d->array) {
+                burn_drive_info_free(d->array);
+                d->array = NULL;
+        }
+        /* Another process may take the device in the gap; it gives it back soon. */
+        for (int i = 0; i < 3 && r <= 0; i++) {
+                if (i > 0)
+                        usleep(200 * 1000);
+                r = burn_drive_scan_and_grab(&infos, adr, 0);
+        }
+        (void) drive_drain_messages(NULL, NULL);
+        if (r <= 0 || !infos) {
+                log_error("Recorder %s cannot be set up again after the failed write; it stays unusable "
+                          "until imapid restarts.", d->address);
+                d->lost = true;
+                return;
+        }
+        d->info = infos[0];
+        d->array = infos;
+        d->grabbed = true;
+}
+
 uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message) {
         bool well = burn_drive_wrote_well(d->info.drive) > 0;
         uint32_t hr = IMAPI_S_OK;
@@ -349,6 +385,8 @@ uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message) {
                         free(msg);
         }
         drive_free_write_state(d);
+        if (IMAPI_HRESULT_FAILED(hr))
+                drive_renew(d);
         return hr;
 }
 

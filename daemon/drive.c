@@ -213,7 +213,8 @@ Drive *drive_free(Drive *d) {
                 return NULL;
         if (d->grabbed)
                 drive_release(d, false);
-        (void) burn_drive_info_forget(&d->info, 0);
+        if (!d->lost)
+                (void) burn_drive_info_forget(&d->info, 0);
         if (d->array)
                 burn_drive_info_free(d->array);
         (void) drive_drain_messages(NULL, NULL);
@@ -256,6 +257,8 @@ int drive_grab(Drive *d, bool load) {
 
         if (d->grabbed)
                 return 0;
+        if (d->lost)
+                return -ENODEV;
         r = burn_drive_grab(d->info.drive, load);
         (void) drive_drain_messages(NULL, &code);
         if (r <= 0) {

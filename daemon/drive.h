@@ -105,6 +105,7 @@ typedef struct DriveProgress {
         uint64_t sectors_done, sectors_total;
         double fifo_fill;       /* 0..1, -1 unknown */
         double drive_buffer_fill; /* 0..1, -1 unknown (stale while the source stalls) */
+        int track;              /* the track being written, from 0 (sectors_* count within it) */
 } DriveProgress;
 
 /* Starts writing image_path (whole 2048-byte blocks) as one data track. Fails with an HRESULT
@@ -123,3 +124,26 @@ uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message);
 int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks);
 /* Re-reads the medium after a write or erase. */
 int drive_reassess(Drive *d);
+
+/* Audio CDs (drive-audio.c). */
+typedef struct DriveAudioTrack {
+        const char *path;       /* raw CD-DA: little-endian 16-bit stereo, whole 2352-byte blocks */
+        uint64_t blocks;
+} DriveAudioTrack;
+
+typedef struct DriveAudioOptions {
+        DriveWriteOptions write;
+        bool tao;               /* track-at-once; otherwise disc-at-once */
+        unsigned gap;           /* blocks of silence between tracks */
+} DriveAudioOptions;
+
+/* Starts writing the tracks as one closed audio session. In SAO the gap is each track's pre-gap
+ * (index 0); in TAO, where libburn writes no pre-gaps, it is silence after the track before.
+ * Errors as drive_write_start(); poll and finish with drive_poll()/drive_operation_finish(). */
+int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, const DriveAudioOptions *o,
+                            char **ret_reason);
+/* Start addresses (LBA of index 1) of the tracks of the first session, after drive_reassess(). */
+int drive_audio_track_starts(Drive *d, int32_t **ret, size_t *ret_n);
+/* Reads raw 2352-byte audio sectors (READ CD); callable from a worker while nothing else uses
+ * the drive. */
+int drive_read_audio(Drive *d, int32_t lba, void *buf, size_t n_blocks);

@@ -47,6 +47,7 @@ int master_new(Daemon *d, Client *owner, Master **ret) {
         m->id = ++d->next_master_id;
         m->owner = owner;
         staging_init(&m->staging);
+        redbook_init(&m->redbook);
         default_volume_name(vol);
         m->volume_name = strdup(vol);
         if (!m->volume_name || asprintf(&m->path, IMAPI_MASTERS_PATH "/%u", m->id) < 0) {
@@ -67,6 +68,7 @@ static void remove_stash_file(const char *path, void *userdata) {
 
 void master_clear_staging(Master *m) {
         staging_clear(&m->staging, m->stash ? remove_stash_file : NULL, m->stash);
+        redbook_clear(&m->redbook, m->stash ? remove_stash_file : NULL, m->stash);
 }
 
 Master *master_free(Master *m) {
@@ -124,6 +126,7 @@ static void master_emit_changed(Master *m) {
                                        "ActiveRecorder", NULL);
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "TotalDataBlocks",
                                        "UsedDataBlocks", NULL);
+        master_emit_redbook_changed(m);
 }
 
 int master_check_opened(Master *m, sd_bus_error *error) {
@@ -178,9 +181,10 @@ int master_close(Master *m, sd_bus_error *error) {
 
 void master_close_or_defer(Master *m) {
         m->closing = true;
-        if (m->adding || m->recording) {
+        if (master_busy(m)) {
                 /* The copy stops at its next chunk; a burn finishes and cleans up. */
                 master_cancel_adding(m);
+                master_cancel_audio_adding(m);
                 return;
         }
         master_free(m);
@@ -189,7 +193,7 @@ void master_close_or_defer(Master *m) {
 void master_work_done(Master *m) {
         Daemon *d = m->daemon;
 
-        if (m->closing && !m->adding && !m->recording)
+        if (m->closing && !master_busy(m))
                 master_free(m);
         daemon_check_exit(d);
 }
@@ -198,7 +202,7 @@ void master_client_gone(Master *m, Client *c) {
         if (m->owner != c)
                 return;
         log_info("Disc master %u: %s went away%s.", m->id, c->description,
-                 m->recording ? "; its burn goes on and cleans up after itself" : "");
+                 m->recording || m->audio_recording ? "; its burn goes on and cleans up after itself" : "");
         m->owner = NULL;
         master_close_or_defer(m);
 }
@@ -237,10 +241,10 @@ bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f
 }
 
 static int master_busy_error(Master *m, sd_bus_error *error) {
-        if (m->recording)
+        if (m->recording || m->audio_recording)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                          "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->adding)
+        if (m->adding || m->audio_adding)
                 return bus_error_hresult(error, IMAPI_E_GENERIC,
                                          "Disc master %u is still staging the previous AddData.", m->id);
         return 0;
@@ -335,6 +339,10 @@ int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error) {
         default:
                 break;
         }
+        if (m->format == MASTER_FORMAT_REDBOOK && !IN_SET(mi.profile, 0x09u, 0x0Au))
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "Audio needs a CD-R or CD-RW; the disc in recorder %s is a %s.", r->id,
+                                         mi.profile_name[0] ? mi.profile_name : "disc of unknown type");
         if (m->format == MASTER_FORMAT_REDBOOK && mi.status != MEDIA_STATUS_BLANK && !mi.erasable)
                 return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "Audio needs a blank disc; the disc in recorder %s is not.", r->id);
@@ -347,6 +355,12 @@ int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error) {
                                          "(%u blocks free).",
                                          (unsigned long long) staging_estimate_blocks(&m->staging, NULL, 0), r->id,
                                          total);
+        if (m->format == MASTER_FORMAT_REDBOOK && redbook_needed_blocks(&m->redbook, r->audio_gap) > total)
+                return bus_error_hresult(error, IMAPI_E_DISCFULL,
+                                         "The staged audio (%llu blocks with gaps) does not fit the disc in recorder "
+                                         "%s (%u blocks free).",
+                                         (unsigned long long) redbook_needed_blocks(&m->redbook, r->audio_gap),
+                                         r->id, total);
 
         m->recorder = r;
         m->media = mi;

@@ -13,10 +13,13 @@
 
 #include "daemon.h"
 #include "drive.h"
+#include "redbook.h"
 #include "staging.h"
 
 typedef struct Stash Stash;
 typedef struct Recording Recording;
+typedef struct AudioAdd AudioAdd;
+typedef struct AudioRecording AudioRecording;
 
 typedef enum MasterFormat {
         MASTER_FORMAT_NONE,
@@ -55,7 +58,17 @@ struct Master {
         AddBatch *adding;       /* an AddData whose copy runs */
 
         Recording *recording;   /* a RecordDisc whose job runs (recording.c) */
+
+        /* Redbook (addaudio.c, audio-recording.c) */
+        Redbook redbook;
+        AudioAdd *audio_adding;                 /* an AddAudioTrackBlocks whose write runs */
+        AudioRecording *audio_recording;        /* a RecordDisc of audio whose job runs */
 };
+
+/* Staging or a burn runs: the master may not change, and its close waits. */
+static inline bool master_busy(const Master *m) {
+        return m->adding || m->recording || m->audio_adding || m->audio_recording;
+}
 
 int master_new(Daemon *d, Client *owner, Master **ret);
 /* Unexports and frees everything, the stash included. No work may be running. */
@@ -92,3 +105,13 @@ void master_emit_signal(Master *m, const char *member, const char *types, ...);
  * negative errno with *error set. */
 int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error);
 void master_cancel_adding(Master *m);
+
+/* IRedbookDiscMaster (addaudio.c). AddAudioTrackBlocks and ...FromFd write in a worker and
+ * reply when done: they return 1 once the write was started. */
+int master_create_audio_track(Master *m, int32_t blocks, sd_bus_error *error);
+int master_add_audio_blocks(Master *m, sd_bus_message *call, bool from_fd, sd_bus_error *error);
+int master_close_audio_track(Master *m, sd_bus_error *error);
+void master_cancel_audio_adding(Master *m);
+/* The recorder's gap, and the Redbook properties. */
+unsigned master_audio_gap(const Master *m);
+void master_emit_redbook_changed(Master *m);

@@ -13,6 +13,7 @@
 
 #include <imapi/imapi.h>
 
+#include "audio-recording.h"
 #include "config.h"
 #include "drive.h"
 #include "hresult.h"
@@ -415,9 +416,9 @@ int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char 
         rec = m->recorder;
         if (!rec)
                 return bus_error_hresult(error, IMAPI_E_NOACTIVERECORDER, "Disc master %u has no active recorder.", m->id);
-        if (m->recording)
+        if (m->recording || m->audio_recording)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Disc master %u is already burning.", m->id);
-        if (m->adding)
+        if (m->adding || m->audio_adding)
                 return bus_error_hresult(error, IMAPI_E_GENERIC, "Disc master %u is still staging data.", m->id);
         if (!rec->present)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", rec->id);
@@ -428,6 +429,8 @@ int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char 
         if (rec->busy > 0)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is busy with another job.",
                                          rec->id);
+        if (m->format == MASTER_FORMAT_REDBOOK)
+                return master_record_audio(m, c, o, ret_job, error);
         if (m->format != MASTER_FORMAT_JOLIET || staging_count(&m->staging) == 0)
                 return bus_error_hresult(error, IMAPI_E_INVALIDIMAGE, "Nothing is staged on disc master %u.", m->id);
         if (o->simulate && !drive_can_simulate(rec->drive))
@@ -545,7 +548,7 @@ fail_release:
 }
 
 const char *master_recording_job_path(const Master *m) {
-        return m->recording->job->path;
+        return m->recording ? m->recording->job->path : audio_recording_job_path(m->audio_recording);
 }
 
 void master_abort_recording(Master *m) {

@@ -15,6 +15,7 @@ typedef struct RecordOptions {
         int iso_level;          /* 0: 2, or 3 when a file needs it */
         int write_speed;        /* IMAPI "X"; 0: the recorder's WriteSpeed property */
         int write_speed_kbps;   /* exact, in kB/s; overrides write_speed (image files too) */
+        bool tao;               /* audio track-at-once; disc-at-once otherwise */
 } RecordOptions;
 
 /* Checks IMAPI's rules, takes the drive and starts the job; returns its path in *ret_job. */

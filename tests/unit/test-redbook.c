@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The track bookkeeping of a Redbook disc master: blocks, gaps, what fits, the limits. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "redbook.h"
+#include "tap.h"
+
+static unsigned removed;
+
+static void count_removed(const char *path, void *userdata) {
+        removed++;
+        CHECK(strncmp(path, "t", 1) == 0, "remove_file gets the stash path %s", path);
+}
+
+static void test_empty(void) {
+        Redbook rb;
+
+        redbook_init(&rb);
+        CHECK(rb.n == 0 && !rb.track_open && rb.open_fd == -1, "a new Redbook has no track");
+        CHECK(redbook_used_blocks(&rb) == 0, "nothing used");
+        CHECK(redbook_gap_blocks(&rb, 150) == 0, "no gaps without tracks");
+        CHECK(redbook_available_blocks(&rb, 1000, 150) == 1000, "a first track may take the whole disc");
+        CHECK(redbook_check_close(&rb) == -ENOENT, "nothing to close");
+        CHECK(redbook_check_create(&rb) == 0, "a track may be created");
+        redbook_clear(&rb, NULL, NULL);
+}
+
+static void test_tracks_and_gaps(void) {
+        Redbook rb;
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        redbook_init(&rb);
+        CHECK(redbook_add_track(&rb, strdup("t1"), fd, 0) == 0, "track 1 created");
+        CHECK(rb.track_open && rb.open_fd == fd, "track 1 is open with its file");
+        CHECK(redbook_check_create(&rb) == -EBUSY, "no second track while one is open");
+        CHECK(redbook_add_track(&rb, strdup("t2"), -1, 0) == -EBUSY, "add_track refuses too");
+        redbook_track_grew(&rb, 299);
+        CHECK(redbook_check_close(&rb) == -EMSGSIZE, "299 blocks are under 4 s");
+        CHECK(rb.track_open, "the short track stays open");
+        redbook_track_grew(&rb, 1);
+        CHECK(redbook_check_close(&rb) == 0, "300 blocks may be closed");
+        /* open: what the disc has, less the track itself */
+        CHECK(redbook_available_blocks(&rb, 1000, 150) == 700, "the open track may grow to the disc's end");
+        redbook_close_track(&rb);
+        CHECK(!rb.track_open && rb.open_fd == -1, "closed, its fd too");
+        CHECK(redbook_available_blocks(&rb, 1000, 150) == 550, "a new track would bring a gap of 150");
+        CHECK(redbook_available_blocks(&rb, 1000, 0) == 700, "gapless: no gap");
+        CHECK(redbook_available_blocks(&rb, 400, 150) == 0, "no room for the gap: nothing");
+
+        CHECK(redbook_add_track(&rb, strdup("t2"), -1, 1234) == 0, "track 2 created");
+        CHECK(rb.tracks[1].hint == 1234, "the hint is kept, advisory only");
+        redbook_track_grew(&rb, 400);
+        CHECK(redbook_used_blocks(&rb) == 700, "used counts the audio of both tracks");
+        CHECK(redbook_gap_blocks(&rb, 150) == 150, "one gap between two tracks");
+        CHECK(redbook_needed_blocks(&rb, 225) == 925, "needed: audio and a gap of 225");
+        CHECK(redbook_available_blocks(&rb, 1000, 150) == 150, "the open track's room after the gap");
+        CHECK(redbook_available_blocks(&rb, 800, 150) == 0, "never negative");
+        redbook_close_track(&rb);
+
+        removed = 0;
+        redbook_clear(&rb, count_removed, NULL);
+        CHECK(removed == 2, "clear removes every track's file");
+        CHECK(rb.n == 0 && rb.tracks == NULL && rb.open_fd == -1, "clear leaves an empty Redbook");
+}
+
+static void test_99_tracks(void) {
+        Redbook rb;
+        int r = 0;
+
+        redbook_init(&rb);
+        for (int i = 0; i < REDBOOK_MAX_TRACKS && r == 0; i++) {
+                r = redbook_add_track(&rb, strdup("t"), -1, 0);
+                if (r == 0) {
+                        redbook_track_grew(&rb, REDBOOK_MIN_TRACK_BLOCKS);
+                        redbook_close_track(&rb);
+                }
+        }
+        CHECK(r == 0 && rb.n == 99, "99 tracks fit a CD's table of contents");
+        CHECK(redbook_check_create(&rb) == -E2BIG, "a 100th track is refused");
+        CHECK(redbook_add_track(&rb, strdup("t"), -1, 0) == -E2BIG, "add_track refuses it too");
+        CHECK(redbook_available_blocks(&rb, 400000, 150) == 0, "no room for a new track at 99");
+        CHECK(redbook_needed_blocks(&rb, 150) == 99 * 300 + 98 * 150, "98 gaps between 99 tracks");
+        removed = 0;
+        redbook_clear(&rb, count_removed, NULL);
+        CHECK(removed == 99, "all 99 files removed");
+}
+
+int main(void) {
+        test_empty();
+        test_tracks_and_gaps();
+        test_99_tracks();
+        return tap_done();
+}
