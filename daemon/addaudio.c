@@ -307,7 +307,13 @@ static void audio_add_done(void *userdata) {
 
         m->audio_adding = NULL;
         if (m->closing) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
                 log_debug("Disc master %u: AddAudioTrackBlocks stopped, the master is closing.", m->id);
+                /* Closed by its client (still there to hear it) or gone: nothing is kept. */
+                (void) bus_error_hresult(&e, IMAPI_E_USERABORT, "Disc master %u was closed; nothing was added.",
+                                         m->id);
+                (void) sd_bus_reply_method_error(a->call, &e);
                 master_work_done(m);
                 return;
         }

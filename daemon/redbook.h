@@ -47,7 +47,7 @@ uint64_t redbook_available_blocks(const Redbook *rb, uint64_t total, unsigned ga
 
 /* Whether a track may be created: -EBUSY if one is open, -E2BIG at REDBOOK_MAX_TRACKS. */
 int redbook_check_create(const Redbook *rb);
-/* Appends an open track, taking ownership of stash_path and fd. */
+/* Appends an open track, taking ownership of stash_path and fd (on success only). */
 int redbook_add_track(Redbook *rb, char *stash_path, int fd, int32_t hint);
 /* Records blocks written to the open track. */
 void redbook_track_grew(Redbook *rb, uint64_t blocks);

@@ -405,6 +405,29 @@ def test_client_gone_mid_track():
         bus.close()
         wait_until(lambda: stash_dirs(h) == [], "the stash of the vanished client to go")
         os.close(w)
+        # and one that closes its master while its add still reads: the add fails, nothing stays
+        from gi.repository import GLib
+        bus = glib_connection(h)
+        m = Master(bus, fmt="redbook")
+        rb = redbook(m)
+        rb.CreateAudioTrack(0)
+        r, w2 = os.pipe()
+        os.write(w2, bytes(10 * BLOCK))
+        errors = []
+        loop = GLib.MainLoop()
+
+        def on_error(e):
+            errors.append(e.get_dbus_name())
+            loop.quit()
+        rb.AddAudioTrackBlocksFromFd(dbus.types.UnixFd(r), {}, reply_handler=loop.quit, error_handler=on_error)
+        os.close(r)
+        wait_until(lambda: any(os.listdir(os.path.join(h.stash, d)) for d in stash_dirs(h)), "the track file")
+        m.dm.Close({})
+        GLib.timeout_add(30000, loop.quit)
+        loop.run()
+        assert errors == [ERR + "IMAPI_E_USERABORT"], errors
+        wait_until(lambda: stash_dirs(h) == [], "the stash of the closed master to go")
+        os.close(w2)
         # the daemon is fine and serves the next client
         m = Master(h.dbus(), fmt="redbook")
         assert rb_prop(m, "TotalAudioTracks") == 0

@@ -31,6 +31,7 @@ static void test_empty(void) {
 }
 
 static void test_tracks_and_gaps(void) {
+        char *p;
         Redbook rb;
         int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -38,7 +39,9 @@ static void test_tracks_and_gaps(void) {
         CHECK(redbook_add_track(&rb, strdup("t1"), fd, 0) == 0, "track 1 created");
         CHECK(rb.track_open && rb.open_fd == fd, "track 1 is open with its file");
         CHECK(redbook_check_create(&rb) == -EBUSY, "no second track while one is open");
-        CHECK(redbook_add_track(&rb, strdup("t2"), -1, 0) == -EBUSY, "add_track refuses too");
+        p = strdup("t2");
+        CHECK(redbook_add_track(&rb, p, -1, 0) == -EBUSY, "add_track refuses too (the path stays the caller's)");
+        free(p);
         redbook_track_grew(&rb, 299);
         CHECK(redbook_check_close(&rb) == -EMSGSIZE, "299 blocks are under 4 s");
         CHECK(rb.track_open, "the short track stays open");
@@ -69,6 +72,7 @@ static void test_tracks_and_gaps(void) {
 }
 
 static void test_99_tracks(void) {
+        char *p;
         Redbook rb;
         int r = 0;
 
@@ -82,7 +86,9 @@ static void test_99_tracks(void) {
         }
         CHECK(r == 0 && rb.n == 99, "99 tracks fit a CD's table of contents");
         CHECK(redbook_check_create(&rb) == -E2BIG, "a 100th track is refused");
-        CHECK(redbook_add_track(&rb, strdup("t"), -1, 0) == -E2BIG, "add_track refuses it too");
+        p = strdup("t");
+        CHECK(redbook_add_track(&rb, p, -1, 0) == -E2BIG, "add_track refuses it too");
+        free(p);
         CHECK(redbook_available_blocks(&rb, 400000, 150) == 0, "no room for a new track at 99");
         CHECK(redbook_needed_blocks(&rb, 150) == 99 * 300 + 98 * 150, "98 gaps between 99 tracks");
         removed = 0;
