@@ -298,6 +298,11 @@ def test_hotplug():
         h.emu("--drive", "1", "--no-faults")
         pump_until(lambda: events.count(("added", sr1)) == 2, "sr1 to come back")
         assert sr1 in root.GetManagedObjects()
+        # a third drive that did not exist at all when imapid started
+        sr2 = ROOT + "/recorders/sr2"
+        h.emu("--drives", "3", "--drive", "2", "--media", "bd-r")
+        pump_until(lambda: ("added", sr2) in events, "sr2 to appear")
+        assert sr2 in [str(p) for p in m.dm.EnumDiscRecorders()]
         r = recorder(bus, sr1)
         r.OpenExclusive({})
         assert int(r.QueryMediaType()[0]) == MEDIA_SPECIAL
