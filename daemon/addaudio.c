@@ -67,7 +67,8 @@ unsigned master_audio_gap(const Master *m) {
 
 void master_emit_redbook_changed(Master *m) {
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_REDBOOK_INTERFACE, "TotalAudioTracks",
-                                       "TotalAudioBlocks", "UsedAudioBlocks", "AvailableAudioTrackBlocks", NULL);
+                                       "TotalAudioBlocks", "UsedAudioBlocks", "AvailableAudioTrackBlocks",
+                                       NULL);
 }
 
 static int check_redbook_ready(Master *m, sd_bus_error *error) {
@@ -83,7 +84,8 @@ static int check_redbook_ready(Master *m, sd_bus_error *error) {
                                          "Disc master %u is burning; wait for the job to finish.", m->id);
         if (m->adding || m->audio_adding)
                 return bus_error_hresult(error, IMAPI_E_GENERIC,
-                                         "Disc master %u is still writing the previous AddAudioTrackBlocks.", m->id);
+                                         "Disc master %u is still writing the previous AddAudioTrackBlocks.",
+                                         m->id);
         return 0;
 }
 
@@ -95,14 +97,16 @@ int master_create_audio_track(Master *m, int32_t blocks, sd_bus_error *error) {
         int r;
 
         if (blocks < 0)
-                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "The track length hint must not be negative.");
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                         "The track length hint must not be negative.");
         r = check_redbook_ready(m, error);
         if (r < 0)
                 return r;
         r = redbook_check_create(&m->redbook);
         if (r == -EBUSY)
                 return bus_error_hresult(error, IMAPI_E_TRACKOPEN,
-                                         "Track %zu is still open; close it with CloseAudioTrack first.", m->redbook.n);
+                                         "Track %zu is still open; close it with CloseAudioTrack first.",
+                                         m->redbook.n);
         if (r == -E2BIG)
                 return bus_error_hresult(error, IMAPI_E_OUTOFMEMORY, "An audio CD holds at most %d tracks.",
                                          REDBOOK_MAX_TRACKS);
@@ -140,12 +144,14 @@ int master_close_audio_track(Master *m, sd_bus_error *error) {
                 return r;
         r = redbook_check_close(&m->redbook);
         if (r == -ENOENT)
-                return bus_error_hresult(error, IMAPI_E_TRACKNOTOPEN, "No audio track is open on disc master %u.", m->id);
+                return bus_error_hresult(error, IMAPI_E_TRACKNOTOPEN, "No audio track is open on disc master %u.",
+                                         m->id);
         t = &m->redbook.tracks[m->redbook.n - 1];
         if (r == -EMSGSIZE)
                 return bus_error_hresult(error, IMAPI_E_TRACK_NOT_BIG_ENOUGH,
-                                         "Track %zu has %llu blocks; a track needs at least %d (4 s). It stays open.",
-                                         m->redbook.n, (unsigned long long) t->blocks, REDBOOK_MIN_TRACK_BLOCKS);
+                                         "Track %zu has %llu blocks; a track needs at least %d (4 s). It stays "
+                                         "open.", m->redbook.n, (unsigned long long) t->blocks,
+                                         REDBOOK_MIN_TRACK_BLOCKS);
         if (r < 0)
                 return r;
         redbook_close_track(&m->redbook);
@@ -166,7 +172,9 @@ static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) 
         AudioAdd *a = userdata;
 
         emit_add_progress(a);
-        return sd_event_source_set_time_relative(s, 250 * 1000) < 0 ? 0 : sd_event_source_set_enabled(s, SD_EVENT_ON);
+        if (sd_event_source_set_time_relative(s, 250 * 1000) < 0)
+                return 0;
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
 /* Writes n bytes at the track's end, with the room reserved in the stash first. */
@@ -292,7 +300,8 @@ static void audio_add_run(void *userdata) {
 
         if (r < 0) {
                 if (ftruncate(a->track_fd, (off_t) a->offset) < 0)
-                        log_warning_errno(errno, "Cannot cut an audio track back after a failed add, ignoring: %m");
+                        log_warning_errno(errno,
+                                          "Cannot cut an audio track back after a failed add, ignoring: %m");
                 a->added_blocks = 0;
         } else
                 a->added_blocks = atomic_load(&a->done_bytes) / REDBOOK_BLOCK_SIZE;
@@ -322,9 +331,10 @@ static void audio_add_done(void *userdata) {
         emit_add_progress(a);
         if (r < 0) {
                 if (!sd_bus_error_is_set(&a->error))
-                        (void) bus_error_hresult(&a->error, r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
-                                                 r == -ECANCELED ? "Staging was cancelled." : "Staging failed: %s.",
-                                                 strerror(-r));
+                        (void) bus_error_hresult(&a->error,
+                                                 r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
+                                                 r == -ECANCELED ? "Staging was cancelled." :
+                                                 "Staging failed: %s.", strerror(-r));
                 log_info("Disc master %u: AddAudioTrackBlocks failed: %s", m->id, a->error.message);
                 (void) sd_bus_reply_method_error(a->call, &a->error);
                 return;
@@ -368,7 +378,8 @@ int master_add_audio_blocks(Master *m, sd_bus_message *call, bool from_fd, sd_bu
                 if (r < 0)
                         return r;
                 if (fstat(fd, &st) < 0)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "The file descriptor is not usable.");
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "The file descriptor is not usable.");
                 if (S_ISREG(st.st_mode)) {
                         /* Read from where the client's offset is, as a pipe would be. */
                         pos = lseek(fd, 0, SEEK_CUR);

@@ -116,11 +116,11 @@ static void audio_recording_finish(AudioRecording *r, uint32_t hr, const char *m
                  * nothing). */
                 if (!r->options.simulate)
                         master_clear_staging(m);
-                log_info("Job %u: %s of %zu audio tracks of disc master %u on %s finished.", j->id, j->operation, r->n,
-                         m->id, rec->id);
+                log_info("Job %u: %s of %zu audio tracks of disc master %u on %s finished.", j->id, j->operation,
+                         r->n, m->id, rec->id);
         } else
-                log_warning("Job %u: %s of audio disc master %u on %s failed: %s", j->id, j->operation, m->id, rec->id,
-                            strna(text));
+                log_warning("Job %u: %s of audio disc master %u on %s failed: %s", j->id, j->operation, m->id,
+                            rec->id, strna(text));
 
         master_emit_signal(m, "BurnComplete", "u", hr);
         job_complete(j, hr, text);
@@ -316,11 +316,12 @@ static int check_medium(Recorder *rec, sd_bus_error *error) {
         const MediaInfo *mi = &rec->media;
 
         if (IN_SET(mi->status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", rec->id);
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
+                                         rec->id);
         if (!IN_SET(mi->profile, 0x09u, 0x0Au))
                 return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "Audio needs a blank CD-R or CD-RW; the disc in recorder %s is a %s.", rec->id,
-                                         mi->profile_name[0] ? mi->profile_name : "disc of unknown type");
+                                         "Audio needs a blank CD-R or CD-RW; the disc in recorder %s is a %s.",
+                                         rec->id, mi->profile_name[0] ? mi->profile_name : "disc of unknown type");
         if (mi->status != MEDIA_STATUS_BLANK)
                 return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "Audio needs a blank disc; the %s in recorder %s is not blank%s.",
@@ -337,14 +338,18 @@ static int make_layout(AudioRecording *r) {
                 return -ENOMEM;
         r->n = rb->n;
         for (size_t i = 0; i < rb->n; i++) {
-                r->tracks[i] = (DriveAudioTrack) { .path = rb->tracks[i].stash_path, .blocks = rb->tracks[i].blocks };
+                r->tracks[i] = (DriveAudioTrack) {
+                        .path = rb->tracks[i].stash_path,
+                        .blocks = rb->tracks[i].blocks,
+                };
                 r->base[i] = r->total_blocks;
                 r->total_blocks += rb->tracks[i].blocks + (i + 1 < rb->n ? r->gap : 0);
         }
         return 0;
 }
 
-int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char **ret_job, sd_bus_error *error) {
+int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char **ret_job,
+                        sd_bus_error *error) {
         Recorder *rec = m->recorder;
         DriveAudioOptions ao = {};
         _cleanup_free_ char *reason = NULL;
@@ -382,7 +387,8 @@ int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char
                 if (k == -EBUSY)
                         return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
                                                  "Another application is using recorder %s.", rec->id);
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s cannot be opened.", rec->id);
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s cannot be opened.",
+                                         rec->id);
         }
         k = recorder_refresh_media(rec, error);
         if (k >= 0)
@@ -433,9 +439,9 @@ int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char
         job_set_phase(r->job, JOB_PHASE_WRITING);
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
         master_emit_signal(m, "TrackProgress", "ii", 0, (int32_t) r->n);
-        log_info("Job %u: %s of %zu audio tracks (%llu blocks, %s, gap %u) of disc master %u on %s started by %s.",
-                 r->job->id, r->job->operation, r->n, (unsigned long long) r->total_blocks, o->tao ? "TAO" : "SAO",
-                 r->gap, m->id, rec->id, c ? c->description : "?");
+        log_info("Job %u: %s of %zu audio tracks (%llu blocks, %s, gap %u) of disc master %u on %s started "
+                 "by %s.", r->job->id, r->job->operation, r->n, (unsigned long long) r->total_blocks,
+                 o->tao ? "TAO" : "SAO", r->gap, m->id, rec->id, c ? c->description : "?");
         *ret_job = r->job->path;
         return 0;
 

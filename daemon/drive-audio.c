@@ -117,8 +117,8 @@ int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, c
         /* drive_poll() waits for the write thread's end (see drive-write.c). */
         d->threads_ended_at_start = drive_write_threads_ended();
         d->idle_polls = 0;
-        log_debug("Writing %zu audio tracks to %s (%s, gap %u%s).", n, d->address, o->tao ? "TAO" : "SAO", o->gap,
-                  o->write.simulate ? ", simulated" : "");
+        log_debug("Writing %zu audio tracks to %s (%s, gap %u%s).", n, d->address, o->tao ? "TAO" : "SAO",
+                  o->gap, o->write.simulate ? ", simulated" : "");
         burn_disc_write(d->opts, d->disc);
         return 0;
 }
@@ -150,7 +150,9 @@ int drive_audio_track_starts(Drive *d, int32_t **ret, size_t *ret_n) {
                 struct burn_toc_entry toc;
 
                 burn_track_get_entry(tracks[i], &toc);
-                l[i] = toc.extensions_valid & 1 ? toc.start_lba : burn_msf_to_lba(toc.pmin, toc.psec, toc.pframe);
+                /* CD entries carry an MSF, the extension (when valid) the LBA. */
+                l[i] = toc.extensions_valid & 1 ? toc.start_lba :
+                       burn_msf_to_lba(toc.pmin, toc.psec, toc.pframe);
         }
         burn_disc_free(disc);
         *ret = l;

@@ -473,7 +473,6 @@ def test_imapictl_burn_audio():
         with open(flac, "rb") as f:
             assert f.read(4) == b"fLaC"
         r = h.ctl("burn", "--audio", wav, flac, check=0, timeout=600)
-        print("# " + r.stdout.replace("\n", "\n# "))
         assert "track 2/2" in r.stdout.lower() or "2/2" in r.stdout, r.stdout
         padded = one + bytes(-len(one) % BLOCK)
         check_disc(h, [padded, two], 150)
@@ -485,10 +484,18 @@ def test_imapictl_burn_audio():
         r = h.ctl("burn", "--audio", os.path.join(h.tmp, "mono.wav"), check=0, timeout=600)
         layout = medium_tracks(h)
         assert len(layout) == 1 and abs(layout[0][2] - 375) <= 1, layout
+        # refused before anything is staged: not audio, under 4 s, data-disc options
         with open(os.path.join(h.tmp, "notes.txt"), "w") as f:
             f.write("not audio\n")
-        r = h.ctl("burn", "--audio", os.path.join(h.tmp, "notes.txt"))
-        assert r.returncode != 0 and "notes.txt" in r.stderr, (r.returncode, r.stderr)
+        r = h.ctl("burn", "--audio", wav, os.path.join(h.tmp, "notes.txt"))
+        assert r.returncode == 2 and "notes.txt" in r.stderr, (r.returncode, r.stderr)
+        short = os.path.join(h.tmp, "short.wav")
+        write_wav(short, tone(440, 250))
+        r = h.ctl("burn", "--audio", short)
+        assert r.returncode == 2 and "4 s" in r.stderr, (r.returncode, r.stderr)
+        r = h.ctl("burn", "--audio", "--close", wav)
+        assert r.returncode == 2 and "--close" in r.stderr, (r.returncode, r.stderr)
+        assert len(medium_tracks(h)) == 1, medium_tracks(h)
 
 
 TESTS = [test_sao_three_tracks, test_tao_three_tracks, test_sao_gapless_from_fd, test_tao_max_gap_no_verify,
