@@ -374,3 +374,32 @@ def wait_until(cond, what, timeout=30):
 
 def stash_dirs(h):
     return sorted(d for d in os.listdir(h.stash) if d.endswith(".stash"))
+
+
+# Content to burn and read back
+
+def make_tree(root, empty_dir="empty dir", data_size=3 * 1024 * 1024 + 17):
+    """Nested folders, an empty file, an empty folder, Chinese, Greek and emoji names. Returns
+    {name in the tree: bytes}."""
+    files = {
+        "readme.txt": b"hello, disc\n",
+        "empty.dat": b"",
+        "docs/guide/intro.md": b"# intro\n" * 100,
+        "docs/data.bin": os.urandom(data_size),
+        "照片/长城.jpg": os.urandom(70000),
+        "Ελληνικά/αλφάβητο.txt": "Αα Ββ Γγ\n".encode(),
+        "emoji/🎵 music 🎶.txt": "♪\n".encode(),
+    }
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    os.makedirs(os.path.join(root, empty_dir))
+    return files
+
+
+def extract(image, out):
+    """Everything in an image, extracted with stock xorriso."""
+    subprocess.run(["xorriso", "-abort_on", "FAILURE", "-indev", image, "-osirrox", "on", "-extract", "/", out],
+                   check=True, capture_output=True)

@@ -13,36 +13,11 @@ import sys
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imapitest import (BUS_NAME, PROPS, Harness, Master, build_path, run_tests, stash_dirs,  # noqa: E402
-                       wait_until)
+from imapitest import (BUS_NAME, PROPS, Harness, Master, build_path, extract, make_tree, run_tests,  # noqa: E402
+                       stash_dirs, wait_until)
 
 USERABORT = 0x8004020D
 EXIT_FAILED, EXIT_USAGE, EXIT_NOTFOUND, EXIT_CANCELLED = 1, 2, 4, 5
-
-
-def make_tree(root):
-    """Nested folders, an empty file, an empty folder, Chinese, Greek and emoji names."""
-    files = {
-        "readme.txt": b"hello, disc\n",
-        "empty.dat": b"",
-        "docs/guide/intro.md": b"# intro\n" * 100,
-        "docs/data.bin": os.urandom(2 * 1024 * 1024 + 17),
-        "照片/长城.jpg": os.urandom(70000),
-        "Ελληνικά/αλφάβητο.txt": "Αα Ββ Γγ\n".encode(),
-        "emoji/🎵 music 🎶.txt": "♪\n".encode(),
-    }
-    for name, data in files.items():
-        path = os.path.join(root, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    os.makedirs(os.path.join(root, "docs", "empty dir"))
-    return files
-
-
-def extract(image, out):
-    subprocess.run(["xorriso", "-abort_on", "FAILURE", "-indev", image, "-osirrox", "on", "-extract", "/", out],
-                   check=True, capture_output=True)
 
 
 def joliet_listing(image):
@@ -93,7 +68,7 @@ def random_file(path, mib):
 def test_burn_tree_read_back():
     with Harness() as h:
         src = os.path.join(h.tmp, "src")
-        files = make_tree(src)
+        files = make_tree(src, empty_dir="docs/empty dir", data_size=2 * 1024 * 1024 + 17)
         # inside a tree a symbolic link is skipped with a warning; named on the command line it is followed
         os.symlink("readme.txt", os.path.join(src, "docs", "link-to-readme"))
         # so are FIFOs: opening one would hang
@@ -144,7 +119,7 @@ def test_burn_tree_read_back():
 def test_json_progress():
     with Harness() as h:
         src = os.path.join(h.tmp, "src")
-        make_tree(src)
+        make_tree(src, empty_dir="docs/empty dir", data_size=2 * 1024 * 1024 + 17)
         r = h.ctl("--json", "burn", src, check=0)
         events = json_events(r.stdout)
         kinds = [e["event"] for e in events]

@@ -3,45 +3,18 @@
 """Joliet data discs end to end on image-file recorders: staging through fds, the image, the burn,
 read back with stock xorriso and isoinfo, and IDiscMaster's ordering rules by error name."""
 
-import filecmp
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from imapitest import (ERR, JOLIET, JOLIET_IID, REDBOOK_IID, Harness, Master, expect_dbus_error,  # noqa: E402
-                       glib_connection, run_tests, stash_dirs, wait_until)
+                       extract, glib_connection, make_tree, run_tests, stash_dirs, wait_until)
 
 S_OK, USERABORT = 0, 0x8004020D
-
-
-def make_tree(root):
-    """Nested folders, an empty file, an empty folder, Chinese, Greek and emoji names."""
-    files = {
-        "readme.txt": b"hello, disc\n",
-        "empty.dat": b"",
-        "docs/guide/intro.md": b"# intro\n" * 100,
-        "docs/data.bin": os.urandom(3 * 1024 * 1024 + 17),
-        "照片/长城.jpg": os.urandom(70000),
-        "Ελληνικά/αλφάβητο.txt": "Αα Ββ Γγ\n".encode(),
-        "emoji/🎵 music 🎶.txt": "♪\n".encode(),
-    }
-    for name, data in files.items():
-        path = os.path.join(root, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    os.makedirs(os.path.join(root, "empty dir"))
-    return files
-
-
-def extract(image, out):
-    subprocess.run(["xorriso", "-abort_on", "FAILURE", "-indev", image, "-osirrox", "on", "-extract", "/", out],
-                   check=True, capture_output=True)
 
 
 def joliet_listing(image):
