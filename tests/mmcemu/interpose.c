@@ -165,11 +165,23 @@ static void load_symbols(void) {
 /* Set while emu_init() runs: its own fopen()/stat() calls come back through the hooks. */
 static __thread bool in_init;
 
+/* A child forked while another thread held a table lock must not inherit it locked. */
+static void atfork_prepare(void) {
+        pthread_mutex_lock(&emu.drives_lock);
+        pthread_mutex_lock(&emu.lock);
+}
+
+static void atfork_release(void) {
+        pthread_mutex_unlock(&emu.lock);
+        pthread_mutex_unlock(&emu.drives_lock);
+}
+
 static void emu_init(void) {
         const char *s = getenv("MMCEMU_STATE");
 
         in_init = true;
         load_symbols();
+        pthread_atfork(atfork_prepare, atfork_release, atfork_release);
         for (int i = 0; i < EMU_MAX_DRIVES; i++)
                 emu.fcntl_fd[i] = -1;
         emu.trace = getenv("MMCEMU_TRACE") != NULL;
@@ -233,18 +245,14 @@ static int drive_index_of_path(const char *path) {
         return (int) n;
 }
 
+/* Lock-free: every read() and close() of the process passes through here. */
 static OpenFile *file_of_fd(int fd) {
-        OpenFile *f;
-
         if (fd < 0 || fd >= MAX_FDS)
                 return NULL;
         ensure_init();
         if (!emu.active)
                 return NULL;
-        pthread_mutex_lock(&emu.lock);
-        f = emu.fds[fd];
-        pthread_mutex_unlock(&emu.lock);
-        return f;
+        return __atomic_load_n(&emu.fds[fd], __ATOMIC_ACQUIRE);
 }
 
 static void fake_stat(int index, struct stat *st) {
@@ -349,7 +357,7 @@ static int open_drive(int index, const char *path, int flags) {
                 d->prevent = false;
                 pthread_mutex_unlock(&d->lock);
         }
-        emu.fds[fd] = f;
+        __atomic_store_n(&emu.fds[fd], f, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&emu.lock);
         if (emu.trace)
                 fprintf(stderr, "mmcemu: open(%s) = %d\n", path, fd);
@@ -364,7 +372,12 @@ static int close_emulated(int fd) {
 
         pthread_mutex_lock(&emu.lock);
         f = emu.fds[fd];
-        emu.fds[fd] = NULL;
+        if (!f) {
+                /* another thread closed it first */
+                pthread_mutex_unlock(&emu.lock);
+                return real_close(fd);
+        }
+        __atomic_store_n(&emu.fds[fd], NULL, __ATOMIC_RELEASE);
         d = f->drive;
         index = d->index;
         if (--f->refs == 0) {
@@ -772,7 +785,7 @@ static int dup_register(int oldfd, int newfd) {
         if (f && newfd < MAX_FDS && newfd != oldfd) {
                 f->refs++;
                 emu.opens[f->drive->index]++;
-                emu.fds[newfd] = f;
+                __atomic_store_n(&emu.fds[newfd], f, __ATOMIC_RELEASE);
         }
         pthread_mutex_unlock(&emu.lock);
         return newfd;
