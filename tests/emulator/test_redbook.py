@@ -140,9 +140,10 @@ def burn_tracks(tao, gap, from_fd=False, verify=True):
         options = {"verify": verify}
         if tao:
             options["write_mode"] = "tao"
-        phases = []
+        phases, jobs = [], []
 
         def watch(job):
+            jobs.append(str(m.prop("Job")) == job)
             phases.append(str(bus.get_object(BUS_NAME, job).Get("org.imapid.Imapi1.Job", "Phase",
                                                                   dbus_interface=PROPS)))
 
@@ -159,6 +160,8 @@ def burn_tracks(tao, gap, from_fd=False, verify=True):
         assert [a for a in progress] == sorted(progress), progress
         assert "BlockProgress" in names and "ClosingDisc" in names and names[-1] == "BurnComplete", names
         assert "PreparingBurn" in names, names
+        assert jobs == [True], "the master's Job property names the running burn"
+        assert str(m.prop("Job")) == "/"
         assert "writing" in phases and "closing" in phases, phases
         if verify:
             assert "verifying" in phases, phases
