@@ -24,6 +24,7 @@
 #include "log.h"
 #include "macro.h"
 #include "recorder.h"
+#include "recording.h"
 #include "stash.h"
 #include "worker.h"
 
@@ -91,43 +92,13 @@ static void update_job(AudioRecording *r, double fifo) {
 
 static void audio_recording_finish(AudioRecording *r, uint32_t hr, const char *message) {
         Master *m = r->master;
-        Recorder *rec = r->recorder;
-        Job *j = r->job;
-        bool success = IMAPI_HRESULT_SUCCEEDED(hr);
-        const HResultInfo *info = hresult_lookup(hr);
-        _cleanup_free_ char *text = NULL;
 
         r->stage = STAGE_DONE;
         sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
 
-        drive_release(rec->drive, success && r->options.eject);
-        rec->busy--;
-        inhibitor_release(m->daemon);
-        if (drive_grab(rec->drive, false) >= 0) {
-                (void) recorder_refresh_media(rec, NULL);
-                drive_release(rec->drive, false);
-        }
-        recorder_emit_changed(rec);
-
-        if (asprintf(&text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
-                text = NULL;
-        if (success) {
-                /* IMAPI clears the stash after the first successful burn (a simulation wrote
-                 * nothing). */
-                if (!r->options.simulate)
-                        master_clear_staging(m);
-                log_info("Job %u: %s of %zu audio tracks of disc master %u on %s finished.", j->id, j->operation,
-                         r->n, m->id, rec->id);
-        } else
-                log_warning("Job %u: %s of audio disc master %u on %s failed: %s", j->id, j->operation, m->id,
-                            rec->id, strna(text));
-
-        master_emit_signal(m, "BurnComplete", "u", hr);
-        job_complete(j, hr, text);
         m->audio_recording = NULL;
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
+        master_end_burn(m, r->recorder, r->job, hr, message, r->options.eject, r->options.simulate);
         master_emit_redbook_changed(m);
-        job_free(j);
         audio_recording_free(r);
         master_work_done(m);
 }

@@ -300,21 +300,13 @@ static void recording_cancel(Job *j, void *userdata) {
                 drive_cancel(r->recorder->drive);
 }
 
-static void recording_finish(Recording *r, uint32_t hr, const char *message) {
-        Master *m = r->master;
-        Recorder *rec = r->recorder;
-        Job *j = r->job;
+void master_end_burn(Master *m, Recorder *rec, Job *j, uint32_t hr, const char *message, bool eject,
+                     bool simulate) {
         bool success = IMAPI_HRESULT_SUCCEEDED(hr);
         const HResultInfo *info = hresult_lookup(hr);
         _cleanup_free_ char *text = NULL;
 
-        r->stage = STAGE_DONE;
-        sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
-
-        if (success && r->options.eject)
-                drive_release(rec->drive, true);
-        else
-                drive_release(rec->drive, false);
+        drive_release(rec->drive, success && eject);
         rec->busy--;
         inhibitor_release(m->daemon);
         if (drive_grab(rec->drive, false) >= 0) {
@@ -323,17 +315,12 @@ static void recording_finish(Recording *r, uint32_t hr, const char *message) {
         }
         recorder_emit_changed(rec);
 
-        if (r->image_path) {
-                (void) stash_remove_file(m->stash, r->image_path);
-        }
-        stash_release(m->stash, r->reserved);
-
         if (asprintf(&text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
                 text = NULL;
         if (success) {
                 /* IMAPI clears the stash after the first successful burn (not after a
                  * simulation, which writes nothing). */
-                if (!r->options.simulate) {
+                if (!simulate) {
                         master_clear_staging(m);
                         m->multisession = false;
                 }
@@ -345,10 +332,22 @@ static void recording_finish(Recording *r, uint32_t hr, const char *message) {
 
         master_emit_signal(m, "BurnComplete", "u", hr);
         job_complete(j, hr, text);
-        m->recording = NULL;
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "UsedDataBlocks", NULL);
         job_free(j);
+}
+
+static void recording_finish(Recording *r, uint32_t hr, const char *message) {
+        Master *m = r->master;
+
+        r->stage = STAGE_DONE;
+        sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
+        if (r->image_path)
+                (void) stash_remove_file(m->stash, r->image_path);
+        stash_release(m->stash, r->reserved);
+
+        m->recording = NULL;
+        master_end_burn(m, r->recorder, r->job, hr, message, r->options.eject, r->options.simulate);
+        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "UsedDataBlocks", NULL);
         recording_free(r);
         master_work_done(m);
 }
