@@ -177,7 +177,7 @@ class Harness:
         if wait:
             self.wait_for_name()
 
-    def wait_for_name(self, timeout=30):
+    def wait_for_name(self, timeout=120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.daemon and self.daemon.poll() is not None:
