@@ -2,6 +2,7 @@
 /* IDiscMaster's state machine: open, format, recorder, staging bookkeeping, close. */
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,7 @@ Master *master_free(Master *m) {
         master_clear_staging(m);
         stash_free(m->stash);
         log_debug("Disc master %u freed.", m->id);
+        (void) malloc_trim(0);
         free(m->volume_name);
         free(m->path);
         free(m);
