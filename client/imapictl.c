@@ -78,6 +78,9 @@ static void help(void) {
                "     --iso-level=N         ISO 9660 level 1, 2 or 3 (default: 3 if a file is\n"
                "                           4 GiB or larger, else 2)\n"
                "     --close               Close the disc: no more sessions can be added\n"
+               "     --audio               Burn an audio CD: each PATH is an audio file (WAV,\n"
+               "                           FLAC, ...; other rates are resampled to 44.1 kHz)\n"
+               "                           that becomes one track\n"
                "Options of erase:\n"
                "     --full                Blank the whole disc, not only its table of contents\n"
                "\n"
@@ -117,6 +120,7 @@ enum {
         ARG_ISO_LEVEL,
         ARG_CLOSE,
         ARG_FULL,
+        ARG_AUDIO,
 };
 
 /* A whole decimal number in [min, max], or a usage error naming the option. */
@@ -153,6 +157,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "iso-level", required_argument, NULL, ARG_ISO_LEVEL },
                 { "close", no_argument, NULL, ARG_CLOSE },
                 { "full", no_argument, NULL, ARG_FULL },
+                { "audio", no_argument, NULL, ARG_AUDIO },
                 {}
         };
         long v;
@@ -218,6 +223,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_FULL:
                         arg_burn.full = true;
+                        break;
+                case ARG_AUDIO:
+                        arg_burn.audio = true;
                         break;
                 default:
                         return -CTL_EXIT_USAGE;

@@ -263,6 +263,8 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         Burn b = {};
         int r, k;
 
+        if (arg_burn.audio)
+                return verb_burn_audio(argc, argv, bus);
         if (argc < 2) {
                 fprintf(stderr,
                         "imapictl: burn needs the files and folders to burn (see 'imapictl --help').\n");

@@ -10,6 +10,7 @@ int verb_media(int argc, char *argv[], sd_bus *bus);
 int verb_eject(int argc, char *argv[], sd_bus *bus);
 int verb_properties(int argc, char *argv[], sd_bus *bus);
 int verb_burn(int argc, char *argv[], sd_bus *bus);
+int verb_burn_audio(int argc, char *argv[], sd_bus *bus);
 int verb_erase(int argc, char *argv[], sd_bus *bus);
 int verb_jobs(int argc, char *argv[], sd_bus *bus);
 int verb_cancel(int argc, char *argv[], sd_bus *bus);
@@ -24,6 +25,7 @@ typedef struct BurnArgs {
         unsigned speed_kbps;    /* kB/s, overrides speed; 0: unset */
         int iso_level;          /* 1..3; 0: imapid chooses */
         bool full;              /* erase --full */
+        bool audio;             /* burn --audio: an audio CD, one track per file */
 } BurnArgs;
 
 extern BurnArgs arg_burn;

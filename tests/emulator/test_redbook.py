@@ -503,7 +503,7 @@ def test_imapictl_burn_audio():
 
 TESTS = [test_sao_three_tracks, test_tao_three_tracks, test_sao_gapless_from_fd, test_tao_max_gap_no_verify,
          test_cancel_and_simulate, test_staging_errors, test_99_tracks, test_disc_full_keeps_what_fits, test_disc_full_from_fd,
-         test_medium_errors, test_client_gone_mid_track]
+         test_medium_errors, test_client_gone_mid_track, test_imapictl_burn_audio]
 
 if __name__ == "__main__":
     # test names on the command line run only those (while iterating)
