@@ -424,8 +424,6 @@ fail_release:
 
 void master_abort_audio_recording(Master *m) {
         AudioRecording *r = m->audio_recording;
-        _cleanup_free_ char *msg = NULL;
-        DriveProgress p;
 
         if (!r)
                 return;
@@ -435,9 +433,6 @@ void master_abort_audio_recording(Master *m) {
 
         /* The loop is gone and libburn's thread still writes: stop it and wait here, so that
          * neither the drive nor the library is torn down under it. */
-        drive_cancel(r->recorder->drive);
-        for (unsigned i = 0; i < 600 && drive_poll(r->recorder->drive, &p); i++)
-                usleep(50 * 1000);
-        (void) drive_operation_finish(r->recorder->drive, true, &msg);
+        drive_cancel_sync(r->recorder->drive);
         audio_recording_finish(r, IMAPI_E_USERABORT, "imapid is stopping.");
 }

@@ -278,6 +278,16 @@ void drive_cancel(Drive *d) {
         burn_drive_cancel(d->info.drive);
 }
 
+void drive_cancel_sync(Drive *d) {
+        _cleanup_free_ char *msg = NULL;
+        DriveProgress p;
+
+        drive_cancel(d);
+        for (unsigned i = 0; i < 600 && drive_poll(d, &p); i++)
+                usleep(50 * 1000);
+        (void) drive_operation_finish(d, true, &msg);
+}
+
 static bool text_has(const DriveMessage *m, const char *needle) {
         return strstr(m->text, needle) != NULL;
 }

@@ -116,6 +116,9 @@ int drive_erase_start(Drive *d, bool full);
 /* Fills *ret; returns whether the operation is still going on. */
 bool drive_poll(Drive *d, DriveProgress *ret);
 void drive_cancel(Drive *d);
+/* At exit, with no event loop to poll from: cancels the write or erase, waits (30 s at most)
+ * for libburn's thread to let the drive go, and drops the outcome. */
+void drive_cancel_sync(Drive *d);
 /* After drive_poll() returned false: the outcome as an HRESULT, with a sentence describing
  * a failure (malloc'ed, NULL on success). Frees the write state. */
 uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message);
