@@ -31,6 +31,11 @@ def build_path(name):
     return path
 
 
+def sanitizer_report(text):
+    """Whether a log holds an AddressSanitizer, LeakSanitizer or UBSan report."""
+    return "ERROR: AddressSanitizer" in text or "runtime error:" in text or "ERROR: LeakSanitizer" in text
+
+
 class Harness:
     """A private bus with imapid on it. Use as a context manager."""
 
@@ -205,7 +210,7 @@ class Harness:
         self.daemon = None
         self.log_file.close()
         log = self.log()
-        if "ERROR: AddressSanitizer" in log or "runtime error:" in log or "ERROR: LeakSanitizer" in log:
+        if sanitizer_report(log):
             raise AssertionError("sanitizer report in imapid's log:\n" + log)
         if expect_clean and rc != 0:
             raise AssertionError(f"imapid exited with {rc}:\n{log}")

@@ -23,18 +23,9 @@ PROPS = "org.freedesktop.DBus.Properties"
 ACTION = "org.imapid.imapi1."
 
 
-def wait_for(cond, what, timeout=30):
-    """A bounded wait for something asynchronous; not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def sanitizer_report(text):
-    return "ERROR: AddressSanitizer" in text or "runtime error:" in text or "ERROR: LeakSanitizer" in text
+# The integration fixture's, under the names these tests use.
+wait_for = imapitest.wait_until
+sanitizer_report = imapitest.sanitizer_report
 
 
 class SocketActivated:
