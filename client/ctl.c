@@ -2,6 +2,7 @@
 /* The connection to imapid and the conventions every verb follows. */
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,4 +260,20 @@ void format_bytes(uint64_t bytes, char *buf, size_t size) {
                 snprintf(buf, size, "%llu B", (unsigned long long) bytes);
         else
                 snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+int ctl_catch_signals(sd_event *event, sd_event_signal_handler_t handler, void *userdata,
+                      sd_event_source **ret_sigint, sd_event_source **ret_sigterm) {
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        r = sd_event_add_signal(event, ret_sigint, SIGINT, handler, userdata);
+        if (r < 0)
+                return r;
+        return sd_event_add_signal(event, ret_sigterm, SIGTERM, handler, userdata);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 /* Exit codes, documented in imapictl(1). */
 enum {
@@ -42,6 +43,11 @@ int ctl_list_recorders(sd_bus *bus, char ***ret);
 int ctl_resolve_recorder(sd_bus *bus, const char *name, char **ret_path);
 
 int ctl_get_string(sd_bus *bus, const char *path, const char *interface, const char *property, char **ret);
+
+/* From here on, SIGINT and SIGTERM are delivered to handler on the event loop instead of
+ * killing imapictl, so that a verb can stop its work cleanly. Returns a negative errno. */
+int ctl_catch_signals(sd_event *event, sd_event_signal_handler_t handler, void *userdata,
+                      sd_event_source **ret_sigint, sd_event_source **ret_sigterm);
 
 /* "700.0 MiB", "4.4 GiB": binary units, one decimal. */
 void format_bytes(uint64_t bytes, char *buf, size_t size);

@@ -271,7 +271,6 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
         _cleanup_free_ uint64_t *blocks = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         const char *path;
-        sigset_t mask;
         AudioBurn b = { .pipe_fd = -1 };
         int r, k;
 
@@ -343,14 +342,7 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
                 goto close;
 
         /* From here Ctrl-C and SIGTERM stop the work cleanly instead of killing imapictl. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        r = -sigprocmask(SIG_BLOCK, &mask, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(event, &sigint, SIGINT, on_signal, &b);
-        if (r >= 0)
-                r = sd_event_add_signal(event, &sigterm, SIGTERM, on_signal, &b);
+        r = ctl_catch_signals(event, on_signal, &b, &sigint, &sigterm);
         if (r >= 0)
                 r = sd_bus_match_signal_async(bus, &track_progress,
                                               sd_bus_is_bus_client(bus) > 0 ? IMAPI_BUS_NAME : NULL, master,

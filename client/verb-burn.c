@@ -259,7 +259,6 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         _cleanup_(walker_freep) Walker *walker = NULL;
         _cleanup_free_ char *recorder = NULL, *master = NULL;
         const char *path;
-        sigset_t mask;
         Burn b = {};
         int r, k;
 
@@ -306,14 +305,7 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                 goto close;
 
         /* From here Ctrl-C and SIGTERM stop the work cleanly instead of killing imapictl. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        r = -sigprocmask(SIG_BLOCK, &mask, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(event, &sigint, SIGINT, on_signal, &b);
-        if (r >= 0)
-                r = sd_event_add_signal(event, &sigterm, SIGTERM, on_signal, &b);
+        r = ctl_catch_signals(event, on_signal, &b, &sigint, &sigterm);
         if (r >= 0)
                 r = sd_bus_match_signal_async(bus, &add_progress,
                                               sd_bus_is_bus_client(bus) > 0 ? IMAPI_BUS_NAME : NULL, master,

@@ -203,7 +203,6 @@ int verb_erase(int argc, char *argv[], sd_bus *bus) {
         _cleanup_(job_follow_freep) JobFollow *follow = NULL;
         _cleanup_free_ char *recorder = NULL;
         const char *job;
-        sigset_t mask;
         int r, k;
 
         r = ctl_resolve_recorder(bus, argc > 1 ? argv[1] : NULL, &recorder);
@@ -231,14 +230,7 @@ int verb_erase(int argc, char *argv[], sd_bus *bus) {
         if (r == 0) {
                 /* imapid cannot stop a blank once the drive started it; Ctrl-C asks anyway and says
                  * so, a second one stops waiting. */
-                sigemptyset(&mask);
-                sigaddset(&mask, SIGINT);
-                sigaddset(&mask, SIGTERM);
-                k = -sigprocmask(SIG_BLOCK, &mask, NULL);
-                if (k >= 0)
-                        k = sd_event_add_signal(event, &sigint, SIGINT, on_signal, follow);
-                if (k >= 0)
-                        k = sd_event_add_signal(event, &sigterm, SIGTERM, on_signal, follow);
+                k = ctl_catch_signals(event, on_signal, follow, &sigint, &sigterm);
                 if (k >= 0)
                         k = job_follow_start(follow, job);
                 if (k < 0) {
