@@ -5,10 +5,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct StrMap {
         char **keys;
         size_t *values;
+        uint32_t *hashes;       /* of each live key */
         size_t size;            /* slots, a power of two */
         size_t n;               /* live entries */
         size_t tombstones;
