@@ -17,6 +17,7 @@
 #include <imapi/imapi.h>
 
 #include "audio-recording.h"
+#include "burn-end.h"
 #include "drive.h"
 #include "hresult.h"
 #include "inhibit.h"
@@ -90,17 +91,23 @@ static void update_job(AudioRecording *r, double fifo) {
         job_set_progress(r->job, f, done * REDBOOK_BLOCK_SIZE, fifo);
 }
 
+static void audio_recording_ended(Master *m, void *userdata) {
+        m->audio_recording = NULL;
+        audio_recording_free(userdata);
+}
+
 static void audio_recording_finish(AudioRecording *r, uint32_t hr, const char *message) {
-        Master *m = r->master;
+        BurnEndParams p = {
+                .hr = hr,
+                .message = message,
+                .eject = r->options.eject,
+                .simulate = r->options.simulate,
+                .close_fd = -1,
+        };
 
         r->stage = STAGE_DONE;
         sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
-
-        m->audio_recording = NULL;
-        master_end_burn(m, r->recorder, r->job, hr, message, r->options.eject, r->options.simulate);
-        master_emit_redbook_changed(m);
-        audio_recording_free(r);
-        master_work_done(m);
+        master_end_burn(r->master, r->recorder, r->job, &p, audio_recording_ended, r);
 }
 
 /* A drive may refuse the last two sectors of a track written track-at-once as audio (they can

@@ -41,4 +41,5 @@ void drive_free_write_state(Drive *d);
 uint64_t drive_message_seq(void);
 /* How many libburn write threads have ended so far (their last message). */
 uint64_t drive_write_threads_ended(void);
-const DriveMessage *drive_message_get(uint64_t seq);
+/* Copies message seq of the ring, if it is still there. */
+bool drive_message_get(uint64_t seq, DriveMessage *ret);

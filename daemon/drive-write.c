@@ -295,15 +295,16 @@ static bool text_has(const DriveMessage *m, const char *needle) {
 /* The HRESULT that explains the messages libburn queued since the operation started. */
 static uint32_t classify_failure(Drive *d, char **ret_message) {
         uint32_t hr = IMAPI_E_GENERIC;
+        char why_buf[sizeof(((DriveMessage *) NULL)->text)];
         const char *why = NULL;
         int score = 0;
 
-        for (uint64_t seq = d->op_seq + 1; seq <= drive_message_seq(); seq++) {
-                const DriveMessage *m = drive_message_get(seq);
+        for (uint64_t seq = d->op_seq + 1, last = drive_message_seq(); seq <= last; seq++) {
+                DriveMessage copy, *m = &copy;
                 uint32_t h = 0;
                 int sc = 0;
 
-                if (!m)
+                if (!drive_message_get(seq, &copy))
                         continue;
                 /* The most specific explanation wins, whatever came first. */
                 if (text_has(m, "[3 0C 09]") || strcasestr(m->text, "loss of streaming"))
@@ -329,7 +330,8 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
                 if (sc > score) {
                         score = sc;
                         hr = h;
-                        why = m->text;
+                        memcpy(why_buf, m->text, sizeof why_buf);
+                        why = why_buf;
                 }
         }
         if (hr == IMAPI_E_GENERIC && d->fifo_starved)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libburn/libburn.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,29 +32,48 @@ static int severity_rank(const char *s) {
 
 /* libburn's message queue is global. What explains a failure (SORRY or worse) is kept in a
  * ring with sequence numbers, so that a burn can look at what came since it started even when
- * another call drained the queue in between. */
+ * another call drained the queue in between. Worker threads drain too (a drive released and
+ * read again at the end of a job), hence the lock. */
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static DriveMessage ring[DRIVE_MESSAGE_RING];
 static uint64_t ring_seq = 0;
 static uint64_t write_threads_ended = 0;
 
 uint64_t drive_write_threads_ended(void) {
-        return write_threads_ended;
+        uint64_t n;
+
+        pthread_mutex_lock(&ring_lock);
+        n = write_threads_ended;
+        pthread_mutex_unlock(&ring_lock);
+        return n;
 }
 
 uint64_t drive_message_seq(void) {
-        return ring_seq;
+        uint64_t n;
+
+        pthread_mutex_lock(&ring_lock);
+        n = ring_seq;
+        pthread_mutex_unlock(&ring_lock);
+        return n;
 }
 
-const DriveMessage *drive_message_get(uint64_t seq) {
+bool drive_message_get(uint64_t seq, DriveMessage *ret) {
         const DriveMessage *m = &ring[seq % DRIVE_MESSAGE_RING];
+        bool found;
 
-        return seq > 0 && m->seq == seq ? m : NULL;
+        pthread_mutex_lock(&ring_lock);
+        found = seq > 0 && m->seq == seq;
+        if (found)
+                *ret = *m;
+        pthread_mutex_unlock(&ring_lock);
+        return found;
 }
 
 int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
         char text[BURN_MSGS_MESSAGE_LEN], severity[80];
         int code, os_errno, worst = (int) ELEMENTSOF(severity_names), last = 0, n = 0;
 
+        pthread_mutex_lock(&ring_lock);
         while (burn_msgs_obtain("ALL", &code, text, &os_errno, severity) > 0) {
                 int rank = severity_rank(severity);
                 int level = rank <= 3 ? LOG_WARNING : rank <= 5 ? LOG_NOTICE : LOG_DEBUG;
@@ -73,6 +93,7 @@ int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
                 }
                 n++;
         }
+        pthread_mutex_unlock(&ring_lock);
         if (ret_worst_severity)
                 *ret_worst_severity = worst;
         if (ret_last_code)

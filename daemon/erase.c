@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "recorder.h"
+#include "worker.h"
 
 #define POLL_USEC (500 * 1000)
 
@@ -21,40 +22,64 @@ typedef struct Erase {
         Job *job;
         bool full;
         sd_event_source *timer;
+        uint32_t hr;
+        char *text;
+        RecorderReadout readout;
 } Erase;
 
-static void erase_finish(Erase *e, uint32_t hr, const char *message) {
+/* Worker: libburn's view of the blanked disc, and what it now is. */
+static void erase_end_run(void *userdata) {
+        Erase *e = userdata;
+
+        (void) drive_reassess(e->recorder->drive);
+        (void) recorder_readout(e->recorder->drive, &e->readout);
+}
+
+static void erase_end_done(void *userdata) {
+        Erase *e = userdata;
         Recorder *r = e->recorder;
-        const HResultInfo *info = hresult_lookup(hr);
-        _cleanup_free_ char *text = NULL;
         int k;
 
-        sd_event_source_disable_unref(e->timer);
         r->busy--;
         inhibitor_release(r->daemon);
-        (void) drive_reassess(r->drive);
-        (void) recorder_refresh_media(r, NULL);
+        (void) recorder_apply_readout(r, &e->readout);
         /* The holder left (Close, or gone from the bus) while the drive was blanking. */
         if (!r->owner)
                 drive_release(r->drive, false);
         recorder_emit_changed(r);
 
-        if (asprintf(&text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
-                text = NULL;
-        if (IMAPI_HRESULT_SUCCEEDED(hr))
-                job_log(e->job, LOG_INFO, r->id, hr, "%s erase of recorder %s finished.", e->full ? "full" : "quick",
-                        r->id);
+        if (IMAPI_HRESULT_SUCCEEDED(e->hr))
+                job_log(e->job, LOG_INFO, r->id, e->hr, "%s erase of recorder %s finished.",
+                        e->full ? "full" : "quick", r->id);
         else
-                job_log(e->job, LOG_WARNING, r->id, hr, "erase of recorder %s failed: %s", r->id, strna(text));
+                job_log(e->job, LOG_WARNING, r->id, e->hr, "erase of recorder %s failed: %s", r->id,
+                        strna(e->text));
 
         for (size_t i = 0; i < r->daemon->n_buses; i++) {
-                k = sd_bus_emit_signal(r->daemon->buses[i], r->path, IMAPI_RECORDER_INTERFACE, "EraseComplete", "u", hr);
+                k = sd_bus_emit_signal(r->daemon->buses[i], r->path, IMAPI_RECORDER_INTERFACE, "EraseComplete", "u",
+                                       e->hr);
                 if (k < 0)
                         log_debug_errno(k, "Failed to emit EraseComplete, ignoring: %m");
         }
-        job_complete(e->job, hr, text);
+        job_complete(e->job, e->hr, e->text);
         job_free(e->job);
+        free(e->text);
         free(e);
+}
+
+/* Re-reading the disc can take seconds on a real drive: in a worker, while the recorder stays
+ * busy; the report follows on the loop. */
+static void erase_finish(Erase *e, uint32_t hr, const char *message) {
+        const HResultInfo *info = hresult_lookup(hr);
+
+        e->timer = sd_event_source_disable_unref(e->timer);
+        e->hr = hr;
+        if (asprintf(&e->text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
+                e->text = NULL;
+        if (worker_submit(e->recorder->daemon->worker, erase_end_run, erase_end_done, e) < 0) {
+                erase_end_run(e);
+                erase_end_done(e);
+        }
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {

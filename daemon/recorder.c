@@ -60,34 +60,53 @@ void recorder_emit_changed(Recorder *r) {
                                        "BufferUnderrunFreeCapable", NULL);
 }
 
-/* Reads media, profiles and speeds from the grabbed drive. */
-static int recorder_read_drive(Recorder *r) {
-        DriveProfile *profiles = NULL;
-        uint32_t *speeds = NULL;
-        size_t n_profiles = 0, n_speeds = 0;
-        MediaInfo m;
+int recorder_readout(Drive *drive, RecorderReadout *ret) {
         int k;
 
-        k = drive_query_media(r->drive, &m);
-        if (k < 0)
-                return k;
-        k = drive_get_profiles(r->drive, &profiles, &n_profiles);
-        if (k < 0)
-                return k;
-        k = drive_get_write_speeds(r->drive, &speeds, &n_speeds);
+        *ret = (RecorderReadout) {};
+        k = drive_query_media(drive, &ret->media);
+        if (k >= 0)
+                k = drive_get_profiles(drive, &ret->profiles, &ret->n_profiles);
+        if (k >= 0)
+                k = drive_get_write_speeds(drive, &ret->speeds, &ret->n_speeds);
+        if (k >= 0)
+                ret->max_speed_kbps = drive_get_max_write_speed(drive);
         if (k < 0) {
-                free(profiles);
-                return k;
+                recorder_readout_done(ret);
+                ret->error = k;
         }
-        r->media = m;
-        free(r->profiles);
-        r->profiles = profiles;
-        r->n_profiles = n_profiles;
-        free(r->speeds);
-        r->speeds = speeds;
-        r->n_speeds = n_speeds;
-        r->max_speed_kbps = drive_get_max_write_speed(r->drive);
-        return 0;
+        return k;
+}
+
+void recorder_readout_done(RecorderReadout *ro) {
+        free(ro->profiles);
+        free(ro->speeds);
+        *ro = (RecorderReadout) { .error = -ENODATA };
+}
+
+int recorder_apply_readout(Recorder *r, RecorderReadout *ro) {
+        int k = ro->error;
+
+        if (k >= 0) {
+                r->media = ro->media;
+                free(r->profiles);
+                r->profiles = TAKE_PTR(ro->profiles);
+                r->n_profiles = ro->n_profiles;
+                free(r->speeds);
+                r->speeds = TAKE_PTR(ro->speeds);
+                r->n_speeds = ro->n_speeds;
+                r->max_speed_kbps = ro->max_speed_kbps;
+        }
+        recorder_readout_done(ro);
+        return k;
+}
+
+/* Reads media, profiles and speeds from the grabbed drive. */
+static int recorder_read_drive(Recorder *r) {
+        RecorderReadout ro;
+
+        (void) recorder_readout(r->drive, &ro);
+        return recorder_apply_readout(r, &ro);
 }
 
 static int grab_error(Recorder *r, int k, sd_bus_error *error) {
@@ -117,7 +136,8 @@ void recorder_set_present(Recorder *r, bool present) {
         }
         r->present = true;
         daemon_emit_object_added(r->daemon, r->path);
-        if (drive_grab(r->drive, false) >= 0) {
+        /* A job's worker may still hold the drive (it came back before the job noticed). */
+        if (r->busy == 0 && drive_grab(r->drive, false) >= 0) {
                 (void) recorder_refresh_media(r, NULL);
                 drive_release(r->drive, false);
         }
@@ -205,6 +225,9 @@ void recorder_client_gone(Recorder *r, Client *c) {
 int recorder_refresh_media(Recorder *r, sd_bus_error *error) {
         int k;
 
+        /* A job (or the end of one, in a worker) has the drive: what it last read stands. */
+        if (r->busy > 0)
+                return 0;
         k = recorder_read_drive(r);
         if (k >= 0)
                 recorder_emit_changed(r);
@@ -223,6 +246,9 @@ int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
         k = recorder_check_owner(r, c, error);
         if (k < 0)
                 return k;
+        if (r->busy > 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is erasing; the tray opens when the job ends.", r->id);
         k = drive_eject(r->drive);
         if (k < 0) {
                 /* The drive is gone from under us: give the claim up rather than pretend. */

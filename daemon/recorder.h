@@ -57,6 +57,23 @@ int recorder_check_present(Recorder *r, sd_bus_error *error);
 /* Checks that c holds the recorder (IMAPI_E_NOTOPENED otherwise). */
 int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error);
 int recorder_refresh_media(Recorder *r, sd_bus_error *error);
+
+/* What recorder_refresh_media() reads, in two halves, so that the reading (which can take
+ * seconds on a real drive spinning up) runs in a worker: recorder_readout() needs nothing but
+ * the grabbed drive and touches no recorder; recorder_apply_readout() runs on the event loop,
+ * takes the arrays and returns the readout's error (the recorder is left as it was then). */
+typedef struct RecorderReadout {
+        int error;              /* 0, or the negative errno of the read */
+        MediaInfo media;
+        DriveProfile *profiles;
+        size_t n_profiles;
+        uint32_t *speeds;
+        size_t n_speeds;
+        int max_speed_kbps;
+} RecorderReadout;
+int recorder_readout(Drive *drive, RecorderReadout *ret);
+int recorder_apply_readout(Recorder *r, RecorderReadout *ro);
+void recorder_readout_done(RecorderReadout *ro);
 int recorder_eject(Recorder *r, Client *c, sd_bus_error *error);
 
 /* IMAPI's QueryMediaType values for the current medium. */

@@ -15,6 +15,7 @@
 #include <imapi/imapi.h>
 
 #include "audio-recording.h"
+#include "burn-end.h"
 #include "config.h"
 #include "drive.h"
 #include "hresult.h"
@@ -101,6 +102,10 @@ static void build_run(void *userdata) {
          * loop (ext4 flushes a truncated file when it is closed). */
         if (r->result >= 0 && fdatasync(r->image_fd) < 0)
                 r->result = -errno;
+        /* libisofs' tree (about 100 MiB for 100,000 files) was allocated and freed in this
+         * thread's malloc arena: give it back to the system now rather than keep it until the
+         * next burn. Trimming this arena does not hold up the event loop's. */
+        (void) malloc_trim(0);
 }
 
 /* Worker: read back and compare. */
@@ -308,59 +313,26 @@ static void recording_cancel(Job *j, void *userdata) {
                 drive_cancel(r->recorder->drive);
 }
 
-void master_end_burn(Master *m, Recorder *rec, Job *j, uint32_t hr, const char *message, bool eject,
-                     bool simulate) {
-        bool success = IMAPI_HRESULT_SUCCEEDED(hr);
-        const HResultInfo *info = hresult_lookup(hr);
-        _cleanup_free_ char *text = NULL;
-
-        drive_release(rec->drive, success && eject);
-        rec->busy--;
-        inhibitor_release(m->daemon);
-        if (drive_grab(rec->drive, false) >= 0) {
-                (void) recorder_refresh_media(rec, NULL);
-                drive_release(rec->drive, false);
-        }
-        recorder_emit_changed(rec);
-
-        if (asprintf(&text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
-                text = NULL;
-        if (success) {
-                /* IMAPI clears the stash after the first successful burn (not after a
-                 * simulation, which writes nothing). */
-                if (!simulate) {
-                        master_clear_staging(m);
-                        m->multisession = false;
-                }
-                job_log(j, LOG_INFO, rec->id, hr, "%s of disc master %u on %s finished.", j->operation, m->id,
-                        rec->id);
-        } else
-                job_log(j, LOG_WARNING, rec->id, hr, "%s of disc master %u on %s failed: %s", j->operation, m->id,
-                        rec->id, strna(text));
-
-        master_emit_signal(m, "BurnComplete", "u", hr);
-        job_complete(j, hr, text);
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
-        job_free(j);
-        /* libisofs' tree of a large image is freed by now; give the memory back to the system
-         * instead of keeping it until the next burn. */
-        (void) malloc_trim(0);
+static void recording_ended(Master *m, void *userdata) {
+        m->recording = NULL;
+        recording_free(userdata);
 }
 
 static void recording_finish(Recording *r, uint32_t hr, const char *message) {
-        Master *m = r->master;
+        BurnEndParams p = {
+                .hr = hr,
+                .message = message,
+                .eject = r->options.eject,
+                .simulate = r->options.simulate,
+                .remove_path = TAKE_PTR(r->image_path),
+                .close_fd = TAKE_FD(r->image_fd),
+                .reserved = r->reserved,
+        };
 
         r->stage = STAGE_DONE;
+        r->reserved = 0;
         sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
-        if (r->image_path)
-                (void) stash_remove_file(m->stash, r->image_path);
-        stash_release(m->stash, r->reserved);
-
-        m->recording = NULL;
-        master_end_burn(m, r->recorder, r->job, hr, message, r->options.eject, r->options.simulate);
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "UsedDataBlocks", NULL);
-        recording_free(r);
-        master_work_done(m);
+        master_end_burn(r->master, r->recorder, r->job, &p, recording_ended, r);
 }
 
 static int check_medium(Master *m, Recorder *rec, sd_bus_error *error) {

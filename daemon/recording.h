@@ -21,14 +21,6 @@ typedef struct RecordOptions {
 /* Checks IMAPI's rules, takes the drive and starts the job; returns its path in *ret_job. */
 int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char **ret_job, sd_bus_error *error);
 
-/* What every burn does when it ends, data or audio: gives the drive back (ejecting after a
- * success if asked), drops the inhibitor, reads the disc again, clears the staged content after
- * a real success (IMAPI does), logs, and reports BurnComplete and the job's Completed. The job
- * is freed. The caller has cleared its own m->recording first, and calls master_work_done()
- * after freeing its state. */
-void master_end_burn(Master *m, Recorder *rec, Job *j, uint32_t hr, const char *message, bool eject,
-                     bool simulate);
-
 /* At exit, with the event loop stopped: cancels m's burn and, if libburn is writing, waits
  * for it to stop and finishes the job. */
 void master_abort_recording(Master *m);

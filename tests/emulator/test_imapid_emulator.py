@@ -149,6 +149,8 @@ def test_erase_cd_rw():
         rx = bus.add_signal_receiver(on_erase, path=SR0, dbus_interface=REC, signal_name="EraseComplete")
         job = r.Erase(False, {})
         assert "/jobs/" in job, job
+        # the drive is the erase's until it ends (imapid looks at it every 500 ms at the soonest)
+        expect_dbus_error(ERR + "IMAPI_E_DEVICE_NOTACCESSIBLE", r.Eject, {})
         GLib.timeout_add(120000, loop.quit)
         loop.run()
         rx.remove()
