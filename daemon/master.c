@@ -18,6 +18,7 @@
 #include "master.h"
 #include "recorder.h"
 #include "stash.h"
+#include "worker.h"
 
 const char *master_format_to_iid(MasterFormat f) {
         return f == MASTER_FORMAT_JOLIET ? IMAPI_IID_IJOLIETDISCMASTER :
@@ -72,6 +73,60 @@ void master_clear_staging(Master *m) {
         redbook_clear(&m->redbook, m->stash ? remove_stash_file : NULL, m->stash);
 }
 
+/* What a freed master leaves to delete: its staged files and its stash directory. */
+typedef struct Leftovers {
+        Staging staging;
+        Redbook redbook;
+        Stash *stash;
+        sd_bus_message *close_call;     /* answered once the stash is gone */
+} Leftovers;
+
+static void leftovers_run(void *userdata) {
+        Leftovers *l = userdata;
+
+        staging_clear(&l->staging, l->stash ? remove_stash_file : NULL, l->stash);
+        redbook_clear(&l->redbook, l->stash ? remove_stash_file : NULL, l->stash);
+        stash_free(l->stash);
+        (void) malloc_trim(0);
+}
+
+static void leftovers_done(void *userdata) {
+        Leftovers *l = userdata;
+
+        if (l->close_call) {
+                (void) sd_bus_reply_method_return(l->close_call, NULL);
+                sd_bus_message_unref(l->close_call);
+        }
+        free(l);
+}
+
+/* Deleting 100,000 staged files takes a second, and even an emptied stash directory that held
+ * them takes tens of milliseconds to remove: a worker does it while the bus goes on. At exit
+ * (no worker any more) it happens here. */
+static void master_free_leftovers(Master *m) {
+        Worker *w = m->daemon->worker;
+        Leftovers *l = calloc(1, sizeof(Leftovers));
+
+        if (l) {
+                *l = (Leftovers) { .staging = m->staging, .redbook = m->redbook, .stash = TAKE_PTR(m->stash),
+                                   .close_call = TAKE_PTR(m->close_call) };
+                staging_init(&m->staging);
+                redbook_init(&m->redbook);
+                if (w && worker_submit(w, leftovers_run, leftovers_done, l) >= 0)
+                        return;
+                leftovers_run(l);
+                leftovers_done(l);
+                return;
+        }
+        master_clear_staging(m);
+        m->stash = stash_free(m->stash);
+        (void) malloc_trim(0);
+        if (m->close_call) {
+                (void) sd_bus_reply_method_return(m->close_call, NULL);
+                m->close_call = sd_bus_message_unref(m->close_call);
+        }
+}
+
 Master *master_free(Master *m) {
         Daemon *d;
 
@@ -85,10 +140,8 @@ Master *master_free(Master *m) {
                         daemon_emit_object_removed(d, m->path);
                         break;
                 }
-        master_clear_staging(m);
-        stash_free(m->stash);
+        master_free_leftovers(m);
         log_debug("Disc master %u freed.", m->id);
-        (void) malloc_trim(0);
         free(m->volume_name);
         free(m->path);
         free(m);
@@ -175,10 +228,18 @@ int master_open(Master *m, sd_bus_error *error) {
         return 0;
 }
 
-int master_close(Master *m, sd_bus_error *error) {
+int master_close(Master *m, sd_bus_message *call, sd_bus_error *error) {
         log_info("Disc master %u closed by its client.", m->id);
-        master_close_or_defer(m);
-        return 0;
+        if (master_busy(m)) {
+                /* A running job finishes and cleans up later; the caller need not wait. */
+                master_close_or_defer(m);
+                return 0;
+        }
+        /* Answered when the stash is gone (and unlocked): a second daemon or disc master may
+         * take the name as soon as the caller hears back. */
+        m->close_call = sd_bus_message_ref(call);
+        master_free(m);
+        return 1;
 }
 
 void master_close_or_defer(Master *m) {

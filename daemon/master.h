@@ -41,6 +41,7 @@ struct Master {
         Client *owner;
         bool opened;
         bool closing;           /* closed or owner gone while work was running */
+        sd_bus_message *close_call; /* the Close to answer once the stash is removed */
 
         MasterFormat format;
         Recorder *recorder;     /* the active recorder */
@@ -79,7 +80,9 @@ Master *daemon_find_master_by_path(Daemon *d, const char *path);
 unsigned daemon_count_masters_of(Daemon *d, Client *c);
 
 int master_open(Master *m, sd_bus_error *error);
-int master_close(Master *m, sd_bus_error *error);
+/* Returns 1 when the reply to call is sent later (once the stash is removed), 0 when the
+ * caller replies now (a running job defers the close). */
+int master_close(Master *m, sd_bus_message *call, sd_bus_error *error);
 int master_check_opened(Master *m, sd_bus_error *error);
 int master_set_format(Master *m, const char *format, sd_bus_error *error);
 bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);

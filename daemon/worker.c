@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "macro.h"
 #include "worker.h"
+
+#define WORKER_NICE 10
 
 typedef struct Task {
         Worker *worker;
@@ -34,6 +37,10 @@ static void *task_thread(void *p) {
         Worker *w = t->worker;
         uint64_t one = 1;
 
+        /* Background work: when the CPUs are contended, the event loop (which answers the bus
+         * and feeds the recorder's progress) goes first. Threads that libisofs starts from
+         * here inherit this; libburn's write thread, started from the loop, does not. */
+        (void) setpriority(PRIO_PROCESS, (id_t) gettid(), WORKER_NICE);
         t->run(t->userdata);
 
         pthread_mutex_lock(&w->lock);
