@@ -326,7 +326,7 @@ static int make_layout(AudioRecording *r) {
         return 0;
 }
 
-int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char **ret_job,
+int master_record_audio(Master *m, Client *c, sd_bus_message *call, const RecordOptions *o, const char **ret_job,
                         sd_bus_error *error) {
         Recorder *rec = m->recorder;
         DriveAudioOptions ao = {};
@@ -346,29 +346,19 @@ int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char
                 return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot simulate a write.",
                                          rec->id);
 
+        k = recorder_prepare(rec, call, true, error);
+        if (k <= 0)
+                return k == 0 ? 1 : k;
         r = calloc(1, sizeof(AudioRecording));
-        if (!r)
+        if (!r) {
+                drive_release(rec->drive, false);
                 return -ENOMEM;
+        }
         r->master = m;
         r->recorder = rec;
         r->options = *o;
         r->gap = master_audio_gap(m);
         k = make_layout(r);
-        if (k < 0) {
-                audio_recording_free(r);
-                return k;
-        }
-
-        k = drive_grab(rec->drive, true);
-        if (k < 0) {
-                audio_recording_free(r);
-                if (k == -EBUSY)
-                        return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
-                                                 "Another application is using recorder %s.", rec->id);
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s cannot be opened.",
-                                         rec->id);
-        }
-        k = recorder_refresh_media(rec, error);
         if (k >= 0)
                 k = check_medium(rec, error);
         if (k >= 0 && r->total_blocks > rec->media.free_blocks)

@@ -9,7 +9,7 @@
 
 /* Called by master_record_disc() once the checks common to both formats passed: checks the
  * tracks and the medium, takes the drive and starts the job; its path in *ret_job. */
-int master_record_audio(Master *m, Client *c, const RecordOptions *o, const char **ret_job,
+int master_record_audio(Master *m, Client *c, sd_bus_message *call, const RecordOptions *o, const char **ret_job,
                         sd_bus_error *error);
 
 const char *audio_recording_job_path(const AudioRecording *r);

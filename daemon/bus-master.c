@@ -182,9 +182,11 @@ static int method_set_recorder(sd_bus_message *msg, void *userdata, sd_bus_error
                         return r;
                 return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s is not a recorder.", path);
         }
-        r = master_set_recorder(m, rec, error);
+        r = master_set_recorder(m, rec, msg, error);
         if (r < 0)
                 return r;
+        if (r > 0)
+                return 1;       /* the drive is read in a worker; the call comes back */
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -275,9 +277,11 @@ static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         if (r == 0)
                 return 1;       /* polkit is asked; the call comes back with the answer */
-        r = master_record_disc(m, c, &o, &job, error);
+        r = master_record_disc(m, c, msg, &o, &job, error);
         if (r < 0)
                 return r;
+        if (r > 0)
+                return 1;       /* the drive is read in a worker; the call comes back */
         return sd_bus_reply_method_return(msg, "o", job);
 }
 

@@ -35,9 +35,11 @@ static int method_open_exclusive(sd_bus_message *m, void *userdata, sd_bus_error
         k = caller_client(m, r, true, &c, error);
         if (k < 0)
                 return k;
-        k = recorder_open_exclusive(r, c, error);
+        k = recorder_open_exclusive(r, c, m, error);
         if (k < 0)
                 return k;
+        if (k > 0)
+                return 1;       /* the drive is read in a worker; the call comes back */
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -37,7 +37,7 @@ bool daemon_is_idle(const Daemon *d) {
         if (d->n_clients > 0 || d->n_masters > 0 || d->n_jobs > 0)
                 return false;
         for (size_t i = 0; i < d->n_recorders; i++)
-                if (d->recorders[i]->owner || d->recorders[i]->busy > 0)
+                if (d->recorders[i]->owner || recorder_reserved(d->recorders[i]))
                         return false;
         return polkit_pending(d) == 0 && p2p_peer_count(d) == 0;
 }

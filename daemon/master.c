@@ -341,7 +341,7 @@ int master_set_format(Master *m, const char *format, sd_bus_error *error) {
         return 0;
 }
 
-int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error) {
+int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error) {
         MediaInfo mi;
         uint32_t total;
         int k;
@@ -369,18 +369,11 @@ int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error) {
                                          "Recorder %s is in use by a running job.", r->id);
 
         /* Read the disc, as IMAPI does here. */
-        k = drive_grab(r->drive, true);
-        if (k == -EBUSY)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
-                                         "Another application is using recorder %s.", r->id);
-        if (k < 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
-                                         "Recorder %s cannot be opened; it may have been removed.", r->id);
-        k = recorder_refresh_media(r, error);
+        k = recorder_prepare(r, call, true, error);
+        if (k <= 0)
+                return k == 0 ? 1 : k;
         drive_release(r->drive, false);
         recorder_emit_changed(r);
-        if (k < 0)
-                return k;
         mi = r->media;
 
         if (drive_profile_is_rom(mi.profile))

@@ -86,7 +86,8 @@ int master_close(Master *m, sd_bus_message *call, sd_bus_error *error);
 int master_check_opened(Master *m, sd_bus_error *error);
 int master_set_format(Master *m, const char *format, sd_bus_error *error);
 bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);
-int master_set_recorder(Master *m, Recorder *r, sd_bus_error *error);
+/* 0 when done, 1 when the call comes back after the drive is read (recorder_prepare()). */
+int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error);
 int master_clear(Master *m, sd_bus_error *error);
 /* Drops the staged content and deletes its stash files. */
 void master_clear_staging(Master *m);

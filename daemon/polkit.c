@@ -49,6 +49,7 @@ struct PolkitQuery {
         PolkitAnswer *answers;
         size_t n_answers;
         sd_event_source *defer;         /* drops the query once the re-dispatched call is done */
+        unsigned holds;                 /* the call comes back once more for another reason */
 };
 
 static void polkit_query_unlink(PolkitQuery *q) {
@@ -165,11 +166,26 @@ done:
 static int polkit_query_defer(sd_event_source *s, void *userdata) {
         PolkitQuery *q = userdata;
 
-        /* The re-dispatched handler asked about another action: keep the answers for its next run. */
-        if (q->slot)
+        /* The re-dispatched handler asked about another action, or waits for something else
+         * (polkit_hold()): keep the answers for its next run. */
+        if (q->slot || q->holds > 0)
                 return 0;
         polkit_query_free(q);
         return 0;
+}
+
+void polkit_hold(Daemon *d, sd_bus_message *m) {
+        PolkitQuery *q = polkit_query_find(d, m);
+
+        if (q)
+                q->holds++;
+}
+
+void polkit_release(Daemon *d, sd_bus_message *m) {
+        PolkitQuery *q = polkit_query_find(d, m);
+
+        if (q && q->holds > 0 && --q->holds == 0 && !q->slot)
+                polkit_query_free(q);
 }
 
 static int polkit_query_redispatch(PolkitQuery *q) {

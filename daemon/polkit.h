@@ -52,6 +52,12 @@ int daemon_authorize(Daemon *d, sd_bus_message *m, const char *action, sd_bus_er
 /* A bus_option_cb for POLKIT_OPTION_NO_USER_INTERACTION: checks that the value is a boolean. */
 int polkit_option_cb(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error);
 
+/* A handler that makes its call come back again for another reason (a drive read in a worker,
+ * recorder_prepare()) keeps the answers for that run with polkit_hold(), and drops them with
+ * polkit_release() once that run is over. Both do nothing for a call polkit was not asked about. */
+void polkit_hold(Daemon *d, sd_bus_message *m);
+void polkit_release(Daemon *d, sd_bus_message *m);
+
 /* Queries in flight or answers not yet used: imapid is not idle while there are any. */
 size_t polkit_pending(const Daemon *d);
 

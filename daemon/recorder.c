@@ -37,6 +37,7 @@ int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret) {
 Recorder *recorder_free(Recorder *r) {
         if (!r)
                 return NULL;
+        recorder_prep_cancel(r);
         drive_free(r->drive);
         free(r->profiles);
         free(r->speeds);
@@ -137,7 +138,7 @@ void recorder_set_present(Recorder *r, bool present) {
         r->present = true;
         daemon_emit_object_added(r->daemon, r->path);
         /* A job's worker may still hold the drive (it came back before the job noticed). */
-        if (r->busy == 0 && drive_grab(r->drive, false) >= 0) {
+        if (!recorder_reserved(r) && drive_grab(r->drive, false) >= 0) {
                 (void) recorder_refresh_media(r, NULL);
                 drive_release(r->drive, false);
         }
@@ -162,7 +163,7 @@ int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
         return 0;
 }
 
-int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error) {
+int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_message *call, sd_bus_error *error) {
         int k;
 
         k = recorder_check_present(r, error);
@@ -179,15 +180,9 @@ int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error) {
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                          "Recorder %s is in use by a running job.", r->id);
 
-        k = drive_grab(r->drive, true);
-        if (k < 0)
-                return grab_error(r, k, error);
-        k = recorder_read_drive(r);
-        if (k < 0) {
-                drive_release(r->drive, false);
-                return bus_error_hresult(error, IMAPI_E_DISCINFO,
-                                         "Cannot read the state of recorder %s: %s.", r->id, strerror(-k));
-        }
+        k = recorder_prepare(r, call, true, error);
+        if (k <= 0)
+                return k == 0 ? 1 : k;
         r->owner = c;
         log_info("Recorder %s opened exclusively by %s.", r->id, c->description);
         recorder_emit_changed(r);

@@ -23,6 +23,8 @@ typedef enum RecorderUser {
         RECORDER_USER_JOB,      /* a burn or erase */
 } RecorderUser;
 
+typedef struct RecorderPrep RecorderPrep;
+
 struct Recorder {
         Daemon *daemon;
         char *id;               /* "sr0", "stdio0" */
@@ -32,6 +34,7 @@ struct Recorder {
 
         Client *owner;          /* OpenExclusive holder */
         unsigned busy;          /* jobs using the drive */
+        RecorderPrep *prep;     /* a call's grab and read running in a worker */
 
         MediaInfo media;        /* as of the last grab */
         DriveProfile *profiles;
@@ -50,7 +53,8 @@ struct Recorder {
 int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret);
 Recorder *recorder_free(Recorder *r);
 
-int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_error *error);
+/* Returns 0 when done, 1 when the call comes back (recorder_prepare()), or a negative errno. */
+int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_message *call, sd_bus_error *error);
 int recorder_close(Recorder *r, Client *c, sd_bus_error *error);
 /* IMAPI_E_DEVICE_NOTPRESENT for a recorder whose device has gone. */
 int recorder_check_present(Recorder *r, sd_bus_error *error);
@@ -74,6 +78,19 @@ typedef struct RecorderReadout {
 int recorder_readout(Drive *drive, RecorderReadout *ret);
 int recorder_apply_readout(Recorder *r, RecorderReadout *ro);
 void recorder_readout_done(RecorderReadout *ro);
+
+/* For a method that needs the drive grabbed and its disc read (recorder-prepare.c): the first
+ * time, a worker grabs (loading the tray if asked) and reads while the recorder is reserved,
+ * and 0 is returned: the handler returns 1 without replying, and the call is queued again when
+ * the read is done (as after a polkit check: everything before must be repeatable). Then 1 is
+ * returned: the drive is grabbed, the recorder's media are fresh, and the handler must keep or
+ * drive_release() the grab. Errors: DEVICE_STILL_IN_USE (another program has the drive),
+ * DEVICE_NOTPRESENT, DISCINFO, DEVICE_NOTACCESSIBLE (another call is reading it). */
+int recorder_prepare(Recorder *r, sd_bus_message *call, bool load, sd_bus_error *error);
+/* A job or a prepare holds the drive. */
+bool recorder_reserved(const Recorder *r);
+/* At exit: drops a prepare whose call will not come back. */
+void recorder_prep_cancel(Recorder *r);
 int recorder_eject(Recorder *r, Client *c, sd_bus_error *error);
 
 /* IMAPI's QueryMediaType values for the current medium. */

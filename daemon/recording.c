@@ -384,7 +384,8 @@ static int make_entries(Recording *r) {
         return 0;
 }
 
-int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char **ret_job, sd_bus_error *error) {
+int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordOptions *o, const char **ret_job,
+                       sd_bus_error *error) {
         Recording *r = NULL;
         Recorder *rec;
         uint64_t estimate = 0;
@@ -412,32 +413,27 @@ int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char 
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is busy with another job.",
                                          rec->id);
         if (m->format == MASTER_FORMAT_REDBOOK)
-                return master_record_audio(m, c, o, ret_job, error);
+                return master_record_audio(m, c, call, o, ret_job, error);
         if (m->format != MASTER_FORMAT_JOLIET || staging_count(&m->staging) == 0)
                 return bus_error_hresult(error, IMAPI_E_INVALIDIMAGE, "Nothing is staged on disc master %u.", m->id);
         if (o->simulate && !drive_can_simulate(rec->drive))
                 return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot simulate a write.",
                                          rec->id);
 
+        k = recorder_prepare(rec, call, true, error);
+        if (k <= 0)
+                return k == 0 ? 1 : k;
         r = calloc(1, sizeof(Recording));
-        if (!r)
+        if (!r) {
+                drive_release(rec->drive, false);
                 return -ENOMEM;
+        }
         r->image_fd = -1;
         r->master = m;
         r->recorder = rec;
         r->options = *o;
 
-        k = drive_grab(rec->drive, true);
-        if (k < 0) {
-                recording_free(r);
-                if (k == -EBUSY)
-                        return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
-                                                 "Another application is using recorder %s.", rec->id);
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s cannot be opened.", rec->id);
-        }
-        k = recorder_refresh_media(rec, error);
-        if (k >= 0)
-                k = check_medium(m, rec, error);
+        k = check_medium(m, rec, error);
         if (k < 0)
                 goto fail_release;
 

@@ -18,8 +18,10 @@ typedef struct RecordOptions {
         bool tao;               /* audio track-at-once; disc-at-once otherwise */
 } RecordOptions;
 
-/* Checks IMAPI's rules, takes the drive and starts the job; returns its path in *ret_job. */
-int master_record_disc(Master *m, Client *c, const RecordOptions *o, const char **ret_job, sd_bus_error *error);
+/* Checks IMAPI's rules, takes the drive and starts the job; returns 0 and the job's path in
+ * *ret_job, or 1 when the call comes back after the drive is read (recorder_prepare()). */
+int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordOptions *o, const char **ret_job,
+                       sd_bus_error *error);
 
 /* At exit, with the event loop stopped: cancels m's burn and, if libburn is writing, waits
  * for it to stop and finishes the job. */

@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from imapitest import (BUS_NAME, ERR, JOLIET, ROOT, Harness, Master, expect_dbus_error,  # noqa: E402
-                       glib_connection, run_tests, stash_dirs)
+from imapitest import (BUS_NAME, ERR, JOLIET, PROPS, ROOT, Harness, Master, expect_dbus_error,  # noqa: E402
+                       glib_connection, run_tests, stash_dirs, wait_until)
 
 import dbus  # noqa: E402
 
@@ -311,6 +313,55 @@ def test_hotplug():
         r.Close({})
 
 
+def test_slow_drive():
+    """A drive that takes seconds to answer (as while it spins up) holds up neither the bus nor
+    other clients: imapid grabs and reads it in a worker, and the call that asked for it gets its
+    answer when that is done."""
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        h.emu("--fault", "slow=50")
+        a, b = h.dbus(), h.dbus()
+        props = dbus.Interface(b.get_object(BUS_NAME, SR0), PROPS)
+        done = {}
+
+        def call(key, method, *args):
+            try:
+                method(*args)
+                done[key] = "ok"
+            except dbus.exceptions.DBusException as e:
+                done[key] = e.get_dbus_name()
+
+        def while_reading(key, method, *args):
+            t = threading.Thread(target=call, args=(key, method) + args)
+            t.start()
+            time.sleep(0.3)     # the call reaches imapid; reading the slow drive takes seconds
+            # imapid answers others meanwhile, and refuses the drive to them at once
+            assert int(props.Get(REC, "State")) == 0
+            expect_dbus_error(ERR + "IMAPI_E_DEVICE_NOTACCESSIBLE", recorder(b).OpenExclusive, {})
+            assert key not in done, done
+            t.join(120)
+            assert done.get(key) == "ok", done
+
+        while_reading("open", recorder(a).OpenExclusive, {})
+        assert int(props.Get(REC, "State")) == 1
+        assert int(recorder(a).QueryMediaType()[1]) & BLANK
+        recorder(a).Close({})
+        m = Master(a, recorder=None)
+        while_reading("set", m.dm.SetActiveDiscRecorder, SR0, {})
+        assert str(m.dm.GetActiveDiscRecorder()) == SR0
+        h.emu("--no-faults")
+        src = os.path.join(h.tmp, "slow.txt")
+        with open(src, "wb") as f:
+            f.write(b"spun up\n")
+        m.add([("slow.txt", src)])
+        h.emu("--fault", "slow=20")
+        job = {}
+        while_reading("burn", lambda: job.setdefault("path", m.dm.RecordDisc(False, False, {"verify": False})))
+        h.emu("--no-faults")
+        assert "/jobs/" in str(job["path"]), job
+        wait_until(lambda: str(m.prop("Job")) == "/", "the burn to end", timeout=120)
+        assert m.prop("UsedDataBlocks", JOLIET) == 0, "a successful burn clears the staged data"
+
+
 if __name__ == "__main__":
     run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
-               test_drive_errors, test_wrong_disc, test_buffer_underrun, test_hotplug])
+               test_drive_errors, test_wrong_disc, test_buffer_underrun, test_hotplug, test_slow_drive])

@@ -157,6 +157,8 @@ int faults_parse_line(Faults *f, const char *line) {
                 f->loss_of_streaming_lba = strtoll(v, NULL, 0);
         else if (strcmp(s, "write-error") == 0 && v)
                 f->write_error_lba = strtoll(v, NULL, 0);
+        else if (strcmp(s, "slow") == 0 && v && atoi(v) > 0)
+                f->slow_ms = atoi(v);
         else
                 return -EINVAL;
         return 0;

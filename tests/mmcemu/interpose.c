@@ -438,6 +438,8 @@ static int do_sg_io(OpenFile *f, sg_io_hdr_t *h) {
         pthread_mutex_lock(&d->lock);
         mmc_execute(d, &c);
         pthread_mutex_unlock(&d->lock);
+        if (d->faults.slow_ms > 0)
+                usleep((useconds_t) d->faults.slow_ms * 1000);
         clock_gettime(CLOCK_MONOTONIC, &t1);
 
         h->status = c.status;

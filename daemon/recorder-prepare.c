@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Grabbing a drive and reading its disc for a method call, in a worker: a real drive that spins
+ * up takes seconds, and the bus must not wait for it. The call is queued again when the read is
+ * done, like a polkit check (polkit.c), so that the handler runs once more from the top and
+ * finds the drive grabbed and the recorder's media fresh.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <imapi/imapi.h>
+
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+#include "polkit.h"
+#include "recorder.h"
+#include "worker.h"
+
+struct RecorderPrep {
+        Recorder *recorder;
+        sd_bus_message *request;
+        bool load;
+        bool finished;          /* the worker is done; the call is queued again */
+        bool consumed;          /* the handler took the result */
+        int grab_result;
+        RecorderReadout readout;
+        sd_event_source *defer;
+};
+
+static void prep_free(RecorderPrep *p) {
+        Recorder *r = p->recorder;
+
+        /* Nobody took the grab: the call failed before it got here, or never came back. */
+        if (p->finished && !p->consumed && p->grab_result >= 0)
+                drive_release(r->drive, false);
+        recorder_readout_done(&p->readout);
+        polkit_release(r->daemon, p->request);
+        sd_event_source_disable_unref(p->defer);
+        sd_bus_message_unref(p->request);
+        r->prep = NULL;
+        free(p);
+}
+
+void recorder_prep_cancel(Recorder *r) {
+        /* At exit: the worker has finished (worker_free() ran), the call will not come back. */
+        if (r->prep)
+                prep_free(r->prep);
+}
+
+static void prep_run(void *userdata) {
+        RecorderPrep *p = userdata;
+        Drive *drive = p->recorder->drive;
+
+        p->grab_result = drive_grab(drive, p->load);
+        if (p->grab_result >= 0)
+                (void) recorder_readout(drive, &p->readout);
+}
+
+/* After the call ran again (idle priority: the bus dispatches first). */
+static int prep_defer(sd_event_source *s, void *userdata) {
+        RecorderPrep *p = userdata;
+        Recorder *r = p->recorder;
+
+        prep_free(p);
+        recorder_emit_changed(r);
+        daemon_check_exit(r->daemon);
+        return 0;
+}
+
+static void prep_done(void *userdata) {
+        RecorderPrep *p = userdata;
+        Daemon *d = p->recorder->daemon;
+        int k;
+
+        p->finished = true;
+        k = sd_event_add_defer(d->event, &p->defer, prep_defer, p);
+        if (k >= 0)
+                k = sd_event_source_set_priority(p->defer, SD_EVENT_PRIORITY_IDLE);
+        if (k >= 0)
+                k = sd_bus_message_rewind(p->request, true);
+        if (k >= 0)
+                k = sd_bus_enqueue_for_read(sd_bus_message_get_bus(p->request), p->request);
+        if (k < 0) {
+                log_error_errno(k, "Cannot dispatch the call again after reading recorder %s: %m", p->recorder->id);
+                (void) sd_bus_reply_method_errorf(p->request, SD_BUS_ERROR_NO_MEMORY,
+                                                  "Cannot continue after reading the recorder.");
+                prep_free(p);
+        }
+}
+
+static int prep_result(Recorder *r, RecorderPrep *p, sd_bus_error *error) {
+        int k;
+
+        p->consumed = true;
+        if (p->grab_result == -EBUSY)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                                         "Another application is using recorder %s (%s).", r->id,
+                                         drive_get_address(r->drive));
+        if (p->grab_result < 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+                                         "Recorder %s (%s) cannot be opened; it is not present or has been removed.",
+                                         r->id, drive_get_address(r->drive));
+        k = recorder_apply_readout(r, &p->readout);
+        if (k < 0) {
+                drive_release(r->drive, false);
+                if (k == -EBADFD || k == -ENODEV)
+                        return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+                                                 "Recorder %s does not answer; it may have been removed.", r->id);
+                return bus_error_hresult(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
+                                         strerror(-k));
+        }
+        return 1;
+}
+
+int recorder_prepare(Recorder *r, sd_bus_message *m, bool load, sd_bus_error *error) {
+        RecorderPrep *p = r->prep;
+        int k;
+
+        if (p) {
+                if (p->request == m && p->finished && !p->consumed)
+                        return prep_result(r, p, error);
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is being read for another call; try again.", r->id);
+        }
+        if (drive_is_grabbed(r->drive))
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is in use.", r->id);
+
+        p = calloc(1, sizeof(RecorderPrep));
+        if (!p)
+                return -ENOMEM;
+        *p = (RecorderPrep) {
+                .recorder = r,
+                .request = sd_bus_message_ref(m),
+                .load = load,
+                .readout.error = -ENODATA,
+        };
+        k = worker_submit(r->daemon->worker, prep_run, prep_done, p);
+        if (k < 0) {
+                sd_bus_message_unref(p->request);
+                free(p);
+                return k;
+        }
+        r->prep = p;
+        /* polkit's answers for this call are kept for the run to come. */
+        polkit_hold(r->daemon, m);
+        return 0;
+}
+
+bool recorder_reserved(const Recorder *r) {
+        return r->busy > 0 || r->prep;
+}
