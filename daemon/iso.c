@@ -214,37 +214,51 @@ void iso_library_finish(void) {
  * for one stash file share their data in the image). */
 #define STASH_STREAM_FS_ID 0x494d4150U
 
+/* One allocation per staged file: libisofs frees a stream with free() on its IsoStream, which
+ * is therefore the first member. The path is the caller's (IsoEntry.source_path, alive until
+ * iso_image_write() returns); the descriptor and the read-ahead exist only while libisofs
+ * reads the file. */
 typedef struct StashStream {
-        char *path;
+        IsoStream stream;
+        const char *path;
         dev_t dev;
         ino_t ino;
         uint64_t size;
-        int fd;
-        uint64_t offset;       /* of buf[0] in the file */
-        size_t fill, pos;      /* bytes in buf, bytes of them consumed */
-        uint8_t *buf;
+        struct StashReader *reader;
 } StashStream;
 
-static int stash_stream_open(IsoStream *stream) {
-        StashStream *s = stream->data;
-        struct stat st;
+typedef struct StashReader {
+        int fd;
+        uint64_t offset;        /* of buf[0] in the file */
+        size_t fill, pos;       /* bytes in buf, bytes of them consumed */
+        uint8_t buf[];
+} StashReader;
 
-        if (s->fd >= 0)
+static StashStream *stash_stream(IsoStream *stream) {
+        return (StashStream *) stream;
+}
+
+static int stash_stream_open(IsoStream *stream) {
+        StashStream *s = stash_stream(stream);
+        StashReader *rd;
+        struct stat st;
+        int fd;
+
+        if (s->reader)
                 return (int) ISO_FILE_ALREADY_OPENED;
-        s->fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (s->fd < 0) {
+        fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
                 log_error_errno(errno, "Cannot open %s: %m", s->path);
                 return (int) ISO_FILE_ERROR;
         }
-        s->buf = malloc(STASH_STREAM_BUFFER);
-        if (!s->buf || fstat(s->fd, &st) < 0) {
-                s->fd = safe_close(s->fd);
-                free(s->buf);
-                s->buf = NULL;
+        rd = malloc(sizeof(StashReader) + STASH_STREAM_BUFFER);
+        if (!rd || fstat(fd, &st) < 0) {
+                safe_close(fd);
+                free(rd);
                 return (int) ISO_OUT_OF_MEM;
         }
-        s->offset = 0;
-        s->fill = s->pos = 0;
+        *rd = (StashReader) { .fd = fd };
+        s->reader = rd;
         /* libisofs reports a changed size; with our abort severity that fails the image. */
         if ((uint64_t) st.st_size != s->size)
                 return (uint64_t) st.st_size > s->size ? 2 : 3;
@@ -252,69 +266,70 @@ static int stash_stream_open(IsoStream *stream) {
 }
 
 static int stash_stream_close(IsoStream *stream) {
-        StashStream *s = stream->data;
+        StashStream *s = stash_stream(stream);
 
-        if (s->fd < 0)
+        if (!s->reader)
                 return (int) ISO_FILE_NOT_OPENED;
-        s->fd = safe_close(s->fd);
-        free(s->buf);
-        s->buf = NULL;
+        safe_close(s->reader->fd);
+        s->reader = mfree(s->reader);
         return ISO_SUCCESS;
 }
 
 static off_t stash_stream_get_size(IsoStream *stream) {
-        return (off_t) ((StashStream *) stream->data)->size;
+        return (off_t) stash_stream(stream)->size;
 }
 
 static int stash_stream_refill(StashStream *s) {
-        uint64_t off = s->offset + s->fill, want;
+        StashReader *rd = s->reader;
+        uint64_t off = rd->offset + rd->fill, want;
         off_t data;
         ssize_t k;
 
-        s->offset = off;
-        s->fill = s->pos = 0;
+        rd->offset = off;
+        rd->fill = rd->pos = 0;
         if (off >= s->size)
                 return 0;
         want = MIN((uint64_t) STASH_STREAM_BUFFER, s->size - off);
 
-        data = lseek(s->fd, (off_t) off, SEEK_DATA);
+        data = lseek(rd->fd, (off_t) off, SEEK_DATA);
         if (data < 0 && errno == ENXIO)
                 data = (off_t) s->size; /* a hole up to the end */
         if (data > (off_t) off) {
-                s->fill = (size_t) MIN(want, (uint64_t) data - off);
-                memset(s->buf, 0, s->fill);
+                rd->fill = (size_t) MIN(want, (uint64_t) data - off);
+                memset(rd->buf, 0, rd->fill);
                 return 0;
         }
         /* data < 0 for another reason (SEEK_DATA unsupported): just read. */
-        k = pread(s->fd, s->buf, (size_t) want, (off_t) off);
+        k = pread(rd->fd, rd->buf, (size_t) want, (off_t) off);
         if (k < 0) {
                 log_error_errno(errno, "Cannot read %s at %" PRIu64 ": %m", s->path, off);
                 return (int) ISO_FILE_READ_ERROR;
         }
-        s->fill = (size_t) k;
+        rd->fill = (size_t) k;
         return 0;
 }
 
 static int stash_stream_read(IsoStream *stream, void *buf, size_t count) {
-        StashStream *s = stream->data;
+        StashStream *s = stash_stream(stream);
         size_t done = 0;
 
-        if (s->fd < 0)
+        if (!s->reader)
                 return (int) ISO_FILE_NOT_OPENED;
         while (done < count) {
+                StashReader *rd = s->reader;
                 size_t n;
 
-                if (s->pos == s->fill) {
+                if (rd->pos == rd->fill) {
                         int r = stash_stream_refill(s);
 
                         if (r < 0)
                                 return r;
-                        if (s->fill == 0)
+                        if (rd->fill == 0)
                                 break; /* end of file (or it shrank: libisofs pads and reports) */
                 }
-                n = MIN(count - done, s->fill - s->pos);
-                memcpy((uint8_t *) buf + done, s->buf + s->pos, n);
-                s->pos += n;
+                n = MIN(count - done, rd->fill - rd->pos);
+                memcpy((uint8_t *) buf + done, rd->buf + rd->pos, n);
+                rd->pos += n;
                 done += n;
         }
         return (int) done;
@@ -325,20 +340,21 @@ static int stash_stream_is_repeatable(IsoStream *stream) {
 }
 
 static void stash_stream_get_id(IsoStream *stream, unsigned int *fs_id, dev_t *dev_id, ino_t *ino_id) {
-        StashStream *s = stream->data;
+        StashStream *s = stash_stream(stream);
 
         *fs_id = STASH_STREAM_FS_ID;
         *dev_id = s->dev;
         *ino_id = s->ino;
 }
 
+/* libisofs frees the StashStream itself (it is the IsoStream); only what it owns goes here. */
 static void stash_stream_free(IsoStream *stream) {
-        StashStream *s = stream->data;
+        StashStream *s = stash_stream(stream);
 
-        safe_close(s->fd);
-        free(s->buf);
-        free(s->path);
-        free(s);
+        if (s->reader) {
+                safe_close(s->reader->fd);
+                s->reader = mfree(s->reader);
+        }
 }
 
 static IsoStreamIface stash_stream_class = {
@@ -355,25 +371,22 @@ static IsoStreamIface stash_stream_class = {
 
 static int stash_stream_new(const char *path, const struct stat *st, IsoStream **ret) {
         StashStream *s;
-        IsoStream *stream;
 
         s = calloc(1, sizeof(StashStream));
-        stream = calloc(1, sizeof(IsoStream));
-        if (!s || !stream || !(s->path = strdup(path))) {
-                free(s);
-                free(stream);
+        if (!s)
                 return log_oom();
-        }
-        s->fd = -1;
-        s->dev = st->st_dev;
-        s->ino = st->st_ino;
-        s->size = (uint64_t) st->st_size;
-        *stream = (IsoStream) {
-                .class = &stash_stream_class,
-                .refcount = 1,
-                .data = s,
+        *s = (StashStream) {
+                .stream = {
+                        .class = &stash_stream_class,
+                        .refcount = 1,
+                        .data = NULL,
+                },
+                .path = path,
+                .dev = st->st_dev,
+                .ino = st->st_ino,
+                .size = (uint64_t) st->st_size,
         };
-        *ret = stream;
+        *ret = &s->stream;
         return 0;
 }
 

@@ -73,11 +73,6 @@ static void make_file(const char *dir, const char *rel, const void *data, size_t
                 abort();
 }
 
-static char *mfree(char *p) {
-        free(p);
-        return NULL;
-}
-
 static IsoEntry entry_for(const char *tree, const char *rel, bool dir) {
         struct stat st;
         char *p = path_join(tree, rel);
