@@ -108,9 +108,11 @@ static int method_set_format(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        r = master_set_format(m, format, error);
+        r = master_set_format(m, format, msg, error);
         if (r < 0)
                 return r;
+        if (r > 0)
+                return 1;       /* answered once the staged files are deleted */
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -200,9 +202,11 @@ static int method_clear(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        r = master_clear(m, error);
+        r = master_clear(m, msg, error);
         if (r < 0)
                 return r;
+        if (r > 0)
+                return 1;       /* answered once the staged files are deleted */
         return sd_bus_reply_method_return(msg, NULL);
 }
 

@@ -73,6 +73,63 @@ void master_clear_staging(Master *m) {
         redbook_clear(&m->redbook, m->stash ? remove_stash_file : NULL, m->stash);
 }
 
+/* Staged content being deleted in a worker while the master lives on (and keeps its stash:
+ * master_busy() defers a close until it is done). */
+typedef struct Discard {
+        Master *master;
+        Staging staging;
+        Redbook redbook;
+        sd_bus_message *call;   /* answered when the files are gone */
+} Discard;
+
+static void discard_run(void *userdata) {
+        Discard *x = userdata;
+        Stash *stash = x->master->stash;
+
+        staging_clear(&x->staging, stash ? remove_stash_file : NULL, stash);
+        redbook_clear(&x->redbook, stash ? remove_stash_file : NULL, stash);
+}
+
+static void discard_done(void *userdata) {
+        Discard *x = userdata;
+        Master *m = x->master;
+
+        if (x->call) {
+                (void) sd_bus_reply_method_return(x->call, NULL);
+                sd_bus_message_unref(x->call);
+        }
+        free(x);
+        m->discarding--;
+        master_work_done(m);
+}
+
+int master_discard_staging(Master *m, sd_bus_message *call) {
+        Discard *x;
+
+        if (staging_count(&m->staging) == 0 && m->redbook.n == 0) {
+                master_clear_staging(m);
+                return 0;
+        }
+        x = calloc(1, sizeof(Discard));
+        if (!x || !m->daemon->worker) {
+                free(x);
+                master_clear_staging(m);
+                return 0;
+        }
+        *x = (Discard) { .master = m, .staging = m->staging, .redbook = m->redbook,
+                         .call = call ? sd_bus_message_ref(call) : NULL };
+        staging_init(&m->staging);
+        redbook_init(&m->redbook);
+        if (worker_submit(m->daemon->worker, discard_run, discard_done, x) < 0) {
+                discard_run(x);
+                sd_bus_message_unref(x->call);
+                free(x);
+                return 0;
+        }
+        m->discarding++;
+        return call ? 1 : 0;
+}
+
 /* What a freed master leaves to delete: its staged files and its stash directory. */
 typedef struct Leftovers {
         Staging staging;
@@ -313,7 +370,7 @@ static int master_busy_error(Master *m, sd_bus_error *error) {
         return 0;
 }
 
-int master_set_format(Master *m, const char *format, sd_bus_error *error) {
+int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bus_error *error) {
         MasterFormat f;
         int r;
 
@@ -330,7 +387,7 @@ int master_set_format(Master *m, const char *format, sd_bus_error *error) {
 
         /* IMAPI: success clears the staged image, and a recorder that cannot take the new
          * format is no longer active. */
-        master_clear_staging(m);
+        r = master_discard_staging(m, call);
         m->multisession = false;
         m->format = f;
         if (m->recorder && !master_recorder_supports(m, m->recorder, f)) {
@@ -338,7 +395,7 @@ int master_set_format(Master *m, const char *format, sd_bus_error *error) {
                 master_emit_signal(m, "PnPActivity", NULL);
         }
         master_emit_changed(m);
-        return 0;
+        return r;
 }
 
 int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error) {
@@ -433,7 +490,7 @@ int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_err
         return 0;
 }
 
-int master_clear(Master *m, sd_bus_error *error) {
+int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error) {
         int r;
 
         r = master_check_opened(m, error);
@@ -442,11 +499,11 @@ int master_clear(Master *m, sd_bus_error *error) {
         r = master_busy_error(m, error);
         if (r < 0)
                 return r;
-        master_clear_staging(m);
+        r = master_discard_staging(m, call);
         /* IMAPI: back to single-session mode; the next burn needs a blank disc. */
         m->multisession = false;
         master_emit_changed(m);
-        return 0;
+        return r;
 }
 
 uint32_t master_used_blocks(const Master *m) {

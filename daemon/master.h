@@ -57,6 +57,7 @@ struct Master {
         Staging staging;
         char *volume_name;
         AddBatch *adding;       /* an AddData whose copy runs */
+        unsigned discarding;    /* staged content being deleted in a worker */
 
         Recording *recording;   /* a RecordDisc whose job runs (recording.c) */
 
@@ -68,7 +69,7 @@ struct Master {
 
 /* Staging or a burn runs: the master may not change, and its close waits. */
 static inline bool master_busy(const Master *m) {
-        return m->adding || m->recording || m->audio_adding || m->audio_recording;
+        return m->adding || m->recording || m->audio_adding || m->audio_recording || m->discarding > 0;
 }
 
 int master_new(Daemon *d, Client *owner, Master **ret);
@@ -84,13 +85,17 @@ int master_open(Master *m, sd_bus_error *error);
  * caller replies now (a running job defers the close). */
 int master_close(Master *m, sd_bus_message *call, sd_bus_error *error);
 int master_check_opened(Master *m, sd_bus_error *error);
-int master_set_format(Master *m, const char *format, sd_bus_error *error);
+/* Both return 1 when the reply to call is sent later, once the staged files are deleted. */
+int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bus_error *error);
 bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);
 /* 0 when done, 1 when the call comes back after the drive is read (recorder_prepare()). */
 int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error);
-int master_clear(Master *m, sd_bus_error *error);
-/* Drops the staged content and deletes its stash files. */
+int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error);
+/* Drops the staged content and deletes its stash files, here. */
 void master_clear_staging(Master *m);
+/* The same, the deleting in a worker (100,000 files take a second): the staging is empty at
+ * once; call (if any) is answered when the files are gone, and 1 is returned then. */
+int master_discard_staging(Master *m, sd_bus_message *call);
 /* Checks that the Joliet format is active (NOACTIVEFORMAT / WRONGFORMAT). */
 int master_check_format(Master *m, MasterFormat f, sd_bus_error *error);
 
