@@ -25,14 +25,20 @@ void strmap_init(StrMap *m) {
         *m = (StrMap) {};
 }
 
+void strmap_init_borrowed(StrMap *m) {
+        *m = (StrMap) { .borrowed = true };
+}
+
 void strmap_done(StrMap *m) {
-        for (size_t i = 0; i < m->size; i++)
+        bool borrowed = m->borrowed;
+
+        for (size_t i = 0; i < m->size && !borrowed; i++)
                 if (m->keys[i] && m->keys[i] != TOMBSTONE)
                         free(m->keys[i]);
         free(m->keys);
         free(m->values);
         free(m->hashes);
-        *m = (StrMap) {};
+        *m = (StrMap) { .borrowed = borrowed };
 }
 
 /* The slot of key (hash h), or of the first free slot where it would go. */
@@ -59,7 +65,7 @@ static size_t find_slot(const StrMap *m, const char *key, uint32_t h, bool *ret_
 /* Moving an entry needs its stored hash only, not its key: growing a map of 100,000 names
  * then costs a few milliseconds instead of a pass over every string. */
 static int resize(StrMap *m, size_t size) {
-        StrMap n = { .size = size };
+        StrMap n = { .size = size, .borrowed = m->borrowed };
 
         n.keys = calloc(size, sizeof(char *));
         n.values = calloc(size, sizeof(size_t));
@@ -120,7 +126,7 @@ int strmap_put(StrMap *m, const char *key, size_t value) {
         }
         if (m->keys[i] == TOMBSTONE)
                 m->tombstones--;
-        m->keys[i] = strdup(key);
+        m->keys[i] = m->borrowed ? (char *) key : strdup(key);
         if (!m->keys[i])
                 return -ENOMEM;
         m->values[i] = value;
@@ -138,7 +144,8 @@ bool strmap_remove(StrMap *m, const char *key) {
         i = find_slot(m, key, hash(key), &found);
         if (!found)
                 return false;
-        free(m->keys[i]);
+        if (!m->borrowed)
+                free(m->keys[i]);
         m->keys[i] = TOMBSTONE;
         m->n--;
         m->tombstones++;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A string-keyed hash map with size_t values (open addressing, linear probing). Keys are
- * copied. Sized for hundreds of thousands of staged names. */
+ * copied, unless the map borrows them (strmap_init_borrowed()): then they are the caller's
+ * strings, which must stay unchanged and alive while they are in the map. Sized for hundreds
+ * of thousands of staged names. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,9 +16,11 @@ typedef struct StrMap {
         size_t size;            /* slots, a power of two */
         size_t n;               /* live entries */
         size_t tombstones;
+        bool borrowed;          /* keys are not copied or freed */
 } StrMap;
 
 void strmap_init(StrMap *m);
+void strmap_init_borrowed(StrMap *m);
 void strmap_done(StrMap *m);
 bool strmap_get(const StrMap *m, const char *key, size_t *ret_value);
 /* Inserts or replaces. -ENOMEM on failure. */

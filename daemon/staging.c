@@ -18,7 +18,9 @@
 
 void staging_init(Staging *s) {
         *s = (Staging) {};
-        strmap_init(&s->index);
+        /* The index's keys are the entries' own image paths: 100,000 names need not be kept
+         * twice. */
+        strmap_init_borrowed(&s->index);
         strmap_init(&s->dirs);
 }
 
@@ -167,7 +169,9 @@ int staging_add(Staging *s, StagedEntry *e, char **ret_replaced) {
                 s->data_blocks -= DIV_ROUND_UP(old->size, 2048);
                 s->cost -= old->cost;
                 *ret_replaced = old->stash_path;
-                free(old->image_path);
+                /* The same name: keep the string the index points at. */
+                free(e->image_path);
+                e->image_path = old->image_path;
                 *old = *e;
         } else {
                 if (s->n == s->allocated) {

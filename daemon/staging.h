@@ -25,7 +25,7 @@ typedef struct StagedEntry {
 typedef struct Staging {
         StagedEntry *entries;
         size_t n, allocated;
-        StrMap index;           /* image path -> entry index */
+        StrMap index;           /* image path -> entry index (keys: the entries' image_path) */
         StrMap dirs;            /* every directory (explicit or implied by a path) -> reference count */
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
         uint64_t cost;          /* stash bytes in use */

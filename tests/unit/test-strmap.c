@@ -83,8 +83,25 @@ static void test_many(void) {
         strmap_done(&m);
 }
 
+static void test_borrowed(void) {
+        char a[] = "docs/a.txt", b[] = "docs/b.txt";
+        StrMap m;
+        size_t v = 0;
+
+        strmap_init_borrowed(&m);
+        CHECK(strmap_put(&m, a, 1) == 0 && strmap_put(&m, b, 2) == 0, "two borrowed keys put");
+        CHECK(strmap_get(&m, "docs/a.txt", &v) && v == 1, "found by an equal string");
+        CHECK(strmap_put(&m, "docs/a.txt", 3) == 0 && strmap_get(&m, a, &v) && v == 3 && m.n == 2,
+              "an equal key replaces the value, not the key");
+        CHECK(strmap_remove(&m, b) && !strmap_get(&m, "docs/b.txt", NULL), "a borrowed key removed");
+        strmap_done(&m);
+        CHECK(strcmp(a, "docs/a.txt") == 0 && strcmp(b, "docs/b.txt") == 0 && m.borrowed,
+              "the keys are the caller's still, and the map stays a borrowing one");
+}
+
 int main(void) {
         test_basic();
+        test_borrowed();
         test_many();
         return tap_done();
 }
