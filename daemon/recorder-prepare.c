@@ -26,8 +26,11 @@ struct RecorderPrep {
         bool consumed;          /* the handler took the result */
         int grab_result;
         RecorderReadout readout;
-        sd_event_source *defer;
+        sd_event_source *expire;        /* collects a result the call did not come back for */
 };
+
+/* The call comes back at once unless the loop is blocked; this is only a collector. */
+#define PREP_EXPIRE_USEC (1000ULL * 1000ULL)
 
 static void prep_free(RecorderPrep *p) {
         Recorder *r = p->recorder;
@@ -37,7 +40,7 @@ static void prep_free(RecorderPrep *p) {
                 drive_release(r->drive, false);
         recorder_readout_done(&p->readout);
         polkit_release(r->daemon, p->request);
-        sd_event_source_disable_unref(p->defer);
+        sd_event_source_disable_unref(p->expire);
         sd_bus_message_unref(p->request);
         r->prep = NULL;
         free(p);
@@ -58,8 +61,9 @@ static void prep_run(void *userdata) {
                 (void) recorder_readout(drive, &p->readout);
 }
 
-/* After the call ran again (idle priority: the bus dispatches first). */
-static int prep_defer(sd_event_source *s, void *userdata) {
+/* The call was queued again a while ago and did not take the result: it failed before it got
+ * that far (its object went away, say). Normally prep_result() has freed the prep long before. */
+static int prep_expired(sd_event_source *s, uint64_t usec, void *userdata) {
         RecorderPrep *p = userdata;
         Recorder *r = p->recorder;
 
@@ -75,9 +79,7 @@ static void prep_done(void *userdata) {
         int k;
 
         p->finished = true;
-        k = sd_event_add_defer(d->event, &p->defer, prep_defer, p);
-        if (k >= 0)
-                k = sd_event_source_set_priority(p->defer, SD_EVENT_PRIORITY_IDLE);
+        k = sd_event_add_time_relative(d->event, &p->expire, CLOCK_MONOTONIC, PREP_EXPIRE_USEC, 0, prep_expired, p);
         if (k >= 0)
                 k = sd_bus_message_rewind(p->request, true);
         if (k >= 0)
@@ -90,19 +92,24 @@ static void prep_done(void *userdata) {
         }
 }
 
+/* The call came back: the result is the handler's now, and the recorder free for others. */
 static int prep_result(Recorder *r, RecorderPrep *p, sd_bus_error *error) {
-        int k;
+        RecorderReadout ro = p->readout;
+        int grab = p->grab_result, k;
 
+        p->readout = (RecorderReadout) {};
         p->consumed = true;
-        if (p->grab_result == -EBUSY)
+        prep_free(p);
+
+        if (grab == -EBUSY)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
                                          "Another application is using recorder %s (%s).", r->id,
                                          drive_get_address(r->drive));
-        if (p->grab_result < 0)
+        if (grab < 0)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
                                          "Recorder %s (%s) cannot be opened; it is not present or has been removed.",
                                          r->id, drive_get_address(r->drive));
-        k = recorder_apply_readout(r, &p->readout);
+        k = recorder_apply_readout(r, &ro);
         if (k < 0) {
                 drive_release(r->drive, false);
                 if (k == -EBADFD || k == -ENODEV)
@@ -118,12 +125,11 @@ int recorder_prepare(Recorder *r, sd_bus_message *m, bool load, sd_bus_error *er
         RecorderPrep *p = r->prep;
         int k;
 
-        if (p) {
-                if (p->request == m && p->finished && !p->consumed)
-                        return prep_result(r, p, error);
+        if (p && p->finished && p->request == m)
+                return prep_result(r, p, error);
+        if (p)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                          "Recorder %s is being read for another call; try again.", r->id);
-        }
         if (drive_is_grabbed(r->drive))
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is in use.", r->id);
 

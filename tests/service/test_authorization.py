@@ -234,6 +234,19 @@ def test_polkit_query():
                 assert '"imapid.method": "org.imapid.Imapi1.Recorder.SetRecorderProperties"' in c, c
                 assert '"imapid.object": "' + h.recorder_path(0) + '"' in c, c
             assert [c.rstrip().split()[-2] for c in calls] == ["1", "0", "0"], calls
+
+            # RecordDisc comes back twice (after polkit's answer, then after the drive is read in a
+            # worker) and asks polkit once.
+            src = os.path.join(h.tmp, "a.txt")
+            with open(src, "wb") as f:
+                f.write(b"asked once\n")
+            m = imapitest.Master(h.dbus())
+            m.add([("a.txt", src)])
+            assert "/jobs/" in str(m.dm.RecordDisc(True, False, {}))
+            imapitest.wait_until(lambda: str(m.prop("Job")) == "/", "the simulated burn to end")
+            with open(log) as f:
+                burns = [line for line in f if '"org.imapid.imapi1.burn"' in line]
+            assert len(burns) == 1, burns
         finally:
             mock.terminate()
             mock.wait(timeout=10)
