@@ -33,10 +33,6 @@ typedef struct BurnEnd {
         void *userdata;
 } BurnEnd;
 
-static void remove_stash_file(const char *path, void *userdata) {
-        (void) stash_remove_file(userdata, path);
-}
-
 /* Worker. The recorder stays busy and the master keeps its stash until end_done(). */
 static void end_run(void *userdata) {
         BurnEnd *e = userdata;
@@ -53,8 +49,7 @@ static void end_run(void *userdata) {
         if (e->remove_path)
                 (void) stash_remove_file(stash, e->remove_path);
         e->close_fd = safe_close(e->close_fd);
-        staging_clear(&e->staging, remove_stash_file, stash);
-        redbook_clear(&e->redbook, remove_stash_file, stash);
+        staged_content_delete(&e->staging, &e->redbook, stash);
 }
 
 static void end_done(void *userdata) {
@@ -93,7 +88,6 @@ static void end_done(void *userdata) {
 
 void master_end_burn(Master *m, Recorder *rec, Job *j, const BurnEndParams *p, burn_end_fn ended,
                      void *userdata) {
-        const HResultInfo *info = hresult_lookup(p->hr);
         BurnEnd *e;
 
         e = calloc(1, sizeof(BurnEnd));
@@ -129,8 +123,7 @@ void master_end_burn(Master *m, Recorder *rec, Job *j, const BurnEndParams *p, b
         };
         staging_init(&e->staging);
         redbook_init(&e->redbook);
-        if (asprintf(&e->text, "0x%08X: %s", p->hr, p->message ?: (info ? info->message : "")) < 0)
-                e->text = NULL;
+        e->text = hresult_format(p->hr, p->message);
         if (IMAPI_HRESULT_SUCCEEDED(p->hr) && !p->simulate) {
                 /* The bookkeeping moves to the worker with the files; the master starts empty
                  * (UsedDataBlocks 0) and back in single-session mode. */

@@ -68,30 +68,39 @@ static void remove_stash_file(const char *path, void *userdata) {
         (void) stash_remove_file(userdata, path);
 }
 
-void master_clear_staging(Master *m) {
-        staging_clear(&m->staging, m->stash ? remove_stash_file : NULL, m->stash);
-        redbook_clear(&m->redbook, m->stash ? remove_stash_file : NULL, m->stash);
+void staged_content_delete(Staging *s, Redbook *rb, Stash *stash) {
+        staging_clear(s, stash ? remove_stash_file : NULL, stash);
+        redbook_clear(rb, stash ? remove_stash_file : NULL, stash);
 }
 
-/* Staged content being deleted in a worker while the master lives on (and keeps its stash:
- * master_busy() defers a close until it is done). */
-typedef struct Discard {
-        Master *master;
+void master_clear_staging(Master *m) {
+        staged_content_delete(&m->staging, &m->redbook, m->stash);
+}
+
+/* Staged content handed to a worker: 100,000 files take a second to delete, and even an
+ * emptied stash directory that held them tens of milliseconds to remove. Either the master
+ * lives on and keeps its stash (it counts as busy, so a close waits), or it is gone and its
+ * stash goes too. */
+typedef struct Disposal {
+        Master *master;         /* NULL: the master is gone; the stash is freed as well */
+        Stash *stash;
         Staging staging;
         Redbook redbook;
-        sd_bus_message *call;   /* answered when the files are gone */
-} Discard;
+        sd_bus_message *call;   /* answered when it is done */
+} Disposal;
 
-static void discard_run(void *userdata) {
-        Discard *x = userdata;
-        Stash *stash = x->master->stash;
+static void disposal_run(void *userdata) {
+        Disposal *x = userdata;
 
-        staging_clear(&x->staging, stash ? remove_stash_file : NULL, stash);
-        redbook_clear(&x->redbook, stash ? remove_stash_file : NULL, stash);
+        staged_content_delete(&x->staging, &x->redbook, x->stash);
+        if (!x->master) {
+                stash_free(x->stash);
+                (void) malloc_trim(0);
+        }
 }
 
-static void discard_done(void *userdata) {
-        Discard *x = userdata;
+static void disposal_done(void *userdata) {
+        Disposal *x = userdata;
         Master *m = x->master;
 
         if (x->call) {
@@ -99,89 +108,51 @@ static void discard_done(void *userdata) {
                 sd_bus_message_unref(x->call);
         }
         free(x);
-        m->discarding--;
-        master_work_done(m);
+        if (m) {
+                m->discarding--;
+                master_work_done(m);
+        }
+}
+
+/* Moves m's staged content, and its stash if with_stash, to a worker; call (if any) is
+ * answered there. Returns 1 if so, 0 if it was done here (at exit, with no worker left, or
+ * out of memory) and the caller answers. */
+static int master_dispose(Master *m, bool with_stash, sd_bus_message *call) {
+        Worker *w = m->daemon->worker;
+        Disposal *x = calloc(1, sizeof(Disposal));
+
+        if (!x) {
+                master_clear_staging(m);
+                if (with_stash)
+                        m->stash = stash_free(m->stash);
+                return 0;
+        }
+        *x = (Disposal) {
+                .master = with_stash ? NULL : m,
+                .stash = with_stash ? TAKE_PTR(m->stash) : m->stash,
+                .staging = m->staging,
+                .redbook = m->redbook,
+                .call = sd_bus_message_ref(call),
+        };
+        staging_init(&m->staging);
+        redbook_init(&m->redbook);
+        if (w && worker_submit(w, disposal_run, disposal_done, x) >= 0) {
+                if (!with_stash)
+                        m->discarding++;
+                return 1;
+        }
+        disposal_run(x);
+        sd_bus_message_unref(x->call);
+        free(x);
+        return 0;
 }
 
 int master_discard_staging(Master *m, sd_bus_message *call) {
-        Discard *x;
-
         if (staging_count(&m->staging) == 0 && m->redbook.n == 0) {
                 master_clear_staging(m);
                 return 0;
         }
-        x = calloc(1, sizeof(Discard));
-        if (!x || !m->daemon->worker) {
-                free(x);
-                master_clear_staging(m);
-                return 0;
-        }
-        *x = (Discard) { .master = m, .staging = m->staging, .redbook = m->redbook,
-                         .call = call ? sd_bus_message_ref(call) : NULL };
-        staging_init(&m->staging);
-        redbook_init(&m->redbook);
-        if (worker_submit(m->daemon->worker, discard_run, discard_done, x) < 0) {
-                discard_run(x);
-                sd_bus_message_unref(x->call);
-                free(x);
-                return 0;
-        }
-        m->discarding++;
-        return call ? 1 : 0;
-}
-
-/* What a freed master leaves to delete: its staged files and its stash directory. */
-typedef struct Leftovers {
-        Staging staging;
-        Redbook redbook;
-        Stash *stash;
-        sd_bus_message *close_call;     /* answered once the stash is gone */
-} Leftovers;
-
-static void leftovers_run(void *userdata) {
-        Leftovers *l = userdata;
-
-        staging_clear(&l->staging, l->stash ? remove_stash_file : NULL, l->stash);
-        redbook_clear(&l->redbook, l->stash ? remove_stash_file : NULL, l->stash);
-        stash_free(l->stash);
-        (void) malloc_trim(0);
-}
-
-static void leftovers_done(void *userdata) {
-        Leftovers *l = userdata;
-
-        if (l->close_call) {
-                (void) sd_bus_reply_method_return(l->close_call, NULL);
-                sd_bus_message_unref(l->close_call);
-        }
-        free(l);
-}
-
-/* Deleting 100,000 staged files takes a second, and even an emptied stash directory that held
- * them takes tens of milliseconds to remove: a worker does it while the bus goes on. At exit
- * (no worker any more) it happens here. */
-static void master_free_leftovers(Master *m) {
-        Worker *w = m->daemon->worker;
-        Leftovers *l = calloc(1, sizeof(Leftovers));
-
-        if (l) {
-                *l = (Leftovers) { .staging = m->staging, .redbook = m->redbook, .stash = TAKE_PTR(m->stash),
-                                   .close_call = TAKE_PTR(m->close_call) };
-                staging_init(&m->staging);
-                redbook_init(&m->redbook);
-                if (w && worker_submit(w, leftovers_run, leftovers_done, l) >= 0)
-                        return;
-                leftovers_run(l);
-                leftovers_done(l);
-                return;
-        }
-        master_clear_staging(m);
-        m->stash = stash_free(m->stash);
-        (void) malloc_trim(0);
-        if (m->close_call) {
-                (void) sd_bus_reply_method_return(m->close_call, NULL);
-                m->close_call = sd_bus_message_unref(m->close_call);
-        }
+        return master_dispose(m, false, call) > 0 && call ? 1 : 0;
 }
 
 Master *master_free(Master *m) {
@@ -197,7 +168,9 @@ Master *master_free(Master *m) {
                         daemon_emit_object_removed(d, m->path);
                         break;
                 }
-        master_free_leftovers(m);
+        if (master_dispose(m, true, m->close_call) == 0 && m->close_call)
+                (void) sd_bus_reply_method_return(m->close_call, NULL);
+        m->close_call = sd_bus_message_unref(m->close_call);
         log_debug("Disc master %u freed.", m->id);
         free(m->volume_name);
         free(m->path);

@@ -91,6 +91,9 @@ bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f
 /* 0 when done, 1 when the call comes back after the drive is read (recorder_prepare()). */
 int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error);
 int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error);
+/* Deletes the stash files of staged content (a master's, or moved out of one) and frees its
+ * bookkeeping; any thread. */
+void staged_content_delete(Staging *s, Redbook *rb, Stash *stash);
 /* Drops the staged content and deletes its stash files, here. */
 void master_clear_staging(Master *m);
 /* The same, the deleting in a worker (100,000 files take a second): the staging is empty at
