@@ -201,6 +201,15 @@ int hresult_to_errno(uint32_t hr) {
         return -info->errnum;
 }
 
+char *hresult_format(uint32_t hr, const char *text) {
+        const HResultInfo *info = hresult_lookup(hr);
+        char *s;
+
+        if (asprintf(&s, "0x%08X: %s", hr, text ?: info ? info->message : "") < 0)
+                return NULL;
+        return s;
+}
+
 int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_list ap) {
         const HResultInfo *info = hresult_lookup(hr);
         _cleanup_free_ char *text = NULL, *msg = NULL;
@@ -212,7 +221,8 @@ int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_lis
                 if (vasprintf(&text, fmt, ap) < 0)
                         return -ENOMEM;
         }
-        if (asprintf(&msg, "0x%08X: %s", info->hresult, text ?: info->message) < 0)
+        msg = hresult_format(info->hresult, text);
+        if (!msg)
                 return -ENOMEM;
 
         if (error)

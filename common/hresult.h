@@ -42,6 +42,10 @@ int hresult_to_errno(uint32_t hr);
 /* Registers the table with sd_bus_error_add_map(). Idempotent. */
 int hresult_register_error_map(void);
 
+/* "0x8004021C: <text>", the form of every error text imapid gives; with text NULL, the
+ * table's message (empty for an HRESULT not in the table). NULL when out of memory. */
+char *hresult_format(uint32_t hr, const char *text);
+
 /* Sets "name: 0x8004021C: <sentence>" on an sd_bus_error. With fmt NULL, the table's message
  * is used. Returns the negative errno of hr, so handlers can `return bus_error_hresult(...)`. */
 int bus_error_hresult(sd_bus_error *error, uint32_t hr, const char *fmt, ...)

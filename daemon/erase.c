@@ -70,12 +70,9 @@ static void erase_end_done(void *userdata) {
 /* Re-reading the disc can take seconds on a real drive: in a worker, while the recorder stays
  * busy; the report follows on the loop. */
 static void erase_finish(Erase *e, uint32_t hr, const char *message) {
-        const HResultInfo *info = hresult_lookup(hr);
-
         e->timer = sd_event_source_disable_unref(e->timer);
         e->hr = hr;
-        if (asprintf(&e->text, "0x%08X: %s", hr, message ?: (info ? info->message : "")) < 0)
-                e->text = NULL;
+        e->text = hresult_format(hr, message);
         if (worker_submit(e->recorder->daemon->worker, erase_end_run, erase_end_done, e) < 0) {
                 erase_end_run(e);
                 erase_end_done(e);

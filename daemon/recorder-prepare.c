@@ -101,22 +101,12 @@ static int prep_result(Recorder *r, RecorderPrep *p, sd_bus_error *error) {
         p->consumed = true;
         prep_free(p);
 
-        if (grab == -EBUSY)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
-                                         "Another application is using recorder %s (%s).", r->id,
-                                         drive_get_address(r->drive));
         if (grab < 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
-                                         "Recorder %s (%s) cannot be opened; it is not present or has been removed.",
-                                         r->id, drive_get_address(r->drive));
+                return recorder_grab_error(r, grab, error);
         k = recorder_apply_readout(r, &ro);
         if (k < 0) {
                 drive_release(r->drive, false);
-                if (k == -EBADFD || k == -ENODEV)
-                        return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
-                                                 "Recorder %s does not answer; it may have been removed.", r->id);
-                return bus_error_hresult(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
-                                         strerror(-k));
+                return recorder_read_error(r, k, error);
         }
         return 1;
 }

@@ -110,7 +110,7 @@ static int recorder_read_drive(Recorder *r) {
         return recorder_apply_readout(r, &ro);
 }
 
-static int grab_error(Recorder *r, int k, sd_bus_error *error) {
+int recorder_grab_error(Recorder *r, int k, sd_bus_error *error) {
         if (k == -EBUSY)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
                                          "Another application is using recorder %s (%s).", r->id,
@@ -224,15 +224,18 @@ int recorder_refresh_media(Recorder *r, sd_bus_error *error) {
         if (r->busy > 0)
                 return 0;
         k = recorder_read_drive(r);
-        if (k >= 0)
-                recorder_emit_changed(r);
+        if (k < 0)
+                return recorder_read_error(r, k, error);
+        recorder_emit_changed(r);
+        return 0;
+}
+
+int recorder_read_error(Recorder *r, int k, sd_bus_error *error) {
         if (k == -EBADFD || k == -ENODEV)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
                                          "Recorder %s does not answer; it may have been removed.", r->id);
-        if (k < 0)
-                return bus_error_hresult(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.",
-                                         r->id, strerror(-k));
-        return 0;
+        return bus_error_hresult(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
+                                 strerror(-k));
 }
 
 int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
@@ -248,7 +251,7 @@ int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
         if (k < 0) {
                 /* The drive is gone from under us: give the claim up rather than pretend. */
                 recorder_release(r);
-                return grab_error(r, k, error);
+                return recorder_grab_error(r, k, error);
         }
         (void) recorder_read_drive(r);
         log_info("Recorder %s ejected by %s.", r->id, c->description);

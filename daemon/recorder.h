@@ -61,6 +61,11 @@ int recorder_check_present(Recorder *r, sd_bus_error *error);
 /* Checks that c holds the recorder (IMAPI_E_NOTOPENED otherwise). */
 int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error);
 int recorder_refresh_media(Recorder *r, sd_bus_error *error);
+/* The IMAPI errors for a drive_grab() that failed with k (DEVICE_STILL_IN_USE for -EBUSY,
+ * else DEVICE_NOTPRESENT) and for a failed read of the grabbed drive (DEVICE_NOTPRESENT for a
+ * drive that no longer answers, else DISCINFO). */
+int recorder_grab_error(Recorder *r, int k, sd_bus_error *error);
+int recorder_read_error(Recorder *r, int k, sd_bus_error *error);
 
 /* What recorder_refresh_media() reads, in two halves, so that the reading (which can take
  * seconds on a real drive spinning up) runs in a worker: recorder_readout() needs nothing but
