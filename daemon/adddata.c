@@ -31,7 +31,7 @@ typedef struct AddItem {
         uint64_t cost;
         mode_t mode;
         uint64_t mtime_usec;
-        char *stash_path;       /* the copy, once made */
+        uint32_t copy;          /* the copy in the stash, once made */
 } AddItem;
 
 struct AddBatch {
@@ -56,7 +56,6 @@ static AddBatch *add_batch_free(AddBatch *b) {
                 return NULL;
         for (size_t i = 0; i < b->n; i++) {
                 free(b->items[i].image_path);
-                free(b->items[i].stash_path);
         }
         free(b->items);
         sd_bus_message_unref(b->call);
@@ -102,17 +101,16 @@ static void add_batch_run(void *userdata) {
                 }
                 if (it->is_dir)
                         continue;
-                r = stash_copy_in(b->stash, it->fd, &b->cancel, copy_progress, b, &it->stash_path, &b->error);
+                r = stash_copy_in(b->stash, it->fd, &b->cancel, copy_progress, b, &it->copy, &b->error);
                 atomic_store(&b->file_done, 0);
                 if (r >= 0)
                         atomic_fetch_add(&b->bytes_done, it->size);
         }
         if (r < 0)
                 for (size_t i = 0; i < b->n; i++)
-                        if (b->items[i].stash_path) {
-                                (void) stash_remove_file(b->stash, b->items[i].stash_path);
-                                free(b->items[i].stash_path);
-                                b->items[i].stash_path = NULL;
+                        if (b->items[i].copy != 0) {
+                                (void) stash_remove_copy(b->stash, b->items[i].copy);
+                                b->items[i].copy = 0;
                         }
         b->result = r;
 }
@@ -130,28 +128,32 @@ static void add_batch_done(void *userdata) {
                 for (size_t i = 0; i < b->n && r >= 0; i++) {
                         AddItem *it = &b->items[i];
                         StagedEntry e = {
-                                .image_path = TAKE_PTR(it->image_path),
-                                .stash_path = TAKE_PTR(it->stash_path),
+                                .image_path = it->image_path,
+                                .copy = it->copy,
                                 .size = it->size,
                                 .cost = it->cost,
                                 .mode = it->mode,
                                 .mtime_usec = it->mtime_usec,
                         };
-                        _cleanup_free_ char *replaced = NULL;
+                        uint32_t replaced = 0;
 
+                        it->copy = 0; /* the entry's now */
                         r = staging_add(&m->staging, &e, &replaced);
                         if (r < 0) {
-                                if (e.stash_path)
-                                        (void) stash_remove_file(b->stash, e.stash_path);
-                                free(e.image_path);
-                                free(e.stash_path);
+                                if (e.copy != 0)
+                                        (void) stash_remove_copy(b->stash, e.copy);
                                 break;
                         }
                         /* The last file added wins; the one it replaces is not burned. */
-                        if (replaced)
-                                (void) stash_remove_file(b->stash, replaced);
+                        if (replaced != 0)
+                                (void) stash_remove_copy(b->stash, replaced);
                 }
         }
+        /* Copies that a failure halfway left unstaged are not kept (a closing master's stash goes
+         * as a whole). */
+        for (size_t i = 0; i < b->n && !m->closing; i++)
+                if (b->items[i].copy != 0)
+                        (void) stash_remove_copy(b->stash, b->items[i].copy);
 
         if (m->closing) {
                 log_debug("Disc master %u: AddData stopped, the master is closing.", m->id);
@@ -276,7 +278,10 @@ int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error) {
         for (size_t i = 0; i < b->n; i++)
                 reqs[i] = (StagingRequest) { .image_path = b->items[i].image_path, .is_dir = b->items[i].is_dir,
                                              .size = b->items[i].size };
-        if (staging_check(&m->staging, reqs, b->n, overwrite, &conflict) < 0)
+        r = staging_check(&m->staging, reqs, b->n, overwrite, &conflict);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
                 return bus_error_hresult(error, IMAPI_E_FILEEXISTS,
                                          "'%s' is already staged (or collides with a staged name) and overwrite "
                                          "is off.", b->items[conflict].image_path);

@@ -50,6 +50,10 @@ static void end_run(void *userdata) {
                 (void) stash_remove_file(stash, e->remove_path);
         e->close_fd = safe_close(e->close_fd);
         staged_content_delete(&e->staging, &e->redbook, stash);
+        /* Content that stays for another try gets back its name index here rather than at the
+         * next AddData, on the loop. (The master changes nothing until end_done().) */
+        if (!e->cleared && staging_ensure_index(&e->master->staging) < 0)
+                log_debug("Out of memory rebuilding the staging index; AddData will retry.");
 }
 
 static void end_done(void *userdata) {

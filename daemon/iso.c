@@ -63,8 +63,8 @@
 /* The largest file ISO levels 1 and 2 can hold: one extent (libisofs' limit). */
 #define ISO_MAX_SINGLE_EXTENT UINT64_C(0xFFFFF800)
 /* Bytes pulled from libisofs' FIFO at a time, and its size (in blocks). */
-#define ISO_CHUNK_BLOCKS 512U
-#define ISO_FIFO_BLOCKS 2048U
+#define ISO_CHUNK_BLOCKS 256U
+#define ISO_FIFO_BLOCKS 512U
 /* Progress is reported every this many blocks (16 MiB). */
 #define ISO_PROGRESS_BLOCKS 8192U
 /* The Joliet volume descriptor's volume identifier: 32 bytes of UCS-2. */
@@ -210,25 +210,32 @@ void iso_library_finish(void) {
  * 1 MiB ahead, and fills holes (SEEK_DATA) with zeros without reading them, so sparse stash
  * files cost nothing. */
 #define STASH_STREAM_BUFFER (1024U * 1024U)
-/* Our streams' file system id, so that libisofs compares them by device and inode (two entries
- * for one stash file share their data in the image). */
+/* Our streams' file system id; a stream's inode number is its entry's index + 1, so libisofs
+ * tells them apart (every entry has a copy of its own). */
 #define STASH_STREAM_FS_ID 0x494d4150U
 
-/* One allocation per staged file: libisofs frees a stream with free() on its IsoStream, which
- * is therefore the first member. The path is the caller's (IsoEntry.source_path, alive until
- * iso_image_write() returns); the descriptor and the read-ahead exist only while libisofs
- * reads the file. */
+/* What the streams of one image share: the caller's entries, and the read-ahead buffer of the
+ * last file read, which the next one reuses (libisofs reads the files one after another; a
+ * buffer per file would be a 1 MiB mmap() and munmap() each). It lives until the image is
+ * freed (see IsoBuild). */
+typedef struct StreamContext {
+        const IsoSource *src;
+        struct StashReader *spare; /* atomic */
+} StreamContext;
+
+/* One allocation of 40 bytes per staged file (48 with malloc's header): libisofs frees a stream
+ * with free() on its IsoStream, which is therefore the first member, and IsoStream.data points
+ * at the StreamContext. The entry is read from the source by its index. The descriptor and the
+ * read-ahead exist only while libisofs reads the file. */
 typedef struct StashStream {
         IsoStream stream;
-        const char *path;
-        dev_t dev;
-        ino_t ino;
-        uint64_t size;
+        size_t index;
         struct StashReader *reader;
 } StashStream;
 
 typedef struct StashReader {
         int fd;
+        uint64_t size;          /* the entry's */
         uint64_t offset;        /* of buf[0] in the file */
         size_t fill, pos;       /* bytes in buf, bytes of them consumed */
         uint8_t buf[];
@@ -238,30 +245,69 @@ static StashStream *stash_stream(IsoStream *stream) {
         return (StashStream *) stream;
 }
 
+static void stash_stream_entry(StashStream *s, IsoEntry *ret) {
+        const StreamContext *ctx = s->stream.data;
+
+        ctx->src->get(s->index, ret, ctx->src->userdata);
+}
+
+static StashReader *reader_get(StreamContext *ctx) {
+        StashReader *rd = __atomic_exchange_n(&ctx->spare, NULL, __ATOMIC_ACQ_REL);
+
+        return rd ?: malloc(sizeof(StashReader) + STASH_STREAM_BUFFER);
+}
+
+static void reader_put(StreamContext *ctx, StashReader *rd) {
+        StashReader *none = NULL;
+
+        safe_close(rd->fd);
+        if (!__atomic_compare_exchange_n(&ctx->spare, &none, rd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                free(rd);
+}
+
+static StreamContext *stream_context_free(StreamContext *ctx) {
+        if (ctx) {
+                free(ctx->spare);
+                free(ctx);
+        }
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(StreamContext *, stream_context_free);
+
 static int stash_stream_open(IsoStream *stream) {
         StashStream *s = stash_stream(stream);
+        StreamContext *ctx = s->stream.data;
         StashReader *rd;
+        IsoEntry e;
         struct stat st;
         int fd;
 
         if (s->reader)
                 return (int) ISO_FILE_ALREADY_OPENED;
-        fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        stash_stream_entry(s, &e);
+        fd = ctx->src->open(s->index, ctx->src->userdata);
         if (fd < 0) {
-                log_error_errno(errno, "Cannot open %s: %m", s->path);
+                log_error_errno(fd, "Cannot open the staged copy of \"%s\": %m", e.image_path);
                 return (int) ISO_FILE_ERROR;
         }
-        rd = malloc(sizeof(StashReader) + STASH_STREAM_BUFFER);
-        if (!rd || fstat(fd, &st) < 0) {
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                log_error("The staged copy of \"%s\" is not a regular file.", e.image_path);
                 safe_close(fd);
-                free(rd);
+                return (int) ISO_FILE_ERROR;
+        }
+        rd = reader_get(ctx);
+        if (!rd) {
+                safe_close(fd);
                 return (int) ISO_OUT_OF_MEM;
         }
-        *rd = (StashReader) { .fd = fd };
+        *rd = (StashReader) { .fd = fd, .size = e.size };
         s->reader = rd;
         /* libisofs reports a changed size; with our abort severity that fails the image. */
-        if ((uint64_t) st.st_size != s->size)
-                return (uint64_t) st.st_size > s->size ? 2 : 3;
+        if ((uint64_t) st.st_size != e.size) {
+                log_error("The staged copy of \"%s\" has %" PRIu64 " bytes instead of %" PRIu64 ".",
+                          e.image_path, (uint64_t) st.st_size, e.size);
+                return (uint64_t) st.st_size > e.size ? 2 : 3;
+        }
         return ISO_SUCCESS;
 }
 
@@ -270,13 +316,18 @@ static int stash_stream_close(IsoStream *stream) {
 
         if (!s->reader)
                 return (int) ISO_FILE_NOT_OPENED;
-        safe_close(s->reader->fd);
-        s->reader = mfree(s->reader);
+        reader_put(s->stream.data, TAKE_PTR(s->reader));
         return ISO_SUCCESS;
 }
 
 static off_t stash_stream_get_size(IsoStream *stream) {
-        return (off_t) stash_stream(stream)->size;
+        StashStream *s = stash_stream(stream);
+        IsoEntry e;
+
+        if (s->reader)
+                return (off_t) s->reader->size;
+        stash_stream_entry(s, &e);
+        return (off_t) e.size;
 }
 
 static int stash_stream_refill(StashStream *s) {
@@ -287,13 +338,13 @@ static int stash_stream_refill(StashStream *s) {
 
         rd->offset = off;
         rd->fill = rd->pos = 0;
-        if (off >= s->size)
+        if (off >= rd->size)
                 return 0;
-        want = MIN((uint64_t) STASH_STREAM_BUFFER, s->size - off);
+        want = MIN((uint64_t) STASH_STREAM_BUFFER, rd->size - off);
 
         data = lseek(rd->fd, (off_t) off, SEEK_DATA);
         if (data < 0 && errno == ENXIO)
-                data = (off_t) s->size; /* a hole up to the end */
+                data = (off_t) rd->size; /* a hole up to the end */
         if (data > (off_t) off) {
                 rd->fill = (size_t) MIN(want, (uint64_t) data - off);
                 memset(rd->buf, 0, rd->fill);
@@ -302,7 +353,12 @@ static int stash_stream_refill(StashStream *s) {
         /* data < 0 for another reason (SEEK_DATA unsupported): just read. */
         k = pread(rd->fd, rd->buf, (size_t) want, (off_t) off);
         if (k < 0) {
-                log_error_errno(errno, "Cannot read %s at %" PRIu64 ": %m", s->path, off);
+                int error = errno;
+                IsoEntry e;
+
+                stash_stream_entry(s, &e);
+                log_error_errno(error, "Cannot read the staged copy of \"%s\" at %" PRIu64 ": %m",
+                                e.image_path, off);
                 return (int) ISO_FILE_READ_ERROR;
         }
         rd->fill = (size_t) k;
@@ -343,18 +399,16 @@ static void stash_stream_get_id(IsoStream *stream, unsigned int *fs_id, dev_t *d
         StashStream *s = stash_stream(stream);
 
         *fs_id = STASH_STREAM_FS_ID;
-        *dev_id = s->dev;
-        *ino_id = s->ino;
+        *dev_id = 0;
+        *ino_id = (ino_t) s->index + 1;
 }
 
 /* libisofs frees the StashStream itself (it is the IsoStream); only what it owns goes here. */
 static void stash_stream_free(IsoStream *stream) {
         StashStream *s = stash_stream(stream);
 
-        if (s->reader) {
-                safe_close(s->reader->fd);
-                s->reader = mfree(s->reader);
-        }
+        if (s->reader)
+                reader_put(s->stream.data, TAKE_PTR(s->reader));
 }
 
 static IsoStreamIface stash_stream_class = {
@@ -369,22 +423,19 @@ static IsoStreamIface stash_stream_class = {
         .free = stash_stream_free,
 };
 
-static int stash_stream_new(const char *path, const struct stat *st, IsoStream **ret) {
+static int stash_stream_new(StreamContext *ctx, size_t index, IsoStream **ret) {
         StashStream *s;
 
-        s = calloc(1, sizeof(StashStream));
+        s = malloc(sizeof(StashStream));
         if (!s)
                 return log_oom();
         *s = (StashStream) {
                 .stream = {
                         .class = &stash_stream_class,
                         .refcount = 1,
-                        .data = NULL,
+                        .data = ctx,
                 },
-                .path = path,
-                .dev = st->st_dev,
-                .ino = st->st_ino,
-                .size = (uint64_t) st->st_size,
+                .index = index,
         };
         *ret = &s->stream;
         return 0;
@@ -424,11 +475,17 @@ static void data_source_free_data(IsoDataSource *src) {
         free(src->data);
 }
 
+static const char *entry_path(const IsoSource *src, size_t i) {
+        IsoEntry e;
+
+        src->get(i, &e, src->userdata);
+        return e.image_path + (e.image_path[0] == '/');
+}
+
 static int compare_entries(const void *a, const void *b, void *userdata) {
-        const IsoEntry *entries = userdata;
+        const IsoSource *src = userdata;
         size_t i = *(const size_t *) a, j = *(const size_t *) b;
-        int c = strcmp(entries[i].image_path + (entries[i].image_path[0] == '/'),
-                       entries[j].image_path + (entries[j].image_path[0] == '/'));
+        int c = strcmp(entry_path(src, i), entry_path(src, j));
 
         /* Stable: of two entries for one path, the later one is added last and wins. */
         if (c != 0)
@@ -476,16 +533,19 @@ static int dir_get_or_add(IsoDir *dir, const char *name, const char *path, IsoDi
         return 0;
 }
 
-static int image_add_entry(IsoImage *image, const IsoEntry *e, int sort_weight) {
+static int image_add_entry(IsoImage *image, StreamContext *ctx, size_t index, int sort_weight) {
+        const IsoSource *src = ctx->src;
         _cleanup_free_ char *path = NULL;
         IsoDir *dir = iso_image_get_root(image);
         IsoNode *node = NULL;
         IsoStream *stream = NULL;
         IsoFile *file = NULL;
-        struct stat st;
+        IsoEntry entry;
+        const IsoEntry *e = &entry;
         char *name, *slash;
         int r;
 
+        src->get(index, &entry, src->userdata);
         path = strdup(e->image_path + (e->image_path[0] == '/'));
         if (!path)
                 return log_oom();
@@ -501,7 +561,7 @@ static int image_add_entry(IsoImage *image, const IsoEntry *e, int sort_weight) 
         if (r < 0)
                 return iso_code_to_errno(r);
 
-        if (!e->source_path) {
+        if (e->is_dir) {
                 if (r > 0 && ISO_NODE_IS_DIR(node)) {
                         node_set_attributes(node, e->mode, e->mtime_usec, 0755);
                         return 0;
@@ -528,16 +588,14 @@ static int image_add_entry(IsoImage *image, const IsoEntry *e, int sort_weight) 
                 if (r < 0)
                         return iso_code_to_errno(r);
         }
-        if (lstat(e->source_path, &st) < 0)
-                return log_error_errno(errno, "Cannot stat %s: %m", e->source_path);
-        r = stash_stream_new(e->source_path, &st, &stream);
+        r = stash_stream_new(ctx, index, &stream);
         if (r < 0)
                 return r;
         r = iso_image_add_new_file(image, dir, name, stream, &file);
         if (r < 0) {
                 iso_stream_unref(stream);
-                return log_error_errno(-iso_code_to_errno(r), "Cannot add \"%s\" from %s: %s",
-                                       e->image_path, e->source_path, iso_error_to_msg(r));
+                return log_error_errno(-iso_code_to_errno(r), "Cannot add \"%s\": %s", e->image_path,
+                                       iso_error_to_msg(r));
         }
         node = (IsoNode *) file;
         node_set_attributes(node, e->mode, e->mtime_usec, 0644);
@@ -567,35 +625,28 @@ static int check_volume_id(const char *id) {
         return 0;
 }
 
-static int check_entries(const IsoEntry *entries, size_t n, const IsoOptions *o) {
-        for (size_t i = 0; i < n; i++) {
-                const IsoEntry *e = &entries[i];
+static int check_entries(const IsoSource *src, const IsoOptions *o) {
+        for (size_t i = 0; i < src->n; i++) {
                 JolietNameError je;
-                struct stat st;
+                IsoEntry e;
 
-                if (!e->image_path)
+                src->get(i, &e, src->userdata);
+                if (!e.image_path)
                         return log_error_errno(EINVAL, "Entry %zu has no path in the image.", i);
-                je = joliet_name_check(e->image_path, NULL, NULL);
+                je = joliet_name_check(e.image_path, NULL, NULL);
                 if (je != JOLIET_NAME_OK)
-                        return log_error_errno(EINVAL, "Invalid path in the image \"%s\": %s", e->image_path,
+                        return log_error_errno(EINVAL, "Invalid path in the image \"%s\": %s", e.image_path,
                                                joliet_name_error_to_string(je));
-                if (!e->source_path)
-                        continue;
-                if (lstat(e->source_path, &st) < 0)
-                        return log_error_errno(errno, "Cannot stat %s for \"%s\": %m", e->source_path,
-                                               e->image_path);
-                if (!S_ISREG(st.st_mode))
-                        return log_error_errno(EINVAL, "%s (for \"%s\") is not a regular file.",
-                                               e->source_path, e->image_path);
-                if ((uint64_t) st.st_size > ISO_MAX_SINGLE_EXTENT && o->iso_level < 3)
+                if (!e.is_dir && e.size > ISO_MAX_SINGLE_EXTENT && o->iso_level < 3)
                         return log_error_errno(EFBIG, "\"%s\" is %" PRIu64 " bytes; files of 4 GiB and more "
-                                               "need ISO level 3, the image is level %d.", e->image_path,
-                                               (uint64_t) st.st_size, o->iso_level);
+                                               "need ISO level 3, the image is level %d.", e.image_path,
+                                               e.size, o->iso_level);
         }
         return 0;
 }
 
 typedef struct IsoBuild {
+        StreamContext *streams;  /* freed after the image, whose streams point at it */
         IsoImage *image;
         IsoWriteOpts *opts;
         struct burn_source *source;
@@ -620,6 +671,7 @@ static void iso_build_done(IsoBuild *b) {
                 iso_write_opts_free(TAKE_PTR(b->opts));
         if (b->image)
                 iso_image_unref(TAKE_PTR(b->image));
+        b->streams = stream_context_free(b->streams);
 }
 
 static int iso_import_previous(IsoImage *image, const IsoOptions *o) {
@@ -667,25 +719,32 @@ static int iso_import_previous(IsoImage *image, const IsoOptions *o) {
         return 0;
 }
 
-static int iso_build(const IsoEntry *entries, size_t n, const IsoOptions *o, bool estimate_only,
-                     IsoBuild *ret) {
+static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoBuild *ret) {
+        /* Declared before the image, so freed after it. */
+        _cleanup_(stream_context_freep) StreamContext *streams = NULL;
         _cleanup_(iso_image_unrefp) IsoImage *image = NULL;
         _cleanup_(iso_write_opts_freep) IsoWriteOpts *opts = NULL;
         _cleanup_free_ size_t *order = NULL;
         struct burn_source *source = NULL;
         const char *vol = o->volume_id ?: "";
+        size_t n = src->n;
         int imgid, r;
 
         if (o->iso_level < 1 || o->iso_level > 3)
                 return log_error_errno(EINVAL, "Invalid ISO level %d (1..3).", o->iso_level);
-        if (n > 0 && !entries)
+        if (n > 0 && (!src->get || !src->open))
                 return -EINVAL;
         r = check_volume_id(o->volume_id);
         if (r < 0)
                 return r;
-        r = check_entries(entries, n, o);
+        r = check_entries(src, o);
         if (r < 0)
                 return r;
+
+        streams = calloc(1, sizeof(StreamContext));
+        if (!streams)
+                return log_oom();
+        streams->src = src;
 
         r = iso_image_new(vol, &image);
         if (r < 0)
@@ -708,12 +767,12 @@ static int iso_build(const IsoEntry *entries, size_t n, const IsoOptions *o, boo
                 return log_oom();
         for (size_t i = 0; i < n; i++)
                 order[i] = i;
-        qsort_r(order, n, sizeof(size_t), compare_entries, (void *) entries);
+        qsort_r(order, n, sizeof(size_t), compare_entries, (void *) src);
         for (size_t i = 0; i < n; i++) {
                 /* Higher weights are written first: data in path order. */
                 int weight = (int) MIN(n - i, (size_t) INT32_MAX);
 
-                r = image_add_entry(image, &entries[order[i]], weight);
+                r = image_add_entry(image, streams, order[i], weight);
                 if (r < 0) {
                         (void) iso_flush_messages(iso_image_get_msg_id(image), false);
                         return r;
@@ -752,6 +811,7 @@ static int iso_build(const IsoEntry *entries, size_t n, const IsoOptions *o, boo
         /* The message id first: the order of evaluation inside an initializer is unspecified. */
         imgid = iso_image_get_msg_id(image);
         *ret = (IsoBuild) {
+                .streams = TAKE_PTR(streams),
                 .imgid = imgid,
                 .image = TAKE_PTR(image),
                 .opts = TAKE_PTR(opts),
@@ -762,12 +822,12 @@ static int iso_build(const IsoEntry *entries, size_t n, const IsoOptions *o, boo
         return 0;
 }
 
-int iso_image_estimate(const IsoEntry *entries, size_t n, const IsoOptions *o, uint64_t *ret_blocks) {
+int iso_image_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks) {
         IsoBuild b = {};
         uint64_t blocks;
         int r;
 
-        r = iso_build(entries, n, o, true, &b);
+        r = iso_build(src, o, true, &b);
         if (r < 0) {
                 /* Whatever libisofs said about it has been logged; don't leave it for the next. */
                 (void) iso_flush_messages(-1, false);
@@ -838,7 +898,7 @@ static void wait_for_fifo(struct burn_source *source, size_t bytes) {
         }
 }
 
-int iso_image_write(const IsoEntry *entries, size_t n, const IsoOptions *o, int out_fd,
+int iso_image_write(const IsoSource *src, const IsoOptions *o, int out_fd,
                     const volatile bool *cancel, iso_progress_fn progress, void *userdata,
                     uint64_t *ret_blocks) {
         _cleanup_free_ uint8_t *buf = NULL;
@@ -858,7 +918,7 @@ int iso_image_write(const IsoEntry *entries, size_t n, const IsoOptions *o, int 
         if (ftruncate(out_fd, 0) < 0)
                 return log_error_errno(errno, "Cannot truncate the image file: %m");
 
-        r = iso_build(entries, n, o, false, &b);
+        r = iso_build(src, o, false, &b);
         if (r < 0) {
                 /* Whatever libisofs said about it has been logged; don't leave it for the next. */
                 (void) iso_flush_messages(-1, false);

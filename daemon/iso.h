@@ -12,10 +12,23 @@
 
 typedef struct IsoEntry {
         const char *image_path;  /* normalized path in the image, e.g. "docs/a.txt" */
-        const char *source_path; /* a file in the stash (daemon-owned); NULL for an empty directory */
+        bool is_dir;             /* a directory (it may be empty); else a file */
+        uint64_t size;           /* a file's size */
         mode_t mode;             /* file mode as staged, for Rock Ridge */
         uint64_t mtime_usec;     /* modification time as staged */
 } IsoEntry;
+
+/* The entries of an image, where the caller keeps them: the image of 100,000 files should not
+ * need a second list of them. get() fills in entry i (0 <= i < n; its path stays valid until
+ * the image is written); open() opens file entry i's content for reading and returns the fd or
+ * a negative errno. Both are called from the thread that builds the image, and from libisofs'
+ * writer thread, while the caller changes nothing. */
+typedef struct IsoSource {
+        size_t n;
+        void (*get)(size_t i, IsoEntry *ret, void *userdata);
+        int (*open)(size_t i, void *userdata);
+        void *userdata;
+} IsoSource;
 
 typedef struct IsoOptions {
         /* The volume name: the Joliet volume id as given (at most 16 characters, none beyond
@@ -42,14 +55,15 @@ int iso_library_init(void);
 void iso_library_finish(void);
 
 /* Size in 2048-byte blocks the image of these entries will have (exact, as libisofs computes
- * it). */
-int iso_image_estimate(const IsoEntry *entries, size_t n, const IsoOptions *o, uint64_t *ret_blocks);
+ * it). No file is opened. */
+int iso_image_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks);
 
 /* Writes the image into out_fd (a new stash file) from its start. Blocks of zeros are skipped
  * with lseek() so the image file stays as sparse as its sources. progress(done_blocks,
  * total_blocks) is called now and then; *cancel is polled (-ECANCELED). Errors: -ENOSPC,
- * -EIO (reading a source or writing the image), -EINVAL (bad options), -ENOMEM. */
+ * -EIO (opening or reading a file, or a file whose size is not the entry's; writing the
+ * image), -EINVAL (bad options or names), -EFBIG (a file needs ISO level 3), -ENOMEM. */
 typedef void (*iso_progress_fn)(uint64_t done_blocks, uint64_t total_blocks, void *userdata);
-int iso_image_write(const IsoEntry *entries, size_t n, const IsoOptions *o, int out_fd,
+int iso_image_write(const IsoSource *src, const IsoOptions *o, int out_fd,
                     const volatile bool *cancel, iso_progress_fn progress, void *userdata,
                     uint64_t *ret_blocks);

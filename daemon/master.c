@@ -68,8 +68,12 @@ static void remove_stash_file(const char *path, void *userdata) {
         (void) stash_remove_file(userdata, path);
 }
 
+static void remove_stash_copy(uint32_t copy, void *userdata) {
+        (void) stash_remove_copy(userdata, copy);
+}
+
 void staged_content_delete(Staging *s, Redbook *rb, Stash *stash) {
-        staging_clear(s, stash ? remove_stash_file : NULL, stash);
+        staging_clear(s, stash ? remove_stash_copy : NULL, stash);
         redbook_clear(rb, stash ? remove_stash_file : NULL, stash);
 }
 

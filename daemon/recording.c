@@ -46,8 +46,7 @@ struct Recording {
         RecordOptions options;
         Stage stage;
 
-        IsoEntry *entries;
-        size_t n_entries;
+        IsoSource source;               /* the master's staging, read in place by the worker */
         IsoOptions iso;
         char *volume_name;
         uint32_t start_lba;             /* where the new session starts on the disc */
@@ -94,8 +93,7 @@ static void build_run(void *userdata) {
         Recording *r = userdata;
         uint64_t blocks = 0;
 
-        r->result = iso_image_write(r->entries, r->n_entries, &r->iso, r->image_fd, &r->cancel, build_progress, r,
-                                    &blocks);
+        r->result = iso_image_write(&r->source, &r->iso, r->image_fd, &r->cancel, build_progress, r, &blocks);
         if (r->result >= 0)
                 r->image_blocks = blocks;
         /* On disk before the laser starts, and here rather than in a close() on the event
@@ -154,7 +152,6 @@ static void recording_free(Recording *r) {
         if (!r)
                 return;
         sd_event_source_disable_unref(r->timer);
-        free(r->entries);
         free(r->volume_name);
         safe_close(r->image_fd);
         free(r->image_path);
@@ -367,21 +364,25 @@ static int check_medium(Master *m, Recorder *rec, sd_bus_error *error) {
         return 0;
 }
 
-static int make_entries(Recording *r) {
-        const Staging *s = &r->master->staging;
+/* The image's entries are the staging's own: a master that records changes no staging until the
+ * job has ended, so the worker may read it. */
+static void source_get(size_t i, IsoEntry *ret, void *userdata) {
+        const Recording *r = userdata;
+        const StagedEntry *e = &r->master->staging.entries[i];
 
-        r->entries = calloc(MAX(s->n, 1u), sizeof(IsoEntry));
-        if (!r->entries)
-                return -ENOMEM;
-        for (size_t i = 0; i < s->n; i++)
-                r->entries[i] = (IsoEntry) {
-                        .image_path = s->entries[i].image_path,
-                        .source_path = s->entries[i].stash_path,
-                        .mode = s->entries[i].mode,
-                        .mtime_usec = s->entries[i].mtime_usec,
-                };
-        r->n_entries = s->n;
-        return 0;
+        *ret = (IsoEntry) {
+                .image_path = e->image_path,
+                .is_dir = e->copy == 0,
+                .size = e->size,
+                .mode = e->mode,
+                .mtime_usec = e->mtime_usec,
+        };
+}
+
+static int source_open(size_t i, void *userdata) {
+        const Recording *r = userdata;
+
+        return stash_open_copy(r->master->stash, r->master->staging.entries[i].copy);
 }
 
 int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordOptions *o, const char **ret_job,
@@ -458,9 +459,12 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
                 r->iso.next_lba = m->ms_next;
                 r->start_lba = m->ms_next;
         }
-        k = make_entries(r);
-        if (k < 0)
-                goto fail_release;
+        r->source = (IsoSource) {
+                .n = staging_count(&m->staging),
+                .get = source_get,
+                .open = source_open,
+                .userdata = r,
+        };
         /* An upper bound from the staging bookkeeping: laying the image out with libisofs would
          * take a second for 100,000 files, on the event loop. The image builder gives the exact
          * size, checked against the disc once it is built. */
@@ -493,6 +497,8 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
         r->job->cancel = recording_cancel;
         r->job->userdata = r;
 
+        /* Nothing is staged until the job has ended, and the image build is when memory peaks. */
+        staging_drop_index(&m->staging);
         k = sd_event_add_time_relative(m->daemon->event, &r->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_timer, r);
         if (k >= 0)
                 k = worker_submit(m->daemon->worker, build_run, build_done, r);

@@ -22,19 +22,39 @@ void staging_init(Staging *s) {
          * twice. */
         strmap_init_borrowed(&s->index);
         strmap_init(&s->dirs);
+        strpool_init(&s->names);
 }
 
-void staging_clear(Staging *s, void (*remove_file)(const char *path, void *userdata), void *userdata) {
+void staging_clear(Staging *s, void (*remove_copy)(uint32_t copy, void *userdata), void *userdata) {
         for (size_t i = 0; i < s->n; i++) {
-                if (remove_file && s->entries[i].stash_path)
-                        remove_file(s->entries[i].stash_path, userdata);
-                free(s->entries[i].image_path);
-                free(s->entries[i].stash_path);
+                if (remove_copy && s->entries[i].copy != 0)
+                        remove_copy(s->entries[i].copy, userdata);
         }
         free(s->entries);
+        strpool_done(&s->names);
         strmap_done(&s->index);
         strmap_done(&s->dirs);
         staging_init(s);
+}
+
+void staging_drop_index(Staging *s) {
+        strmap_done(&s->index);
+        s->index_dropped = s->n > 0;
+}
+
+int staging_ensure_index(Staging *s) {
+        if (!s->index_dropped)
+                return 0;
+        for (size_t i = 0; i < s->n; i++) {
+                int r = strmap_put(&s->index, s->entries[i].image_path, i);
+
+                if (r < 0) {
+                        strmap_done(&s->index);
+                        return r;
+                }
+        }
+        s->index_dropped = false;
+        return 0;
 }
 
 size_t staging_count(const Staging *s) {
@@ -44,7 +64,7 @@ size_t staging_count(const Staging *s) {
 static bool is_file(const Staging *s, const char *path) {
         size_t i;
 
-        return strmap_get(&s->index, path, &i) && s->entries[i].stash_path;
+        return strmap_get(&s->index, path, &i) && s->entries[i].copy != 0;
 }
 
 static bool is_dir(const Staging *s, const char *path) {
@@ -72,7 +92,11 @@ static bool is_prefix_dir(const char *a, const char *b) {
         return strncmp(a, b, n) == 0 && b[n] == '/';
 }
 
-int staging_check(const Staging *s, const StagingRequest *reqs, size_t n, bool overwrite, size_t *ret_index) {
+int staging_check(Staging *s, const StagingRequest *reqs, size_t n, bool overwrite, size_t *ret_index) {
+        int q = staging_ensure_index(s);
+
+        if (q < 0)
+                return q;
         for (size_t i = 0; i < n; i++) {
                 const StagingRequest *r = &reqs[i];
                 bool conflict;
@@ -152,25 +176,23 @@ static int dirs_ref(Staging *s, const char *path, bool self) {
         }
 }
 
-int staging_add(Staging *s, StagedEntry *e, char **ret_replaced) {
+int staging_add(Staging *s, StagedEntry *e, uint32_t *ret_replaced) {
         size_t i;
         int r;
 
-        *ret_replaced = NULL;
+        *ret_replaced = 0;
+        r = staging_ensure_index(s);
+        if (r < 0)
+                return r;
         if (strmap_get(&s->index, e->image_path, &i)) {
                 StagedEntry *old = &s->entries[i];
 
-                if (!e->stash_path || !old->stash_path) {
-                        /* A directory again: nothing to do. (staging_check refused the rest.) */
-                        free(e->image_path);
-                        free(e->stash_path);
-                        return 0;
-                }
+                if (e->copy == 0 || old->copy == 0)
+                        return 0; /* a directory again (staging_check refused the rest) */
                 s->data_blocks -= DIV_ROUND_UP(old->size, 2048);
                 s->cost -= old->cost;
-                *ret_replaced = old->stash_path;
+                *ret_replaced = old->copy;
                 /* The same name: keep the string the index points at. */
-                free(e->image_path);
                 e->image_path = old->image_path;
                 *old = *e;
         } else {
@@ -182,17 +204,21 @@ int staging_add(Staging *s, StagedEntry *e, char **ret_replaced) {
                         s->entries = l;
                         s->allocated = na;
                 }
+                /* (A failure below leaves the copy in the pool until staging_clear().) */
+                e->image_path = strpool_add(&s->names, e->image_path);
+                if (!e->image_path)
+                        return -ENOMEM;
                 r = strmap_put(&s->index, e->image_path, s->n);
                 if (r < 0)
                         return r;
-                r = dirs_ref(s, e->image_path, !e->stash_path);
+                r = dirs_ref(s, e->image_path, e->copy == 0);
                 if (r < 0) {
                         strmap_remove(&s->index, e->image_path);
                         return r;
                 }
                 s->entries[s->n++] = *e;
         }
-        if (e->stash_path) {
+        if (e->copy != 0) {
                 s->data_blocks += DIV_ROUND_UP(e->size, 2048);
                 s->cost += e->cost;
                 s->largest_file = MAX(s->largest_file, e->size);

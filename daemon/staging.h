@@ -12,20 +12,24 @@
 #include <sys/types.h>
 
 #include "strmap.h"
+#include "strpool.h"
 
+/* 40 bytes: a tree of 100,000 files keeps 100,000 of these. */
 typedef struct StagedEntry {
-        char *image_path;       /* normalized, no leading "/" */
-        char *stash_path;       /* the copy in the stash; NULL for a directory */
+        const char *image_path; /* normalized, no leading "/"; in Staging.names */
+        uint32_t copy;          /* the copy in the stash (stash_copy_in's id); 0 for a directory */
+        mode_t mode;
         uint64_t size;
         uint64_t cost;          /* bytes of stash disk the copy takes */
-        mode_t mode;
         uint64_t mtime_usec;
 } StagedEntry;
 
 typedef struct Staging {
         StagedEntry *entries;
         size_t n, allocated;
+        StrPool names;          /* the entries' image paths */
         StrMap index;           /* image path -> entry index (keys: the entries' image_path) */
+        bool index_dropped;     /* see staging_drop_index() */
         StrMap dirs;            /* every directory (explicit or implied by a path) -> reference count */
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
         uint64_t cost;          /* stash bytes in use */
@@ -40,20 +44,27 @@ typedef struct StagingRequest {
 } StagingRequest;
 
 void staging_init(Staging *s);
-/* Frees the bookkeeping; remove_file is called with every stash path (may be NULL). */
-void staging_clear(Staging *s, void (*remove_file)(const char *path, void *userdata), void *userdata);
+/* Frees the bookkeeping; remove_copy is called with every copy's id (may be NULL). */
+void staging_clear(Staging *s, void (*remove_copy)(uint32_t copy, void *userdata), void *userdata);
 
-/* Whether the batch can be added: returns 0, or -EEXIST with *ret_index set to the first
+/* A job that reads the staging lets nothing be added meanwhile, and building its image is when
+ * memory peaks: the name index (a quarter of the bookkeeping) is freed for that time and rebuilt
+ * by staging_ensure_index(), by the job's end or else by the next staging_check() or
+ * staging_add(). */
+void staging_drop_index(Staging *s);
+int staging_ensure_index(Staging *s);
+
+/* Whether the batch can be added: returns 0, -ENOMEM, or -EEXIST with *ret_index set to the first
  * request that collides (an existing name without overwrite, a file where a directory is or
  * the reverse, a file used as a directory, a duplicate within the batch without overwrite). */
-int staging_check(const Staging *s, const StagingRequest *reqs, size_t n, bool overwrite, size_t *ret_index);
+int staging_check(Staging *s, const StagingRequest *reqs, size_t n, bool overwrite, size_t *ret_index);
 
 /* Blocks the image would take with the batch added (data plus an upper estimate of the ISO
  * 9660, Joliet and Rock Ridge directory structures). */
 uint64_t staging_estimate_blocks(const Staging *s, const StagingRequest *reqs, size_t n);
 
-/* Adds an entry, taking ownership of its strings. A replaced file's stash path is returned in
- * *ret_replaced (the caller deletes the file); adding an existing directory is a no-op. */
-int staging_add(Staging *s, StagedEntry *e, char **ret_replaced);
+/* Adds an entry (its image path is copied). A replaced file's copy is returned in
+ * *ret_replaced (the caller deletes it; 0 if none); adding an existing directory is a no-op. */
+int staging_add(Staging *s, StagedEntry *e, uint32_t *ret_replaced);
 
 size_t staging_count(const Staging *s);

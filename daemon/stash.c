@@ -47,7 +47,7 @@ struct Stash {
         int dir_fd; /* holds the flock for as long as the stash lives */
         dev_t dev;
         uint64_t reserved; /* under reservations_lock */
-        unsigned counter;  /* atomic: unique file names across threads */
+        uint32_t counter;  /* atomic: the last copy id given out */
         uint32_t tag;      /* random, so that names differ from those of an earlier stash of this name */
         bool no_reflink;   /* atomic: the stash's file system said it cannot clone */
         Stash *next, *prev;
@@ -531,26 +531,56 @@ int stash_file_cost(int src_fd, uint64_t *ret_bytes) {
         return 0;
 }
 
-/* Creates a new file in the stash under a name nobody else uses (several copies may run at
- * once). Returns the fd and the name. */
-static int stash_create_unique(Stash *s, char **ret_name) {
+/* A copy's file name: its id, and the stash's tag so that an id never names a file left by an
+ * earlier stash of this name. */
+#define COPY_NAME_MAX sizeof("f4294967295-ffffffff")
+static void copy_name(const Stash *s, uint32_t id, char name[static COPY_NAME_MAX]) {
+        (void) snprintf(name, COPY_NAME_MAX, "f%06" PRIu32 "-%08" PRIx32, id, s->tag);
+}
+
+/* Creates a new copy under an id nobody else uses (several copies may run at once). Returns
+ * the fd. */
+static int stash_create_unique(Stash *s, uint32_t *ret_id) {
         for (unsigned attempt = 0;; attempt++) {
-                unsigned n = __atomic_add_fetch(&s->counter, 1, __ATOMIC_RELAXED);
-                char *name;
+                uint32_t id = __atomic_add_fetch(&s->counter, 1, __ATOMIC_RELAXED);
+                char name[COPY_NAME_MAX];
                 int fd;
 
-                if (asprintf(&name, "f%06u-%08" PRIx32, n, s->tag) < 0)
-                        return -ENOMEM;
+                if (id == 0) /* wrapped: 0 means "no copy" to the callers */
+                        continue;
+                copy_name(s, id, name);
                 fd = openat(s->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd >= 0) {
-                        *ret_name = name;
+                        *ret_id = id;
                         return fd;
                 }
                 fd = -errno;
-                free(name);
                 if (fd != -EEXIST || attempt >= 16)
                         return fd;
         }
+}
+
+int stash_open_copy(const Stash *s, uint32_t id) {
+        char name[COPY_NAME_MAX];
+        int fd;
+
+        copy_name(s, id, name);
+        fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int stash_remove_copy(Stash *s, uint32_t id) {
+        char name[COPY_NAME_MAX];
+
+        copy_name(s, id, name);
+        return unlinkat(s->dir_fd, name, 0) < 0 ? -errno : 0;
+}
+
+char *stash_copy_path(const Stash *s, uint32_t id) {
+        char name[COPY_NAME_MAX], *path;
+
+        copy_name(s, id, name);
+        return asprintf(&path, "%s/%s", s->path, name) < 0 ? NULL : path;
 }
 
 /* Copies [start, end) with read/write, for file system pairs that copy_file_range() refuses. */
@@ -664,9 +694,9 @@ static int copy_extents(int src_fd, int dst_fd, uint64_t size, const volatile bo
 }
 
 int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progress_fn progress,
-        void *userdata, char **ret_path, sd_bus_error *error) {
-        _cleanup_free_ char *name = NULL, *path = NULL;
+        void *userdata, uint32_t *ret_id, sd_bus_error *error) {
         _cleanup_close_ int dst_fd = -1;
+        uint32_t id = 0;
         struct stat st;
         uint64_t end = 0;
         int r;
@@ -687,7 +717,7 @@ int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progr
         if (cancel && *cancel)
                 return -ECANCELED;
 
-        dst_fd = stash_create_unique(s, &name);
+        dst_fd = stash_create_unique(s, &id);
         if (dst_fd < 0) {
                 r = dst_fd;
                 if (IN_SET(r, -ENOSPC, -EDQUOT))
@@ -696,10 +726,6 @@ int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progr
                 return bus_error_hresult(error, IMAPI_E_FILEACCESS,
                         "A file cannot be created in the stash %s: %s.", s->path, strerror(-r));
         }
-        if (asprintf(&path, "%s/%s", s->path, name) < 0) {
-                r = -ENOMEM;
-                goto fail;
-        }
 
         /* A reflink shares the source's blocks: no data moves and no space is used. Where the
          * stash's file system cannot clone at all, stop asking. */
@@ -707,7 +733,7 @@ int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progr
                 if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
                         if (progress)
                                 progress((uint64_t) st.st_size, userdata);
-                        *ret_path = TAKE_PTR(path);
+                        *ret_id = id;
                         return 0;
                 }
                 if (IN_SET(errno, EOPNOTSUPP, ENOTTY))
@@ -729,14 +755,17 @@ int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progr
                 goto fail;
         }
 
-        *ret_path = TAKE_PTR(path);
+        *ret_id = id;
         return 0;
 
 fail:
         dst_fd = safe_close(dst_fd);
-        if (unlinkat(s->dir_fd, name, 0) < 0)
-                log_warning_errno(
-                        errno, "Cannot remove %s/%s after a failed copy, ignoring: %m", s->path, name);
+        int q = stash_remove_copy(s, id);
+        if (q < 0) {
+                _cleanup_free_ char *path = stash_copy_path(s, id);
+
+                log_warning_errno(q, "Cannot remove %s after a failed copy, ignoring: %m", strna(path));
+        }
         if (r == -ECANCELED)
                 return r;
         if (IN_SET(r, -ENOSPC, -EDQUOT, -EFBIG))

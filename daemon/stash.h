@@ -50,21 +50,28 @@ uint64_t stash_reserved(const Stash *s);
  * sparse file costs what its data costs. */
 int stash_file_cost(int src_fd, uint64_t *ret_bytes);
 
-/* Copies the regular file open at src_fd into a new file of the stash and returns its path
- * (owned by the caller). As cheap as the file system allows: a reflink (FICLONE) where it
- * works, else copy_file_range() over the data extents (SEEK_DATA/SEEK_HOLE, so holes stay
- * holes), else read/write. *cancel is polled between chunks (-ECANCELED). progress, if set, is
- * called with the bytes copied so far. An I/O error is FILEACCESS; ENOSPC that a reservation
- * did not foresee is NOTENOUGHDISKFORSTASH. A failed copy leaves no file behind.
- * Safe to call from a worker thread; several may run at once on one stash. */
+/* Copies the regular file open at src_fd into a new file of the stash, a "copy" known by its
+ * id (*ret_id, never 0): the daemon keeps 100,000 staged files as numbers, not paths. As cheap
+ * as the file system allows: a reflink (FICLONE) where it works, else copy_file_range() over the
+ * data extents (SEEK_DATA/SEEK_HOLE, so holes stay holes), else read/write. *cancel is polled
+ * between chunks (-ECANCELED). progress, if set, is called with the bytes copied so far. An I/O
+ * error is FILEACCESS; ENOSPC that a reservation did not foresee is NOTENOUGHDISKFORSTASH. A
+ * failed copy leaves no file behind. Safe to call from a worker thread; several may run at once
+ * on one stash. */
 typedef void (*stash_progress_fn)(uint64_t done, void *userdata);
 int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progress_fn progress,
-                  void *userdata, char **ret_path, sd_bus_error *error);
+                  void *userdata, uint32_t *ret_id, sd_bus_error *error);
+/* Opens a copy for reading (O_RDONLY, any thread): an fd, or a negative errno. */
+int stash_open_copy(const Stash *s, uint32_t id);
+/* Deletes a copy. */
+int stash_remove_copy(Stash *s, uint32_t id);
+/* A copy's path, for messages and tests (owned by the caller; NULL when out of memory). */
+char *stash_copy_path(const Stash *s, uint32_t id);
 
 /* Creates an empty file "<stash>/<name>" (O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC) for the image or
  * audio data; returns the fd and optionally the path. */
 int stash_create_file(Stash *s, const char *name, int *ret_fd, char **ret_path);
-/* Deletes one file of this stash (given by a path stash_copy_in/create_file returned). */
+/* Deletes one file of this stash (given by a path stash_create_file returned). */
 int stash_remove_file(Stash *s, const char *path);
 
 /* At start-up: removes every "*.stash" directory under root whose lock nobody holds (left by a

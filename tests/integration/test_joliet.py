@@ -262,6 +262,12 @@ def test_cancel_mid_write():
             "org.imapid.Imapi1.Recorder", "State", dbus_interface="org.freedesktop.DBus.Properties") == 0
         assert not os.path.exists(os.path.join(h.stash, "master-1.stash", "image.iso"))
         assert m.prop("UsedDataBlocks", JOLIET) > 0
+        # and its names are still known: the same one again is refused, a new one is added
+        expect_dbus_error(ERR + "IMAPI_E_FILEEXISTS", m.add, [("big.bin", big)])
+        note = os.path.join(h.tmp, "note.txt")
+        with open(note, "w") as f:
+            f.write("second try\n")
+        m.add([("note.txt", note)])
         hr, _, _ = m.record()
         assert hr == S_OK, hex(hr)
 

@@ -73,7 +73,14 @@ static void make_file(const char *dir, const char *rel, const void *data, size_t
                 abort();
 }
 
-static IsoEntry entry_for(const char *tree, const char *rel, bool dir) {
+/* An entry and the file that holds its content, as the daemon keeps a staged name and its copy
+ * in the stash. */
+typedef struct TestEntry {
+        IsoEntry e;
+        char *path; /* NULL for a directory */
+} TestEntry;
+
+static TestEntry entry_for(const char *tree, const char *rel, bool dir) {
         struct stat st;
         char *p = path_join(tree, rel);
 
@@ -81,26 +88,59 @@ static IsoEntry entry_for(const char *tree, const char *rel, bool dir) {
                 abort();
         if (dir)
                 p = mfree(p);
-        return (IsoEntry) {
-                .image_path = rel,
-                .source_path = dir ? NULL : p,
-                .mode = st.st_mode,
-                .mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000,
+        return (TestEntry) {
+                .e = {
+                        .image_path = rel,
+                        .is_dir = dir,
+                        .size = dir ? 0 : (uint64_t) st.st_size,
+                        .mode = st.st_mode,
+                        .mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000,
+                },
+                .path = p,
         };
 }
 
-static void entries_free(IsoEntry *e, size_t n) {
+static void entries_free(TestEntry *e, size_t n) {
         for (size_t i = 0; i < n; i++)
-                free((char *) e[i].source_path);
+                e[i].path = mfree(e[i].path);
 }
 
-static int write_image(const IsoEntry *e, size_t n, const IsoOptions *o, const char *img,
-                       uint64_t *ret_blocks) {
+static void source_get(size_t i, IsoEntry *ret, void *userdata) {
+        const TestEntry *e = userdata;
+
+        *ret = e[i].e;
+}
+
+static int source_open(size_t i, void *userdata) {
+        const TestEntry *e = userdata;
+        int fd = open(e[i].path, O_RDONLY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+static IsoSource source_of(TestEntry *e, size_t n) {
+        return (IsoSource) { .n = n, .get = source_get, .open = source_open, .userdata = e };
+}
+
+static int estimate_blocks(TestEntry *e, size_t n, const IsoOptions *o, uint64_t *ret_blocks) {
+        IsoSource src = source_of(e, n);
+
+        return iso_image_estimate(&src, o, ret_blocks);
+}
+
+static int write_fd(TestEntry *e, size_t n, const IsoOptions *o, int fd, const volatile bool *cancel,
+                    iso_progress_fn progress, void *userdata, uint64_t *ret_blocks) {
+        IsoSource src = source_of(e, n);
+
+        return iso_image_write(&src, o, fd, cancel, progress, userdata, ret_blocks);
+}
+
+static int write_image(TestEntry *e, size_t n, const IsoOptions *o, const char *img, uint64_t *ret_blocks) {
         _cleanup_close_ int fd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
         if (fd < 0)
                 abort();
-        return iso_image_write(e, n, o, fd, NULL, NULL, NULL, ret_blocks);
+        return write_fd(e, n, o, fd, NULL, NULL, NULL, ret_blocks);
 }
 
 static uint64_t file_size(const char *p) {
@@ -124,7 +164,7 @@ static void test_tree(void) {
                 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc/"
                 "ddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
         };
-        IsoEntry e[ELEMENTSOF(files) + 3];
+        TestEntry e[ELEMENTSOF(files) + 3];
         uint8_t random[100000];
         uint64_t estimate = 0, written = 0, size = UINT64_MAX;
         char perms[11] = "";
@@ -152,7 +192,7 @@ static void test_tree(void) {
 
         iso_options_init(&o);
         o.volume_id = "Photos 2024";
-        CHECK(iso_image_estimate(e, n, &o, &estimate) == 0 && estimate > 0, "estimate: %" PRIu64 " blocks",
+        CHECK(estimate_blocks(e, n, &o, &estimate) == 0 && estimate > 0, "estimate: %" PRIu64 " blocks",
               estimate);
         CHECK(write_image(e, n, &o, img, &written) == 0, "image written");
         CHECK(written == estimate && file_size(img) == estimate * 2048,
@@ -206,9 +246,9 @@ static void test_tree(void) {
 
 static void test_options(void) {
         _cleanup_free_ char *img = path_join(tmpdir, "opt.iso"), *s = NULL;
-        IsoEntry e = { .image_path = "a", .source_path = NULL, .mode = 0755 };
-        IsoEntry bad = { .image_path = "a:b", .source_path = NULL };
-        IsoEntry missing = { .image_path = "x", .source_path = "/nonexistent/file" };
+        TestEntry e = { .e = { .image_path = "a", .is_dir = true, .mode = 0755 } };
+        TestEntry bad = { .e = { .image_path = "a:b", .is_dir = true } };
+        TestEntry missing = { .e = { .image_path = "x", .size = 1 }, .path = "/nonexistent/file" };
         uint64_t b = 0;
         IsoOptions o;
         int status;
@@ -216,17 +256,18 @@ static void test_options(void) {
         iso_options_init(&o);
         CHECK(o.iso_level == 2 && o.rock_ridge && o.joliet && !o.read_block && !o.volume_id, "defaults");
         o.volume_id = "0123456789abcdefX";
-        CHECK(iso_image_estimate(&e, 1, &o, &b) == -EINVAL, "a 17-character volume name is refused");
+        CHECK(estimate_blocks(&e, 1, &o, &b) == -EINVAL, "a 17-character volume name is refused");
         o.volume_id = "0123456789abcdef";
-        CHECK(iso_image_estimate(&e, 1, &o, &b) == 0, "a 16-character volume name is fine");
+        CHECK(estimate_blocks(&e, 1, &o, &b) == 0, "a 16-character volume name is fine");
         o.volume_id = "\xF0\x9F\x98\x80";
-        CHECK(iso_image_estimate(&e, 1, &o, &b) == -EINVAL, "an emoji volume name is refused");
+        CHECK(estimate_blocks(&e, 1, &o, &b) == -EINVAL, "an emoji volume name is refused");
         o.volume_id = NULL;
         o.iso_level = 4;
-        CHECK(iso_image_estimate(&e, 1, &o, &b) == -EINVAL, "ISO level 4 is refused");
+        CHECK(estimate_blocks(&e, 1, &o, &b) == -EINVAL, "ISO level 4 is refused");
         iso_options_init(&o);
-        CHECK(iso_image_estimate(&bad, 1, &o, &b) == -EINVAL, "a bad Joliet name is refused");
-        CHECK(iso_image_estimate(&missing, 1, &o, &b) == -ENOENT, "a missing source is -ENOENT");
+        CHECK(estimate_blocks(&bad, 1, &o, &b) == -EINVAL, "a bad Joliet name is refused");
+        CHECK(estimate_blocks(&missing, 1, &o, &b) == 0, "an estimate opens no file");
+        CHECK(write_image(&missing, 1, &o, img, &b) == -EIO, "a source that cannot be opened fails the write: -EIO");
 
         o.rock_ridge = false;
         o.volume_id = "Μουσική";
@@ -246,7 +287,7 @@ static void test_big_sparse(void) {
         const uint64_t size = UINT64_C(5) << 30;
         const uint64_t marks[] = { 0, UINT64_C(0xFFFFF800) - 2048, size - 4096 };
         _cleanup_close_ int fd = open(big, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        IsoEntry e[2];
+        TestEntry e[2];
         uint64_t estimate = 0, written = 0;
         IsoOptions o;
         struct stat st;
@@ -264,15 +305,15 @@ static void test_big_sparse(void) {
                         abort();
         }
         e[0] = entry_for(tmpdir, "big.bin", false);
-        e[0].image_path = "video/big.bin";
+        e[0].e.image_path = "video/big.bin";
         make_file(tmpdir, "small.txt", "small", 5);
         e[1] = entry_for(tmpdir, "small.txt", false);
 
         iso_options_init(&o);
-        CHECK(iso_image_estimate(e, 2, &o, &estimate) == -EFBIG, "5 GiB at ISO level 2: estimate -EFBIG");
+        CHECK(estimate_blocks(e, 2, &o, &estimate) == -EFBIG, "5 GiB at ISO level 2: estimate -EFBIG");
         CHECK(write_image(e, 2, &o, img, &written) == -EFBIG, "5 GiB at ISO level 2: write -EFBIG");
         o.iso_level = 3;
-        CHECK(iso_image_estimate(e, 2, &o, &estimate) == 0 && estimate > size / 2048,
+        CHECK(estimate_blocks(e, 2, &o, &estimate) == 0 && estimate > size / 2048,
               "level 3 estimate: %" PRIu64 " blocks", estimate);
         CHECK(write_image(e, 2, &o, img, &written) == 0 && written == estimate, "level 3 image written");
         CHECK(stat(img, &st) == 0 && (uint64_t) st.st_size == estimate * 2048 &&
@@ -328,7 +369,7 @@ static void test_cancel_and_errors(void) {
         _cleanup_close_ int fd = open(src, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), out = -1;
         uint8_t z[4096];
         ProgressState p = {};
-        IsoEntry e[2];
+        TestEntry e[2];
         uint64_t b = 0;
         IsoOptions o;
         int status;
@@ -339,14 +380,14 @@ static void test_cancel_and_errors(void) {
         iso_options_init(&o);
         out = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         p.cancel_on_progress = true;
-        CHECK(iso_image_write(e, 1, &o, out, &p.cancel, on_progress, &p, &b) == -ECANCELED,
+        CHECK(write_fd(e, 1, &o, out, &p.cancel, on_progress, &p, &b) == -ECANCELED,
               "cancel mid-write: -ECANCELED");
         CHECK(p.calls >= 2 && p.last_done > 0 && p.last_done < p.total,
               "cancelled after %" PRIu64 " of %" PRIu64 " blocks", p.last_done, p.total);
 
         /* libisofs' writer thread ended: the next build works and is complete. */
         memset(&p, 0, sizeof p);
-        CHECK(iso_image_write(e, 1, &o, out, NULL, on_progress, &p, &b) == 0,
+        CHECK(write_fd(e, 1, &o, out, NULL, on_progress, &p, &b) == 0,
               "a build after the cancel works");
         CHECK(p.last_done == p.total && p.total == b && file_size(img) == b * 2048,
               "progress ends at the total (%" PRIu64 " blocks)", b);
@@ -359,10 +400,14 @@ static void test_cancel_and_errors(void) {
         make_file(tmpdir, "zz.txt", z, sizeof z);
         e[1] = entry_for(tmpdir, "zz.txt", false);
         memset(&p, 0, sizeof p);
-        p.truncate_path = e[1].source_path;
-        CHECK(iso_image_write(e, 2, &o, out, NULL, on_progress, &p, &b) == -EIO,
+        p.truncate_path = e[1].path;
+        CHECK(write_fd(e, 2, &o, out, NULL, on_progress, &p, &b) == -EIO,
               "a source truncated during the write: -EIO");
-        CHECK(iso_image_write(e, 2, &o, out, NULL, NULL, NULL, &b) == 0, "and works again afterwards");
+        /* And one whose size is not the entry's fails before a byte of it is read. */
+        CHECK(write_fd(e, 2, &o, out, NULL, NULL, NULL, &b) == -EIO, "a source of another size: -EIO");
+        free(e[1].path);
+        e[1] = entry_for(tmpdir, "zz.txt", false);
+        CHECK(write_fd(e, 2, &o, out, NULL, NULL, NULL, &b) == 0, "and works again afterwards");
         s = NULL;
         unlink(img);
         unlink(src);
@@ -389,7 +434,7 @@ static void test_multisession(void) {
                             *s2 = path_join(tmpdir, "ms2.iso"), *out = path_join(tmpdir, "ms-out"),
                             *s = NULL, *loading = NULL;
         _cleanup_close_ int fd = -1, fd2 = -1;
-        IsoEntry e1[2], e2[2];
+        TestEntry e1[2], e2[2];
         uint64_t b1 = 0, b2 = 0, est2 = 0;
         uint32_t next;
         IsoOptions o;
@@ -404,10 +449,10 @@ static void test_multisession(void) {
         make_file(tree, "common-v2.txt", "version 2", 9);
         e1[0] = entry_for(tree, "s1/one.txt", false);
         e1[1] = entry_for(tree, "common-v1.txt", false);
-        e1[1].image_path = "common.txt";
+        e1[1].e.image_path = "common.txt";
         e2[0] = entry_for(tree, "s2/two.txt", false);
         e2[1] = entry_for(tree, "common-v2.txt", false);
-        e2[1].image_path = "common.txt";
+        e2[1].e.image_path = "common.txt";
 
         iso_options_init(&o);
         o.volume_id = "Session 1";
@@ -422,9 +467,9 @@ static void test_multisession(void) {
         o.import_lba = 0;
         o.next_lba = next;
         o.read_block = read_block_fails;
-        CHECK(iso_image_estimate(e2, 2, &o, &est2) == -EIO, "a medium that cannot be read: -EIO");
+        CHECK(estimate_blocks(e2, 2, &o, &est2) == -EIO, "a medium that cannot be read: -EIO");
         o.read_block = read_block_from_file;
-        CHECK(iso_image_estimate(e2, 2, &o, &est2) == 0, "session 2 estimate: %" PRIu64 " blocks", est2);
+        CHECK(estimate_blocks(e2, 2, &o, &est2) == 0, "session 2 estimate: %" PRIu64 " blocks", est2);
         CHECK(write_image(e2, 2, &o, s2, &b2) == 0 && b2 == est2 && b2 < b1,
               "session 2 written alone: %" PRIu64 " blocks", b2);
 

@@ -354,6 +354,17 @@ static void cancel_after_first(uint64_t done, void *userdata) {
         cancel_flag = true;
 }
 
+/* stash_copy_in() and the copy's path, for the checks that look at the file. */
+static int copy_in(Stash *s, int fd, const volatile bool *cancel, stash_progress_fn progress, void *userdata,
+                   char **ret_path, sd_bus_error *error) {
+        uint32_t id = 0;
+        int r = stash_copy_in(s, fd, cancel, progress, userdata, &id, error);
+
+        if (r >= 0 && (id == 0 || !(*ret_path = stash_copy_path(s, id))))
+                abort();
+        return r;
+}
+
 typedef struct CopyJob {
         Stash *stash;
         const char *src;
@@ -366,7 +377,7 @@ static void *copy_thread(void *p) {
         for (int i = 0; i < j->copies; i++) {
                 _cleanup_close_ int fd = open(j->src, O_RDONLY | O_CLOEXEC);
                 char *out = NULL;
-                if (stash_copy_in(j->stash, fd, NULL, NULL, NULL, &out, NULL) == 0 &&
+                if (copy_in(j->stash, fd, NULL, NULL, NULL, &out, NULL) == 0 &&
                         files_equal(j->src, out))
                         j->good++;
                 j->paths[i] = out;
@@ -390,17 +401,24 @@ static void test_copy(const char *root, const char *base) {
         write_file(src, data, size);
 
         fd = open(src, O_RDONLY | O_CLOEXEC);
-        r = stash_copy_in(s, fd, NULL, record_progress, NULL, &out, &e);
+        uint32_t id = 0;
+        r = stash_copy_in(s, fd, NULL, record_progress, NULL, &id, &e);
+        out = id != 0 ? stash_copy_path(s, id) : NULL;
         CHECK(r == 0 && out && strncmp(out, stash_get_path(s), strlen(stash_get_path(s))) == 0,
                 "a regular file is copied into the stash (r=%d, %s)", r, strna(e.message));
         CHECK(out && files_equal(src, out), "the copy is byte-exact");
+        _cleanup_close_ int copy_fd = stash_open_copy(s, id);
+        char head[16] = {};
+        CHECK(copy_fd >= 0 && read(copy_fd, head, sizeof head) == sizeof head && memcmp(head, data, sizeof head) == 0,
+                "stash_open_copy opens the copy by its id");
         CHECK(last_progress == size, "progress reaches the file's size (%llu)",
                 (unsigned long long) last_progress);
         CHECK(stash_file_cost(fd, &cost) == 0 && cost >= size && cost < size + MIB,
                 "stash_file_cost of a dense file is its allocated size (%llu)", (unsigned long long) cost);
         close(fd);
-        CHECK(out && stash_remove_file(s, out) == 0 && count_entries(stash_get_path(s)) == 0,
-                "the copy can be removed again");
+        CHECK(stash_remove_copy(s, id) == 0 && count_entries(stash_get_path(s)) == 0,
+                "the copy can be removed by its id");
+        CHECK(stash_open_copy(s, id) == -ENOENT, "and is gone");
         free(out);
         out = NULL;
 
@@ -411,7 +429,7 @@ static void test_copy(const char *root, const char *base) {
                 abort();
         CHECK(stash_file_cost(fd, &cost) == 0 && cost < 1 * MIB,
                 "stash_file_cost of a sparse file counts only its data (%llu)", (unsigned long long) cost);
-        r = stash_copy_in(s, fd, NULL, NULL, NULL, &out, &e);
+        r = copy_in(s, fd, NULL, NULL, NULL, &out, &e);
         CHECK(r == 0 && out && stat(out, &st) == 0 && st.st_size == 64 * MIB,
                 "a sparse 64 MiB file is copied with its full size");
         CHECK(out && stat(out, &st) == 0 && (uint64_t) st.st_blocks * 512 < 1 * MIB,
@@ -424,7 +442,7 @@ static void test_copy(const char *root, const char *base) {
         /* Not regular files. */
         fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int before = count_entries(stash_get_path(s));
-        r = stash_copy_in(s, fd, NULL, NULL, NULL, &out, &e);
+        r = copy_in(s, fd, NULL, NULL, NULL, &out, &e);
         CHECK(r == -EINVAL && !out && error_is(&e, IMAPI_E_INVALIDARG) && message_has(&e, "directory"),
                 "a directory is refused with E_INVALIDARG (%s)", strna(e.message));
         sd_bus_error_free(&e);
@@ -432,7 +450,7 @@ static void test_copy(const char *root, const char *base) {
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 abort();
-        r = stash_copy_in(s, p[0], NULL, NULL, NULL, &out, &e);
+        r = copy_in(s, p[0], NULL, NULL, NULL, &out, &e);
         CHECK(r == -EINVAL && error_is(&e, IMAPI_E_INVALIDARG) && count_entries(stash_get_path(s)) == before,
                 "a pipe is refused and leaves no file");
         sd_bus_error_free(&e);
@@ -445,11 +463,11 @@ static void test_copy(const char *root, const char *base) {
         write_file(big, bigdata, 40 * MIB);
         fd = open(big, O_RDONLY | O_CLOEXEC);
         cancel_flag = true;
-        r = stash_copy_in(s, fd, &cancel_flag, NULL, NULL, &out, &e);
+        r = copy_in(s, fd, &cancel_flag, NULL, NULL, &out, &e);
         CHECK(r == -ECANCELED && !out && count_entries(stash_get_path(s)) == before,
                 "a copy cancelled before it starts fails with ECANCELED and leaves no file");
         cancel_flag = false;
-        r = stash_copy_in(s, fd, &cancel_flag, cancel_after_first, NULL, &out, &e);
+        r = copy_in(s, fd, &cancel_flag, cancel_after_first, NULL, &out, &e);
         CHECK(r == -ECANCELED && !out && count_entries(stash_get_path(s)) == before,
                 "a copy cancelled halfway fails with ECANCELED and leaves no file (r=%d)", r);
         close(fd);
@@ -616,7 +634,7 @@ static void test_tmpfs(const char *base) {
         write_file(src, data, 16 * MIB);
         fd = open(src, O_RDONLY | O_CLOEXEC);
         statvfs(mnt, &before);
-        r = stash_copy_in(s2, fd, NULL, NULL, NULL, &out, &e);
+        r = copy_in(s2, fd, NULL, NULL, NULL, &out, &e);
         statvfs(mnt, &after);
         CHECK(r == hresult_to_errno(IMAPI_E_NOTENOUGHDISKFORSTASH) && !out &&
                         error_is(&e, IMAPI_E_NOTENOUGHDISKFORSTASH) && message_has(&e, "16 MiB"),
@@ -686,7 +704,7 @@ static void test_btrfs(const char *base) {
         struct statvfs before, after;
         int fd = open(src, O_RDONLY | O_CLOEXEC);
         statvfs(plain, &before);
-        r = stash_copy_in(s, fd, NULL, NULL, NULL, &out, &e);
+        r = copy_in(s, fd, NULL, NULL, NULL, &out, &e);
         sync();
         statvfs(plain, &after);
         uint64_t used = (before.f_bavail - after.f_bavail) * before.f_frsize;
@@ -733,7 +751,7 @@ static void test_ioerror(const char *root, const char *base) {
         if (stash_new(root, "eio", &s, &e) < 0)
                 abort();
         fd = open(bad, O_RDONLY | O_CLOEXEC);
-        r = stash_copy_in(s, fd, NULL, NULL, NULL, &out, &e);
+        r = copy_in(s, fd, NULL, NULL, NULL, &out, &e);
         CHECK(r == hresult_to_errno(IMAPI_E_FILEACCESS) && !out && error_is(&e, IMAPI_E_FILEACCESS) &&
                         message_has(&e, "Input/output error"),
                 "an I/O error during the copy is FILEACCESS (%s)", strna(e.message));
