@@ -778,6 +778,8 @@ static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_on
                         return r;
                 }
         }
+        /* Gone before libisofs lays out its trees, the peak of the build. */
+        order = mfree(order);
 
         r = iso_write_opts_new(&opts, 0);
         if (r < 0)
