@@ -32,9 +32,10 @@
  *   - Staged files are read through a stream of our own (stash_stream_*) rather than libisofs'
  *     local-file one: it reads 1 MiB at a time instead of 2 KiB and skips holes, and reports
  *     which file failed to read.
- *   - The image is pulled from the burn_source that libisofs' writer thread fills, in 1 MiB
- *     reads that never ask past the end (libisofs drops a partial last read), and written with
- *     pwrite() at its offset, leaving holes for all-zero blocks; ftruncate() sets the final size.
+ *   - The image is pulled from the burn_source that libisofs' writer thread fills (a FIFO of
+ *     1 MiB: all of it stays resident through the build), in 512 KiB reads that never ask past
+ *     the end (libisofs drops a partial last read), and written with pwrite() at its offset,
+ *     leaving holes for all-zero blocks; ftruncate() sets the final size.
  *     A cancel calls the source's cancel(), which stops and joins libisofs' thread.
  *   - Multi-session: the previous session is imported through an IsoDataSource over
  *     read_block, and the new one is written appendable at ms_block = next_lba. On CD-R, DVD±R
