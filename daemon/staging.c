@@ -39,11 +39,12 @@ void staging_clear(Staging *s, void (*remove_copy)(uint32_t copy, void *userdata
 
 void staging_drop_index(Staging *s) {
         strmap_done(&s->index);
-        s->index_dropped = s->n > 0;
 }
 
 int staging_ensure_index(Staging *s) {
-        if (!s->index_dropped)
+        /* Every entry has its own name in the index (a replaced file keeps its entry), so a
+         * count short of the entries' is a dropped index. */
+        if (s->index.n == s->n)
                 return 0;
         for (size_t i = 0; i < s->n; i++) {
                 int r = strmap_put(&s->index, s->entries[i].image_path, i);
@@ -53,7 +54,6 @@ int staging_ensure_index(Staging *s) {
                         return r;
                 }
         }
-        s->index_dropped = false;
         return 0;
 }
 

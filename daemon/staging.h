@@ -28,8 +28,8 @@ typedef struct Staging {
         StagedEntry *entries;
         size_t n, allocated;
         StrPool names;          /* the entries' image paths */
-        StrMap index;           /* image path -> entry index (keys: the entries' image_path) */
-        bool index_dropped;     /* see staging_drop_index() */
+        StrMap index;           /* image path -> entry index (keys: the entries' image_path); holds
+                                 * every entry, or none after staging_drop_index() */
         StrMap dirs;            /* every directory (explicit or implied by a path) -> reference count */
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
         uint64_t cost;          /* stash bytes in use */
