@@ -455,10 +455,20 @@ static int do_sg_io(OpenFile *f, sg_io_hdr_t *h) {
         h->resid = (int) c.resid;
         h->duration = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
         h->info = c.status || c.sense_len ? SG_INFO_CHECK : SG_INFO_OK;
-        if (emu.trace)
-                fprintf(stderr, "mmcemu: sr%d %02X %02X%02X%02X%02X%02X len=%u -> %d %X/%02X/%02X\n",
-                        d->index, cdb[0], cdb[1], cdb[2], cdb[3], cdb[4], cdb[5], h->dxfer_len, c.status,
-                        c.sense[2] & 0xf, c.sense[12], c.sense[13]);
+        if (emu.trace) {
+                char out[3 * 12 + 8] = "";
+
+                /* The head of a parameter list (FORMAT UNIT, MODE SELECT, cue sheet), not of WRITE data. */
+                if (c.dir == EMU_DIR_TO_DEV && cdb[0] != 0x2a && cdb[0] != 0xaa) {
+                        size_t n = c.data_len < 12 ? c.data_len : 12, o = strlen(strcpy(out, " out="));
+
+                        for (size_t i = 0; i < n; i++, o += 2)
+                                snprintf(out + o, sizeof out - o, "%02X", ((const uint8_t *) c.data)[i]);
+                }
+                fprintf(stderr, "mmcemu: sr%d %02X %02X%02X%02X%02X%02X len=%u%s -> %d %X/%02X/%02X\n",
+                        d->index, cdb[0], cdb[1], cdb[2], cdb[3], cdb[4], cdb[5], h->dxfer_len, out,
+                        c.status, c.sense[2] & 0xf, c.sense[12], c.sense[13]);
+        }
         return 0;
 }
 
