@@ -20,6 +20,7 @@ static const char *const medium_names[_MEDIUM_MAX] = {
         [MEDIUM_CD_RW] = "cd-rw",
         [MEDIUM_DVD_R] = "dvd-r",
         [MEDIUM_DVD_RW] = "dvd-rw",
+        [MEDIUM_DVD_RW_RO] = "dvd-rw-ro",
         [MEDIUM_DVD_PLUS_R] = "dvd+r",
         [MEDIUM_DVD_PLUS_RW] = "dvd+rw",
         [MEDIUM_BD_R] = "bd-r",

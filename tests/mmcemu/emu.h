@@ -27,7 +27,8 @@ typedef enum MediumType {
         MEDIUM_CD_R,
         MEDIUM_CD_RW,
         MEDIUM_DVD_R,
-        MEDIUM_DVD_RW,
+        MEDIUM_DVD_RW,          /* Sequential recording (0014h) */
+        MEDIUM_DVD_RW_RO,       /* the same disc formatted to Restricted Overwrite (0013h) */
         MEDIUM_DVD_PLUS_R,
         MEDIUM_DVD_PLUS_RW,
         MEDIUM_BD_R,
@@ -50,7 +51,9 @@ typedef struct Track {
 typedef struct Medium {
         MediumType type;
         int32_t capacity;       /* user blocks (CD: last possible lead-out LBA) */
-        bool formatted;         /* DVD+RW / BD-RE */
+        bool formatted;         /* DVD+RW / BD-RE; a DVD-RW in Restricted Overwrite always is */
+        int32_t formatted_blocks; /* DVD-RW Restricted Overwrite: size of the formatted area */
+        bool intermediate;      /* ... quick-formatted, growing sequentially until CLOSE SESSION */
         bool closed;            /* no further session possible */
         bool last_session_open; /* tracks recorded in a not yet closed session */
         int n_sessions;         /* sessions holding at least one track */
@@ -172,6 +175,10 @@ void medium_close_track(Medium *m, Track *t);
 void medium_close_session(Medium *m, bool final);
 int medium_blank(Drive *d);
 int32_t medium_readable_blocks(const Medium *m);
+int32_t medium_formatted_blocks(const Medium *m);
+int32_t medium_max_format_blocks(const Medium *m);
+void medium_grow_formatted(Medium *m, int32_t end);
+void medium_format_restricted_overwrite(Drive *d, int32_t blocks, bool intermediate, bool erase);
 ssize_t medium_pread(Drive *d, void *data, size_t n, off_t off);
 void track_path(const Drive *d, int number, char *buf, size_t len);
 

@@ -21,7 +21,8 @@ bool medium_is_cd(MediumType t) {
 }
 
 bool medium_is_dvd(MediumType t) {
-        return t == MEDIUM_DVD_R || t == MEDIUM_DVD_RW || t == MEDIUM_DVD_PLUS_R || t == MEDIUM_DVD_PLUS_RW;
+        return t == MEDIUM_DVD_R || t == MEDIUM_DVD_RW || t == MEDIUM_DVD_RW_RO || t == MEDIUM_DVD_PLUS_R ||
+               t == MEDIUM_DVD_PLUS_RW;
 }
 
 bool medium_is_bd(MediumType t) {
@@ -29,22 +30,24 @@ bool medium_is_bd(MediumType t) {
 }
 
 bool medium_is_overwritable(MediumType t) {
-        return t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_BD_RE;
+        return t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_DVD_RW_RO || t == MEDIUM_BD_RE;
 }
 
 bool medium_is_erasable(MediumType t) {
-        return t == MEDIUM_CD_RW || t == MEDIUM_DVD_RW || t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_BD_RE;
+        return t == MEDIUM_CD_RW || t == MEDIUM_DVD_RW || t == MEDIUM_DVD_RW_RO || t == MEDIUM_DVD_PLUS_RW ||
+               t == MEDIUM_BD_RE;
 }
 
 bool medium_is_writable(MediumType t) {
         return t != MEDIUM_NONE && t != MEDIUM_CD_ROM;
 }
 
-/* MMC-6 Table 91 profile numbers; DVD-RW is modelled in Sequential recording. */
+/* MMC-6 Table 91 profile numbers; a DVD-RW's depends on its recording mode. */
 int medium_profile(MediumType t) {
         static const int p[_MEDIUM_MAX] = {
                 [MEDIUM_CD_ROM] = 0x08, [MEDIUM_CD_R] = 0x09, [MEDIUM_CD_RW] = 0x0a,
-                [MEDIUM_DVD_R] = 0x11, [MEDIUM_DVD_RW] = 0x14, [MEDIUM_DVD_PLUS_RW] = 0x1a,
+                [MEDIUM_DVD_R] = 0x11, [MEDIUM_DVD_RW] = 0x14, [MEDIUM_DVD_RW_RO] = 0x13,
+                [MEDIUM_DVD_PLUS_RW] = 0x1a,
                 [MEDIUM_DVD_PLUS_R] = 0x1b, [MEDIUM_BD_R] = 0x41, [MEDIUM_BD_RE] = 0x43,
         };
         return t > 0 && t < _MEDIUM_MAX ? p[t] : 0;
@@ -78,20 +81,63 @@ static void medium_reset(Medium *m, MediumType type, int32_t capacity) {
         memset(m, 0, sizeof *m);
         m->type = type;
         m->capacity = capacity > 0 ? capacity : medium_default_capacity(type);
+        m->formatted_blocks = -1;       /* not given: the whole disc */
 }
 
-/* An overwritable medium is one track covering the whole capacity (MMC-6 4.3.6). */
+/* DVD-RW is formatted in whole ECC blocks of 16 sectors (MMC-5 6.5.4.2.5, 6.5.4.2.10). */
+static int32_t ecc_round_up(int64_t blocks) {
+        return (int32_t) ((blocks + 15) / 16 * 16);
+}
+
+/* The largest formatted area a DVD-RW offers: its capacity in whole ECC blocks. */
+int32_t medium_max_format_blocks(const Medium *m) {
+        return m->capacity / 16 * 16;
+}
+
+/* The area that can be written at random and read back: the formatted part of the disc. */
+int32_t medium_formatted_blocks(const Medium *m) {
+        if (!medium_is_overwritable(m->type) || !m->formatted)
+                return 0;
+        if (m->type == MEDIUM_DVD_RW_RO)
+                return m->formatted_blocks;
+        return m->capacity;
+}
+
+/*
+ * An overwritable medium is one track over its formatted area (MMC-6 4.3.6):
+ * the whole capacity of a DVD+RW or BD-RE, the formatted part of a DVD-RW in
+ * Restricted Overwrite.
+ */
 static void medium_fix_overwritable(Medium *m) {
         if (!medium_is_overwritable(m->type))
                 return;
+        if (m->type == MEDIUM_DVD_RW_RO) {
+                m->formatted = true;
+                if (m->formatted_blocks < 0 || m->formatted_blocks > medium_max_format_blocks(m))
+                        m->formatted_blocks = medium_max_format_blocks(m);
+                m->formatted_blocks = ecc_round_up(m->formatted_blocks);
+        }
         m->n_tracks = 1;
         m->n_sessions = 1;
         m->closed = false;
         m->last_session_open = false;
         m->tracks[0] = (Track) {
-                .number = 1, .session = 1, .start = 0, .size = m->capacity,
+                .number = 1, .session = 1, .start = 0,
+                .size = m->type == MEDIUM_DVD_RW_RO ? m->formatted_blocks : m->capacity,
                 .written = m->tracks[0].written, .block_size = 2048, .control = 4,
         };
+}
+
+/*
+ * A DVD-RW in intermediate state (after FORMAT UNIT 13h or 15h) grows as it is
+ * written on sequentially from the end of its formatted area (MMC-5 6.5.4.2.10):
+ * the session then covers what was written.
+ */
+void medium_grow_formatted(Medium *m, int32_t end) {
+        if (m->type != MEDIUM_DVD_RW_RO || end <= m->formatted_blocks)
+                return;
+        m->formatted_blocks = ecc_round_up(end);
+        m->tracks[0].size = m->formatted_blocks;
 }
 
 static void remember_stamp(Drive *d, const char *path) {
@@ -144,6 +190,10 @@ int medium_load(Drive *d) {
                         m->capacity = a;
                 else if (sscanf(line, "formatted %ld", &a) == 1)
                         m->formatted = a;
+                else if (sscanf(line, "formatted-blocks %ld", &a) == 1 && a >= 0)
+                        m->formatted_blocks = a;
+                else if (sscanf(line, "intermediate %ld", &a) == 1)
+                        m->intermediate = a;
                 else if (sscanf(line, "closed %ld", &a) == 1)
                         m->closed = a;
                 else if (sscanf(line, "session-open %ld", &a) == 1)
@@ -164,6 +214,9 @@ int medium_load(Drive *d) {
                                 m->n_sessions = t->session;
                 }
         }
+        if (m->type != MEDIUM_DVD_RW_RO)
+                m->intermediate = false;
+        medium_fix_overwritable(m);
         /* The written extent of an overwritable or reserved track is its file size. */
         for (int i = 0; i < m->n_tracks; i++) {
                 Track *t = &m->tracks[i];
@@ -175,7 +228,8 @@ int medium_load(Drive *d) {
                 track_path(d, t->number, tp, sizeof tp);
                 t->written = stat(tp, &st) == 0 ? st.st_size / t->block_size : 0;
         }
-        medium_fix_overwritable(m);
+        if (m->intermediate)
+                medium_grow_formatted(m, m->tracks[0].written);
         return 0;
 }
 
@@ -192,6 +246,10 @@ int medium_save(Drive *d) {
         fprintf(f, "medium %s\n", medium_type_name(m->type));
         fprintf(f, "capacity %ld\n", (long) m->capacity);
         fprintf(f, "formatted %d\n", m->formatted);
+        if (m->type == MEDIUM_DVD_RW_RO) {
+                fprintf(f, "formatted-blocks %ld\n", (long) m->formatted_blocks);
+                fprintf(f, "intermediate %d\n", m->intermediate);
+        }
         fprintf(f, "closed %d\n", m->closed);
         fprintf(f, "session-open %d\n", m->last_session_open);
         fprintf(f, "tray %s\n", d->tray_open ? "open" : "closed");
@@ -319,25 +377,53 @@ void medium_close_session(Medium *m, bool final) {
                 m->closed = true;
 }
 
-int medium_blank(Drive *d) {
-        Medium *m = &d->m;
+static void medium_remove_tracks(Drive *d) {
         char path[PATH_MAX + 32];
 
         for (int i = 1; i <= EMU_MAX_TRACKS; i++) {
                 track_path(d, i, path, sizeof path);
                 (void) unlink(path);
         }
-        medium_reset(m, m->type, m->capacity);
+}
+
+/* BLANK also takes a DVD-RW out of Restricted Overwrite, back to Sequential recording (MMC-5 6.2). */
+int medium_blank(Drive *d) {
+        Medium *m = &d->m;
+
+        medium_remove_tracks(d);
+        medium_reset(m, m->type == MEDIUM_DVD_RW_RO ? MEDIUM_DVD_RW : m->type, m->capacity);
         medium_fix_overwritable(m);
         return 0;
 }
 
-/* What READ CAPACITY reports + 1: the readable extent of the disc in blocks. */
+/*
+ * FORMAT UNIT of a DVD-RW: Restricted Overwrite with a formatted area of
+ * `blocks`, intermediate after a quick format or grow (types 13h, 15h).
+ * A full or quick (re-)format starts from an empty disc; growing keeps the data.
+ */
+void medium_format_restricted_overwrite(Drive *d, int32_t blocks, bool intermediate, bool erase) {
+        Medium *m = &d->m;
+
+        if (erase) {
+                medium_remove_tracks(d);
+                medium_reset(m, MEDIUM_DVD_RW_RO, m->capacity);
+        }
+        m->type = MEDIUM_DVD_RW_RO;
+        m->formatted_blocks = ecc_round_up(blocks);
+        m->intermediate = intermediate;
+        medium_fix_overwritable(m);
+}
+
+/*
+ * What READ CAPACITY reports + 1: the readable extent of the disc in blocks.
+ * On formatted overwritable media that is the whole formatted area, written
+ * or not, as a drive reports it; never-written blocks there read as zeros.
+ */
 int32_t medium_readable_blocks(const Medium *m) {
         int32_t end = 0;
 
         if (medium_is_overwritable(m->type))
-                return m->formatted ? m->capacity : 0;
+                return medium_formatted_blocks(m);
         for (int i = 0; i < m->n_tracks; i++)
                 if (!m->tracks[i].open)
                         end = m->tracks[i].start + m->tracks[i].size;

@@ -193,7 +193,7 @@ static int cmd_inquiry(Drive *d, const uint8_t *cdb, uint8_t *r, size_t *len) {
 
 /* ------------------------------------------------------ GET CONFIGURATION */
 
-static const int all_profiles[] = { 0x43, 0x41, 0x40, 0x1b, 0x1a, 0x14, 0x11, 0x10, 0x0a, 0x09, 0x08 };
+static const int all_profiles[] = { 0x43, 0x41, 0x40, 0x1b, 0x1a, 0x14, 0x13, 0x11, 0x10, 0x0a, 0x09, 0x08 };
 
 static uint8_t *feature(uint8_t *p, int code, int version, bool current, int add_len) {
         put16(p, code);
@@ -247,8 +247,8 @@ static size_t build_configuration(Drive *d, uint8_t *r) {
         f = feature(p, 0x001f, 1, dvd, 4);
         p = f + 4;
 
-        /* 0020h Random Writable: DVD+RW, BD-RE */
-        f = feature(p, 0x0020, 0, medium_is_overwritable(t) && d->m.formatted, 12);
+        /* 0020h Random Writable: DVD+RW, BD-RE; not DVD-RW, which is written in whole ECC blocks */
+        f = feature(p, 0x0020, 0, (t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_BD_RE) && d->m.formatted, 12);
         put32(f, d->m.capacity > 0 ? d->m.capacity - 1 : 0);
         put32(f + 4, 2048);
         put16(f + 8, bd ? 32 : 16);
@@ -266,9 +266,13 @@ static size_t build_configuration(Drive *d, uint8_t *r) {
         f[4] = dvd ? 16 : 7;
         p = f + 8;
 
-        /* 0023h Formattable */
-        f = feature(p, 0x0023, 0, t == MEDIUM_DVD_PLUS_RW || t == MEDIUM_BD_RE || t == MEDIUM_BD_R, 8);
+        /* 0023h Formattable: a DVD-RW in either recording mode can be (re)formatted */
+        f = feature(p, 0x0023, 0, t == MEDIUM_DVD_RW || t == MEDIUM_DVD_RW_RO || t == MEDIUM_DVD_PLUS_RW ||
+                    t == MEDIUM_BD_RE || t == MEDIUM_BD_R, 8);
         p = f + 8;
+
+        /* 0026h Restricted Overwrite: writes of whole blocking units anywhere in the formatted area */
+        p = feature(p, 0x0026, 0, t == MEDIUM_DVD_RW_RO, 0);
 
         /* 0027h CD-RW CAV Write */
         f = feature(p, 0x0027, 0, t == MEDIUM_CD_RW, 4);
@@ -280,6 +284,11 @@ static size_t build_configuration(Drive *d, uint8_t *r) {
         p = f + 4;
         f = feature(p, 0x002b, 0, t == MEDIUM_DVD_PLUS_R, 4);
         f[0] = 0x01;
+        p = f + 4;
+
+        /* 002Ch Rigid Restricted Overwrite (MMC-5 5.3.22, in profile 0013h): Blank, Intermediate */
+        f = feature(p, 0x002c, 1, t == MEDIUM_DVD_RW_RO, 4);
+        f[0] = 0x02 | 0x01;
         p = f + 4;
 
         /* 002Dh CD Track at Once: BUF, test write, CD-RW */
@@ -476,7 +485,15 @@ static int cmd_read_disc_info(Drive *d, const uint8_t *cdb, uint8_t *r, size_t *
 
         if ((cdb[1] & 7) != 0)
                 return S_INVALID_FIELD_CDB;
-        if (medium_is_overwritable(m->type)) {
+        if (m->intermediate) {
+                /*
+                 * A quick-formatted DVD-RW session is incomplete until CLOSE SESSION
+                 * (MMC-5 6.3.3.2.3), empty while it has no blocks yet: then libburn asks
+                 * no READ CAPACITY and libisoburn writes the first session at LBA 0.
+                 */
+                status = state = m->formatted_blocks > 0 ? 1 : 0;
+                sessions = first = last = 1;
+        } else if (medium_is_overwritable(m->type)) {
                 /* A formatted overwritable disc is one complete session (MMC-6 6.22.3.1.3). */
                 status = m->formatted ? 2 : 0;
                 state = m->formatted ? 3 : 0;
@@ -538,9 +555,10 @@ static void rti_fill_track(Drive *d, const Track *t, uint8_t *r) {
         r[6] = 0x01;            /* data mode 1 */
         put32(r + 8, (uint32_t) t->start);
         if (medium_is_overwritable(m->type)) {
+                /* the one track over the formatted area, all of it writable */
                 r[7] = 0x01;
                 put32(r + 12, 0);
-                put32(r + 16, (uint32_t) m->capacity);
+                put32(r + 16, (uint32_t) t->size);
         } else if (t->open) {
                 int32_t nwa = t->start + t->written;
 
@@ -750,9 +768,49 @@ static int cmd_read_capacity(Drive *d, uint8_t *r, size_t *len) {
         return 0;
 }
 
+/* One Formattable Capacity Descriptor (MMC-5 6.24.3.3). */
+static uint8_t *format_descriptor(uint8_t *p, int type, int32_t blocks, uint32_t tdp) {
+        put32(p, (uint32_t) blocks);
+        p[4] = type << 2;
+        put24(p + 5, tdp);
+        return p + 8;
+}
+
+/*
+ * DVD-RW (MMC-5 6.5.4.2, 6.24.3.3; libburn's doc/cookbook.txt "Overwriteable
+ * DVD Cookbook" for what drives offer in each state):
+ *   sequential:   unformatted; 00h/10h full format, 15h quick format
+ *   formatted:    formatted area; the same, plus 11h/13h (grow) by the blocks still unformatted,
+ *                 0 when fully formatted
+ *   intermediate: capacity unknown (11b); no 11h/13h until CLOSE SESSION ends it
+ * Type 00h's parameter is the block length, the others' the ECC block size (16).
+ */
+static uint8_t *dvd_rw_format_capacities(const Medium *m, uint8_t *p) {
+        int32_t max = medium_max_format_blocks(m), rest = max - m->formatted_blocks;
+        bool ro = m->type == MEDIUM_DVD_RW_RO;
+
+        put32(p, (uint32_t) (ro && !m->intermediate ? m->formatted_blocks : max));
+        p[4] = !ro ? 0x01 : m->intermediate ? 0x03 : 0x02;
+        put24(p + 5, 2048);
+        p = format_descriptor(p + 8, 0x00, max, 2048);
+        p = format_descriptor(p, 0x10, max, 16);
+        if (ro && !m->intermediate) {
+                p = format_descriptor(p, 0x11, rest, 16);
+                p = format_descriptor(p, 0x13, rest, 16);
+        }
+        return format_descriptor(p, 0x15, max, 16);
+}
+
 static int cmd_read_format_capacities(Drive *d, uint8_t *r, size_t *len) {
         Medium *m = &d->m;
         uint8_t *p = r + 4;
+
+        if (m->type == MEDIUM_DVD_RW || m->type == MEDIUM_DVD_RW_RO) {
+                p = dvd_rw_format_capacities(m, p);
+                r[3] = p - r - 4;
+                *len = p - r;
+                return 0;
+        }
 
         /* Current/maximum capacity descriptor (MMC-6 6.24.3.2). */
         put32(p, (uint32_t) m->capacity);
@@ -787,7 +845,8 @@ static int cmd_read_disc_structure(Drive *d, const uint8_t *cdb, uint8_t *r, siz
         put16(r, 2048 + 2);
         switch (m->type) {
         case MEDIUM_DVD_R: r[4] = 0x20; break;
-        case MEDIUM_DVD_RW: r[4] = 0x32; break;
+        case MEDIUM_DVD_RW:
+        case MEDIUM_DVD_RW_RO: r[4] = 0x32; break;
         case MEDIUM_DVD_PLUS_RW: r[4] = 0x92; break;
         default: r[4] = 0xa1; break;
         }
@@ -807,6 +866,23 @@ static int write_check(Drive *d) {
         if (!medium_is_writable(d->m.type))
                 return S_CANNOT_WRITE_MEDIUM;
         return 0;
+}
+
+/*
+ * Restricted Overwrite takes whole ECC blocks (16 sectors; libburn aligns its
+ * writes to 32 KiB) inside the formatted area.  In intermediate state the
+ * session also grows by writing on from its end, as after a quick format.
+ */
+static int restricted_overwrite_check(const Medium *m, int32_t lba, int32_t blocks) {
+        if (lba < 0)
+                return S_LBA_OUT_OF_RANGE;
+        if (lba % 16 != 0)
+                return S_INVALID_WRITE_ADDR;
+        if (blocks % 16 != 0)
+                return S_INVALID_FIELD_CDB;
+        if (m->intermediate)
+                return lba > m->formatted_blocks ? S_INVALID_WRITE_ADDR : 0;
+        return (int64_t) lba + blocks > m->formatted_blocks ? S_LBA_OUT_OF_RANGE : 0;
 }
 
 static Track *new_track(Medium *m, int32_t start, int32_t size, int bs, int control, bool reserved) {
@@ -850,6 +926,11 @@ static int cmd_write(Drive *d, const uint8_t *cdb, const uint8_t *data, size_t n
                 return S_WRITE_ERROR;
         if ((int64_t) lba + blocks > m->capacity)
                 return S_LBA_OUT_OF_RANGE;
+        if (m->type == MEDIUM_DVD_RW_RO) {
+                r = restricted_overwrite_check(m, lba, blocks);
+                if (r)
+                        return r;
+        }
         r = buffer_add(&d->buf, n, bufe(d));
         if (r)
                 return r;
@@ -859,6 +940,10 @@ static int cmd_write(Drive *d, const uint8_t *cdb, const uint8_t *data, size_t n
         if (medium_is_overwritable(m->type)) {
                 t = &m->tracks[0];
                 m->formatted = true;
+                if (m->intermediate && lba + blocks > m->formatted_blocks) {
+                        medium_grow_formatted(m, lba + blocks);
+                        d->dirty = true;
+                }
         } else if (lba < 0 && d->sao_pending && lba >= -150) {
                 return 0;       /* pre-gap of track 1 in the lead-in area: nothing to keep */
         } else {
@@ -922,6 +1007,15 @@ static int cmd_close(Drive *d, const uint8_t *cdb) {
         r = write_check(d);
         if (r)
                 return r;
+        if (m->type == MEDIUM_DVD_RW_RO && !test_write(d)) {
+                /* Closing the session ends the intermediate state of a quick format (MMC-5 6.3.3.2.3). */
+                buffer_flush(&d->buf);
+                if ((fn == 2 || fn == 3) && m->intermediate) {
+                        m->intermediate = false;
+                        return medium_save(d) < 0 ? S_WRITE_ERROR : 0;
+                }
+                return 0;
+        }
         if (test_write(d) || medium_is_overwritable(m->type))
                 return 0;       /* DVD+RW: "close" only stops background formatting */
         buffer_flush(&d->buf);
@@ -1024,13 +1118,56 @@ static int cmd_blank(Drive *d, const uint8_t *cdb) {
 
         if (r)
                 return r;
-        if (d->m.type != MEDIUM_CD_RW && d->m.type != MEDIUM_DVD_RW)
+        if (d->m.type != MEDIUM_CD_RW && d->m.type != MEDIUM_DVD_RW && d->m.type != MEDIUM_DVD_RW_RO)
                 return S_CANNOT_WRITE_MEDIUM;
         if ((cdb[1] & 7) > 1)
                 return S_INVALID_FIELD_CDB;     /* only "blank disc" and "minimal blank" */
         medium_blank(d);
         start_long_operation(d, cdb[1] & 0x10);
         return medium_save(d) < 0 ? S_WRITE_ERROR : 0;
+}
+
+/*
+ * FORMAT UNIT of a DVD-RW (MMC-5 6.5.4.2).  From Sequential recording or in
+ * Restricted Overwrite: 00h/10h format Number of Blocks (at most what READ
+ * FORMAT CAPACITIES offers), 15h quick-formats that many, possibly 0, and
+ * leaves the session intermediate.  In Restricted Overwrite only: 11h grows
+ * the formatted area by Number of Blocks, 13h does so and makes it
+ * intermediate again.  Before it writes to a partly formatted disc libburn
+ * sends 13h with 0 blocks, or with the blocks by which its start address lies
+ * beyond the formatted area (or, when it does not, the start address itself),
+ * so the sum is only clamped to the disc.
+ */
+static int format_dvd_rw(Drive *d, int type, uint32_t blocks) {
+        Medium *m = &d->m;
+        int32_t max = medium_max_format_blocks(m);
+        bool ro = m->type == MEDIUM_DVD_RW_RO;
+
+        switch (type) {
+        case 0x00:
+        case 0x10:
+                if (blocks == 0 || blocks > (uint32_t) max)
+                        return S_INVALID_FIELD_PARAM;
+                medium_format_restricted_overwrite(d, (int32_t) blocks, false, true);
+                return 0;
+        case 0x15:
+                if (blocks > (uint32_t) max)
+                        return S_INVALID_FIELD_PARAM;
+                medium_format_restricted_overwrite(d, (int32_t) blocks, true, true);
+                return 0;
+        case 0x11:
+        case 0x13: {
+                int64_t grown = (int64_t) m->formatted_blocks + blocks;
+
+                if (!ro)
+                        return S_INVALID_FIELD_PARAM;
+                medium_format_restricted_overwrite(d, (int32_t) (grown < max ? grown : max), type == 0x13,
+                                                   false);
+                return 0;
+        }
+        default:
+                return S_INVALID_FIELD_PARAM;
+        }
 }
 
 static int cmd_format_unit(Drive *d, const uint8_t *cdb, const uint8_t *data, size_t n) {
@@ -1043,6 +1180,13 @@ static int cmd_format_unit(Drive *d, const uint8_t *cdb, const uint8_t *data, si
         if (!(cdb[1] & 0x10) || n < 12)
                 return S_INVALID_FIELD_CDB;
         type = data[8] >> 2;
+        if (m->type == MEDIUM_DVD_RW || m->type == MEDIUM_DVD_RW_RO) {
+                r = format_dvd_rw(d, type, get32(data + 4));
+                if (r)
+                        return r;
+                start_long_operation(d, data[1] & 0x02);
+                return medium_save(d) < 0 ? S_WRITE_ERROR : 0;
+        }
         if (!((m->type == MEDIUM_DVD_PLUS_RW && type == 0x26) ||
               (m->type == MEDIUM_BD_RE && (type == 0x00 || type == 0x30 || type == 0x31))))
                 return S_INVALID_FIELD_PARAM;

@@ -291,6 +291,69 @@ dvd-rw-blank)
         toc_expect "Media status : is written , is closed"
         ;;
 
+dvd-rw-format-ro)
+        # xorriso formats a sequential DVD-RW to Restricted Overwrite (FORMAT UNIT 00h, full size) ...
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media dvd-rw >/dev/null
+        toc_expect "Media current: DVD-RW sequential recording" "Media status : is blank"
+        emu_out -- xorriso -outdev /dev/sr0 -format as_needed || fail "xorriso -format as_needed"
+        expect_out "Formatting done"
+        [ "$(medium_field 0 medium)" = dvd-rw-ro ] || fail "not in Restricted Overwrite after formatting"
+        [ "$(medium_field 0 formatted-blocks)" = 2295104 ] || fail "DVD-RW not formatted to full size"
+        toc_expect "Media current: DVD-RW restricted overwrite" "Media status : is blank"
+        # ... writes it like a DVD+RW, the first session at LBA 32, the next one after it ...
+        emu_out -- xorriso -outdev /dev/sr0 -map "$T/tree" / -commit || fail "session 1"
+        mkdir -p "$T/tree2"
+        random_file "$T/tree2/second.bin" 700000
+        emu_out -- xorriso -dev /dev/sr0 -map "$T/tree2" /two -commit || fail "session 2"
+        toc_expect "Media current: DVD-RW restricted overwrite" "Media status : is written , is appendable" \
+                "ISO session +: +1 , +32 ," "ISO session +: +2 , +[0-9]+ ," "Media summary: 2 sessions"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract / "$T/ext" || fail "extract"
+        cmp "$T/tree/data.bin" "$T/ext/data.bin" || fail "session 1 file differs"
+        cmp "$T/tree/hello.txt" "$T/ext/hello.txt" || fail "session 1 text differs"
+        cmp "$T/tree2/second.bin" "$T/ext/two/second.bin" || fail "session 2 file differs"
+        # The disc's blocks are in track-01.bin at LBA x 2048: session 1's volume descriptor at 32 + 16.
+        pvd=$(dd if="$S/sr0/track-01.bin" bs=2048 skip=48 count=1 status=none | head -c 6 | tail -c 5)
+        [ "$pvd" = CD001 ] || fail "no ISO volume descriptor at LBA 48 of track-01.bin"
+        # ... and deformats it back to a blank sequential DVD-RW (BLANK, full), which burns sequentially.
+        emu_out -- xorriso -outdev /dev/sr0 -blank deformat || fail "xorriso -blank deformat"
+        [ "$(medium_field 0 medium)" = dvd-rw ] || fail "not sequential after deformat"
+        [ ! -e "$S/sr0/track-01.bin" ] || fail "data left after deformat"
+        toc_expect "Media current: DVD-RW sequential recording" "Media status : is blank"
+        cdrskin_burn -tao -multi "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        toc_expect "Media current: DVD-RW sequential recording" "Media status : is written , is appendable"
+        ;;
+
+dvd-rw-ro-cdrskin)
+        # cdrskin's way: a 128 MiB quick format (15h) filled with zeros and closed; a burn, for which
+        # libburn reopens the session (13h, 0 blocks) and closes it again; the quickest deformat
+        # (minimal BLANK).
+        make_iso "$T/img.iso" "$T/tree"
+        emu --media dvd-rw >/dev/null
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=format_overwrite || fail "format_overwrite"
+        [ "$(medium_field 0 medium)" = dvd-rw-ro ] || fail "format_overwrite: not in Restricted Overwrite"
+        [ "$(medium_field 0 formatted-blocks)" = 65536 ] && [ "$(medium_field 0 intermediate)" = 0 ] ||
+                fail "format_overwrite: expected a closed 128 MiB formatted session"
+        cmp -s -n 134217728 /dev/zero "$S/sr0/track-01.bin" || fail "format_overwrite did not write zeros"
+        cdrskin_burn "$T/img.iso"
+        same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+        [ "$(medium_field 0 intermediate)" = 0 ] || fail "session left intermediate after the burn"
+        toc_expect "Media current: DVD-RW restricted overwrite" "ISO session +: +1 , +0 ,"
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=deformat_sequential_quickest ||
+                fail "blank=deformat_sequential_quickest"
+        toc_expect "Media current: DVD-RW sequential recording" "Media status : is blank"
+        # Quickest format: an empty intermediate session, which xorriso writes from LBA 0.
+        emu_out -- cdrskin -v dev=/dev/sr0 gracetime=0 blank=format_overwrite_quickest ||
+                fail "blank=format_overwrite_quickest"
+        [ "$(medium_field 0 intermediate)" = 1 ] || fail "format_overwrite_quickest: not intermediate"
+        emu_out -- xorriso -outdev /dev/sr0 -map "$T/tree" / -commit || fail "burn onto intermediate DVD-RW"
+        [ "$(medium_field 0 intermediate)" = 0 ] || fail "intermediate session not closed by the burn"
+        toc_expect "Media current: DVD-RW restricted overwrite" "ISO session +: +1 , +0 ,"
+        emu_out -- xorriso -osirrox on -indev /dev/sr0 -extract /data.bin "$T/data.out" || fail "extract"
+        cmp "$T/tree/data.bin" "$T/data.out" || fail "file from the intermediate DVD-RW differs"
+        ;;
+
 dvd+rw-xorriso)
         make_iso "$T/img.iso" "$T/tree"
         emu --media dvd+rw >/dev/null
@@ -553,6 +616,9 @@ libburn-status)
         check --media dvd-r -- status=blank profile=0x0011
         check --media dvd-r --status appendable -- status=appendable
         check --media dvd-rw -- status=blank profile=0x0014 erasable=1
+        check --media dvd-rw-ro -- status=blank profile=0x0013 erasable=1 available_blocks=2295104 \
+                multi_session=0
+        check --media dvd-rw-ro --unformatted -- status=blank profile=0x0013
         check --media dvd+r -- status=blank profile=0x001b
         check --media dvd+r --status closed -- status=full
         check --media dvd+rw -- status=blank profile=0x001a

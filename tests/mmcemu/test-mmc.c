@@ -91,6 +91,65 @@ static const uint8_t *find_feature(const uint8_t *r, int code) {
         return NULL;
 }
 
+/* Finds a Formattable Capacity Descriptor of a format type in a READ FORMAT CAPACITIES reply. */
+static const uint8_t *find_format(const uint8_t *r, int type) {
+        for (size_t i = 12; i + 8 <= 4 + (size_t) r[3]; i += 8)
+                if (r[i + 4] >> 2 == type)
+                        return r + i;
+        return NULL;
+}
+
+/* FORMAT UNIT with FmtData and one format descriptor, Immed in the list header (as libburn sends it). */
+static int format_unit(Drive *d, int type, uint32_t blocks, uint32_t tdp, int *sense) {
+        memset(buf, 0, 12);
+        buf[1] = 0x02;
+        buf[3] = 8;
+        buf[4] = blocks >> 24;
+        buf[5] = blocks >> 16;
+        buf[6] = blocks >> 8;
+        buf[7] = blocks;
+        buf[8] = type << 2;
+        buf[9] = tdp >> 16;
+        buf[10] = tdp >> 8;
+        buf[11] = tdp;
+        return cmd(d, EMU_DIR_TO_DEV, 12, sense, 6, 0x04, 0x11, 0, 0, 0, 0);
+}
+
+static int write10(Drive *d, uint32_t lba, int blocks, uint8_t fill, int *sense) {
+        memset(buf, fill, (size_t) blocks * 2048);
+        return cmd(d, EMU_DIR_TO_DEV, (size_t) blocks * 2048, sense, 10, 0x2a, 0, lba >> 24,
+                   (lba >> 16) & 0xff, (lba >> 8) & 0xff, lba & 0xff, 0, blocks >> 8, blocks & 0xff, 0);
+}
+
+static int read10(Drive *d, uint32_t lba, int blocks, int *sense) {
+        return cmd(d, EMU_DIR_FROM_DEV, (size_t) blocks * 2048, sense, 10, 0x28, 0, lba >> 24,
+                   (lba >> 16) & 0xff, (lba >> 8) & 0xff, lba & 0xff, 0, blocks >> 8, blocks & 0xff, 0);
+}
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
+        for (size_t i = 0; i < n; i++)
+                if (p[i] != v)
+                        return false;
+        return true;
+}
+
+static int32_t read_capacity(Drive *d) {
+        int s;
+
+        if (cmd(d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0) != 0)
+                return -2;
+        return (int32_t) be32(buf) + 1;
+}
+
+static bool feature_current(Drive *d, int code) {
+        const uint8_t *f;
+        int s;
+
+        cmd(d, EMU_DIR_FROM_DEV, 4096, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0x10, 0, 0);
+        f = find_feature(buf, code);
+        return f && (f[2] & 1);
+}
+
 static void page05_multi(Drive *d, int write_type) {
         uint8_t p[8 + 52] = { 0 };
         int s;
@@ -301,6 +360,130 @@ int main(void) {
         ok(st == 0 && (buf[2] & 0x10) && (buf[7] & 3) == 3, "DVD+RW: erasable, background format complete");
         st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 10, 0xa1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
         ok(st == 2 && s == 0x053005, "BLANK is refused on DVD+RW");
+
+        /* ---- DVD-RW: Sequential recording <-> Restricted Overwrite ---- */
+        dir = make_drive(root, 5, "medium dvd-rw\n");
+        drive_init(&d, dir, 5);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0x14, "blank DVD-RW: profile 0014h (sequential)");
+        ok(feature_current(&d, 0x0023) && feature_current(&d, 0x0021) && !feature_current(&d, 0x0026),
+           "sequential DVD-RW: Formattable and Incremental Streaming current, Restricted Overwrite not");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 252, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0);
+        ok(st == 0 && buf[3] == 4 * 8 && (buf[8] & 3) == 1 && be32(buf + 4) == 2295104,
+           "READ FORMAT CAPACITIES on sequential DVD-RW: unformatted, 3 format descriptors");
+        f = find_format(buf, 0x00);
+        ok(f && be32(f) == 2295104 && f[7] == 0x00 && f[6] == 0x08,
+           "... 00h full format, full size, block length");
+        f = find_format(buf, 0x15);
+        ok(f && be32(f) == 2295104 && f[7] == 16 && find_format(buf, 0x10) && !find_format(buf, 0x13),
+           "... 10h and 15h (quick, ECC block 16), no 13h grow");
+        st = format_unit(&d, 0x13, 0, 16, &s);
+        ok(st == 2 && s == 0x052600, "FORMAT UNIT 13h on sequential DVD-RW: 5/26/00");
+        st = format_unit(&d, 0x00, 2295104 + 16, 0x800, &s);
+        ok(st == 2 && s == 0x052600, "FORMAT UNIT 00h beyond the offered size: 5/26/00");
+        st = format_unit(&d, 0x00, 2295104, 0x800, &s);
+        ok(st == 0 && d.m.type == MEDIUM_DVD_RW_RO && d.m.formatted_blocks == 2295104 && !d.m.intermediate,
+           "FORMAT UNIT 00h (xorriso -format as_needed): fully formatted Restricted Overwrite");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 4096, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0x10, 0, 0);
+        f = find_feature(buf, 0x0000);
+        {
+                bool listed = false;
+
+                for (int i = 0; f && i < f[3]; i += 4)
+                        listed |= be16(f + 4 + i) == 0x13 && (f[6 + i] & 1);
+                ok(st == 0 && be16(buf + 6) == 0x13 && listed,
+                   "profile 0013h current and in the profile list");
+        }
+        ok(feature_current(&d, 0x0026) && feature_current(&d, 0x002c) && feature_current(&d, 0x0023),
+           "Restricted Overwrite, Rigid Restricted Overwrite, Formattable current");
+        ok(!feature_current(&d, 0x0021) && !feature_current(&d, 0x002f) && !feature_current(&d, 0x0020),
+           "no Incremental Streaming, DVD-R/-RW Write or Random Writable in Restricted Overwrite");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 252, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0);
+        f = find_format(buf, 0x13);
+        ok(st == 0 && (buf[8] & 3) == 2 && be32(buf + 4) == 2295104 && f && be32(f) == 0 &&
+           find_format(buf, 0x11), "READ FORMAT CAPACITIES: formatted, 13h/11h offer 0 blocks when full");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 3) == 2 && ((buf[2] >> 2) & 3) == 3 && (buf[2] & 0x10) && buf[4] == 1,
+           "READ DISC INFORMATION: one complete session, erasable");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 36, &s, 10, 0x52, 1, 0, 0, 0, 1, 0, 0, 36, 0);
+        ok(st == 0 && be32(buf + 8) == 0 && be32(buf + 24) == 2295104,
+           "READ TRACK INFORMATION: track 1 over the disc");
+        ok(read_capacity(&d) == 2295104, "READ CAPACITY: the formatted area");
+        st = write10(&d, 32, 16, 0xa5, &s);
+        ok(st == 0, "WRITE of one ECC block at LBA 32");
+        st = write10(&d, 40, 16, 0, &s);
+        ok(st == 2 && s == 0x052102, "WRITE off an ECC block boundary: 5/21/02");
+        st = write10(&d, 48, 8, 0, &s);
+        ok(st == 2 && s == 0x052400, "WRITE of half an ECC block: 5/24/00");
+        st = write10(&d, 2295104 - 16, 16, 0x3c, &s);
+        ok(st == 0, "WRITE of the last ECC block");
+        st = read10(&d, 32, 16, &s);
+        ok(st == 0 && all_bytes(buf, 16 * 2048, 0xa5), "READ returns the written blocks");
+        st = read10(&d, 1000, 1, &s);
+        ok(st == 0 && all_bytes(buf, 2048, 0), "a never-written block of the formatted area reads as zeros");
+        drive_init(&d2, dir, 5);
+        ok(d2.m.type == MEDIUM_DVD_RW_RO && d2.m.formatted_blocks == 2295104 && !d2.m.intermediate &&
+           d2.m.tracks[0].written == 2295104, "Restricted Overwrite persists in the medium file");
+
+        /* Quick format: intermediate, grows from LBA 0, CLOSE SESSION ends it. */
+        st = format_unit(&d, 0x15, 0, 16, &s);
+        ok(st == 0 && d.m.intermediate && d.m.formatted_blocks == 0,
+           "FORMAT UNIT 15h, 0 blocks: intermediate");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 252, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0);
+        ok(st == 0 && (buf[8] & 3) == 3 && !find_format(buf, 0x13) && !find_format(buf, 0x11) &&
+           find_format(buf, 0x15), "READ FORMAT CAPACITIES in intermediate state: 11b, no 11h/13h");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 3) == 0, "READ DISC INFORMATION: the empty intermediate session is blank");
+        st = read10(&d, 32, 1, &s);
+        ok(st == 2 && s == 0x052100, "the quick format discarded the old data");
+        st = write10(&d, 16, 16, 0, &s);
+        ok(st == 2 && s == 0x052102, "intermediate: WRITE past the end of the session: 5/21/02");
+        st = write10(&d, 0, 32, 0x11, &s);
+        ok(st == 0 && d.m.formatted_blocks == 32 && read_capacity(&d) == 32,
+           "intermediate: sequential WRITE from LBA 0 grows the session");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 34, &s, 10, 0x51, 0, 0, 0, 0, 0, 0, 0, 34, 0);
+        ok(st == 0 && (buf[2] & 3) == 1 && ((buf[2] >> 2) & 3) == 1,
+           "READ DISC INFORMATION: incomplete session");
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 10, 0x5b, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 0 && !d.m.intermediate && d.m.formatted_blocks == 32,
+           "CLOSE SESSION ends the intermediate state");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 252, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0);
+        f = find_format(buf, 0x13);
+        ok(st == 0 && (buf[8] & 3) == 2 && be32(buf + 4) == 32 && f && be32(f) == 2295104 - 32,
+           "partly formatted: 32 blocks, 13h offers the rest");
+        st = write10(&d, 32, 16, 0, &s);
+        ok(st == 2 && s == 0x052100, "WRITE beyond the formatted area of a closed session: 5/21/00");
+        st = format_unit(&d, 0x13, 0, 16, &s);
+        ok(st == 0 && d.m.intermediate && d.m.formatted_blocks == 32,
+           "FORMAT UNIT 13h, 0 blocks: intermediate again");
+        st = write10(&d, 32, 16, 0x22, &s);
+        ok(st == 0 && d.m.formatted_blocks == 48, "... and the session grows again");
+        st = read10(&d, 0, 1, &s);
+        ok(st == 0 && all_bytes(buf, 2048, 0x11), "growing kept the data");
+        st = format_unit(&d, 0x11, 1000, 16, &s);
+        ok(st == 0 && !d.m.intermediate && d.m.formatted_blocks == 1056 && read_capacity(&d) == 1056,
+           "FORMAT UNIT 11h grows the formatted area by whole ECC blocks");
+
+        /* BLANK back to Sequential recording. */
+        st = cmd(&d, EMU_DIR_NONE, 0, &s, 12, 0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        ok(st == 0 && d.m.type == MEDIUM_DVD_RW && d.m.n_tracks == 0,
+           "BLANK makes it a blank sequential DVD-RW");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
+        ok(st == 0 && be16(buf + 6) == 0x14 && read10(&d, 0, 1, &s) == 2,
+           "... profile 0014h, nothing to read");
+        drive_init(&d2, dir, 5);
+        ok(d2.m.type == MEDIUM_DVD_RW && d2.m.n_tracks == 0, "... also for the next process");
+
+        /* A formatted one inserted directly, and a quick-formatted one. */
+        dir = make_drive(root, 7, "medium dvd-rw-ro\ncapacity 50010\n");
+        drive_init(&d, dir, 7);
+        ok(d.m.formatted_blocks == 50000 && read_capacity(&d) == 50000,
+           "medium dvd-rw-ro: formatted over its capacity in whole ECC blocks");
+        dir = make_drive(root, 8, "medium dvd-rw-ro\nformatted-blocks 0\nintermediate 1\n");
+        drive_init(&d, dir, 8);
+        st = cmd(&d, EMU_DIR_FROM_DEV, 12, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 12, 0);
+        ok(st == 0 && d.m.intermediate && (buf[8] & 3) == 3,
+           "medium dvd-rw-ro, intermediate 1: quick-formatted");
 
         /* ---- CD-ROM ---- */
         dir = make_drive(root, 2, "medium cd-rom\nclosed 1\ntrack 1 1 0 10 2048 4\n");
