@@ -354,6 +354,38 @@ dvd-rw-ro-cdrskin)
         cmp "$T/tree/data.bin" "$T/data.out" || fail "file from the intermediate DVD-RW differs"
         ;;
 
+overwritable-read-capacity)
+        # A drive reports the whole formatted area in READ CAPACITY, written or not, and reads
+        # never-written blocks as zeros.  Small discs (20000 blocks) so that reading the end is quick.
+        make_iso "$T/img.iso" "$T/tree"
+        for m in dvd+rw bd-re dvd-rw-ro; do
+                emu --media "$m" --capacity 20000 >/dev/null
+                cdrskin_burn "$T/img.iso"
+                same_prefix "$T/img.iso" "$S/sr0/track-01.bin"
+                written=$(( $(stat -c %s "$S/sr0/track-01.bin") / 2048 ))
+                [ "$written" -lt 20000 ] || fail "$m: the burn was not small"
+                # xorriso -check_media reads the session and lists the rest up to READ CAPACITY as untested.
+                emu_out -- xorriso -indev /dev/sr0 -check_media use=indev -- || fail "$m: -check_media"
+                expect_out "Media region : +[0-9]+ , +[0-9]+ , \\+ good"
+                end=$(awk '/^Media region :/ { e = $4 + $6 } END { print e }' "$T/out")
+                [ "$end" = 20000 ] || fail "$m: READ CAPACITY covers $end blocks, not the formatted 20000"
+                # what=disc sweeps READ CAPACITY: the last, never-written blocks read (READ(10)) as zeros.
+                emu_out -- xorriso -indev /dev/sr0 -check_media use=indev what=disc min_lba=19968 \
+                        data_to="$T/tail.bin" -- || fail "$m: -check_media what=disc"
+                expect_out "Media region : +19968 , +32 , \\+ good"
+                cmp -s -n 65536 /dev/zero <(tail -c 65536 "$T/tail.bin") || fail "$m: unwritten not zero"
+                # The block device agrees: its size and a dd of the last block.
+                [ "$(emu -- blockdev --getsize64 /dev/sr0)" = $((20000 * 2048)) ] || fail "$m: BLKGETSIZE64"
+                emu -- dd if=/dev/sr0 bs=2048 skip=19999 count=1 of="$T/last.bin" status=none ||
+                        fail "$m: dd"
+                cmp -s -n 2048 /dev/zero "$T/last.bin" && [ "$(stat -c %s "$T/last.bin")" = 2048 ] ||
+                        fail "$m: dd of a never-written block did not give 2048 zero bytes"
+                emu -- dd if=/dev/sr0 bs=2048 skip=20000 count=1 of="$T/past.bin" status=none ||
+                        fail "$m: dd past the end"
+                [ ! -s "$T/past.bin" ] || fail "$m: read() past READ CAPACITY returned data"
+        done
+        ;;
+
 dvd+rw-xorriso)
         make_iso "$T/img.iso" "$T/tree"
         emu --media dvd+rw >/dev/null

@@ -360,6 +360,19 @@ int main(void) {
         ok(st == 0 && (buf[2] & 0x10) && (buf[7] & 3) == 3, "DVD+RW: erasable, background format complete");
         st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 10, 0xa1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0);
         ok(st == 2 && s == 0x053005, "BLANK is refused on DVD+RW");
+        st = write10(&d, 64, 16, 0x5a, &s);
+        ok(st == 0 && read_capacity(&d) == 2295104,
+           "DVD+RW: READ CAPACITY is the whole formatted disc, not what was written (%d)",
+           read_capacity(&d));
+        st = read10(&d, 2295103, 1, &s);
+        ok(st == 0 && all_bytes(buf, 2048, 0), "DVD+RW: a never-written block reads as zeros");
+        st = read10(&d, 2295104, 1, &s);
+        ok(st == 2 && s == 0x052100, "DVD+RW: READ past the formatted area: 5/21/00");
+        dir = make_drive(root, 6, "medium bd-re\nformatted 1\ncapacity 100000\n");
+        drive_init(&d, dir, 6);
+        st = write10(&d, 0, 32, 0x77, &s);
+        ok(st == 0 && read_capacity(&d) == 100000,
+           "BD-RE: READ CAPACITY is the formatted capacity after a small write");
 
         /* ---- DVD-RW: Sequential recording <-> Restricted Overwrite ---- */
         dir = make_drive(root, 5, "medium dvd-rw\n");
