@@ -18,6 +18,8 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define DIV_ROUND_UP(x, y) (((x) + (y) - 1) / (y))
+/* x rounded up to a multiple of a. */
+#define ALIGN_TO(x, a) (DIV_ROUND_UP(x, a) * (a))
 
 /* Hands ownership of a pointer or fd on: returns the value and clears the variable. */
 #define TAKE_PTR(p)                                     \
