@@ -16,7 +16,7 @@
 struct JobFollow {
         sd_bus *bus;
         Progress *progress;
-        sd_bus_slot *match_props, *match_completed, *match_removed;
+        sd_bus_slot *match_props, *match_completed, *match_removed, *match_owner, *match_disconnected;
         sd_bus_slot *get_all, *cancel;
         JobState state;
         bool following, got_props, ended;
@@ -30,8 +30,11 @@ int exit_code_from_hresult(uint32_t hr) {
 }
 
 void ctl_event_exit(sd_bus *bus, int code) {
-        sd_event *e = sd_bus_get_event(bus);
+        _cleanup_(sd_event_unrefp) sd_event *e = sd_event_ref(sd_bus_get_event(bus));
 
+        /* A connection that closed has let go of the loop already: it is the default one. */
+        if (!e && sd_event_default(&e) < 0)
+                return;
         /* Detached first: the bus' own exit handler would close the connection, and the verb still
          * has calls to make (Close) after the loop. */
         (void) sd_bus_detach_event(bus);
@@ -202,6 +205,36 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
         return 0;
 }
 
+/* imapid is gone (it crashed, was killed, or the bus or socket went away): nothing will report
+ * the job's end, so there is nothing to wait for. */
+static void imapid_gone(JobFollow *f, const char *what) {
+        _cleanup_free_ char *text = NULL;
+
+        if (f->ended)
+                return;
+        if (asprintf(&text, "%s; %s", what, f->following ?
+                     "the job's outcome is unknown ('imapictl media' shows what the disc holds)." :
+                     "nothing was burned.") < 0)
+                text = NULL;
+        progress_note(f->progress, "unreachable", text ?: what);
+        job_end(f, CTL_EXIT_UNAVAILABLE);
+}
+
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !streq(name, IMAPI_BUS_NAME) ||
+            new_owner[0])
+                return 0;
+        imapid_gone(userdata, "imapid left the bus");
+        return 0;
+}
+
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        imapid_gone(userdata, "The connection to imapid was lost");
+        return 0;
+}
+
 static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         JobFollow *f = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
@@ -279,6 +312,17 @@ int job_follow_new(sd_bus *bus, Progress *p, JobFollow **ret) {
                                       on_interfaces_removed, NULL, f);
         if (r < 0)
                 return r;
+        /* The connection closing (the socket's peer, or the bus, gone) arrives as a message of
+         * sd-bus' own; imapid leaving the bus as the bus' NameOwnerChanged. */
+        r = sd_bus_match_signal_async(bus, &f->match_disconnected, "org.freedesktop.DBus.Local", NULL,
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, NULL, f);
+        if (r >= 0 && sender)
+                r = sd_bus_add_match_async(bus, &f->match_owner,
+                                           "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                           "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                           "arg0='" IMAPI_BUS_NAME "'", on_name_owner_changed, NULL, f);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(f);
         return 0;
 }
@@ -289,6 +333,8 @@ JobFollow *job_follow_free(JobFollow *f) {
         sd_bus_slot_unref(f->match_props);
         sd_bus_slot_unref(f->match_completed);
         sd_bus_slot_unref(f->match_removed);
+        sd_bus_slot_unref(f->match_owner);
+        sd_bus_slot_unref(f->match_disconnected);
         sd_bus_slot_unref(f->get_all);
         sd_bus_slot_unref(f->cancel);
         sd_bus_unref(f->bus);
@@ -325,8 +371,11 @@ void job_follow_interrupt(JobFollow *f) {
                       "Cancelling the job (press Ctrl-C again to stop waiting)...");
         r = sd_bus_call_method_async(f->bus, &f->cancel, IMAPI_BUS_NAME, f->state.path, IMAPI_JOB_INTERFACE,
                                      "Cancel", on_cancel_reply, f, "a{sv}", 0);
-        if (r < 0)
+        if (r < 0) {
+                /* The connection is gone: there is nobody to wait for. */
                 fprintf(stderr, "imapictl: cannot ask imapid to cancel: %s\n", strerror(-r));
+                imapid_gone(f, "imapid cannot be reached");
+        }
 }
 
 const JobState *job_follow_state(const JobFollow *f) {
