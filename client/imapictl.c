@@ -46,7 +46,7 @@ static void help(void) {
                "  burn [OPTIONS] PATH...       Burn files and folders as a Joliet data disc,\n"
                "                               each at the root of the disc as 'cp -r' would\n"
                "                               place it\n"
-               "  erase [--full] [RECORDER]    Erase a rewritable disc\n"
+               "  erase [--full] [RECORDER]    Erase a rewritable disc or an image file\n"
                "  jobs                         List running jobs\n"
                "  cancel JOB                   Cancel a job\n"
                "  watch JOB                    Follow a job until it ends; the exit status\n"
@@ -78,11 +78,17 @@ static void help(void) {
                "     --iso-level=N         ISO 9660 level 1, 2 or 3 (default: 3 if a file is\n"
                "                           4 GiB or larger, else 2)\n"
                "     --close               Close the disc: no more sessions can be added\n"
+               "     --replace             Write a new file system over what a rewritable disc\n"
+               "                           or image file holds (otherwise a burn adds to it)\n"
                "     --audio               Burn an audio CD: each PATH is an audio file (WAV,\n"
                "                           FLAC, ...; other rates are resampled to 44.1 kHz)\n"
                "                           that becomes one track\n"
                "Options of erase:\n"
-               "     --full                Blank the whole disc, not only its table of contents\n"
+               "     --full                Blank or format the whole disc, not only what finds\n"
+               "                           its files (the table of contents or the file system's\n"
+               "                           first blocks)\n"
+               "     --format=MODE         DVD-RW: change it to restricted-overwrite (written in\n"
+               "                           place like a DVD+RW) or back to sequential recording\n"
                "\n"
                "burn and erase show progress as one updating line on a terminal, a line per\n"
                "update otherwise, and one JSON object per line with --json. Ctrl-C while\n"
@@ -119,7 +125,9 @@ enum {
         ARG_NO_VERIFY,
         ARG_ISO_LEVEL,
         ARG_CLOSE,
+        ARG_REPLACE,
         ARG_FULL,
+        ARG_FORMAT,
         ARG_AUDIO,
 };
 
@@ -156,7 +164,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-verify", no_argument, NULL, ARG_NO_VERIFY },
                 { "iso-level", required_argument, NULL, ARG_ISO_LEVEL },
                 { "close", no_argument, NULL, ARG_CLOSE },
+                { "replace", no_argument, NULL, ARG_REPLACE },
                 { "full", no_argument, NULL, ARG_FULL },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 { "audio", no_argument, NULL, ARG_AUDIO },
                 {}
         };
@@ -221,8 +231,18 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_CLOSE:
                         arg_burn.close_disc = true;
                         break;
+                case ARG_REPLACE:
+                        arg_burn.replace = true;
+                        break;
                 case ARG_FULL:
                         arg_burn.full = true;
+                        break;
+                case ARG_FORMAT:
+                        if (!streq(optarg, "restricted-overwrite") && !streq(optarg, "sequential")) {
+                                fprintf(stderr, "imapictl: --format takes restricted-overwrite or sequential.\n");
+                                return -CTL_EXIT_USAGE;
+                        }
+                        arg_burn.format = optarg;
                         break;
                 case ARG_AUDIO:
                         arg_burn.audio = true;

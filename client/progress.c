@@ -273,13 +273,19 @@ void progress_job_completed(Progress *p, const JobState *s) {
         }
         end_bar(p);
         fflush(stdout);
-        if (s->success)
-                printf("Done: %s finished.\n", strna(s->operation));
+        if (s->success) {
+                const char *note = s->message ? strchr(s->message, ' ') : NULL;
+
+                printf("Done: %s finished.\n", s->operation ?: "job");
+                /* Something to know beyond the success itself ("0x00000000: ..."). */
+                if (note && info && !streq(note + 1, info->message))
+                        printf("%s\n", note + 1);
+        }
         else if (s->hresult == IMAPI_E_USERABORT)
-                fprintf(stderr, "imapictl: %s cancelled: %s\n", strna(s->operation), strna(s->message));
+                fprintf(stderr, "imapictl: %s cancelled: %s\n", s->operation ?: "job", strna(s->message));
         else
                 /* The message starts with the hex value already, as with ctl_report_error. */
-                fprintf(stderr, "imapictl: %s failed: %s: %s\n", strna(s->operation),
+                fprintf(stderr, "imapictl: %s failed: %s: %s\n", s->operation ?: "job",
                         info ? info->constant : "E_FAIL", strna(s->message));
         fflush(stdout);
 }

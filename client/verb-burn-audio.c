@@ -278,10 +278,10 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
                 fprintf(stderr, "imapictl: burn --audio needs the audio files to burn, one track each.\n");
                 return CTL_EXIT_USAGE;
         }
-        if (arg_burn.volume_name || arg_burn.iso_level > 0 || arg_burn.close_disc) {
+        if (arg_burn.volume_name || arg_burn.iso_level > 0 || arg_burn.close_disc || arg_burn.replace) {
                 /* An audio CD has no file system, and is always closed. */
-                fprintf(stderr,
-                        "imapictl: --volume-name, --iso-level and --close are for data discs, not --audio.\n");
+                fprintf(stderr, "imapictl: --volume-name, --iso-level, --close and --replace are for data discs, "
+                        "not --audio.\n");
                 return CTL_EXIT_USAGE;
         }
         if (argc - 1 > 99) {
@@ -368,6 +368,9 @@ close:
         /* Always close: imapid removes the stash, or, while a job still runs, after it ends. */
         b.add_call = sd_bus_slot_unref(b.add_call);
         stop_writer(&b);
+        /* imapid is gone, and with it what it held for us. */
+        if (r == CTL_EXIT_UNAVAILABLE)
+                return r;
         k = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Close", NULL, "a{sv}", 0);
         return r != 0 ? r : k;
 }

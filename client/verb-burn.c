@@ -140,6 +140,8 @@ static int append_record_options(sd_bus_message *m) {
                 r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
         if (r >= 0 && arg_burn.close_disc)
                 r = sd_bus_message_append(m, "{sv}", "close", "b", 1);
+        if (r >= 0 && arg_burn.replace)
+                r = sd_bus_message_append(m, "{sv}", "replace", "b", 1);
         if (r >= 0 && arg_burn.iso_level > 0)
                 r = sd_bus_message_append(m, "{sv}", "iso_level", "i", (int32_t) arg_burn.iso_level);
         if (r >= 0 && arg_burn.speed > 0)
@@ -241,8 +243,11 @@ static int prepare_master(sd_bus *bus, const char *master, const char *recorder)
                 r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscMasterFormat", NULL,
                              "sa{sv}", "joliet", 0);
         if (r == 0)
-                r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
-                             "oa{sv}", recorder, 0);
+                r = arg_burn.replace ?
+                        ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
+                                 "oa{sv}", recorder, 1, "replace", "b", 1) :
+                        ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
+                                 "oa{sv}", recorder, 0);
         if (r == 0 && arg_burn.volume_name)
                 r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetJolietProperties", &reply, "a{sv}", 1,
                              "VolumeName", "s", arg_burn.volume_name);
@@ -330,6 +335,9 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
 close:
         /* Always close: imapid removes the stash, or, while a job still runs, after it ends. */
         b.add_call = sd_bus_slot_unref(b.add_call);
+        /* imapid is gone, and with it what it held for us. */
+        if (r == CTL_EXIT_UNAVAILABLE)
+                return r;
         k = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Close", NULL, "a{sv}", 0);
         return r != 0 ? r : k;
 }

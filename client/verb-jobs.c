@@ -222,7 +222,10 @@ int verb_erase(int argc, char *argv[], sd_bus *bus) {
         r = ctl_call(bus, recorder, IMAPI_RECORDER_INTERFACE, "OpenExclusive", NULL, "a{sv}", 0);
         if (r != 0)
                 return r;
-        r = ctl_call(bus, recorder, IMAPI_RECORDER_INTERFACE, "Erase", &reply, "ba{sv}", arg_burn.full, 0);
+        r = arg_burn.format ?
+                ctl_call(bus, recorder, IMAPI_RECORDER_INTERFACE, "Erase", &reply, "ba{sv}", arg_burn.full, 1,
+                         "format", "s", arg_burn.format) :
+                ctl_call(bus, recorder, IMAPI_RECORDER_INTERFACE, "Erase", &reply, "ba{sv}", arg_burn.full, 0);
         if (r == 0 && sd_bus_message_read(reply, "o", &job) < 0) {
                 fprintf(stderr, "imapictl: bad reply from imapid to Erase.\n");
                 r = CTL_EXIT_FAILED;
@@ -239,6 +242,9 @@ int verb_erase(int argc, char *argv[], sd_bus *bus) {
                 } else
                         r = run_loop(event);
         }
+        /* imapid is gone, and with it what it held for us. */
+        if (r == CTL_EXIT_UNAVAILABLE)
+                return r;
         k = ctl_call(bus, recorder, IMAPI_RECORDER_INTERFACE, "Close", NULL, "a{sv}", 0);
         return r != 0 ? r : k;
 }

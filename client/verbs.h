@@ -20,11 +20,12 @@ int verb_watch(int argc, char *argv[], sd_bus *bus);
 typedef struct BurnArgs {
         const char *recorder;
         const char *volume_name;
-        bool simulate, eject, no_verify, close_disc;
+        bool simulate, eject, no_verify, close_disc, replace;
         int speed;              /* times the medium's 1x; 0: the recorder's WriteSpeed */
         unsigned speed_kbps;    /* kB/s, overrides speed; 0: unset */
         int iso_level;          /* 1..3; 0: imapid chooses */
         bool full;              /* erase --full */
+        const char *format;     /* erase --format: "restricted-overwrite" or "sequential" (DVD-RW) */
         bool audio;             /* burn --audio: an audio CD, one track per file */
 } BurnArgs;
 

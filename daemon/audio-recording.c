@@ -289,24 +289,6 @@ static void audio_recording_cancel(Job *j, void *userdata) {
                 drive_cancel(r->recorder->drive);
 }
 
-/* Audio goes on a blank CD only. */
-static int check_medium(Recorder *rec, sd_bus_error *error) {
-        const MediaInfo *mi = &rec->media;
-
-        if (IN_SET(mi->status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
-                                         rec->id);
-        if (!IN_SET(mi->profile, 0x09u, 0x0Au))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "Audio needs a blank CD-R or CD-RW; the disc in recorder %s is a %s.",
-                                         rec->id, mi->profile_name[0] ? mi->profile_name : "disc of unknown type");
-        if (mi->status != MEDIA_STATUS_BLANK)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "Audio needs a blank disc; the %s in recorder %s is not blank%s.",
-                                         mi->profile_name, rec->id, mi->erasable ? " (erase it first)" : "");
-        return 0;
-}
-
 static int make_layout(AudioRecording *r) {
         const Redbook *rb = &r->master->redbook;
 
@@ -331,6 +313,7 @@ int master_record_audio(Master *m, Client *c, sd_bus_message *call, const Record
         Recorder *rec = m->recorder;
         DriveAudioOptions ao = {};
         _cleanup_free_ char *reason = NULL;
+        SessionPlan plan;
         AudioRecording *r;
         unsigned x1;
         int k;
@@ -342,9 +325,6 @@ int master_record_audio(Master *m, Client *c, sd_bus_message *call, const Record
         if (m->redbook.n == 0)
                 return bus_error_hresult(error, IMAPI_E_INVALIDIMAGE, "No audio track is staged on disc master %u.",
                                          m->id);
-        if (o->simulate && !drive_can_simulate(rec->drive))
-                return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot simulate a write.",
-                                         rec->id);
 
         k = recorder_prepare(rec, call, true, error);
         if (k <= 0)
@@ -360,11 +340,11 @@ int master_record_audio(Master *m, Client *c, sd_bus_message *call, const Record
         r->gap = master_audio_gap(m);
         k = make_layout(r);
         if (k >= 0)
-                k = check_medium(rec, error);
-        if (k >= 0 && r->total_blocks > rec->media.free_blocks)
+                k = master_plan_burn(m, o->replace, o->simulate, &plan, error);
+        if (k >= 0 && r->total_blocks > plan.room)
                 k = bus_error_hresult(error, IMAPI_E_DISCFULL,
                                       "The disc cannot hold the tracks (%llu blocks with gaps of %u, %u free).",
-                                      (unsigned long long) r->total_blocks, r->gap, rec->media.free_blocks);
+                                      (unsigned long long) r->total_blocks, r->gap, plan.room);
         if (k < 0)
                 goto fail_release;
 

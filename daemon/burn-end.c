@@ -130,12 +130,12 @@ void master_end_burn(Master *m, Recorder *rec, Job *j, const BurnEndParams *p, b
         e->text = hresult_format(p->hr, p->message);
         if (IMAPI_HRESULT_SUCCEEDED(p->hr) && !p->simulate) {
                 /* The bookkeeping moves to the worker with the files; the master starts empty
-                 * (UsedDataBlocks 0) and back in single-session mode. */
+                 * (UsedDataBlocks 0), and the next burn looks at the disc afresh. */
                 e->staging = m->staging;
                 e->redbook = m->redbook;
                 staging_init(&m->staging);
                 redbook_init(&m->redbook);
-                m->multisession = false;
+                m->plan_known = false;
                 e->cleared = true;
         }
         if (worker_submit(m->daemon->worker, end_run, end_done, e) < 0) {

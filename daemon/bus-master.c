@@ -162,16 +162,24 @@ static int method_get_recorder(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_reply_method_return(msg, "o", m->recorder->path);
 }
 
+static int bool_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        if (bus_read_bool_variant(msg, userdata) < 0)
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Option '%s' takes a boolean.", key);
+        return 0;
+}
+
 static int method_set_recorder(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { "replace", NULL };
         Master *m = userdata;
         const char *path;
+        bool replace = false;
         Recorder *rec;
         int r;
 
         r = sd_bus_message_read(msg, "o", &path);
         if (r < 0)
                 return r;
-        r = bus_read_options(msg, NULL, NULL, NULL, error);
+        r = bus_read_options(msg, allowed, bool_option, &replace, error);
         if (r < 0)
                 return r;
         r = check_caller(msg, m, NULL, error);
@@ -184,7 +192,7 @@ static int method_set_recorder(sd_bus_message *msg, void *userdata, sd_bus_error
                         return r;
                 return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s is not a recorder.", path);
         }
-        r = master_set_recorder(m, rec, msg, error);
+        r = master_set_recorder(m, rec, replace, msg, error);
         if (r < 0)
                 return r;
         if (r > 0)
@@ -218,14 +226,16 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
 
         if (streq(key, POLKIT_OPTION_NO_USER_INTERACTION))
                 return polkit_option_cb(msg, key, NULL, error);
-        if (streq(key, "verify") || streq(key, "close")) {
-                r = bus_read_bool_variant(msg, &b);
+        if (streq(key, "verify") || streq(key, "close") || streq(key, "replace")) {
+                r = bool_option(msg, key, &b, error);
                 if (r < 0)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Option '%s' takes a boolean.", key);
+                        return r;
                 if (streq(key, "verify"))
                         o->verify = b;
-                else
+                else if (streq(key, "close"))
                         o->close_disc = b;
+                else
+                        o->replace = b;
                 return 0;
         }
         if (streq(key, "write_mode")) {
@@ -257,8 +267,9 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
 }
 
 static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        static const char *const allowed[] = { "verify", "close", "iso_level", "write_speed", "write_speed_kbps",
-                                               "write_mode", POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+        static const char *const allowed[] = { "verify", "close", "replace", "iso_level", "write_speed",
+                                               "write_speed_kbps", "write_mode", POLKIT_OPTION_NO_USER_INTERACTION,
+                                               NULL };
         RecordOptions o = { .verify = true };
         Master *m = userdata;
         const char *job;

@@ -123,10 +123,22 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return sd_bus_reply_method_return(m, NULL);
 }
 
-/* The options of methods that ask polkit. */
-static const char *const polkit_options[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+static int erase_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        EraseFormat *f = userdata;
+        const char *s;
+
+        if (!streq(key, "format"))
+                return polkit_option_cb(m, key, NULL, error);
+        if (bus_read_string_variant(m, &s) < 0 || !(streq(s, "restricted-overwrite") || streq(s, "sequential")))
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                         "format must be \"restricted-overwrite\" or \"sequential\".");
+        *f = streq(s, "sequential") ? ERASE_FORMAT_SEQUENTIAL : ERASE_FORMAT_OVERWRITE;
+        return 0;
+}
 
 static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { "format", POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+        EraseFormat format = ERASE_FORMAT_KEEP;
         Recorder *r = userdata;
         const char *job;
         Client *c = NULL;
@@ -135,7 +147,7 @@ static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = sd_bus_message_read(m, "b", &full);
         if (k < 0)
                 return k;
-        k = bus_read_options(m, polkit_options, polkit_option_cb, NULL, error);
+        k = bus_read_options(m, allowed, erase_option, &format, error);
         if (k < 0)
                 return k;
         (void) caller_client(m, r, false, &c, NULL);
@@ -147,7 +159,7 @@ static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 return k;
         if (k == 0)
                 return 1;       /* polkit is asked; the call comes back with the answer */
-        k = recorder_erase(r, c, full, &job, error);
+        k = recorder_erase(r, c, full, format, &job, error);
         if (k < 0)
                 return k;
         return sd_bus_reply_method_return(m, "o", job);

@@ -12,6 +12,8 @@ struct Drive {
         struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
         char *address;
         bool grabbed;
+        int role;                       /* libburn's drive role: 1 an MMC drive, 2..5 stdio: */
+        bool buf_capable;               /* BURN-Free, as the drive said when last grabbed */
 
         /* A write or erase in progress (drive-write.c). */
         struct burn_disc *disc;
@@ -22,7 +24,8 @@ struct Drive {
         bool fifo_starved;              /* seen while writing: an underrun risk */
         uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
         unsigned idle_polls;            /* polls since libburn said IDLE */
-        bool lost;                      /* libburn's object was forgotten and not renewed */
+        bool lost;                      /* libburn's object was forgotten and not renewed: nothing
+                                         * may touch info.drive until drive_revive() */
 };
 
 typedef struct DriveMessage {
@@ -34,6 +37,9 @@ typedef struct DriveMessage {
 } DriveMessage;
 
 #define DRIVE_MESSAGE_RING 128
+
+/* Makes a new libburn drive object for d's address and grabs it (tries times, 200 ms apart). */
+int drive_attach(Drive *d, unsigned tries);
 
 /* Frees what a write or erase set up (drive-write.c). */
 void drive_free_write_state(Drive *d);

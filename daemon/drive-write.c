@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 
 #include "drive-internal.h"
 #include "hresult.h"
+#include "isohead.h"
 #include "log.h"
 #include "macro.h"
 
@@ -176,6 +178,10 @@ int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions 
                 goto fail_nomem;
         burn_write_opts_set_perform_opc(d->opts, 0);
         burn_write_opts_set_multi(d->opts, o->multi);
+        /* Overwriteable media and image files are written where the caller lays the session
+         * out (isohead.h), aligned to 32 blocks as every such medium accepts. */
+        if (o->start_lba >= 0)
+                burn_write_opts_set_start_byte(d->opts, (off_t) o->start_lba * 2048);
         if (burn_write_opts_set_simulate(d->opts, o->simulate) <= 0 && o->simulate) {
                 *ret_reason = strdup("The recorder cannot simulate a write.");
                 drive_free_write_state(d);
@@ -230,10 +236,36 @@ int drive_erase_start(Drive *d, bool full) {
         return 0;
 }
 
+int drive_format_start(Drive *d, bool reformat) {
+        int profile = 0, flag;
+        char name[80];
+
+        if (!d->grabbed || d->disc || d->erasing)
+                return -EBUSY;
+        (void) burn_disc_get_profile(d->info.drive, &profile, name);
+        /* burn_disc_format() size modes (libburn.h): 2 the largest size, 3 the medium's default
+         * (BD-RE and DVD-RAM, whose default keeps spare areas for defect management); bit4
+         * formats a formatted medium again. */
+        flag = IN_SET(profile, 0x12, 0x43) ? 3 << 1 : 2 << 1;
+        if (reformat)
+                flag |= 1 << 4;
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+        d->erasing = true;
+        burn_disc_format(d->info.drive, 0, flag);
+        return 0;
+}
+
 bool drive_poll(Drive *d, DriveProgress *ret) {
         struct burn_progress p = {};
-        enum burn_drive_status s = burn_drive_get_status(d->info.drive, &p);
         DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
+        enum burn_drive_status s;
+
+        if (d->lost) {
+                *ret = r;
+                return false;
+        }
+        s = burn_drive_get_status(d->info.drive, &p);
 
         r.active = s != BURN_DRIVE_IDLE;
         r.track = p.track;
@@ -275,7 +307,8 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
 }
 
 void drive_cancel(Drive *d) {
-        burn_drive_cancel(d->info.drive);
+        if (!d->lost)
+                burn_drive_cancel(d->info.drive);
 }
 
 void drive_cancel_sync(Drive *d) {
@@ -297,7 +330,7 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
         uint32_t hr = IMAPI_E_GENERIC;
         char why_buf[sizeof(((DriveMessage *) NULL)->text)];
         const char *why = NULL;
-        int score = 0;
+        int score = 0, r;
 
         for (uint64_t seq = d->op_seq + 1, last = drive_message_seq(); seq <= last; seq++) {
                 DriveMessage copy, *m = &copy;
@@ -314,6 +347,9 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
                         h = IMAPI_E_DEVICE_NOTPRESENT, sc = 8;
                 else if (text_has(m, "[2 3A ") || m->code == 0x0002013a)
                         h = IMAPI_E_MEDIUM_NOTPRESENT, sc = 7;
+                /* UNIT ATTENTION, medium may have changed (SPC-4 5.14): another disc. */
+                else if (text_has(m, "[6 28 00]"))
+                        h = IMAPI_E_WRONGDISC, sc = 7;
                 else if (m->code == 0x0002012d || text_has(m, "[5 21 00]") || m->code == 0x00020148 ||
                          m->os_errno == ENOSPC || text_has(m, "[5 63 00]"))
                         h = IMAPI_E_DISCFULL, sc = 6;
@@ -336,7 +372,15 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
         }
         if (hr == IMAPI_E_GENERIC && d->fifo_starved)
                 hr = IMAPI_E_LOSS_OF_STREAMING, why = "the data did not arrive fast enough";
-        if (why && asprintf(ret_message, "%s", why) < 0)
+        /* libburn's words for these are about SCSI commands; say what happened to the user. */
+        if (hr == IMAPI_E_DEVICE_NOTPRESENT)
+                r = asprintf(ret_message, "The recorder stopped answering; it was removed or switched off "
+                             "(libburn: %s).", why);
+        else if (hr == IMAPI_E_WRONGDISC)
+                r = asprintf(ret_message, "The disc was changed while it was being written.");
+        else
+                r = why ? asprintf(ret_message, "%s", why) : 0;
+        if (r < 0)
                 *ret_message = NULL;
         return hr;
 }
@@ -344,13 +388,10 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
 /* libburn leaves a drive's cancel flag set after a cancelled or failed write, and its
  * burn_drive_grab() then gives up at once, every time: the recorder would stay unusable. A new
  * libburn drive object for the same address starts clean (libburn refuses a second object for
- * an address it knows, so the old one is forgotten first). The drive stays grabbed. */
+ * an address it knows, so the old one is forgotten first). The drive stays grabbed; if the
+ * device is gone, it is lost until drive_revive(). */
 static void drive_renew(Drive *d) {
-        struct burn_drive_info *infos = NULL;
-        char adr[BURN_DRIVE_ADR_LEN];
-        int r = 0;
-
-        if (drive_is_file(d) || !d->grabbed || burn_drive_d_get_adr(d->info.drive, adr) <= 0)
+        if (drive_is_file(d) || !d->grabbed || d->lost)
                 return;
         burn_drive_release(d->info.drive, 0);
         d->grabbed = false;
@@ -360,25 +401,15 @@ static void drive_renew(Drive *d) {
                 d->array = NULL;
         }
         /* Another process may take the device in the gap; it gives it back soon. */
-        for (int i = 0; i < 3 && r <= 0; i++) {
-                if (i > 0)
-                        usleep(200 * 1000);
-                r = burn_drive_scan_and_grab(&infos, adr, 0);
-        }
-        (void) drive_drain_messages(NULL, NULL);
-        if (r <= 0 || !infos) {
+        if (drive_attach(d, 3) < 0) {
                 log_error("Recorder %s cannot be set up again after the failed write; it stays unusable "
-                          "until imapid restarts.", d->address);
+                          "until its device is back.", d->address);
                 d->lost = true;
-                return;
         }
-        d->info = infos[0];
-        d->array = infos;
-        d->grabbed = true;
 }
 
 uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message) {
-        bool well = burn_drive_wrote_well(d->info.drive) > 0;
+        bool well = !d->lost && burn_drive_wrote_well(d->info.drive) > 0;
         uint32_t hr = IMAPI_S_OK;
 
         *ret_message = NULL;
@@ -414,6 +445,60 @@ int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
         r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
         if (r <= 0 || count != (off_t) (n_blocks * 2048))
                 return -EIO;
+        return 0;
+}
+
+int drive_read_head(Drive *d, uint8_t *buf) {
+        int capacity = 0;
+        size_t n;
+
+        memset(buf, 0, DRIVE_HEAD_BYTES);
+        if (!d->grabbed || d->lost)
+                return -EBADFD;
+        if (burn_get_read_capacity(d->info.drive, &capacity, 0) <= 0 || capacity <= 0)
+                return 0;
+        n = MIN((size_t) capacity, (size_t) DRIVE_HEAD_BYTES / 2048);
+        return drive_read_blocks(d, 0, buf, n);
+}
+
+int drive_write_head(Drive *d, const uint8_t *buf) {
+        _cleanup_free_ char *copy = NULL;
+        int r;
+
+        if (!d->grabbed || d->lost)
+                return -EBADFD;
+        /* libburn takes a non-const buffer it does not change. */
+        copy = malloc(DRIVE_HEAD_BYTES);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, buf, DRIVE_HEAD_BYTES);
+        /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
+        r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
+        (void) drive_drain_messages(NULL, NULL);
+        return r > 0 ? 0 : -EIO;
+}
+
+int drive_invalidate_head(Drive *d) {
+        _cleanup_free_ uint8_t *head = malloc(DRIVE_HEAD_BYTES);
+        int r;
+
+        if (!head)
+                return -ENOMEM;
+        r = drive_read_head(d, head);
+        if (r < 0)
+                return r;
+        if (!isohead_invalidate(head))
+                return 0;
+        return drive_write_head(d, head);
+}
+
+int drive_truncate_file(Drive *d, uint64_t blocks) {
+        if (!drive_is_file(d))
+                return -ENOTTY;
+        /* A file never written is as empty as it gets. */
+        if (truncate(d->address, (off_t) (blocks * 2048)) < 0 && !(errno == ENOENT && blocks == 0))
+                return log_warning_errno(errno, "Cannot cut image file %s to %" PRIu64 " blocks: %m", d->address,
+                                         blocks);
         return 0;
 }
 

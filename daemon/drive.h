@@ -27,18 +27,48 @@ typedef struct DriveProfile {
         bool current;
 } DriveProfile;
 
+/* What imapid can do with what the last session (or, on random-access media, the head) holds. */
+typedef enum MediaContent {
+        MEDIA_CONTENT_NONE,             /* blank, or a closed disc nobody appends to */
+        MEDIA_CONTENT_ISO9660,          /* an ISO 9660 volume that a new session can grow */
+        MEDIA_CONTENT_FOREIGN,          /* data that is not ISO 9660 (UDF, audio, a raw image...) */
+        MEDIA_CONTENT_DAMAGED,          /* an ISO 9660 volume whose directories the medium lacks */
+        MEDIA_CONTENT_UNREADABLE,       /* the last session cannot be read */
+} MediaContent;
+
+/* Recorded areas: the tracks of a sequential disc, or all of a random-access medium. */
+typedef struct MediaRange {
+        uint32_t start;
+        uint32_t blocks;
+} MediaRange;
+
+#define MEDIA_RANGES_MAX 128
+
 typedef struct MediaInfo {
         MediaStatus status;
         unsigned profile;       /* 0 without a medium */
         char profile_name[80];
-        bool erasable;
+        bool erasable;          /* imapid can blank or format it (rewritable media, image files) */
         bool is_file;           /* a stdio: pseudo-drive */
+        /* Overwriteable media and image files: written at any address, with no table of contents;
+         * imapid finds their sessions in ISO 9660 heads (isohead.h), as xorriso does. */
+        bool random_access;
+        bool unformatted;       /* DVD+RW or BD-RE that must be formatted before use */
+        bool can_simulate;      /* the medium takes a test write (CD-R/RW, DVD-R/RW, image files) */
         unsigned sessions;      /* complete sessions on the disc */
         unsigned last_track;    /* last track of the previous session */
         uint32_t start_address; /* start of the last track of the previous session */
         uint32_t next_writable;
-        uint32_t free_blocks;   /* 2048-byte blocks */
+        uint32_t free_blocks;   /* 2048-byte blocks after next_writable, as readers report them */
+        uint32_t capacity;      /* blocks a new file system from the start may use */
+        MediaContent content;
+        char content_text[96];  /* what was found, for messages; "" for none */
+        size_t n_readable;
+        MediaRange readable[MEDIA_RANGES_MAX];
 } MediaInfo;
+
+/* Whether [start, start + blocks) lies within the recorded areas. */
+bool media_range_readable(const MediaInfo *m, uint32_t start, uint32_t blocks);
 
 /* libburn is global state: set it up once, before any thread of ours exists. */
 int drive_library_init(void);
@@ -49,6 +79,10 @@ int drive_scan(Drive ***ret, size_t *ret_n);
 /* A drive named by a libburn address (e.g. "stdio:/var/tmp/disc.iso" or "/dev/sr0"). */
 int drive_new_from_address(const char *address, Drive **ret);
 Drive *drive_free(Drive *d);
+/* A drive whose device went away (drive_is_lost()) gets a new libburn object once its device is
+ * back: 0, or -ENODEV while it is still gone. */
+int drive_revive(Drive *d);
+bool drive_is_lost(const Drive *d);
 
 const char *drive_get_address(const Drive *d);
 const char *drive_get_vendor(const Drive *d);
@@ -97,6 +131,7 @@ typedef struct DriveWriteOptions {
         bool multi;             /* leave the disc appendable for another session */
         int speed_kbps;         /* 0: the highest */
         int underrun_proof;     /* -1: the drive's default, 0: off, 1: on if the drive has it */
+        int64_t start_lba;      /* random-access media: where the track goes; -1: libburn's choice */
 } DriveWriteOptions;
 
 typedef struct DriveProgress {
@@ -112,7 +147,11 @@ typedef struct DriveProgress {
  * errno (hresult_to_errno) and a message in *ret_reason (malloc'ed) when libburn refuses the
  * job for this medium. */
 int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason);
+/* Blanks a CD-RW or a DVD-RW (minimal or full). */
 int drive_erase_start(Drive *d, bool full);
+/* Formats a DVD+RW, BD-RE, DVD-RAM or DVD-RW (a sequential one becomes restricted overwrite):
+ * reformat: also a formatted one, to its full size. Poll and finish as an erase. */
+int drive_format_start(Drive *d, bool reformat);
 /* Fills *ret; returns whether the operation is still going on. */
 bool drive_poll(Drive *d, DriveProgress *ret);
 void drive_cancel(Drive *d);
@@ -127,6 +166,19 @@ uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message);
 int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks);
 /* Re-reads the medium after a write or erase. */
 int drive_reassess(Drive *d);
+
+/* The head of random-access media (MediaInfo.random_access, isohead.h): their first 64 KiB.
+ * These run in a worker while the job holds the drive. Reading zero-fills what the medium does
+ * not have. Writing flushes the drive's buffer before it returns; it fails with -EIO. */
+#define DRIVE_HEAD_BYTES (32u * 2048u)
+int drive_read_head(Drive *d, uint8_t *buf);
+int drive_write_head(Drive *d, const uint8_t *buf);
+/* Makes the file system on random-access media invisible to readers (its volume descriptors
+ * renamed, as xorriso's blanking does); the data stays. 0 also when there was none. */
+int drive_invalidate_head(Drive *d);
+/* An image file is cut to `blocks` blocks, so that a file system written from its start does
+ * not keep the tail of a larger one. */
+int drive_truncate_file(Drive *d, uint64_t blocks);
 
 /* Audio CDs (drive-audio.c). */
 typedef struct DriveAudioTrack {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* IDiscRecorder::Erase as a job: blanking a rewritable disc held through OpenExclusive. */
+/* IDiscRecorder::Erase as a job: making a rewritable disc or an image file blank (erase.h). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,9 +17,17 @@
 
 #define POLL_USEC (500 * 1000)
 
+typedef enum EraseKind {
+        ERASE_BLANK,            /* BLANK of a sequential CD-RW or DVD-RW (libburn, polled) */
+        ERASE_FORMAT,           /* FORMAT UNIT (libburn, polled) */
+        ERASE_INVALIDATE,       /* the file system's volume descriptors renamed (in a worker) */
+        ERASE_TRUNCATE,         /* an image file emptied (in a worker) */
+} EraseKind;
+
 typedef struct Erase {
         Recorder *recorder;
         Job *job;
+        EraseKind kind;
         bool full;
         sd_event_source *timer;
         uint32_t hr;
@@ -27,12 +35,30 @@ typedef struct Erase {
         RecorderReadout readout;
 } Erase;
 
-/* Worker: libburn's view of the blanked disc, and what it now is. */
+static const char *erase_kind_to_string(EraseKind k, bool full) {
+        switch (k) {
+        case ERASE_BLANK:
+                return full ? "full blank" : "quick blank";
+        case ERASE_FORMAT:
+                return "format";
+        case ERASE_INVALIDATE:
+                return "quick erase";
+        default:
+                return "emptying";
+        }
+}
+
+/* Worker: what the job did to the disc and what it now is. */
 static void erase_end_run(void *userdata) {
         Erase *e = userdata;
+        Drive *drive = e->recorder->drive;
 
-        (void) drive_reassess(e->recorder->drive);
-        (void) recorder_readout(e->recorder->drive, &e->readout);
+        (void) drive_reassess(drive);
+        /* A fresh format may leave a pattern where the head is; what libburn wrote before an
+         * old format may still be there too. */
+        if (e->kind == ERASE_FORMAT && IMAPI_HRESULT_SUCCEEDED(e->hr))
+                (void) drive_invalidate_head(drive);
+        (void) recorder_readout(drive, &e->readout);
 }
 
 static void erase_end_done(void *userdata) {
@@ -49,11 +75,11 @@ static void erase_end_done(void *userdata) {
         recorder_emit_changed(r);
 
         if (IMAPI_HRESULT_SUCCEEDED(e->hr))
-                job_log(e->job, LOG_INFO, r->id, e->hr, "%s erase of recorder %s finished.",
-                        e->full ? "full" : "quick", r->id);
+                job_log(e->job, LOG_INFO, r->id, e->hr, "%s of recorder %s finished.",
+                        erase_kind_to_string(e->kind, e->full), r->id);
         else
-                job_log(e->job, LOG_WARNING, r->id, e->hr, "erase of recorder %s failed: %s", r->id,
-                        strna(e->text));
+                job_log(e->job, LOG_WARNING, r->id, e->hr, "%s of recorder %s failed: %s",
+                        erase_kind_to_string(e->kind, e->full), r->id, strna(e->text));
 
         for (size_t i = 0; i < r->daemon->n_buses; i++) {
                 k = sd_bus_emit_signal(r->daemon->buses[i], r->path, IMAPI_RECORDER_INTERFACE, "EraseComplete", "u",
@@ -96,8 +122,64 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
-int recorder_erase(Recorder *r, Client *c, bool full, const char **ret_job, sd_bus_error *error) {
+/* Worker: the erases that are a write or two. */
+static void quick_run(void *userdata) {
+        Erase *e = userdata;
+        Drive *drive = e->recorder->drive;
+        int k;
+
+        k = e->kind == ERASE_TRUNCATE ? drive_truncate_file(drive, 0) : drive_invalidate_head(drive);
+        e->hr = k < 0 ? IMAPI_E_CANNOT_WRITE_TO_MEDIA : IMAPI_S_OK;
+        erase_end_run(e);
+}
+
+static void quick_done(void *userdata) {
+        Erase *e = userdata;
+
+        if (IMAPI_HRESULT_FAILED(e->hr))
+                e->text = hresult_format(e->hr, e->kind == ERASE_TRUNCATE ? "The image file could not be emptied." :
+                                         "The first blocks of the disc could not be written.");
+        else
+                e->text = hresult_format(e->hr, NULL);
+        erase_end_done(e);
+}
+
+static bool profile_is_random_rw(unsigned p) {
+        /* DVD-RAM, DVD-RW restricted overwrite, DVD+RW, BD-RE. */
+        return IN_SET(p, 0x12u, 0x13u, 0x1Au, 0x2Au, 0x43u);
+}
+
+/* How the medium in r is made blank, or the error that says it cannot be. */
+static int erase_kind(Recorder *r, bool full, EraseFormat format, EraseKind *ret, sd_bus_error *error) {
+        const MediaInfo *mi = &r->media;
+        const char *name = mi->profile_name[0] ? mi->profile_name : "unknown type";
+
+        if (format != ERASE_FORMAT_KEEP && !IN_SET(mi->profile, 0x13u, 0x14u))
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "Only a DVD-RW changes between sequential recording and restricted "
+                                         "overwrite; the disc in recorder %s is a %s.", r->id, name);
+        if (mi->is_file)
+                *ret = ERASE_TRUNCATE;
+        else if (mi->profile == 0x14)
+                *ret = format == ERASE_FORMAT_OVERWRITE ? ERASE_FORMAT : ERASE_BLANK;
+        else if (mi->profile == 0x0A)
+                *ret = ERASE_BLANK;
+        else if (mi->profile == 0x13 && format == ERASE_FORMAT_SEQUENTIAL)
+                *ret = ERASE_BLANK;     /* a DVD-RW is deformatted by blanking it */
+        else if (profile_is_random_rw(mi->profile))
+                *ret = full || mi->unformatted ? ERASE_FORMAT : ERASE_INVALIDATE;
+        else
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "The disc in recorder %s (%s) %s; only CD-RW, DVD-RW, DVD+RW, DVD-RAM, "
+                                         "BD-RE and image files can be erased.", r->id, name,
+                                         drive_profile_is_rom(mi->profile) ? "is read-only" : "is write-once");
+        return 0;
+}
+
+int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const char **ret_job,
+                   sd_bus_error *error) {
         _cleanup_free_ Erase *e = NULL;
+        EraseKind kind = ERASE_BLANK;
         int k;
 
         k = recorder_check_owner(r, c, error);
@@ -112,24 +194,31 @@ int recorder_erase(Recorder *r, Client *c, bool full, const char **ret_job, sd_b
                 return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", r->id);
         if (recorder_type(r) != RECORDER_CDRW)
                 return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot erase discs.", r->id);
-        if (!r->media.erasable)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "The disc in recorder %s (%s) is not rewritable.", r->id,
-                                         r->media.profile_name[0] ? r->media.profile_name : "unknown type");
+        k = erase_kind(r, full, format, &kind, error);
+        if (k < 0)
+                return k;
 
         e = calloc(1, sizeof(Erase));
         if (!e)
                 return -ENOMEM;
         e->recorder = r;
         e->full = full;
+        e->kind = kind;
         k = job_new(r->daemon, "erase", c, r->path, NULL, &e->job);
         if (k < 0)
                 return k;
-        /* libburn cannot stop a blank once the drive has started it. */
+        /* libburn cannot stop a blank or a format once the drive has started it. */
         e->job->cancelable = false;
-        k = sd_event_add_time_relative(r->daemon->event, &e->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_timer, e);
-        if (k >= 0)
-                k = drive_erase_start(r->drive, full);
+        if (IN_SET(kind, ERASE_INVALIDATE, ERASE_TRUNCATE))
+                k = worker_submit(r->daemon->worker, quick_run, quick_done, e);
+        else {
+                k = sd_event_add_time_relative(r->daemon->event, &e->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_timer,
+                                               e);
+                if (k >= 0)
+                        k = kind == ERASE_BLANK ? drive_erase_start(r->drive, full) :
+                                                  drive_format_start(r->drive, !r->media.unformatted &&
+                                                                                       r->media.profile != 0x14);
+        }
         if (k < 0) {
                 sd_event_source_disable_unref(e->timer);
                 job_free(e->job);
@@ -139,8 +228,8 @@ int recorder_erase(Recorder *r, Client *c, bool full, const char **ret_job, sd_b
         (void) inhibitor_acquire(r->daemon, "Erasing a disc");
         r->busy++;
         recorder_emit_changed(r);
-        job_log(e->job, LOG_INFO, r->id, 0, "%s erase of recorder %s started by %s.", full ? "full" : "quick", r->id,
-                 c->description);
+        job_log(e->job, LOG_INFO, r->id, 0, "%s of recorder %s (%s) started by %s.", erase_kind_to_string(kind, full),
+                r->id, r->media.profile_name, c->description);
         *ret_job = e->job->path;
         TAKE_PTR(e);
         return 0;

@@ -52,7 +52,10 @@ void hotplug_check(Daemon *d) {
                         log_info("Recorder %s (%s) is back.", r->id, dev);
                         recorder_set_present(r, true);
                         changed = true;
-                }
+                } else if (r->present && exists && r->busy == 0 && drive_is_lost(r->drive))
+                        /* Lost to another program that took the device when it was set up again
+                         * after a failed write: it has been given back by now, perhaps. */
+                        (void) drive_revive(r->drive);
         }
 
         /* New drives, unless told not to look for hardware. */

@@ -39,9 +39,14 @@
  *     A cancel calls the source's cancel(), which stops and joins libisofs' thread.
  *   - Multi-session: the previous session is imported through an IsoDataSource over
  *     read_block, and the new one is written appendable at ms_block = next_lba. On CD-R, DVD±R
- *     and BD-R the TOC leads readers to it; overwritable media and image files would also need
- *     their first 64 KiB rewritten to point at it (iso_write_opts_set_overwrite_buf), which this
- *     interface does not offer.
+ *     and BD-R the TOC leads readers to it; on overwriteable media and image files the head at
+ *     block 0 does, which libisofs fills in (iso_write_opts_set_overwrite_buf) for the caller to
+ *     write last.
+ *   - An imported file is kept only if the medium holds every block of it: a session cut short
+ *     (a cancelled burn whose track was closed early) lists files whose data was never written,
+ *     or lies where the new session goes. Such files are left out of the new tree and named; the
+ *     rest of the previous session stays. The new tree's references into earlier sessions are
+ *     handed back (IsoImport.extents) so that verification can read every one of them.
  */
 
 #include <fcntl.h>
@@ -82,6 +87,20 @@ static void iso_write_opts_freep(IsoWriteOpts **p) {
 static void iso_read_opts_freep(IsoReadOpts **p) {
         if (*p)
                 iso_read_opts_free(*p);
+}
+static void iso_dir_iter_freep(IsoDirIter **p) {
+        if (*p)
+                iso_dir_iter_free(*p);
+}
+
+void iso_import_done(IsoImport *i) {
+        if (!i)
+                return;
+        free(i->extents);
+        for (size_t k = 0; k < i->n_left_out_names; k++)
+                free(i->left_out[k]);
+        free(i->left_out);
+        *i = (IsoImport) {};
 }
 
 void iso_options_init(IsoOptions *o) {
@@ -720,7 +739,153 @@ static int iso_import_previous(IsoImage *image, const IsoOptions *o) {
         return 0;
 }
 
-static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoBuild *ret) {
+/* Whether the medium holds every data extent of an imported file. 1 yes, 0 no, 2 not imported. */
+static int file_whole_on_medium(IsoFile *file, const IsoOptions *o) {
+        struct iso_file_section *sections = NULL;
+        int n = 0, r, whole = 1;
+
+        r = iso_file_get_old_image_sections(file, &n, &sections, 0);
+        if (r <= 0)
+                return r < 0 ? 0 : 2;
+        for (int i = 0; i < n && whole; i++) {
+                uint32_t blocks = DIV_ROUND_UP(sections[i].size, ISO_BLOCK);
+                uint64_t end = (uint64_t) sections[i].block + blocks;
+
+                if (blocks == 0)
+                        continue;
+                if (end > o->next_lba ||
+                    (o->extent_readable && !o->extent_readable(sections[i].block, blocks, o->read_userdata)))
+                        whole = 0;
+        }
+        free(sections);
+        return whole;
+}
+
+/* Calls fn for every file below dir, with the iterator that is on it (so that fn may remove it). */
+typedef int (*file_fn)(IsoDirIter *it, IsoFile *file, void *userdata);
+
+static int walk_files(IsoDir *dir, file_fn fn, void *userdata) {
+        _cleanup_(iso_dir_iter_freep) IsoDirIter *it = NULL;
+        IsoNode *node;
+        int r;
+
+        r = iso_dir_get_children(dir, &it);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        while (iso_dir_iter_next(it, &node) == 1) {
+                r = ISO_NODE_IS_DIR(node) ? walk_files((IsoDir *) node, fn, userdata) :
+                    ISO_NODE_IS_FILE(node) ? fn(it, (IsoFile *) node, userdata) : 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+typedef struct ImportWalk {
+        const IsoOptions *options;
+        IsoImport *import;
+        size_t allocated;       /* of import->extents */
+} ImportWalk;
+
+static void import_note_left_out(IsoImport *imp, char *path) {
+        char **l;
+
+        imp->n_left_out++;
+        if (imp->n_left_out_names >= ISO_LEFT_OUT_NAMES_MAX || !path)
+                return;
+        l = realloc(imp->left_out, (imp->n_left_out_names + 1) * sizeof(char *));
+        if (!l)
+                return;
+        imp->left_out = l;
+        l[imp->n_left_out_names++] = strdup(path);
+        if (!l[imp->n_left_out_names - 1])
+                imp->n_left_out_names--;
+}
+
+/* Takes a file the medium does not hold whole out of the imported tree. */
+static int prune_file(IsoDirIter *it, IsoFile *file, void *userdata) {
+        ImportWalk *w = userdata;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (file_whole_on_medium(file, w->options) != 0)
+                return 0;
+        path = iso_tree_get_node_path((IsoNode *) file);
+        log_warning("\"%s\" of the previous session is not whole on the medium; the new session leaves it out.",
+                    strna(path));
+        import_note_left_out(w->import, path);
+        r = iso_dir_iter_remove(it);
+        return r < 0 ? iso_code_to_errno(r) : 0;
+}
+
+static int import_prune(IsoImage *image, const IsoOptions *o, IsoImport *imp) {
+        ImportWalk w = { .options = o, .import = imp };
+
+        return walk_files(iso_image_get_root(image), prune_file, &w);
+}
+
+/* Notes where an imported file's data is. */
+static int add_extents(IsoDirIter *it, IsoFile *file, void *userdata) {
+        ImportWalk *w = userdata;
+        IsoImport *imp = w->import;
+        struct iso_file_section *sections = NULL;
+        int n = 0;
+
+        if (iso_file_get_old_image_sections(file, &n, &sections, 0) <= 0)
+                return 0;
+        for (int i = 0; i < n; i++) {
+                uint32_t blocks = DIV_ROUND_UP(sections[i].size, ISO_BLOCK);
+
+                if (blocks == 0)
+                        continue;
+                if (imp->n_extents == w->allocated) {
+                        size_t m = MAX(w->allocated * 2, (size_t) 64);
+                        IsoExtent *l = realloc(imp->extents, m * sizeof(IsoExtent));
+
+                        if (!l) {
+                                free(sections);
+                                return log_oom();
+                        }
+                        imp->extents = l;
+                        w->allocated = m;
+                }
+                imp->extents[imp->n_extents++] = (IsoExtent) { sections[i].block, blocks };
+        }
+        free(sections);
+        return 0;
+}
+
+static int compare_extents(const void *a, const void *b) {
+        const IsoExtent *x = a, *y = b;
+
+        return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The blocks of earlier sessions that the finished tree refers to, sorted and merged. */
+static int import_collect_extents(IsoImage *image, IsoImport *imp) {
+        ImportWalk w = { .import = imp };
+        size_t k = 0;
+        int r;
+
+        r = walk_files(iso_image_get_root(image), add_extents, &w);
+        if (r < 0 || imp->n_extents == 0)
+                return r;
+        qsort(imp->extents, imp->n_extents, sizeof(IsoExtent), compare_extents);
+        for (size_t i = 0; i < imp->n_extents; i++) {
+                IsoExtent *e = &imp->extents[i], *last = k > 0 ? &imp->extents[k - 1] : NULL;
+
+                if (last && e->start <= last->start + last->blocks)
+                        last->blocks = MAX(last->blocks, e->start + e->blocks - last->start);
+                else
+                        imp->extents[k++] = *e;
+        }
+        imp->n_extents = k;
+        return 0;
+}
+
+static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
+                     IsoBuild *ret) {
+        IsoImport ignored = {};
         /* Declared before the image, so freed after it. */
         _cleanup_(stream_context_freep) StreamContext *streams = NULL;
         _cleanup_(iso_image_unrefp) IsoImage *image = NULL;
@@ -751,8 +916,14 @@ static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_on
         if (r < 0)
                 return iso_code_to_errno(r);
 
+        if (o->head && o->next_lba < 32)
+                return log_error_errno(EINVAL, "A session after a head must start at block 32 or later.");
         if (o->read_block) {
                 r = iso_import_previous(image, o);
+                if (r < 0)
+                        return r;
+                r = import_prune(image, o, imp ?: &ignored);
+                iso_import_done(&ignored);
                 if (r < 0)
                         return r;
                 /* The previous session brings its own name; the new one is given, or kept. */
@@ -781,6 +952,11 @@ static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_on
         }
         /* Gone before libisofs lays out its trees, the peak of the build. */
         order = mfree(order);
+        if (o->read_block && imp) {
+                r = import_collect_extents(image, imp);
+                if (r < 0)
+                        return r;
+        }
 
         r = iso_write_opts_new(&opts, 0);
         if (r < 0)
@@ -796,12 +972,12 @@ static int iso_build(const IsoSource *src, const IsoOptions *o, bool estimate_on
             iso_write_opts_set_fifo_size(opts, ISO_FIFO_BLOCKS) < 0 ||
             iso_write_opts_set_will_cancel(opts, estimate_only) < 0)
                 return log_error_errno(EINVAL, "libisofs refused the image options.");
-        if (o->read_block) {
-                /* Only the new session is produced; it refers to the previous one's data. */
-                if (iso_write_opts_set_appendable(opts, 1) < 0 ||
-                    iso_write_opts_set_ms_block(opts, o->next_lba) < 0)
-                        return log_error_errno(EINVAL, "libisofs refused the multi-session options.");
-        }
+        /* Only the new session is produced; after an import it refers to the previous one's
+         * data. The head is only of use to a real build. */
+        if ((o->read_block && iso_write_opts_set_appendable(opts, 1) < 0) ||
+            (o->next_lba > 0 && iso_write_opts_set_ms_block(opts, o->next_lba) < 0) ||
+            (o->head && !estimate_only && iso_write_opts_set_overwrite_buf(opts, o->head) < 0))
+                return log_error_errno(EINVAL, "libisofs refused the multi-session options.");
 
         r = iso_image_create_burn_source(image, opts, &source);
         if (r < 0) {
@@ -830,7 +1006,7 @@ int iso_image_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_
         uint64_t blocks;
         int r;
 
-        r = iso_build(src, o, true, &b);
+        r = iso_build(src, o, true, NULL, &b);
         if (r < 0) {
                 /* Whatever libisofs said about it has been logged; don't leave it for the next. */
                 (void) iso_flush_messages(-1, false);
@@ -903,8 +1079,9 @@ static void wait_for_fifo(struct burn_source *source, size_t bytes) {
 
 int iso_image_write(const IsoSource *src, const IsoOptions *o, int out_fd,
                     const volatile bool *cancel, iso_progress_fn progress, void *userdata,
-                    uint64_t *ret_blocks) {
+                    uint64_t *ret_blocks, IsoImport *ret_import) {
         _cleanup_free_ uint8_t *buf = NULL;
+        IsoImport imp = {};
         IsoBuild b = {};
         uint64_t done = 0, reported = 0;
         struct stat st;
@@ -921,10 +1098,11 @@ int iso_image_write(const IsoSource *src, const IsoOptions *o, int out_fd,
         if (ftruncate(out_fd, 0) < 0)
                 return log_error_errno(errno, "Cannot truncate the image file: %m");
 
-        r = iso_build(src, o, false, &b);
+        r = iso_build(src, o, false, &imp, &b);
         if (r < 0) {
                 /* Whatever libisofs said about it has been logged; don't leave it for the next. */
                 (void) iso_flush_messages(-1, false);
+                iso_import_done(&imp);
                 return r;
         }
 
@@ -985,9 +1163,15 @@ finish:
         iso_build_done(&b);
         /* After a cancel libisofs reports the aborted write; that is no news. */
         (void) iso_flush_messages(-1, r == -ECANCELED);
-        if (r < 0)
+        if (r < 0) {
+                iso_import_done(&imp);
                 return r;
+        }
         if (ret_blocks)
                 *ret_blocks = done;
+        if (ret_import)
+                *ret_import = imp;
+        else
+                iso_import_done(&imp);
         return 0;
 }

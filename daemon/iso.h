@@ -45,8 +45,40 @@ typedef struct IsoOptions {
         int (*read_block)(uint32_t lba, uint8_t buf[2048], void *userdata);
         void *read_userdata;
         uint32_t import_lba;
-        uint32_t next_lba;
+        uint32_t next_lba;      /* also without an import: where the image is laid out to start */
+        /* The import keeps only files that the medium holds whole: every extent below next_lba
+         * and inside what extent_readable() (if set) says is recorded. Files with an extent
+         * elsewhere (a session cut short, a truncated image file) are left out of the new tree
+         * and named in IsoImport.left_out. */
+        bool (*extent_readable)(uint32_t start, uint32_t blocks, void *userdata);
+        /* Random-access media (overwriteable discs, image files), where readers find the newest
+         * session through the volume descriptors at block 16: the medium's first 32 blocks
+         * (zeros for a new file system). libisofs writes the new descriptors into blocks 16..31
+         * and keeps the system area in 0..15; the caller writes the buffer to block 0 once the
+         * session is on the medium. next_lba must be 32 or more. */
+        uint8_t *head;
 } IsoOptions;
+
+/* What a new session took from the previous one. */
+typedef struct IsoExtent {
+        uint32_t start;
+        uint32_t blocks;
+} IsoExtent;
+
+#define ISO_LEFT_OUT_NAMES_MAX 100
+
+typedef struct IsoImport {
+        /* Blocks of the previous sessions the new tree refers to (file data), sorted, merged. */
+        IsoExtent *extents;
+        size_t n_extents;
+        /* Files of the previous session that were left out; the first ISO_LEFT_OUT_NAMES_MAX
+         * of them by name. */
+        size_t n_left_out;
+        char **left_out;
+        size_t n_left_out_names;
+} IsoImport;
+
+void iso_import_done(IsoImport *i);
 
 void iso_options_init(IsoOptions *o); /* volume id NULL, level 2, Rock Ridge and Joliet on, no import */
 
@@ -58,12 +90,13 @@ void iso_library_finish(void);
  * it). No file is opened. */
 int iso_image_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks);
 
-/* Writes the image into out_fd (a new stash file) from its start. Blocks of zeros are skipped
- * with lseek() so the image file stays as sparse as its sources. progress(done_blocks,
- * total_blocks) is called now and then; *cancel is polled (-ECANCELED). Errors: -ENOSPC,
+/* Writes the image into out_fd (a new stash file) from its start; *ret_import (may be NULL) says
+ * what an import took and left out. Blocks of zeros are skipped with lseek() so the image file
+ * stays as sparse as its sources. progress(done_blocks, total_blocks) is called now and then;
+ * *cancel is polled (-ECANCELED). Errors: -ENOSPC,
  * -EIO (opening or reading a file, or a file whose size is not the entry's; writing the
  * image), -EINVAL (bad options or names), -EFBIG (a file needs ISO level 3), -ENOMEM. */
 typedef void (*iso_progress_fn)(uint64_t done_blocks, uint64_t total_blocks, void *userdata);
 int iso_image_write(const IsoSource *src, const IsoOptions *o, int out_fd,
                     const volatile bool *cancel, iso_progress_fn progress, void *userdata,
-                    uint64_t *ret_blocks);
+                    uint64_t *ret_blocks, IsoImport *ret_import);

@@ -365,7 +365,7 @@ int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bu
         /* IMAPI: success clears the staged image, and a recorder that cannot take the new
          * format is no longer active. */
         r = master_discard_staging(m, call);
-        m->multisession = false;
+        m->plan_known = false;
         m->format = f;
         if (m->recorder && !master_recorder_supports(m, m->recorder, f)) {
                 m->recorder = NULL;
@@ -375,9 +375,9 @@ int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bu
         return r;
 }
 
-int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error) {
-        MediaInfo mi;
-        uint32_t total;
+int master_set_recorder(Master *m, Recorder *r, bool replace, sd_bus_message *call, sd_bus_error *error) {
+        SessionPlan plan;
+        uint64_t need;
         int k;
 
         k = master_check_opened(m, error);
@@ -391,6 +391,8 @@ int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_err
         if (!master_recorder_supports(m, r, m->format))
                 return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Recorder %s cannot write %s discs.", r->id,
                                          m->format == MASTER_FORMAT_REDBOOK ? "audio" : "data");
+        if (replace && m->format != MASTER_FORMAT_JOLIET)
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Only a data disc can replace what a disc holds.");
         k = master_busy_error(m, error);
         if (k < 0)
                 return k;
@@ -408,62 +410,58 @@ int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_err
                 return k == 0 ? 1 : k;
         drive_release(r->drive, false);
         recorder_emit_changed(r);
-        mi = r->media;
 
-        if (drive_profile_is_rom(mi.profile))
-                mi.status = MEDIA_STATUS_UNSUITABLE;
-        switch (mi.status) {
-        case MEDIA_STATUS_NONE:
-        case MEDIA_STATUS_UNKNOWN:
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", r->id);
-        case MEDIA_STATUS_UNSUITABLE:
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "The disc in recorder %s (%s) cannot be written.", r->id,
-                                         mi.profile_name[0] ? mi.profile_name : "unknown type");
-        case MEDIA_STATUS_CLOSED:
-                if (!mi.erasable || m->format == MASTER_FORMAT_REDBOOK)
-                        return bus_error_hresult(error, IMAPI_E_DISCFULL,
-                                                 "The disc in recorder %s is closed and cannot take more data.",
-                                                 r->id);
-                break;
-        default:
-                break;
-        }
-        if (m->format == MASTER_FORMAT_REDBOOK && !IN_SET(mi.profile, 0x09u, 0x0Au))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "Audio needs a CD-R or CD-RW; the disc in recorder %s is a %s.", r->id,
-                                         mi.profile_name[0] ? mi.profile_name : "disc of unknown type");
-        if (m->format == MASTER_FORMAT_REDBOOK && mi.status != MEDIA_STATUS_BLANK && !mi.erasable)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
-                                         "Audio needs a blank disc; the disc in recorder %s is not.", r->id);
+        if (m->format == MASTER_FORMAT_REDBOOK)
+                k = session_plan_audio(r, &plan, error);
+        else
+                k = session_plan_data(r, replace, &plan, error);
+        if (k < 0)
+                return k;
 
-        total = mi.free_blocks;
         if (m->format == MASTER_FORMAT_JOLIET && staging_count(&m->staging) > 0 &&
-            staging_estimate_blocks(&m->staging, NULL, 0) > total)
+            (need = staging_estimate_blocks(&m->staging, NULL, 0)) > plan.room)
                 return bus_error_hresult(error, IMAPI_E_DISCFULL,
                                          "The staged data (%llu blocks) does not fit the disc in recorder %s "
-                                         "(%u blocks free).",
-                                         (unsigned long long) staging_estimate_blocks(&m->staging, NULL, 0), r->id,
-                                         total);
-        if (m->format == MASTER_FORMAT_REDBOOK && redbook_needed_blocks(&m->redbook, r->audio_gap) > total)
+                                         "(%u blocks free).", (unsigned long long) need, r->id, plan.room);
+        if (m->format == MASTER_FORMAT_REDBOOK && (need = redbook_needed_blocks(&m->redbook, r->audio_gap)) > plan.room)
                 return bus_error_hresult(error, IMAPI_E_DISCFULL,
                                          "The staged audio (%llu blocks with gaps) does not fit the disc in recorder "
-                                         "%s (%u blocks free).",
-                                         (unsigned long long) redbook_needed_blocks(&m->redbook, r->audio_gap),
-                                         r->id, total);
+                                         "%s (%u blocks free).", (unsigned long long) need, r->id, plan.room);
 
         m->recorder = r;
-        m->media = mi;
-        m->total_blocks = total;
-        /* An appendable data disc: IMAPI goes multi-session on its own, and this disc must
-         * still be in the drive at RecordDisc (WRONGDISC otherwise). */
-        m->multisession = m->format == MASTER_FORMAT_JOLIET && mi.status == MEDIA_STATUS_APPENDABLE;
-        m->ms_start = mi.start_address;
-        m->ms_next = mi.next_writable;
-        log_info("Disc master %u: recorder %s, %s %s, %u blocks free%s.", m->id, r->id,
-                 media_status_to_string(mi.status), mi.profile_name, total,
-                 m->multisession ? ", multi-session" : "");
+        m->plan = plan;
+        m->plan_known = true;
+        m->replace = replace;
+        m->total_blocks = plan.room;
+        log_info("Disc master %u: recorder %s, %s %s, %u blocks free; the burn writes %s at block %u.", m->id, r->id,
+                 media_status_to_string(r->media.status), r->media.profile_name, plan.room,
+                 session_mode_to_string(plan.mode), plan.start_lba);
         master_emit_changed(m);
+        return 0;
+}
+
+int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, sd_bus_error *error) {
+        Recorder *rec = m->recorder;
+        SessionPlan p;
+        int k;
+
+        if (m->format == MASTER_FORMAT_REDBOOK) {
+                if (replace)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "Only a data disc can replace what a disc holds.");
+                k = session_plan_audio(rec, &p, error);
+        } else
+                k = session_plan_data(rec, replace || m->replace, &p, error);
+        if (k >= 0 && m->plan_known)
+                k = session_plan_check_same(rec, &m->plan, &p, error);
+        if (k < 0)
+                return k;
+        if (simulate && (!drive_can_simulate(rec->drive) || !rec->media.can_simulate))
+                return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE,
+                                         "Recorder %s cannot simulate writing the %s in it; a test write works on "
+                                         "CD-R, CD-RW, DVD-R, DVD-RW and image files.", rec->id,
+                                         rec->media.profile_name[0] ? rec->media.profile_name : "disc");
+        *ret = p;
         return 0;
 }
 
@@ -477,8 +475,8 @@ int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error) {
         if (r < 0)
                 return r;
         r = master_discard_staging(m, call);
-        /* IMAPI: back to single-session mode; the next burn needs a blank disc. */
-        m->multisession = false;
+        /* IMAPI: the end of multi-session mode; the next burn looks at the disc afresh. */
+        m->plan_known = false;
         master_emit_changed(m);
         return r;
 }

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "drive.h"
 #include "redbook.h"
+#include "session-plan.h"
 #include "staging.h"
 
 typedef struct Stash Stash;
@@ -47,11 +48,14 @@ struct Master {
         Recorder *recorder;     /* the active recorder */
         Stash *stash;
 
-        /* The medium seen by SetActiveDiscRecorder. */
-        MediaInfo media;
+        /* What SetActiveDiscRecorder found the disc could take (session-plan.h). RecordDisc
+         * makes the plan again from the disc it finds, and while plan_known it must be the same
+         * disc (IMAPI_E_WRONGDISC). Changing the format, ClearFormatContent and a successful
+         * burn forget it, as they end IMAPI's multi-session mode. */
+        SessionPlan plan;
+        bool plan_known;
+        bool replace;           /* SetActiveDiscRecorder's replace option */
         uint32_t total_blocks;
-        bool multisession;      /* an appendable disc: the new session goes after msc1/nwa */
-        uint32_t ms_start, ms_next;
 
         /* Joliet */
         Staging staging;
@@ -88,8 +92,13 @@ int master_check_opened(Master *m, sd_bus_error *error);
 /* Both return 1 when the reply to call is sent later, once the staged files are deleted. */
 int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bus_error *error);
 bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);
-/* 0 when done, 1 when the call comes back after the drive is read (recorder_prepare()). */
-int master_set_recorder(Master *m, Recorder *r, sd_bus_message *call, sd_bus_error *error);
+/* 0 when done, 1 when the call comes back after the drive is read (recorder_prepare()). replace:
+ * the burn is to write a new file system over what an overwriteable medium holds. */
+int master_set_recorder(Master *m, Recorder *r, bool replace, sd_bus_message *call, sd_bus_error *error);
+/* RecordDisc, with the disc in the active recorder just read: what the burn does with it
+ * (session-plan.h), the same disc as at SetActiveDiscRecorder, and a test write if asked for
+ * one where the medium can take it (IMAPI_E_DEVICE_INVALIDTYPE). */
+int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, sd_bus_error *error);
 int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error);
 /* Deletes the stash files of staged content (a master's, or moved out of one) and frees its
  * bookkeeping; any thread. */

@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A burn: build the image in the stash (worker), write it (libburn's thread, polled from a
- * timer), read it back and compare (worker), then report. Whatever happens, the drive is
- * released, the image file removed and the stash reservation returned.
+ * timer), on random-access media write the head that makes readers find it (worker), read back
+ * and compare (worker), then report. Whatever happens, the drive is released, the image file
+ * removed and the stash reservation returned.
+ *
+ * On random-access media the new session is written after everything the old file system uses,
+ * and the head at block 0 that points readers at the new tree is written last: a burn stopped
+ * at any point before (cancel, a vanished drive, imapid killed) leaves the old file system as it
+ * was. Only a replace writes over it, and invalidates the old head first, so that a replace cut
+ * short leaves a disc that reads as blank rather than a file system with missing data.
  */
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +29,7 @@
 #include "hresult.h"
 #include "inhibit.h"
 #include "iso.h"
+#include "isohead.h"
 #include "job.h"
 #include "log.h"
 #include "macro.h"
@@ -35,6 +44,7 @@
 typedef enum Stage {
         STAGE_BUILDING,
         STAGE_WRITING,
+        STAGE_CLOSING,          /* random-access media: the head, and an image file's length */
         STAGE_VERIFYING,
         STAGE_DONE,
 } Stage;
@@ -49,8 +59,13 @@ struct Recording {
         IsoSource source;               /* the master's staging, read in place by the worker */
         IsoOptions iso;
         char *volume_name;
-        uint32_t start_lba;             /* where the new session starts on the disc */
+        SessionPlan plan;               /* what is written where (session-plan.h) */
+        MediaInfo media;                /* the disc as RecordDisc found it */
+        uint8_t *head;                  /* random-access media: written to block 0 last */
+        IsoImport import;               /* what the new tree took from the previous session */
+        bool too_big;                   /* the built image does not fit the disc */
         uint64_t image_blocks;
+        uint64_t stage_blocks;          /* the work of the current worker stage */
         char *image_path;
         int image_fd;
         uint64_t reserved;
@@ -58,16 +73,18 @@ struct Recording {
         volatile bool cancel;
         _Atomic uint64_t blocks_done;   /* of the current worker stage */
         int result;
-        sd_bus_error error;
+        uint32_t fail_hr;               /* why a worker stage failed, with fail_text */
+        char *fail_text;
         bool closing_announced;
         sd_event_source *timer;
 };
 
 static double stage_base(const Recording *r, Stage s) {
-        /* Shares of the whole job: building 15 %, writing the rest or 70 % with verification. */
+        /* Shares of the whole job: building 15 %, writing the rest or 70 % with verification;
+         * the head is a moment's work. */
         double build = 0.15, write = r->options.verify && !r->options.simulate ? 0.70 : 0.85;
 
-        return s == STAGE_BUILDING ? 0 : s == STAGE_WRITING ? build : build + write;
+        return s == STAGE_BUILDING ? 0 : s == STAGE_WRITING ? build : s == STAGE_DONE ? 1 : build + write;
 }
 
 static double stage_share(const Recording *r, Stage s) {
@@ -76,10 +93,30 @@ static double stage_share(const Recording *r, Stage s) {
 
 static void recording_finish(Recording *r, uint32_t hr, const char *message);
 
+/* A worker stage failed: the HRESULT and a sentence, reported when the stage is done. Returns
+ * the negative errno the HRESULT travels as. */
+_printf_(3, 4) static int stage_fail(Recording *r, uint32_t hr, const char *fmt, ...) {
+        va_list ap;
+
+        free(r->fail_text);
+        va_start(ap, fmt);
+        if (vasprintf(&r->fail_text, fmt, ap) < 0)
+                r->fail_text = NULL;
+        va_end(ap);
+        r->fail_hr = hr;
+        return hresult_to_errno(hr);
+}
+
 static int read_block_from_drive(uint32_t lba, uint8_t buf[2048], void *userdata) {
         Recording *r = userdata;
 
         return drive_read_blocks(r->recorder->drive, lba, buf, 1);
+}
+
+static bool extent_on_disc(uint32_t start, uint32_t blocks, void *userdata) {
+        Recording *r = userdata;
+
+        return media_range_readable(&r->media, start, blocks);
 }
 
 static void build_progress(uint64_t done, uint64_t total, void *userdata) {
@@ -93,9 +130,19 @@ static void build_run(void *userdata) {
         Recording *r = userdata;
         uint64_t blocks = 0;
 
-        r->result = iso_image_write(&r->source, &r->iso, r->image_fd, &r->cancel, build_progress, r, &blocks);
+        /* Grown in place: libisofs keeps the system area of the head and puts the new
+         * descriptors after it. */
+        if (r->head && r->plan.mode == SESSION_APPEND && drive_read_head(r->recorder->drive, r->head) < 0) {
+                r->result = stage_fail(r, IMAPI_E_DISCINFO, "The first blocks of the disc in recorder %s cannot be "
+                                       "read.", r->recorder->id);
+                return;
+        }
+        r->result = iso_image_write(&r->source, &r->iso, r->image_fd, &r->cancel, build_progress, r, &blocks,
+                                    &r->import);
         if (r->result >= 0)
                 r->image_blocks = blocks;
+        /* The image has its exact size now; it must fit what the disc has free. */
+        r->too_big = r->result >= 0 && r->image_blocks > r->plan.room;
         /* On disk before the laser starts, and here rather than in a close() on the event
          * loop (ext4 flushes a truncated file when it is closed). */
         if (r->result >= 0 && fdatasync(r->image_fd) < 0)
@@ -104,12 +151,63 @@ static void build_run(void *userdata) {
          * thread's malloc arena: give it back to the system now rather than keep it until the
          * next burn. Trimming this arena does not hold up the event loop's. */
         (void) malloc_trim(0);
+        /* The old file system stops being one right before the new one is written over it. */
+        if (r->result >= 0 && !r->too_big && !r->cancel && r->plan.mode == SESSION_REPLACE &&
+            !r->options.simulate && drive_invalidate_head(r->recorder->drive) < 0)
+                r->result = stage_fail(r, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "Cannot write over the first blocks of "
+                                       "the disc in recorder %s.", r->recorder->id);
 }
 
-/* Worker: read back and compare. */
+/* Worker: what makes the session the one readers find, on random-access media. */
+static void closing_run(void *userdata) {
+        Recording *r = userdata;
+        Drive *drive = r->recorder->drive;
+
+        r->result = 0;
+        if (r->head && drive_write_head(drive, r->head) < 0) {
+                r->result = stage_fail(r, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "The new session is on the disc, but its "
+                                       "first blocks, which lead readers to it, could not be written; the disc "
+                                       "still shows what it held before.");
+                return;
+        }
+        /* A new file system from the start of an image file: none of an old one's tail stays. */
+        if (drive_is_file(drive) && r->plan.mode != SESSION_APPEND)
+                (void) drive_truncate_file(drive, r->plan.start_lba + r->image_blocks);
+}
+
+static uint64_t verify_blocks(const Recording *r) {
+        uint64_t n = r->image_blocks + (r->head ? ISOHEAD_BLOCKS : 0);
+
+        for (size_t i = 0; i < r->import.n_extents; i++)
+                n += r->import.extents[i].blocks;
+        return n;
+}
+
+/* Reads n blocks at lba and compares them with `want` (NULL: only reading counts). 0, or the
+ * first block that differs (> 0) or cannot be read (< 0), as -(lba + 1) or lba + 1. */
+static int64_t verify_chunk(Recording *r, uint32_t lba, size_t n, const uint8_t *want, uint8_t *buf) {
+        if (drive_read_blocks(r->recorder->drive, lba, buf, n) < 0) {
+                /* Which block: one at a time, once, after the fast path failed. */
+                for (size_t k = 0; k < n; k++)
+                        if (drive_read_blocks(r->recorder->drive, lba + (uint32_t) k, buf, 1) < 0)
+                                return -(int64_t) (lba + k + 1);
+                return -(int64_t) (lba + 1);
+        }
+        if (want)
+                for (size_t k = 0; k < n; k++)
+                        if (memcmp(want + k * 2048, buf + k * 2048, 2048) != 0)
+                                return (int64_t) (lba + k + 1);
+        return 0;
+}
+
+/* Worker: read back every block that a reader of the new tree follows: the new session (equal
+ * to the image), the head (equal to what was written), and the file data of earlier sessions
+ * that the tree refers to (readable). */
 static void verify_run(void *userdata) {
         Recording *r = userdata;
         _cleanup_free_ uint8_t *a = malloc(VERIFY_CHUNK_BLOCKS * 2048), *b = malloc(VERIFY_CHUNK_BLOCKS * 2048);
+        uint64_t done = 0;
+        int64_t bad;
 
         if (!a || !b) {
                 r->result = -ENOMEM;
@@ -118,7 +216,6 @@ static void verify_run(void *userdata) {
         for (uint64_t i = 0; i < r->image_blocks; i += VERIFY_CHUNK_BLOCKS) {
                 size_t n = (size_t) MIN((uint64_t) VERIFY_CHUNK_BLOCKS, r->image_blocks - i);
                 ssize_t k;
-                int e;
 
                 if (r->cancel) {
                         r->result = -ECANCELED;
@@ -126,24 +223,62 @@ static void verify_run(void *userdata) {
                 }
                 k = pread(r->image_fd, a, n * 2048, (off_t) (i * 2048));
                 if (k != (ssize_t) (n * 2048)) {
-                        r->result = bus_error_hresult(&r->error, IMAPI_E_FILEACCESS,
-                                                      "Cannot read the image in the stash for verification.");
+                        r->result = stage_fail(r, IMAPI_E_FILEACCESS, "Cannot read the image in the stash for "
+                                               "verification.");
                         return;
                 }
-                e = drive_read_blocks(r->recorder->drive, r->start_lba + (uint32_t) i, b, n);
-                if (e < 0) {
-                        r->result = bus_error_hresult(&r->error, IMAPI_E_DISCINFO,
-                                                      "Verification failed: block %llu of the new session cannot "
-                                                      "be read back.", (unsigned long long) (r->start_lba + i));
+                bad = verify_chunk(r, r->plan.start_lba + (uint32_t) i, n, a, b);
+                if (bad < 0) {
+                        r->result = stage_fail(r, IMAPI_E_DISCINFO, "Verification failed: block %lld of the new "
+                                               "session cannot be read back.", (long long) -bad - 1);
                         return;
                 }
-                if (memcmp(a, b, n * 2048) != 0) {
-                        r->result = bus_error_hresult(&r->error, IMAPI_E_CANNOT_WRITE_TO_MEDIA,
-                                                      "Verification failed: block %llu reads back differently "
-                                                      "from what was written.", (unsigned long long) (r->start_lba + i));
+                if (bad > 0) {
+                        r->result = stage_fail(r, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "Verification failed: block %lld "
+                                               "reads back differently from what was written.", (long long) bad - 1);
                         return;
                 }
-                atomic_store(&r->blocks_done, i + n);
+                done += n;
+                atomic_store(&r->blocks_done, done);
+        }
+        if (r->head) {
+                _cleanup_free_ uint8_t *h = malloc(DRIVE_HEAD_BYTES);
+
+                if (!h) {
+                        r->result = -ENOMEM;
+                        return;
+                }
+                bad = verify_chunk(r, 0, ISOHEAD_BLOCKS, r->head, h);
+                if (bad != 0) {
+                        r->result = stage_fail(r, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "Verification failed: block %lld, "
+                                               "which leads readers to the new session, %s.",
+                                               (long long) (bad < 0 ? -bad : bad) - 1,
+                                               bad < 0 ? "cannot be read back" : "reads back differently");
+                        return;
+                }
+                done += ISOHEAD_BLOCKS;
+                atomic_store(&r->blocks_done, done);
+        }
+        for (size_t e = 0; e < r->import.n_extents; e++) {
+                const IsoExtent *x = &r->import.extents[e];
+
+                for (uint32_t i = 0; i < x->blocks; i += VERIFY_CHUNK_BLOCKS) {
+                        size_t n = MIN((size_t) VERIFY_CHUNK_BLOCKS, (size_t) (x->blocks - i));
+
+                        if (r->cancel) {
+                                r->result = -ECANCELED;
+                                return;
+                        }
+                        bad = verify_chunk(r, x->start + i, n, NULL, b);
+                        if (bad < 0) {
+                                r->result = stage_fail(r, IMAPI_E_DISCINFO, "Verification failed: block %lld, which "
+                                                       "holds file data of an earlier session that the new file "
+                                                       "system refers to, cannot be read.", (long long) -bad - 1);
+                                return;
+                        }
+                        done += n;
+                        atomic_store(&r->blocks_done, done);
+                }
         }
         r->result = 0;
 }
@@ -155,18 +290,59 @@ static void recording_free(Recording *r) {
         free(r->volume_name);
         safe_close(r->image_fd);
         free(r->image_path);
-        sd_bus_error_free(&r->error);
+        free(r->head);
+        iso_import_done(&r->import);
+        free(r->fail_text);
         free(r);
 }
 
 static void update_job_from_blocks(Recording *r, double buffer_fill) {
-        uint64_t total = MAX(r->image_blocks, 1u), done = atomic_load(&r->blocks_done);
+        uint64_t total = MAX(r->stage_blocks, 1u), done = atomic_load(&r->blocks_done);
         double f = stage_base(r, r->stage) + stage_share(r, r->stage) * (double) MIN(done, total) / (double) total;
 
         job_set_progress(r->job, f, done * 2048, buffer_fill);
 }
 
-static int start_verify(Recording *r);
+/* A worker stage for the loop: the stage, its size and its phase. */
+static int start_stage(Recording *r, Stage stage, uint64_t blocks, JobPhase phase, void (*run)(void *),
+                       void (*done)(void *)) {
+        r->stage = stage;
+        r->stage_blocks = blocks;
+        atomic_store(&r->blocks_done, 0);
+        job_set_phase(r->job, phase);
+        return worker_submit(r->master->daemon->worker, run, done, r);
+}
+
+static void verify_done(void *userdata) {
+        Recording *r = userdata;
+
+        if (r->result == -ECANCELED || r->cancel)
+                recording_finish(r, IMAPI_E_USERABORT, "Cancelled during verification.");
+        else if (r->result < 0)
+                recording_finish(r, r->fail_text ? r->fail_hr : IMAPI_E_GENERIC, r->fail_text);
+        else
+                recording_finish(r, IMAPI_S_OK, NULL);
+}
+
+/* After the write (and the head): verification, or the end. */
+static void written(Recording *r) {
+        if (!r->options.verify || r->options.simulate) {
+                recording_finish(r, IMAPI_S_OK, NULL);
+                return;
+        }
+        (void) drive_reassess(r->recorder->drive);
+        if (start_stage(r, STAGE_VERIFYING, verify_blocks(r), JOB_PHASE_VERIFYING, verify_run, verify_done) < 0)
+                recording_finish(r, IMAPI_E_GENERIC, "Cannot start verification.");
+}
+
+static void closing_done(void *userdata) {
+        Recording *r = userdata;
+
+        if (r->result < 0)
+                recording_finish(r, r->fail_text ? r->fail_hr : IMAPI_E_GENERIC, r->fail_text);
+        else
+                written(r);
+}
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Recording *r = userdata;
@@ -197,12 +373,19 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         }
                         master_emit_signal(m, "BlockProgress", "ii", (int32_t) MIN(r->image_blocks, INT32_MAX),
                                            (int32_t) MIN(r->image_blocks, INT32_MAX));
-                        if (r->options.verify && !r->options.simulate) {
-                                if (start_verify(r) < 0)
-                                        recording_finish(r, IMAPI_E_GENERIC, "Cannot start verification.");
+                        /* A simulation wrote nothing that readers could be led to. */
+                        if (!r->options.simulate &&
+                            (r->head || (drive_is_file(r->recorder->drive) && r->plan.mode != SESSION_APPEND))) {
+                                if (!r->closing_announced) {
+                                        r->closing_announced = true;
+                                        master_emit_signal(m, "ClosingDisc", "i", 1);
+                                }
+                                if (start_stage(r, STAGE_CLOSING, ISOHEAD_BLOCKS, JOB_PHASE_CLOSING, closing_run,
+                                                closing_done) < 0)
+                                        recording_finish(r, IMAPI_E_GENERIC, "Cannot finish the session.");
                                 return 0;
                         }
-                        recording_finish(r, IMAPI_S_OK, NULL);
+                        written(r);
                         return 0;
                 }
         } else if (IN_SET(r->stage, STAGE_BUILDING, STAGE_VERIFYING))
@@ -213,34 +396,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void verify_done(void *userdata) {
-        Recording *r = userdata;
-
-        if (r->result == -ECANCELED || r->cancel)
-                recording_finish(r, IMAPI_E_USERABORT, "Cancelled during verification.");
-        else if (r->result < 0)
-                recording_finish(r, sd_bus_error_is_set(&r->error) ? hresult_from_bus_error(&r->error) : IMAPI_E_GENERIC,
-                                 r->error.message);
-        else
-                recording_finish(r, IMAPI_S_OK, NULL);
-}
-
-static int start_verify(Recording *r) {
-        int k;
-
-        (void) drive_reassess(r->recorder->drive);
-        r->stage = STAGE_VERIFYING;
-        atomic_store(&r->blocks_done, 0);
-        job_set_phase(r->job, JOB_PHASE_VERIFYING);
-        k = worker_submit(r->master->daemon->worker, verify_run, verify_done, r);
-        if (k < 0)
-                return k;
-        return 0;
-}
-
 static void build_done(void *userdata) {
         Recording *r = userdata;
-        DriveWriteOptions wo = {};
+        DriveWriteOptions wo = { .start_lba = -1 };
         _cleanup_free_ char *reason = NULL;
         Recorder *rec = r->recorder;
         unsigned x1;
@@ -248,6 +406,10 @@ static void build_done(void *userdata) {
 
         if (r->cancel || r->result == -ECANCELED) {
                 recording_finish(r, IMAPI_E_USERABORT, "Cancelled while the image was being built.");
+                return;
+        }
+        if (r->result < 0 && r->fail_text) {
+                recording_finish(r, r->fail_hr, r->fail_text);
                 return;
         }
         if (r->result < 0) {
@@ -260,15 +422,12 @@ static void build_done(void *userdata) {
                 recording_finish(r, hr, msg);
                 return;
         }
-
-        /* The image has its exact size now; it must fit what the disc has free. */
-        if (r->image_blocks > rec->media.free_blocks) {
-                uint64_t free_mib = (uint64_t) rec->media.free_blocks * 2048 / (1024 * 1024);
+        if (r->too_big) {
                 _cleanup_free_ char *msg = NULL;
 
                 if (asprintf(&msg, "The disc cannot hold the image (needs %llu MiB, %llu MiB free).",
                              (unsigned long long) DIV_ROUND_UP(r->image_blocks * 2048, 1024 * 1024),
-                             (unsigned long long) free_mib) < 0)
+                             (unsigned long long) ((uint64_t) r->plan.room * 2048 / (1024 * 1024))) < 0)
                         msg = NULL;
                 recording_finish(r, IMAPI_E_DISCFULL, msg);
                 return;
@@ -278,9 +437,11 @@ static void build_done(void *userdata) {
         daemon_emit_properties_changed(r->master->daemon, r->job->path, IMAPI_JOB_INTERFACE, "Bytes", NULL);
 
         wo.simulate = r->options.simulate;
-        /* Leave the disc open for another session, as IMAPI did, where the medium has sessions. */
-        wo.multi = !r->options.close_disc && !drive_is_file(rec->drive) &&
-                   !drive_profile_is_overwriteable(rec->media.profile);
+        /* Leave the disc open for another session, as IMAPI did, where the medium has sessions;
+         * random-access media are grown instead. */
+        wo.multi = !r->options.close_disc && !r->plan.random_access;
+        if (r->plan.random_access)
+                wo.start_lba = r->plan.start_lba;
         x1 = drive_profile_kbps_1x(rec->media.profile);
         if (r->options.write_speed_kbps > 0)
                 wo.speed_kbps = r->options.write_speed_kbps;
@@ -296,10 +457,11 @@ static void build_done(void *userdata) {
                 return;
         }
         r->stage = STAGE_WRITING;
+        r->stage_blocks = r->image_blocks;
         atomic_store(&r->blocks_done, 0);
         job_set_phase(r->job, JOB_PHASE_WRITING);
-        log_info("Job %u: writing %llu blocks to %s%s.", r->job->id, (unsigned long long) r->image_blocks, rec->id,
-                 wo.simulate ? " (simulation)" : "");
+        log_info("Job %u: writing %llu blocks to %s at block %u%s.", r->job->id, (unsigned long long) r->image_blocks,
+                 rec->id, r->plan.start_lba, wo.simulate ? " (simulation)" : "");
 }
 
 static void recording_cancel(Job *j, void *userdata) {
@@ -315,10 +477,35 @@ static void recording_ended(Master *m, void *userdata) {
         recording_free(userdata);
 }
 
+/* What a successful burn has to tell: the files of the previous session that it left out. */
+static char *left_out_note(const Recording *r) {
+        const IsoImport *imp = &r->import;
+        _cleanup_free_ char *names = NULL;
+        char *s = NULL;
+
+        if (imp->n_left_out == 0)
+                return NULL;
+        for (size_t i = 0; i < imp->n_left_out_names; i++) {
+                char *n = NULL;
+
+                if (asprintf(&n, "%s%s\"%s\"", names ?: "", names ? ", " : "", imp->left_out[i]) < 0)
+                        return NULL;
+                free(names);
+                names = n;
+        }
+        if (asprintf(&s, "Written; %zu file%s of the previous session %s left out because the disc does not hold "
+                     "%s whole: %s%s.", imp->n_left_out, imp->n_left_out == 1 ? "" : "s",
+                     imp->n_left_out == 1 ? "was" : "were", imp->n_left_out == 1 ? "it" : "them", names ?: "",
+                     imp->n_left_out > imp->n_left_out_names ? " and more" : "") < 0)
+                return NULL;
+        return s;
+}
+
 static void recording_finish(Recording *r, uint32_t hr, const char *message) {
+        _cleanup_free_ char *note = IMAPI_HRESULT_SUCCEEDED(hr) ? left_out_note(r) : NULL;
         BurnEndParams p = {
                 .hr = hr,
-                .message = message,
+                .message = note ?: message,
                 .eject = r->options.eject,
                 .simulate = r->options.simulate,
                 .remove_path = TAKE_PTR(r->image_path),
@@ -330,38 +517,6 @@ static void recording_finish(Recording *r, uint32_t hr, const char *message) {
         r->reserved = 0;
         sd_event_source_set_enabled(r->timer, SD_EVENT_OFF);
         master_end_burn(r->master, r->recorder, r->job, &p, recording_ended, r);
-}
-
-static int check_medium(Master *m, Recorder *rec, sd_bus_error *error) {
-        const MediaInfo *mi = &rec->media;
-
-        if (drive_profile_is_rom(mi->profile))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE, "The disc in recorder %s (%s) is read-only.",
-                                         rec->id, mi->profile_name);
-        switch (mi->status) {
-        case MEDIA_STATUS_NONE:
-        case MEDIA_STATUS_UNKNOWN:
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", rec->id);
-        case MEDIA_STATUS_UNSUITABLE:
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE, "The disc in recorder %s (%s) cannot be written.",
-                                         rec->id, mi->profile_name[0] ? mi->profile_name : "unknown type");
-        default:
-                break;
-        }
-        if (m->multisession) {
-                /* The disc that set up multi-session mode must still be there. */
-                if (mi->status != MEDIA_STATUS_APPENDABLE || mi->start_address != m->ms_start ||
-                    mi->next_writable != m->ms_next)
-                        return bus_error_hresult(error, IMAPI_E_WRONGDISC,
-                                                 "The multi-session disc was removed from recorder %s.", rec->id);
-                return 0;
-        }
-        if (mi->status == MEDIA_STATUS_CLOSED && !mi->erasable)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL, "The disc in recorder %s is closed.", rec->id);
-        if (mi->status != MEDIA_STATUS_BLANK && !mi->is_file && !mi->erasable)
-                return bus_error_hresult(error, IMAPI_E_WRONGDISC,
-                                         "The disc in recorder %s is no longer the blank disc it was.", rec->id);
-        return 0;
 }
 
 /* The image's entries are the staging's own: a master that records changes no staging until the
@@ -417,9 +572,6 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
                 return master_record_audio(m, c, call, o, ret_job, error);
         if (m->format != MASTER_FORMAT_JOLIET || staging_count(&m->staging) == 0)
                 return bus_error_hresult(error, IMAPI_E_INVALIDIMAGE, "Nothing is staged on disc master %u.", m->id);
-        if (o->simulate && !drive_can_simulate(rec->drive))
-                return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot simulate a write.",
-                                         rec->id);
 
         k = recorder_prepare(rec, call, true, error);
         if (k <= 0)
@@ -434,11 +586,20 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
         r->recorder = rec;
         r->options = *o;
 
-        k = check_medium(m, rec, error);
+        k = master_plan_burn(m, o->replace, o->simulate, &r->plan, error);
         if (k < 0)
                 goto fail_release;
+        r->media = rec->media;
+        if (r->plan.random_access) {
+                r->head = calloc(1, DRIVE_HEAD_BYTES);
+                if (!r->head) {
+                        k = -ENOMEM;
+                        goto fail_release;
+                }
+        }
 
         iso_options_init(&r->iso);
+        r->iso.head = r->head;
         /* A copy: the worker reads it while SetJolietProperties may replace the master's. */
         r->volume_name = strdup(m->volume_name);
         if (!r->volume_name) {
@@ -452,12 +613,12 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
                                       "A staged file is 4 GiB or larger; it needs ISO level 3, not %d.", o->iso_level);
                 goto fail_release;
         }
-        if (m->multisession) {
+        r->iso.next_lba = r->plan.start_lba;
+        if (r->plan.mode == SESSION_APPEND) {
                 r->iso.read_block = read_block_from_drive;
+                r->iso.extent_readable = extent_on_disc;
                 r->iso.read_userdata = r;
-                r->iso.import_lba = m->ms_start;
-                r->iso.next_lba = m->ms_next;
-                r->start_lba = m->ms_next;
+                r->iso.import_lba = r->plan.import_lba;
         }
         r->source = (IsoSource) {
                 .n = staging_count(&m->staging),
@@ -470,10 +631,10 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
          * size, checked against the disc once it is built. */
         estimate = staging_estimate_blocks(&m->staging, NULL, 0);
         r->image_blocks = estimate;
-        if (estimate > rec->media.free_blocks) {
+        if (estimate > r->plan.room) {
                 k = bus_error_hresult(error, IMAPI_E_DISCFULL, "The disc cannot hold the image (needs %llu MiB, %llu MiB free).",
                                       (unsigned long long) DIV_ROUND_UP(estimate * 2048, 1024 * 1024),
-                                      (unsigned long long) ((uint64_t) rec->media.free_blocks * 2048 / (1024 * 1024)));
+                                      (unsigned long long) ((uint64_t) r->plan.room * 2048 / (1024 * 1024)));
                 goto fail_release;
         }
         /* The image is written sparse: it costs what the staged data costs, plus its
@@ -515,8 +676,9 @@ int master_record_disc(Master *m, Client *c, sd_bus_message *call, const RecordO
         daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Job", NULL);
         /* A rough guess at the image build: the stash disk at 100 MB/s. */
         master_emit_signal(m, "PreparingBurn", "i", (int32_t) MIN(estimate * 2048 / (100 * 1000 * 1000) + 1, INT32_MAX));
-        job_log(r->job, LOG_INFO, rec->id, 0, "%s of disc master %u on %s started by %s (%llu blocks).",
-                r->job->operation, m->id, rec->id, c ? c->description : "?", (unsigned long long) estimate);
+        job_log(r->job, LOG_INFO, rec->id, 0, "%s of disc master %u on %s started by %s (%llu blocks, %s at block %u).",
+                r->job->operation, m->id, rec->id, c ? c->description : "?", (unsigned long long) estimate,
+                session_mode_to_string(r->plan.mode), r->plan.start_lba);
         *ret_job = r->job->path;
         return 0;
 

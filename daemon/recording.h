@@ -16,6 +16,7 @@ typedef struct RecordOptions {
         int write_speed;        /* IMAPI "X"; 0: the recorder's WriteSpeed property */
         int write_speed_kbps;   /* exact, in kB/s; overrides write_speed (image files too) */
         bool tao;               /* audio track-at-once; disc-at-once otherwise */
+        bool replace;           /* a new file system over what an overwriteable medium holds */
 } RecordOptions;
 
 /* Checks IMAPI's rules, takes the drive and starts the job; returns 0 and the job's path in

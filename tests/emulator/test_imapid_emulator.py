@@ -205,8 +205,20 @@ def test_drive_errors():
         assert "MiB free" in e.get_dbus_message()
 
 
+def iso_image(path, files):
+    """An ISO 9660 image of files, made with stock xorriso."""
+    src = path + ".d"
+    write_files(src, files)
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-o", path, src], check=True,
+                   capture_output=True)
+    return path
+
+
 def test_wrong_disc():
-    with Harness(emulator=["--media", "cd-r", "--status", "appendable"]) as h:
+    with Harness(emulator=[], start=False) as h:
+        # a CD-R with a session holding a file system
+        h.emulator = ["--media", "cd-r", "--image", iso_image(os.path.join(h.tmp, "first.iso"), {"old.txt": b"old\n"})]
+        h.start_daemon()
         bus = h.dbus()
         m = Master(bus)
         m.add(write_files(h.tmp, {"n.txt": b"new\n"}))

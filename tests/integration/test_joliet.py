@@ -328,9 +328,15 @@ def test_second_master_same_recorder():
         hr, _, _ = a.record(options={"write_speed_kbps": 8000}, on_job=second_tries)
         assert hr == S_OK, hex(hr)
         assert outcome.get("b") == ERR + "IMAPI_E_DEVICE_NOTACCESSIBLE", outcome
-        # after A's burn B can burn on the same recorder
+        # B chose the recorder when its disc was blank: it must look again, and then adds a session
+        # to what A burned instead of writing over it
+        expect_dbus_error(ERR + "IMAPI_E_WRONGDISC", b.dm.RecordDisc, False, False, {})
+        b.dm.SetActiveDiscRecorder(b.dm.EnumDiscRecorders()[0], {})
         hr, _, _ = b.record()
         assert hr == S_OK, hex(hr)
+        out = os.path.join(h.tmp, "out")
+        extract(h.images[0], out)
+        assert sorted(os.listdir(out)) == ["a.bin", "b.bin"], os.listdir(out)
 
 
 def test_crash_leaves_no_stale_stash():

@@ -13,7 +13,7 @@ import dbus  # noqa: E402
 
 REC = "org.imapid.Imapi1.Recorder"
 PROPS = "org.freedesktop.DBus.Properties"
-MEDIA_SPECIAL, MEDIA_BLANK, MEDIA_WRITABLE = 6, 0x1, 0x4
+MEDIA_SPECIAL, MEDIA_BLANK, MEDIA_RW, MEDIA_WRITABLE = 6, 0x1, 0x2, 0x4
 S_OK, S_PROPERTIESIGNORED = 0, 0x00040200
 
 
@@ -66,10 +66,12 @@ def test_open_query_close():
         assert prop(bus, h.recorder_path(), "ExclusiveOwner").startswith(bus.get_unique_name())
         assert r.GetRecorderState() == 1
         mtype, flags = r.QueryMediaType()
-        assert mtype == MEDIA_SPECIAL and flags == MEDIA_BLANK | MEDIA_WRITABLE, (mtype, flags)
+        # an image file can be erased and written over, as a rewritable disc
+        assert mtype == MEDIA_SPECIAL and flags == MEDIA_BLANK | MEDIA_RW | MEDIA_WRITABLE, (mtype, flags)
         sessions, last_track, start, nwa, free = r.QueryMediaInfo()
         st = os.statvfs(h.tmp)
-        assert sessions == 0 and last_track == 0 and nwa == 0
+        # its first file system goes at block 32, after the head that points readers at it
+        assert sessions == 0 and last_track == 0 and nwa == 32
         # a file "disc" has the free space of its file system, in 2048-byte blocks
         expect = st.f_bavail * st.f_frsize // 2048
         assert abs(int(free) - expect) < expect // 100 + 1024, (free, expect)
@@ -136,7 +138,7 @@ def test_imapictl():
         assert "stdio1" in table and h.images[1] in table, table
         media = json.loads(h.ctl("--json", "media", "stdio:" + h.images[1], check=0).stdout)
         assert media["recorder"] == "stdio1" and media["media_type"] == MEDIA_SPECIAL, media
-        assert media["media_flags"] == MEDIA_BLANK | MEDIA_WRITABLE and media["free_blocks"] > 0, media
+        assert media["media_flags"] == MEDIA_BLANK | MEDIA_RW | MEDIA_WRITABLE and media["free_blocks"] > 0, media
         assert "Media type:     6 (MEDIA_SPECIAL)" in h.ctl("media", "1", check=0).stdout
         # naming recorders that do not exist
         r = h.ctl("media", "7", check=4)

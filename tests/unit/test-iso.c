@@ -132,7 +132,7 @@ static int write_fd(TestEntry *e, size_t n, const IsoOptions *o, int fd, const v
                     iso_progress_fn progress, void *userdata, uint64_t *ret_blocks) {
         IsoSource src = source_of(e, n);
 
-        return iso_image_write(&src, o, fd, cancel, progress, userdata, ret_blocks);
+        return iso_image_write(&src, o, fd, cancel, progress, userdata, ret_blocks, NULL);
 }
 
 static int write_image(TestEntry *e, size_t n, const IsoOptions *o, const char *img, uint64_t *ret_blocks) {

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What a burn does with each kind of disc: append, start anew, replace on request, or refuse by
+ * name; and the same disc at RecordDisc as at SetActiveDiscRecorder. */
+
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+#include "session-plan.h"
+#include "tap.h"
+
+#define ERR "org.imapid.Imapi1.Error."
+
+static Recorder rec = { .id = (char *) "sr0" };
+
+static void medium(unsigned profile, const char *name, MediaStatus status, bool random_access, MediaContent content) {
+        rec.media = (MediaInfo) {
+                .status = status,
+                .profile = profile,
+                .random_access = random_access,
+                .content = content,
+                .erasable = IN_SET(profile, 0x0Au, 0x13u, 0x14u, 0x1Au, 0x43u),
+                .capacity = 100000,
+                .free_blocks = 60000,
+                .next_writable = 40000,
+                .start_address = 30000,
+        };
+        snprintf(rec.media.profile_name, sizeof rec.media.profile_name, "%s", name);
+        snprintf(rec.media.content_text, sizeof rec.media.content_text, "%s",
+                 content == MEDIA_CONTENT_FOREIGN ? "data that is not an ISO 9660 file system" : "");
+}
+
+/* The error a plan gives, "" for none. */
+static const char *plan(bool replace, SessionPlan *ret) {
+        static char name[128];
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        SessionPlan p = {};
+
+        name[0] = 0;
+        if (session_plan_data(&rec, replace, &p, &e) < 0)
+                snprintf(name, sizeof name, "%s", e.name + strlen(ERR));
+        sd_bus_error_free(&e);
+        if (ret)
+                *ret = p;
+        return name;
+}
+
+int main(void) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        SessionPlan p, q;
+        int k;
+
+        /* Random-access media: sessions go after block 32, growing the file system. */
+        medium(0x1A, "DVD+RW", MEDIA_STATUS_BLANK, true, MEDIA_CONTENT_NONE);
+        CHECK(!*plan(false, &p) && p.mode == SESSION_NEW && p.random_access && p.start_lba == 32 && p.room == 100000 - 32,
+              "a blank DVD+RW gets its first file system at block 32");
+        medium(0x1A, "DVD+RW", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
+        CHECK(!*plan(false, &p) && p.mode == SESSION_APPEND && p.import_lba == 0 && p.start_lba == 40000 &&
+              p.room == 60000, "a DVD+RW with files grows after them, importing what the head points at");
+        CHECK(!*plan(true, &p) && p.mode == SESSION_REPLACE && p.start_lba == 32,
+              "replace writes a new file system at block 32");
+        medium(0x43, "BD-RE", MEDIA_STATUS_CLOSED, true, MEDIA_CONTENT_FOREIGN);
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "foreign data is not added to");
+        CHECK(!*plan(true, &p) && p.mode == SESSION_REPLACE, "unless it is replaced");
+        medium(0xFFFF, "stdio file", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_DAMAGED);
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_DISCINFO") == 0, "a damaged file system is refused");
+        medium(0x43, "BD-RE", MEDIA_STATUS_BLANK, true, MEDIA_CONTENT_NONE);
+        rec.media.unformatted = true;
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "an unformatted BD-RE must be formatted");
+        medium(0x1A, "DVD+RW", MEDIA_STATUS_BLANK, true, MEDIA_CONTENT_NONE);
+        rec.media.unformatted = true;
+        CHECK(!*plan(false, NULL), "a DVD+RW libburn formats by itself");
+
+        /* Sequential media: a new session after the last one, never written over. */
+        medium(0x11, "DVD-R", MEDIA_STATUS_BLANK, false, MEDIA_CONTENT_NONE);
+        CHECK(!*plan(false, &p) && p.mode == SESSION_NEW && !p.random_access && p.start_lba == 40000 &&
+              p.room == 60000, "a blank DVD-R is written where the drive says");
+        CHECK(!*plan(true, &p) && p.mode == SESSION_NEW, "replace on a blank disc replaces nothing");
+        medium(0x09, "CD-R", MEDIA_STATUS_APPENDABLE, false, MEDIA_CONTENT_ISO9660);
+        CHECK(!*plan(false, &p) && p.mode == SESSION_APPEND && p.import_lba == 30000 && p.start_lba == 40000,
+              "an appendable CD-R gets a session importing the last one");
+        CHECK(strcmp(plan(true, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "and cannot be written over");
+        medium(0x09, "CD-R", MEDIA_STATUS_APPENDABLE, false, MEDIA_CONTENT_FOREIGN);
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "audio or other data is not added to");
+        medium(0x11, "DVD-R", MEDIA_STATUS_APPENDABLE, false, MEDIA_CONTENT_UNREADABLE);
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_DISCINFO") == 0, "an unreadable last session is refused");
+        medium(0x0A, "CD-RW", MEDIA_STATUS_CLOSED, false, MEDIA_CONTENT_NONE);
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_DISCFULL") == 0, "a closed disc takes nothing more");
+        medium(0x08, "CD-ROM", MEDIA_STATUS_CLOSED, false, MEDIA_CONTENT_NONE);
+        CHECK(strcmp(plan(true, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "a pressed disc is read-only");
+        medium(0, "", MEDIA_STATUS_NONE, false, MEDIA_CONTENT_NONE);
+        CHECK(strcmp(plan(false, NULL), "IMAPI_E_MEDIUM_NOTPRESENT") == 0, "no disc, no plan");
+
+        /* Audio needs a blank CD. */
+        medium(0x09, "CD-R", MEDIA_STATUS_BLANK, false, MEDIA_CONTENT_NONE);
+        CHECK(session_plan_audio(&rec, &p, &e) >= 0 && p.mode == SESSION_NEW, "audio on a blank CD-R");
+        medium(0x11, "DVD-R", MEDIA_STATUS_BLANK, false, MEDIA_CONTENT_NONE);
+        k = session_plan_audio(&rec, &p, &e);
+        CHECK(k < 0 && sd_bus_error_has_name(&e, ERR "IMAPI_E_MEDIUM_INVALIDTYPE"), "but not on a DVD-R");
+        sd_bus_error_free(&e);
+
+        /* The disc of SetActiveDiscRecorder at RecordDisc. */
+        medium(0x1A, "DVD+RW", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
+        (void) plan(false, &p);
+        q = p;
+        CHECK(session_plan_check_same(&rec, &p, &q, &e) >= 0, "the same disc is the same");
+        q.start_lba += 32;
+        CHECK(session_plan_check_same(&rec, &p, &q, &e) < 0 && sd_bus_error_has_name(&e, ERR "IMAPI_E_WRONGDISC"),
+              "one with another last session is not");
+        sd_bus_error_free(&e);
+        q.mode = SESSION_REPLACE;
+        CHECK(session_plan_check_same(&rec, &p, &q, &e) >= 0, "but replacing takes any disc");
+        p.mode = SESSION_NEW;
+        q.mode = SESSION_APPEND;
+        CHECK(session_plan_check_same(&rec, &p, &q, &e) < 0 && sd_bus_error_has_name(&e, ERR "IMAPI_E_WRONGDISC"),
+              "a blank disc that is no longer blank is another disc");
+        sd_bus_error_free(&e);
+        return tap_done();
+}
