@@ -13,17 +13,17 @@
 
 #include <imapi/imapi.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "drive.h"
-#include "hotplug.h"
+#include "core/config.h"
+#include "core/daemon.h"
+#include "media/drive.h"
+#include "core/hotplug.h"
 #include "hresult.h"
-#include "idle.h"
-#include "iso.h"
+#include "bus/idle.h"
+#include "media/iso.h"
 #include "log.h"
 #include "macro.h"
-#include "p2p.h"
-#include "stash.h"
+#include "bus/p2p.h"
+#include "media/stash.h"
 
 static const char *arg_config_path = CONFIG_DEFAULT_PATH;
 static bool arg_config_explicit = false;

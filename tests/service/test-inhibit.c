@@ -13,9 +13,9 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "inhibit.h"
+#include "core/config.h"
+#include "core/daemon.h"
+#include "bus/inhibit.h"
 #include "macro.h"
 
 static unsigned n_test;

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "iso.h"
+#include "media/iso.h"
 #include "macro.h"
 #include "tap.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "isohead.h"
+#include "media/isohead.h"
 #include "tap.h"
 
 #define BLOCK 2048

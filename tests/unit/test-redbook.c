@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "redbook.h"
+#include "core/redbook.h"
 #include "tap.h"
 
 static unsigned removed;

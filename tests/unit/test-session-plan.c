@@ -6,7 +6,7 @@
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
-#include "session-plan.h"
+#include "core/session-plan.h"
 #include "tap.h"
 
 #define ERR "org.imapid.Imapi1.Error."

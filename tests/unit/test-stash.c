@@ -36,7 +36,7 @@
 
 #include "hresult.h"
 #include "macro.h"
-#include "stash.h"
+#include "media/stash.h"
 #include "tap.h"
 
 #define MIB (1024 * 1024)

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.imapid.Imapi1.Recorder: the D-Bus adapter of a Recorder. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <imapi/imapi.h>
+
+#include "bus/bus-objects.h"
+#include "bus/bus-util.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+#include "core/erase.h"
+#include "bus/polkit.h"
+#include "core/recorder.h"
+
+static int caller_client(sd_bus_message *m, Recorder *r, bool create, Client **ret, sd_bus_error *error) {
+        return daemon_get_client(r->daemon, m, create, ret, error);
+}
+
+static int read_no_options(sd_bus_message *m, sd_bus_error *error) {
+        return bus_read_options(m, NULL, NULL, NULL, error);
+}
+
+static int method_open_exclusive(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        Client *c;
+        int k;
+
+        k = read_no_options(m, error);
+        if (k < 0)
+                return k;
+        k = caller_client(m, r, true, &c, error);
+        if (k < 0)
+                return k;
+        k = recorder_open_exclusive(r, c, m, error);
+        if (k < 0)
+                return k;
+        if (k > 0)
+                return 1;       /* the drive is read in a worker; the call comes back */
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        Client *c = NULL;
+        int k;
+
+        k = read_no_options(m, error);
+        if (k < 0)
+                return k;
+        (void) caller_client(m, r, false, &c, NULL);
+        k = recorder_close(r, c, error);
+        if (k < 0)
+                return k;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* The common preamble of the methods that need OpenExclusive. */
+static int check_owner(sd_bus_message *m, Recorder *r, sd_bus_error *error) {
+        Client *c = NULL;
+
+        (void) caller_client(m, r, false, &c, NULL);
+        return recorder_check_owner(r, c, error);
+}
+
+static int method_query_media_type(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        int type, flags, k;
+
+        k = check_owner(m, r, error);
+        if (k < 0)
+                return k;
+        k = recorder_refresh_media(r, error);
+        if (k < 0)
+                return k;
+        recorder_media_type(r, &type, &flags);
+        return sd_bus_reply_method_return(m, "ii", type, flags);
+}
+
+static int method_query_media_info(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        const MediaInfo *mi = &r->media;
+        int k;
+
+        k = check_owner(m, r, error);
+        if (k < 0)
+                return k;
+        k = recorder_refresh_media(r, error);
+        if (k < 0)
+                return k;
+        if (IN_SET(mi->status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
+                                         r->id);
+        return sd_bus_reply_method_return(m, "yyuuu", (uint8_t) MIN(mi->sessions, 255u),
+                                          (uint8_t) MIN(mi->last_track, 255u), mi->start_address,
+                                          mi->next_writable, mi->free_blocks);
+}
+
+static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+        Recorder *r = userdata;
+        Client *c = NULL;
+        int k;
+
+        k = bus_read_options(m, allowed, polkit_option_cb, NULL, error);
+        if (k < 0)
+                return k;
+        (void) caller_client(m, r, false, &c, NULL);
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_EJECT, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
+        k = recorder_eject(r, c, error);
+        if (k < 0)
+                return k;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int erase_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        EraseFormat *f = userdata;
+        const char *s;
+
+        if (!streq(key, "format"))
+                return polkit_option_cb(m, key, NULL, error);
+        if (bus_read_string_variant(m, &s) < 0 || !(streq(s, "restricted-overwrite") || streq(s, "sequential")))
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                         "format must be \"restricted-overwrite\" or \"sequential\".");
+        *f = streq(s, "sequential") ? ERASE_FORMAT_SEQUENTIAL : ERASE_FORMAT_OVERWRITE;
+        return 0;
+}
+
+static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { "format", POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+        EraseFormat format = ERASE_FORMAT_KEEP;
+        Recorder *r = userdata;
+        const char *job;
+        Client *c = NULL;
+        int full, k;
+
+        k = sd_bus_message_read(m, "b", &full);
+        if (k < 0)
+                return k;
+        k = bus_read_options(m, allowed, erase_option, &format, error);
+        if (k < 0)
+                return k;
+        (void) caller_client(m, r, false, &c, NULL);
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_ERASE, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
+        k = recorder_erase(r, c, full, format, &job, error);
+        if (k < 0)
+                return k;
+        return sd_bus_reply_method_return(m, "o", job);
+}
+
+static int append_recorder_properties(sd_bus_message *reply, Recorder *r) {
+        int k;
+
+        k = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (k < 0)
+                return k;
+        k = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}", "WriteSpeed", "i",
+                                  r->write_speed < 0 ? recorder_max_write_speed_x(r) : r->write_speed,
+                                  "MaxWriteSpeed", "i", recorder_max_write_speed_x(r), "AudioGapSize", "i",
+                                  r->audio_gap, "BufferUnderrunFreeCapable", "i", recorder_buf_capable(r) ? -1 : 0,
+                                  "EnableBufferUnderrunFree", "i", r->enable_buf);
+        if (k < 0)
+                return k;
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_get_recorder_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Recorder *r = userdata;
+        int k;
+
+        if (!r->present)
+                return recorder_check_present(r, error);
+        k = sd_bus_message_new_method_return(m, &reply);
+        if (k < 0)
+                return k;
+        k = append_recorder_properties(reply, r);
+        if (k < 0)
+                return k;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        int write_speed = r->write_speed, audio_gap = r->audio_gap, enable_buf = r->enable_buf;
+        bool ignored = false;
+        Client *c = NULL;
+        int k;
+
+        /* Parse and validate all of it first: a bad value changes nothing. */
+        k = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (k < 0)
+                return k;
+        while ((k = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+                int64_t v;
+
+                k = sd_bus_message_read(m, "s", &name);
+                if (k < 0)
+                        return k;
+                if (streq(name, "WriteSpeed") || streq(name, "AudioGapSize") ||
+                    streq(name, "EnableBufferUnderrunFree")) {
+                        k = bus_read_integer_variant(m, &v);
+                        if (k < 0)
+                                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                         "Property %s takes an integer.", name);
+                        if (streq(name, "WriteSpeed")) {
+                                if (v < -1 || v > 1000)
+                                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                                 "WriteSpeed %" PRIi64 " is out of range "
+                                                                 "(-1 for the highest, or 1 to 1000 times).", v);
+                                write_speed = v == 0 ? -1 : (int) v;
+                        } else if (streq(name, "AudioGapSize")) {
+                                if (v < 0 || v > RECORDER_AUDIO_GAP_MAX)
+                                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                                 "AudioGapSize %" PRIi64 " is out of range "
+                                                                 "(0 to %d blocks).", v, RECORDER_AUDIO_GAP_MAX);
+                                audio_gap = (int) v;
+                        } else {
+                                if (v < -1 || v > 1)
+                                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                                 "EnableBufferUnderrunFree must be -1, 0 or 1, "
+                                                                 "not %" PRIi64 ".", v);
+                                enable_buf = (int) v;
+                        }
+                } else if (streq(name, POLKIT_OPTION_NO_USER_INTERACTION)) {
+                        /* Not a property: how to ask polkit (daemon_authorize() reads it). */
+                        k = polkit_option_cb(m, name, NULL, error);
+                        if (k < 0)
+                                return k;
+                } else {
+                        /* Read-only (MaxWriteSpeed, BufferUnderrunFreeCapable) or unknown names are
+                         * ignored, and the caller is told so: IMAPI_S_PROPERTIESIGNORED. */
+                        k = sd_bus_message_skip(m, "v");
+                        if (k < 0)
+                                return k;
+                        log_debug("Recorder %s: ignoring property %s.", r->id, name);
+                        ignored = true;
+                }
+                k = sd_bus_message_exit_container(m);
+                if (k < 0)
+                        return k;
+        }
+        if (k < 0)
+                return k;
+        k = sd_bus_message_exit_container(m);
+        if (k < 0)
+                return k;
+
+        if (!r->present)
+                return recorder_check_present(r, error);
+        (void) caller_client(m, r, false, &c, NULL);
+        if (r->owner && r->owner != c)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                                         "Recorder %s is held by another application (%s).", r->id,
+                                         r->owner->description);
+        if (r->busy > 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is in use by a running job.", r->id);
+        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_SET_PROPERTIES, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
+
+        r->write_speed = write_speed;
+        r->audio_gap = audio_gap;
+        r->enable_buf = enable_buf;
+        daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "WriteSpeed", NULL);
+        return sd_bus_reply_method_return(m, "u", ignored ? IMAPI_S_PROPERTIESIGNORED : IMAPI_S_OK);
+}
+
+static int method_get_guid(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint8_t guid[16];
+        int k;
+
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+
+        recorder_guid(userdata, guid);
+        k = sd_bus_message_new_method_return(m, &reply);
+        if (k < 0)
+                return k;
+        k = sd_bus_message_append_array(reply, 'y', guid, sizeof guid);
+        if (k < 0)
+                return k;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_recorder_type(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+        return sd_bus_reply_method_return(m, "i", recorder_type(userdata));
+}
+
+static int method_get_display_names(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+
+        return sd_bus_reply_method_return(m, "sss", drive_get_vendor(r->drive), drive_get_product(r->drive),
+                                          drive_get_revision(r->drive));
+}
+
+static int method_get_base_pnp_id(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *id = recorder_pnp_id(userdata);
+
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+
+        if (!id)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(m, "s", id);
+}
+
+static int method_get_path(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+        return sd_bus_reply_method_return(m, "s", drive_get_address(((Recorder *) userdata)->drive));
+}
+
+static int method_get_recorder_state(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        if (!((Recorder *) userdata)->present)
+                return recorder_check_present(userdata, error);
+        return sd_bus_reply_method_return(m, "u", recorder_state(userdata));
+}
+
+/* Properties */
+
+static int property_get_guid(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        uint8_t guid[16];
+
+        recorder_guid(userdata, guid);
+        return sd_bus_message_append_array(reply, 'y', guid, sizeof guid);
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        _cleanup_free_ char *pnp = NULL;
+        const char *v = "";
+
+        if (streq(property, "Id"))
+                v = r->id;
+        else if (streq(property, "Address") || streq(property, "Path"))
+                v = drive_get_address(r->drive);
+        else if (streq(property, "Device"))
+                v = recorder_device(r);
+        else if (streq(property, "Vendor"))
+                v = drive_get_vendor(r->drive);
+        else if (streq(property, "Product"))
+                v = drive_get_product(r->drive);
+        else if (streq(property, "Revision"))
+                v = drive_get_revision(r->drive);
+        else if (streq(property, "BasePnPID")) {
+                pnp = recorder_pnp_id(r);
+                if (!pnp)
+                        return -ENOMEM;
+                v = pnp;
+        } else if (streq(property, "ExclusiveOwner"))
+                v = r->owner ? r->owner->description : "";
+        else if (streq(property, "CurrentProfileName"))
+                v = r->media.profile_name;
+        else if (streq(property, "MediaStatus"))
+                v = media_status_to_string(r->media.status);
+        return sd_bus_message_append(reply, "s", v);
+}
+
+static int property_get_int(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        int type, flags, v = 0;
+
+        recorder_media_type(r, &type, &flags);
+        if (streq(property, "RecorderType"))
+                v = recorder_type(r);
+        else if (streq(property, "MediaType"))
+                v = type;
+        else if (streq(property, "MediaFlags"))
+                v = flags;
+        else if (streq(property, "WriteSpeed"))
+                v = r->write_speed < 0 ? recorder_max_write_speed_x(r) : r->write_speed;
+        else if (streq(property, "MaxWriteSpeed"))
+                v = recorder_max_write_speed_x(r);
+        return sd_bus_message_append(reply, "i", v);
+}
+
+static int property_get_uint(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        uint32_t v = 0;
+
+        if (streq(property, "State"))
+                v = recorder_state(r);
+        else if (streq(property, "CurrentProfile"))
+                v = r->media.profile;
+        return sd_bus_message_append(reply, "u", v);
+}
+
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        int v = 0;
+
+        if (streq(property, "MediaPresent"))
+                v = !IN_SET(r->media.status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN);
+        else if (streq(property, "BufferUnderrunFreeCapable"))
+                v = recorder_buf_capable(r);
+        else if (streq(property, "Present"))
+                v = r->present;
+        return sd_bus_message_append(reply, "b", v);
+}
+
+static int property_get_profiles(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+        int k;
+
+        k = sd_bus_message_open_container(reply, 'a', "(us)");
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < r->n_profiles; i++) {
+                k = sd_bus_message_append(reply, "(us)", r->profiles[i].number, r->profiles[i].name);
+                if (k < 0)
+                        return k;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_speeds(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Recorder *r = userdata;
+
+        return sd_bus_message_append_array(reply, 'u', r->speeds, r->n_speeds * sizeof(uint32_t));
+}
+
+#define PROP(name, sig, getter) \
+        SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define CONST_PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_CONST)
+
+const sd_bus_vtable recorder_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        CONST_PROP("Id", "s", property_get_string),
+        CONST_PROP("GUID", "ay", property_get_guid),
+        CONST_PROP("Address", "s", property_get_string),
+        CONST_PROP("Device", "s", property_get_string),
+        CONST_PROP("Path", "s", property_get_string),
+        CONST_PROP("Vendor", "s", property_get_string),
+        CONST_PROP("Product", "s", property_get_string),
+        CONST_PROP("Revision", "s", property_get_string),
+        CONST_PROP("BasePnPID", "s", property_get_string),
+        PROP("RecorderType", "i", property_get_int),
+        PROP("State", "u", property_get_uint),
+        PROP("ExclusiveOwner", "s", property_get_string),
+        PROP("SupportedProfiles", "a(us)", property_get_profiles),
+        PROP("CurrentProfile", "u", property_get_uint),
+        PROP("CurrentProfileName", "s", property_get_string),
+        PROP("MediaPresent", "b", property_get_bool),
+        PROP("MediaType", "i", property_get_int),
+        PROP("MediaFlags", "i", property_get_int),
+        PROP("MediaStatus", "s", property_get_string),
+        PROP("WriteSpeeds", "au", property_get_speeds),
+        PROP("WriteSpeed", "i", property_get_int),
+        PROP("MaxWriteSpeed", "i", property_get_int),
+        PROP("BufferUnderrunFreeCapable", "b", property_get_bool),
+        PROP("Present", "b", property_get_bool),
+
+        SD_BUS_METHOD_WITH_ARGS("OpenExclusive", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_open_exclusive, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Close", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT, method_close,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("QueryMediaType", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", media_type, "i", media_flags),
+                                method_query_media_type, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("QueryMediaInfo", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("y", sessions, "y", last_track, "u", start_address, "u",
+                                              next_writable, "u", free_blocks),
+                                method_query_media_info, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Eject", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT, method_eject,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Erase", SD_BUS_ARGS("b", full, "a{sv}", options), SD_BUS_RESULT("o", job),
+                                method_erase, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRecorderProperties", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", properties),
+                                method_get_recorder_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetRecorderProperties", SD_BUS_ARGS("a{sv}", properties),
+                                SD_BUS_RESULT("u", hresult), method_set_recorder_properties,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRecorderGUID", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", guid), method_get_guid,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRecorderType", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", type),
+                                method_get_recorder_type, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetDisplayNames", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", vendor, "s", product, "s", revision), method_get_display_names,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetBasePnPID", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pnp_id), method_get_base_pnp_id,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetPath", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", path), method_get_path,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRecorderState", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", state),
+                                method_get_recorder_state, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("EraseComplete", SD_BUS_ARGS("u", hresult), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int recorder_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                         sd_bus_error *error) {
+        Recorder *r = daemon_find_recorder_by_path(userdata, path);
+
+        if (!r)
+                return 0;
+        *found = r;
+        return 1;
+}
+
+int recorder_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Daemon *d = userdata;
+        char **l;
+
+        size_t k = 0;
+
+        l = calloc(d->n_recorders + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        /* A removed recorder keeps answering on its path, but is no longer in the tree. */
+        for (size_t i = 0; i < d->n_recorders; i++) {
+                if (!d->recorders[i]->present)
+                        continue;
+                l[k] = strdup(d->recorders[i]->path);
+                if (!l[k++]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        }
+        *nodes = l;
+        return 0;
+}

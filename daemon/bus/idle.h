@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The event loop with exit on idle (systemd's bus_event_loop_with_idle(), reimplemented): once
+ * imapid has had nothing to do for the configured time, it tells systemd it is stopping,
+ * releases its bus name, serves what was queued before the release, and exits.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "core/daemon.h"
+
+/* No clients, disc masters, jobs, held or busy recorders, polkit queries or peer connections. */
+bool daemon_is_idle(const Daemon *d);
+
+/* Runs the loop until sd_event_exit(), or, with idle_timeout_usec > 0, until imapid has been
+ * idle that long. bus is the connection that holds the bus name, or NULL. Returns the exit code
+ * given to sd_event_exit(), or a negative errno. */
+int daemon_run(Daemon *d, sd_bus *bus, uint64_t idle_timeout_usec);

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IDiscRecorder::Erase as a job: making a rewritable disc or an image file blank (erase.h). */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <imapi/imapi.h>
+
+#include "core/erase.h"
+#include "hresult.h"
+#include "bus/inhibit.h"
+#include "core/job.h"
+#include "log.h"
+#include "macro.h"
+#include "core/recorder.h"
+#include "core/worker.h"
+
+#define POLL_USEC (500 * 1000)
+
+typedef enum EraseKind {
+        ERASE_BLANK,            /* BLANK of a sequential CD-RW or DVD-RW (libburn, polled) */
+        ERASE_FORMAT,           /* FORMAT UNIT (libburn, polled) */
+        ERASE_INVALIDATE,       /* the file system's volume descriptors renamed (in a worker) */
+        ERASE_TRUNCATE,         /* an image file emptied (in a worker) */
+} EraseKind;
+
+typedef struct Erase {
+        Recorder *recorder;
+        Job *job;
+        EraseKind kind;
+        bool full;
+        sd_event_source *timer;
+        uint32_t hr;
+        char *text;
+        RecorderReadout readout;
+} Erase;
+
+static const char *erase_kind_to_string(EraseKind k, bool full) {
+        switch (k) {
+        case ERASE_BLANK:
+                return full ? "full blank" : "quick blank";
+        case ERASE_FORMAT:
+                return "format";
+        case ERASE_INVALIDATE:
+                return "quick erase";
+        default:
+                return "emptying";
+        }
+}
+
+/* Worker: what the job did to the disc and what it now is. */
+static void erase_end_run(void *userdata) {
+        Erase *e = userdata;
+        Drive *drive = e->recorder->drive;
+
+        (void) drive_reassess(drive);
+        /* A fresh format may leave a pattern where the head is; what libburn wrote before an
+         * old format may still be there too. */
+        if (e->kind == ERASE_FORMAT && IMAPI_HRESULT_SUCCEEDED(e->hr))
+                (void) drive_invalidate_head(drive);
+        (void) recorder_readout(drive, &e->readout);
+}
+
+static void erase_end_done(void *userdata) {
+        Erase *e = userdata;
+        Recorder *r = e->recorder;
+        int k;
+
+        r->busy--;
+        inhibitor_release(r->daemon);
+        (void) recorder_apply_readout(r, &e->readout);
+        /* The holder left (Close, or gone from the bus) while the drive was blanking. */
+        if (!r->owner)
+                drive_release(r->drive, false);
+        recorder_emit_changed(r);
+
+        if (IMAPI_HRESULT_SUCCEEDED(e->hr))
+                job_log(e->job, LOG_INFO, r->id, e->hr, "%s of recorder %s finished.",
+                        erase_kind_to_string(e->kind, e->full), r->id);
+        else
+                job_log(e->job, LOG_WARNING, r->id, e->hr, "%s of recorder %s failed: %s",
+                        erase_kind_to_string(e->kind, e->full), r->id, strna(e->text));
+
+        for (size_t i = 0; i < r->daemon->n_buses; i++) {
+                k = sd_bus_emit_signal(r->daemon->buses[i], r->path, IMAPI_RECORDER_INTERFACE, "EraseComplete", "u",
+                                       e->hr);
+                if (k < 0)
+                        log_debug_errno(k, "Failed to emit EraseComplete, ignoring: %m");
+        }
+        job_complete(e->job, e->hr, e->text);
+        job_free(e->job);
+        free(e->text);
+        free(e);
+}
+
+/* Re-reading the disc can take seconds on a real drive: in a worker, while the recorder stays
+ * busy; the report follows on the loop. */
+static void erase_finish(Erase *e, uint32_t hr, const char *message) {
+        e->timer = sd_event_source_disable_unref(e->timer);
+        e->hr = hr;
+        e->text = hresult_format(hr, message);
+        if (worker_submit(e->recorder->daemon->worker, erase_end_run, erase_end_done, e) < 0) {
+                erase_end_run(e);
+                erase_end_done(e);
+        }
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Erase *e = userdata;
+        DriveProgress p;
+
+        if (!drive_poll(e->recorder->drive, &p)) {
+                _cleanup_free_ char *msg = NULL;
+                uint32_t hr = drive_operation_finish(e->recorder->drive, false, &msg);
+
+                erase_finish(e, hr, msg);
+                return 0;
+        }
+        if (p.sectors_total > 0)
+                job_set_progress(e->job, (double) p.sectors_done / (double) p.sectors_total, 0, -1);
+        (void) sd_event_source_set_time_relative(s, POLL_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+/* Worker: the erases that are a write or two. */
+static void quick_run(void *userdata) {
+        Erase *e = userdata;
+        Drive *drive = e->recorder->drive;
+        int k;
+
+        k = e->kind == ERASE_TRUNCATE ? drive_truncate_file(drive, 0) : drive_invalidate_head(drive);
+        e->hr = k < 0 ? IMAPI_E_CANNOT_WRITE_TO_MEDIA : IMAPI_S_OK;
+        erase_end_run(e);
+}
+
+static void quick_done(void *userdata) {
+        Erase *e = userdata;
+
+        if (IMAPI_HRESULT_FAILED(e->hr))
+                e->text = hresult_format(e->hr, e->kind == ERASE_TRUNCATE ? "The image file could not be emptied." :
+                                         "The first blocks of the disc could not be written.");
+        else
+                e->text = hresult_format(e->hr, NULL);
+        erase_end_done(e);
+}
+
+static bool profile_is_random_rw(unsigned p) {
+        /* DVD-RAM, DVD-RW restricted overwrite, DVD+RW, BD-RE. */
+        return IN_SET(p, 0x12u, 0x13u, 0x1Au, 0x2Au, 0x43u);
+}
+
+/* How the medium in r is made blank, or the error that says it cannot be. */
+static int erase_kind(Recorder *r, bool full, EraseFormat format, EraseKind *ret, sd_bus_error *error) {
+        const MediaInfo *mi = &r->media;
+        const char *name = mi->profile_name[0] ? mi->profile_name : "unknown type";
+
+        if (format != ERASE_FORMAT_KEEP && !IN_SET(mi->profile, 0x13u, 0x14u))
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "Only a DVD-RW changes between sequential recording and restricted "
+                                         "overwrite; the disc in recorder %s is a %s.", r->id, name);
+        if (mi->is_file)
+                *ret = ERASE_TRUNCATE;
+        else if (mi->profile == 0x14)
+                *ret = format == ERASE_FORMAT_OVERWRITE ? ERASE_FORMAT : ERASE_BLANK;
+        else if (mi->profile == 0x0A)
+                *ret = ERASE_BLANK;
+        else if (mi->profile == 0x13 && format == ERASE_FORMAT_SEQUENTIAL)
+                *ret = ERASE_BLANK;     /* a DVD-RW is deformatted by blanking it */
+        else if (profile_is_random_rw(mi->profile))
+                *ret = full || mi->unformatted ? ERASE_FORMAT : ERASE_INVALIDATE;
+        else
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                         "The disc in recorder %s (%s) %s; only CD-RW, DVD-RW, DVD+RW, DVD-RAM, "
+                                         "BD-RE and image files can be erased.", r->id, name,
+                                         drive_profile_is_rom(mi->profile) ? "is read-only" : "is write-once");
+        return 0;
+}
+
+int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const char **ret_job,
+                   sd_bus_error *error) {
+        _cleanup_free_ Erase *e = NULL;
+        EraseKind kind = ERASE_BLANK;
+        int k;
+
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        if (r->busy > 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is busy with a job.", r->id);
+        k = recorder_refresh_media(r, error);
+        if (k < 0)
+                return k;
+        if (IN_SET(r->media.status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
+                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", r->id);
+        if (recorder_type(r) != RECORDER_CDRW)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot erase discs.", r->id);
+        k = erase_kind(r, full, format, &kind, error);
+        if (k < 0)
+                return k;
+
+        e = calloc(1, sizeof(Erase));
+        if (!e)
+                return -ENOMEM;
+        e->recorder = r;
+        e->full = full;
+        e->kind = kind;
+        k = job_new(r->daemon, "erase", c, r->path, NULL, &e->job);
+        if (k < 0)
+                return k;
+        /* libburn cannot stop a blank or a format once the drive has started it. */
+        e->job->cancelable = false;
+        if (IN_SET(kind, ERASE_INVALIDATE, ERASE_TRUNCATE))
+                k = worker_submit(r->daemon->worker, quick_run, quick_done, e);
+        else {
+                k = sd_event_add_time_relative(r->daemon->event, &e->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_timer,
+                                               e);
+                if (k >= 0)
+                        k = kind == ERASE_BLANK ? drive_erase_start(r->drive, full) :
+                                                  drive_format_start(r->drive, !r->media.unformatted &&
+                                                                                       r->media.profile != 0x14);
+        }
+        if (k < 0) {
+                sd_event_source_disable_unref(e->timer);
+                job_free(e->job);
+                return bus_error_hresult(error, IMAPI_E_GENERIC, "Cannot start erasing recorder %s.", r->id);
+        }
+        job_set_phase(e->job, JOB_PHASE_ERASING);
+        (void) inhibitor_acquire(r->daemon, "Erasing a disc");
+        r->busy++;
+        recorder_emit_changed(r);
+        job_log(e->job, LOG_INFO, r->id, 0, "%s of recorder %s (%s) started by %s.", erase_kind_to_string(kind, full),
+                r->id, r->media.profile_name, c->description);
+        *ret_job = e->job->path;
+        TAKE_PTR(e);
+        return 0;
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * IJolietDiscMaster::AddData over D-Bus: a batch of (name in the image, fd) entries. The daemon
+ * never opens a client's path: it copies from the fds the client passed into the stash, in a
+ * worker thread, and replies when the copy is done. A batch is all or nothing: a refused or
+ * failed batch leaves nothing staged.
+ */
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <imapi/imapi.h>
+
+#include "bus/bus-util.h"
+#include "hresult.h"
+#include "jolietname.h"
+#include "log.h"
+#include "macro.h"
+#include "core/master.h"
+#include "media/stash.h"
+#include "core/worker.h"
+
+typedef struct AddItem {
+        char *image_path;
+        int fd;                 /* owned by the call message */
+        bool is_dir;
+        uint64_t size;
+        uint64_t cost;
+        mode_t mode;
+        uint64_t mtime_usec;
+        uint32_t copy;          /* the copy in the stash, once made */
+} AddItem;
+
+struct AddBatch {
+        Master *master;
+        Stash *stash;
+        sd_bus_message *call;
+        AddItem *items;
+        size_t n;
+        bool overwrite;
+        uint64_t reserved;
+        uint64_t bytes_total;
+        _Atomic uint64_t bytes_done;    /* of the files copied completely */
+        _Atomic uint64_t file_done;     /* of the file being copied */
+        volatile bool cancel;
+        int result;
+        sd_bus_error error;
+        sd_event_source *timer;
+};
+
+static AddBatch *add_batch_free(AddBatch *b) {
+        if (!b)
+                return NULL;
+        for (size_t i = 0; i < b->n; i++) {
+                free(b->items[i].image_path);
+        }
+        free(b->items);
+        sd_bus_message_unref(b->call);
+        sd_bus_error_free(&b->error);
+        sd_event_source_disable_unref(b->timer);
+        free(b);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(AddBatch *, add_batch_free);
+
+/* AddProgress counts 2048-byte blocks copied, so large and small batches read alike. */
+static void emit_add_progress(AddBatch *b) {
+        uint64_t done = atomic_load(&b->bytes_done) + atomic_load(&b->file_done), total = b->bytes_total;
+
+        master_emit_signal(b->master, "AddProgress", "ii", (int32_t) MIN(DIV_ROUND_UP(done, 2048), INT32_MAX),
+                           (int32_t) MIN(DIV_ROUND_UP(total, 2048), INT32_MAX));
+}
+
+static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        AddBatch *b = userdata;
+
+        emit_add_progress(b);
+        return sd_event_source_set_time_relative(s, 250 * 1000) < 0 ? 0 : sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+static void copy_progress(uint64_t done, void *userdata) {
+        AddBatch *b = userdata;
+
+        atomic_store(&b->file_done, done);
+}
+
+/* In the worker thread: copy every file; on any failure, remove what was copied. */
+static void add_batch_run(void *userdata) {
+        AddBatch *b = userdata;
+        int r = 0;
+
+        for (size_t i = 0; i < b->n && r >= 0; i++) {
+                AddItem *it = &b->items[i];
+
+                if (b->cancel) {
+                        r = -ECANCELED;
+                        break;
+                }
+                if (it->is_dir)
+                        continue;
+                r = stash_copy_in(b->stash, it->fd, &b->cancel, copy_progress, b, &it->copy, &b->error);
+                atomic_store(&b->file_done, 0);
+                if (r >= 0)
+                        atomic_fetch_add(&b->bytes_done, it->size);
+        }
+        if (r < 0)
+                for (size_t i = 0; i < b->n; i++)
+                        if (b->items[i].copy != 0) {
+                                (void) stash_remove_copy(b->stash, b->items[i].copy);
+                                b->items[i].copy = 0;
+                        }
+        b->result = r;
+}
+
+/* Back on the event loop. */
+static void add_batch_done(void *userdata) {
+        _cleanup_(add_batch_freep) AddBatch *b = userdata;
+        Master *m = b->master;
+        int r = b->result;
+
+        m->adding = NULL;
+        stash_release(b->stash, b->reserved);
+
+        if (r >= 0 && !m->closing) {
+                for (size_t i = 0; i < b->n && r >= 0; i++) {
+                        AddItem *it = &b->items[i];
+                        StagedEntry e = {
+                                .image_path = it->image_path,
+                                .copy = it->copy,
+                                .size = it->size,
+                                .cost = it->cost,
+                                .mode = it->mode,
+                                .mtime_usec = it->mtime_usec,
+                        };
+                        uint32_t replaced = 0;
+
+                        it->copy = 0; /* the entry's now */
+                        r = staging_add(&m->staging, &e, &replaced);
+                        if (r < 0) {
+                                if (e.copy != 0)
+                                        (void) stash_remove_copy(b->stash, e.copy);
+                                break;
+                        }
+                        /* The last file added wins; the one it replaces is not burned. */
+                        if (replaced != 0)
+                                (void) stash_remove_copy(b->stash, replaced);
+                }
+        }
+        /* Copies that a failure halfway left unstaged are not kept (a closing master's stash goes
+         * as a whole). */
+        for (size_t i = 0; i < b->n && !m->closing; i++)
+                if (b->items[i].copy != 0)
+                        (void) stash_remove_copy(b->stash, b->items[i].copy);
+
+        if (m->closing) {
+                log_debug("Disc master %u: AddData stopped, the master is closing.", m->id);
+                /* The caller may still be there (Close from another call): it gets an answer. */
+                sd_bus_error_free(&b->error);
+                (void) bus_error_hresult(&b->error, IMAPI_E_USERABORT,
+                                         "Disc master %u was closed; nothing of this call was staged.", m->id);
+                (void) sd_bus_reply_method_error(b->call, &b->error);
+                master_work_done(m);
+                return;
+        }
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&b->error))
+                        (void) bus_error_hresult(&b->error, r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
+                                                 r == -ECANCELED ? "Staging was cancelled." : "Staging failed: %s.",
+                                                 strerror(-r));
+                log_info("Disc master %u: AddData of %zu entries failed: %s", m->id, b->n, b->error.message);
+                (void) sd_bus_reply_method_error(b->call, &b->error);
+                return;
+        }
+        emit_add_progress(b);
+        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "UsedDataBlocks", NULL);
+        log_debug("Disc master %u: staged %zu entries, %zu in all.", m->id, b->n, staging_count(&m->staging));
+        (void) sd_bus_reply_method_return(b->call, NULL);
+}
+
+void master_cancel_adding(Master *m) {
+        if (m->adding)
+                m->adding->cancel = true;
+}
+
+static int add_data_options(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
+        return -EINVAL; /* no options yet; bus_read_options refuses unknown keys before this */
+}
+
+int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(add_batch_freep) AddBatch *b = NULL;
+        _cleanup_free_ StagingRequest *reqs = NULL;
+        uint64_t need_blocks, cost = 0;
+        const char *name;
+        size_t conflict, allocated = 0;
+        int fd, overwrite, r;
+
+        b = calloc(1, sizeof(AddBatch));
+        if (!b)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(call, 'a', "(sh)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(call, "(sh)", &name, &fd)) > 0) {
+                JolietNameError je;
+                AddItem *it;
+                struct stat st;
+                char *normalized = NULL;
+
+                if (b->n >= MASTER_ADD_BATCH_MAX)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "At most %d entries may be added in one call.", MASTER_ADD_BATCH_MAX);
+                if (b->n == allocated) {
+                        allocated = allocated ? allocated * 2 : 16;
+                        it = realloc(b->items, allocated * sizeof(AddItem));
+                        if (!it)
+                                return -ENOMEM;
+                        b->items = it;
+                }
+                je = joliet_name_check(name, &normalized, NULL);
+                if (je != JOLIET_NAME_OK)
+                        return bus_error_hresult(error, IMAPI_E_BADJOLIETNAME, "'%s' cannot be a name on the disc: %s.",
+                                                 name, joliet_name_error_to_string(je));
+                it = &b->items[b->n++];
+                *it = (AddItem) { .image_path = normalized, .fd = fd };
+                if (fstat(fd, &st) < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "The file descriptor for '%s' is not usable.",
+                                                 name);
+                if (S_ISDIR(st.st_mode))
+                        it->is_dir = true;
+                else if (!S_ISREG(st.st_mode))
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "'%s' is neither a regular file nor a directory.", name);
+                else {
+                        it->size = (uint64_t) st.st_size;
+                        r = stash_file_cost(fd, &it->cost);
+                        if (r < 0)
+                                return bus_error_hresult(error, IMAPI_E_FILEACCESS, "Cannot examine '%s': %s.", name,
+                                                         strerror(-r));
+                        cost += it->cost;
+                        b->bytes_total += it->size;
+                }
+                it->mode = st.st_mode;
+                it->mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000ULL + (uint64_t) st.st_mtim.tv_nsec / 1000;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(call);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(call, "b", &overwrite);
+        if (r < 0)
+                return r;
+        r = bus_read_options(call, NULL, add_data_options, NULL, error);
+        if (r < 0)
+                return r;
+
+        /* Validated; now the rules of the object's state. */
+        r = master_check_format(m, MASTER_FORMAT_JOLIET, error);
+        if (r < 0)
+                return r;
+        if (!m->recorder)
+                return bus_error_hresult(error, IMAPI_E_NOACTIVERECORDER,
+                                         "Choose a recorder with SetActiveDiscRecorder before adding data.");
+        if (m->recording)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Disc master %u is burning; wait for the job to finish.", m->id);
+        if (m->adding)
+                return bus_error_hresult(error, IMAPI_E_GENERIC,
+                                         "Disc master %u is still staging the previous AddData.", m->id);
+
+        reqs = calloc(MAX(b->n, 1u), sizeof(StagingRequest));
+        if (!reqs)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n; i++)
+                reqs[i] = (StagingRequest) { .image_path = b->items[i].image_path, .is_dir = b->items[i].is_dir,
+                                             .size = b->items[i].size };
+        r = staging_check(&m->staging, reqs, b->n, overwrite, &conflict);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return bus_error_hresult(error, IMAPI_E_FILEEXISTS,
+                                         "'%s' is already staged (or collides with a staged name) and overwrite "
+                                         "is off.", b->items[conflict].image_path);
+        need_blocks = staging_estimate_blocks(&m->staging, reqs, b->n);
+        if (need_blocks > m->total_blocks)
+                return bus_error_hresult(error, IMAPI_E_DISCFULL,
+                                         "The disc cannot hold this data (needs %llu MiB, %llu MiB free); nothing "
+                                         "of this call was added.",
+                                         (unsigned long long) DIV_ROUND_UP(need_blocks * 2048, 1024 * 1024),
+                                         (unsigned long long) ((uint64_t) m->total_blocks * 2048 / (1024 * 1024)));
+        r = stash_reserve(m->stash, cost, error);
+        if (r < 0)
+                return r;
+
+        b->master = m;
+        b->stash = m->stash;
+        b->reserved = cost;
+        b->overwrite = overwrite;
+        b->call = sd_bus_message_ref(call);
+        r = sd_event_add_time_relative(m->daemon->event, &b->timer, CLOCK_MONOTONIC, 250 * 1000, 0,
+                                       on_progress_timer, b);
+        if (r < 0) {
+                stash_release(m->stash, cost);
+                return r;
+        }
+        emit_add_progress(b);
+        r = worker_submit(m->daemon->worker, add_batch_run, add_batch_done, b);
+        if (r < 0) {
+                stash_release(m->stash, cost);
+                return r;
+        }
+        m->adding = TAKE_PTR(b);
+        return 1;
+}

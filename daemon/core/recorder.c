@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IDiscRecorder's logic over a Drive: exclusive access, media state, properties. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <imapi/imapi.h>
+
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+#include "core/recorder.h"
+
+int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret) {
+        Recorder *r;
+        int k;
+
+        r = calloc(1, sizeof(Recorder));
+        if (!r)
+                return -ENOMEM;
+        r->daemon = d;
+        r->drive = drive;
+        r->present = true;
+        r->id = strdup(id);
+        k = sd_bus_path_encode(IMAPI_RECORDERS_PATH, id, &r->path);
+        if (!r->id || k < 0) {
+                r->drive = NULL;
+                recorder_free(r);
+                return -ENOMEM;
+        }
+        recorder_reset_properties(r);
+        *ret = r;
+        return 0;
+}
+
+Recorder *recorder_free(Recorder *r) {
+        if (!r)
+                return NULL;
+        recorder_prep_cancel(r);
+        drive_free(r->drive);
+        free(r->profiles);
+        free(r->speeds);
+        free(r->id);
+        free(r->path);
+        free(r);
+        return NULL;
+}
+
+void recorder_reset_properties(Recorder *r) {
+        r->write_speed = -1;
+        r->audio_gap = RECORDER_AUDIO_GAP_DEFAULT;
+        r->enable_buf = -1;
+}
+
+void recorder_emit_changed(Recorder *r) {
+        daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "State", "ExclusiveOwner",
+                                       "MediaPresent", "MediaType", "MediaFlags", "MediaStatus",
+                                       "CurrentProfile", "CurrentProfileName", "SupportedProfiles",
+                                       "WriteSpeeds", "WriteSpeed", "MaxWriteSpeed",
+                                       "BufferUnderrunFreeCapable", NULL);
+}
+
+int recorder_readout(Drive *drive, RecorderReadout *ret) {
+        int k;
+
+        *ret = (RecorderReadout) {};
+        k = drive_query_media(drive, &ret->media);
+        if (k >= 0)
+                k = drive_get_profiles(drive, &ret->profiles, &ret->n_profiles);
+        if (k >= 0)
+                k = drive_get_write_speeds(drive, &ret->speeds, &ret->n_speeds);
+        if (k >= 0)
+                ret->max_speed_kbps = drive_get_max_write_speed(drive);
+        if (k < 0) {
+                recorder_readout_done(ret);
+                ret->error = k;
+        }
+        return k;
+}
+
+void recorder_readout_done(RecorderReadout *ro) {
+        free(ro->profiles);
+        free(ro->speeds);
+        *ro = (RecorderReadout) { .error = -ENODATA };
+}
+
+int recorder_apply_readout(Recorder *r, RecorderReadout *ro) {
+        int k = ro->error;
+
+        if (k >= 0) {
+                r->media = ro->media;
+                free(r->profiles);
+                r->profiles = TAKE_PTR(ro->profiles);
+                r->n_profiles = ro->n_profiles;
+                free(r->speeds);
+                r->speeds = TAKE_PTR(ro->speeds);
+                r->n_speeds = ro->n_speeds;
+                r->max_speed_kbps = ro->max_speed_kbps;
+        }
+        recorder_readout_done(ro);
+        return k;
+}
+
+/* Reads media, profiles and speeds from the grabbed drive. */
+static int recorder_read_drive(Recorder *r) {
+        RecorderReadout ro;
+
+        (void) recorder_readout(r->drive, &ro);
+        return recorder_apply_readout(r, &ro);
+}
+
+int recorder_grab_error(Recorder *r, int k, sd_bus_error *error) {
+        if (k == -EBUSY)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                                         "Another application is using recorder %s (%s).", r->id,
+                                         drive_get_address(r->drive));
+        return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+                                 "Recorder %s (%s) cannot be opened; it is not present or has been removed.",
+                                 r->id, drive_get_address(r->drive));
+}
+
+void recorder_set_present(Recorder *r, bool present) {
+        if (r->present == present)
+                return;
+        if (!present) {
+                /* The exclusive holder cannot use it any more; a running job fails on its own. */
+                if (r->owner && r->busy == 0)
+                        drive_release(r->drive, false);
+                r->owner = NULL;
+                r->media = (MediaInfo) { .status = MEDIA_STATUS_NONE };
+                r->present = false;
+                recorder_emit_changed(r);
+                daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "Present", NULL);
+                daemon_emit_object_removed(r->daemon, r->path);
+                return;
+        }
+        r->present = true;
+        daemon_emit_object_added(r->daemon, r->path);
+        /* A drive lost in the middle of a job gets a new libburn object. A job's worker may
+         * still hold the drive (it came back before the job noticed). */
+        if (!recorder_reserved(r) && drive_revive(r->drive) >= 0 && drive_grab(r->drive, false) >= 0) {
+                (void) recorder_refresh_media(r, NULL);
+                drive_release(r->drive, false);
+        }
+}
+
+int recorder_check_present(Recorder *r, sd_bus_error *error) {
+        if (!r->present)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+        return 0;
+}
+
+int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
+        int k;
+
+        k = recorder_check_present(r, error);
+        if (k < 0)
+                return k;
+        if (!c || r->owner != c)
+                return bus_error_hresult(error, IMAPI_E_NOTOPENED,
+                                         "Recorder %s has not been opened by this client; call OpenExclusive first.",
+                                         r->id);
+        return 0;
+}
+
+int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_message *call, sd_bus_error *error) {
+        int k;
+
+        k = recorder_check_present(r, error);
+        if (k < 0)
+                return k;
+        if (r->owner == c)
+                return bus_error_hresult(error, IMAPI_E_ALREADYOPEN,
+                                         "Recorder %s is already open for this client.", r->id);
+        if (r->owner)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                                         "Recorder %s is held by another application (%s).", r->id,
+                                         r->owner->description);
+        if (r->busy > 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is in use by a running job.", r->id);
+
+        k = recorder_prepare(r, call, true, error);
+        if (k <= 0)
+                return k == 0 ? 1 : k;
+        r->owner = c;
+        log_info("Recorder %s opened exclusively by %s.", r->id, c->description);
+        recorder_emit_changed(r);
+        return 0;
+}
+
+static void recorder_release(Recorder *r) {
+        /* An erase cannot be stopped: the drive stays taken until it ends (erase.c releases
+         * it then, as nobody holds the recorder any more). */
+        if (r->busy == 0)
+                drive_release(r->drive, false);
+        r->owner = NULL;
+        recorder_reset_properties(r);
+        recorder_emit_changed(r);
+}
+
+int recorder_close(Recorder *r, Client *c, sd_bus_error *error) {
+        int k;
+
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        log_info("Recorder %s closed by %s.", r->id, c->description);
+        recorder_release(r);
+        return 0;
+}
+
+void recorder_client_gone(Recorder *r, Client *c) {
+        if (r->owner != c)
+                return;
+        log_info("Releasing recorder %s: %s went away.", r->id, c->description);
+        recorder_release(r);
+}
+
+int recorder_refresh_media(Recorder *r, sd_bus_error *error) {
+        int k;
+
+        /* A job (or the end of one, in a worker) has the drive: what it last read stands. */
+        if (r->busy > 0)
+                return 0;
+        k = recorder_read_drive(r);
+        if (k < 0)
+                return recorder_read_error(r, k, error);
+        recorder_emit_changed(r);
+        return 0;
+}
+
+int recorder_read_error(Recorder *r, int k, sd_bus_error *error) {
+        if (k == -EBADFD || k == -ENODEV)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+                                         "Recorder %s does not answer; it may have been removed.", r->id);
+        return bus_error_hresult(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
+                                 strerror(-k));
+}
+
+int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
+        int k;
+
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        if (r->busy > 0)
+                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                         "Recorder %s is erasing; the tray opens when the job ends.", r->id);
+        k = drive_eject(r->drive);
+        if (k < 0) {
+                /* The drive is gone from under us: give the claim up rather than pretend. */
+                recorder_release(r);
+                return recorder_grab_error(r, k, error);
+        }
+        (void) recorder_read_drive(r);
+        log_info("Recorder %s ejected by %s.", r->id, c->description);
+        recorder_emit_changed(r);
+        return 0;
+}
+
+static bool profile_is_cd(unsigned p) {
+        return p >= 0x08 && p <= 0x0A;
+}
+
+void recorder_media_type(const Recorder *r, int *ret_type, int *ret_flags) {
+        const MediaInfo *m = &r->media;
+        int type = 0, flags = 0;
+
+        switch (m->status) {
+        case MEDIA_STATUS_BLANK:
+                flags |= MEDIA_BLANK | MEDIA_WRITABLE;
+                break;
+        case MEDIA_STATUS_APPENDABLE:
+                flags |= MEDIA_WRITABLE;
+                break;
+        case MEDIA_STATUS_CLOSED:
+                break;
+        case MEDIA_STATUS_UNSUITABLE:
+                flags |= MEDIA_FORMAT_UNUSABLE_BY_IMAPI;
+                break;
+        default:
+                /* No medium, or nothing known: both zero, as IMAPI reports an empty drive. */
+                *ret_type = 0;
+                *ret_flags = 0;
+                return;
+        }
+        if (m->erasable)
+                flags |= MEDIA_RW;
+
+        /* IMAPIv1 knew CDs only. A multi-session data disc is CD-ROM XA; other CDs and blank
+         * discs are CD-DA/CD-ROM; DVD, BD and image files are "special". */
+        if (drive_profile_is_rom(m->profile))
+                flags &= ~(MEDIA_BLANK | MEDIA_WRITABLE);
+        if (profile_is_cd(m->profile) || (m->profile == 0 && !m->is_file))
+                type = m->status == MEDIA_STATUS_APPENDABLE ? MEDIA_CD_ROM_XA : MEDIA_CDDA_CDROM;
+        else
+                type = MEDIA_SPECIAL;
+
+        *ret_type = type;
+        *ret_flags = flags;
+}
+
+int recorder_type(const Recorder *r) {
+        if (drive_can_write_cdrw(r->drive))
+                return RECORDER_CDRW;
+        for (size_t i = 0; i < r->n_profiles; i++)
+                if (IN_SET(r->profiles[i].number, 0x0Au, 0x13u, 0x14u, 0x1Au, 0x43u))
+                        return RECORDER_CDRW;
+        return RECORDER_CDR;
+}
+
+uint32_t recorder_state(const Recorder *r) {
+        if (r->busy > 0)
+                return RECORDER_BURNING;
+        if (r->owner)
+                return RECORDER_OPENED;
+        return RECORDER_DOING_NOTHING;
+}
+
+int recorder_max_write_speed_x(const Recorder *r) {
+        unsigned x1 = drive_profile_kbps_1x(r->media.profile);
+        int best = r->max_speed_kbps;
+
+        for (size_t i = 0; i < r->n_speeds; i++)
+                best = MAX(best, (int) r->speeds[i]);
+        if (x1 == 0 || best <= 0)
+                return 0;
+        return (int) ((best + x1 / 2) / x1);
+}
+
+bool recorder_buf_capable(const Recorder *r) {
+        return drive_underrun_free_capable(r->drive);
+}
+
+const char *recorder_device(const Recorder *r) {
+        const char *a = drive_get_address(r->drive);
+
+        return strncmp(a, "/dev/", 5) == 0 ? a : "";
+}
+
+/* A stable 16-byte identifier: FNV-1a over the drive's identity, twice with different seeds. */
+void recorder_guid(const Recorder *r, uint8_t ret[16]) {
+        const char *parts[] = { drive_get_vendor(r->drive), drive_get_product(r->drive),
+                                drive_get_revision(r->drive), drive_get_address(r->drive) };
+        uint64_t h[2] = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+
+        for (size_t k = 0; k < 2; k++)
+                for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+                        for (const char *p = parts[i]; *p; p++) {
+                                h[k] ^= (uint8_t) *p;
+                                h[k] *= 0x100000001b3ULL;
+                        }
+        for (size_t i = 0; i < 8; i++) {
+                ret[i] = (uint8_t) (h[0] >> (8 * i));
+                ret[8 + i] = (uint8_t) (h[1] >> (8 * i));
+        }
+        /* RFC 9562 version 8 (custom) and variant bits. */
+        ret[6] = (uint8_t) ((ret[6] & 0x0F) | 0x80);
+        ret[8] = (uint8_t) ((ret[8] & 0x3F) | 0x80);
+}
+
+char *recorder_pnp_id(const Recorder *r) {
+        char *s = NULL;
+
+        /* IMAPI: "a concatenation of the manufacturer, product ID and revision". */
+        if (asprintf(&s, "%s%s%s", drive_get_vendor(r->drive), drive_get_product(r->drive),
+                     drive_get_revision(r->drive)) < 0)
+                return NULL;
+        return s;
+}

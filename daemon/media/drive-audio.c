@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Audio CDs through libburn: writing tracks of CD-DA disc-at-once or track-at-once with the
+ * gaps IMAPI's AudioGapSize asks for, and reading the written sectors back. libburn's outcome
+ * becomes an HRESULT errno here, as in drive-write.c.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <imapi/imapierror.h>
+
+#include "media/drive-internal.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+
+#define AUDIO_BLOCK 2352
+
+int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, const DriveAudioOptions *o,
+                            char **ret_reason) {
+        struct burn_session *session = NULL;
+        char reasons[BURN_REASONS_LEN] = "";
+        const char *failure = NULL;
+
+        *ret_reason = NULL;
+        if (!d->grabbed || d->disc)
+                return -EBUSY;
+        if (n == 0 || n > 99)
+                return -EINVAL;
+
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+
+        d->disc = burn_disc_create();
+        session = burn_session_create();
+        if (!d->disc || !session) {
+                if (session)
+                        burn_session_free(session);
+                drive_free_write_state(d);
+                return -ENOMEM;
+        }
+        burn_disc_add_session(d->disc, session, BURN_POS_END);
+        /* The disc holds a reference: session stays valid as long as d->disc. */
+        burn_session_free(session);
+
+        for (size_t i = 0; i < n; i++) {
+                struct burn_track *track = burn_track_create();
+                struct burn_source *src;
+                /* TAO: libburn writes no pre-gaps, so the gap is silence at the end of the
+                 * track before (its "tail"); the next track then starts where SAO starts it. */
+                int tail = o->tao && i + 1 < n ? (int) o->gap * AUDIO_BLOCK : 0;
+
+                if (!track) {
+                        drive_free_write_state(d);
+                        return -ENOMEM;
+                }
+                burn_track_define_data(track, 0, tail, 1, BURN_AUDIO);
+                /* SAO: the gap is the next track's index 0. The first track always gets the
+                 * 150-block pre-gap of the lead-in; -1 disables a pre-gap on later tracks. */
+                if (!o->tao && i > 0)
+                        (void) burn_track_set_pregap_size(track, o->gap > 0 ? (int) o->gap : -1, 0);
+                src = burn_file_source_new(tracks[i].path, NULL);
+                if (!src || burn_track_set_source(track, src) != BURN_SOURCE_OK) {
+                        if (src)
+                                burn_source_free(src);
+                        burn_track_free(track);
+                        drive_free_write_state(d);
+                        (void) drive_drain_messages(NULL, NULL);
+                        if (asprintf(ret_reason, "Track %zu cannot be read from the stash.", i + 1) < 0)
+                                *ret_reason = NULL;
+                        return hresult_to_errno(IMAPI_E_FILEACCESS);
+                }
+                burn_source_free(src);  /* the track holds it */
+                /* The stash file is exact; a short read would otherwise end the track early. */
+                (void) burn_track_set_default_size(track, (off_t) (tracks[i].blocks * AUDIO_BLOCK));
+                burn_session_add_track(session, track, BURN_POS_END);
+                burn_track_free(track);
+        }
+
+        d->opts = burn_write_opts_new(d->info.drive);
+        if (!d->opts) {
+                drive_free_write_state(d);
+                return -ENOMEM;
+        }
+        burn_write_opts_set_perform_opc(d->opts, 0);
+        /* A CD player reads only a closed disc. */
+        burn_write_opts_set_multi(d->opts, 0);
+        if (burn_write_opts_set_simulate(d->opts, o->write.simulate) <= 0 && o->write.simulate) {
+                *ret_reason = strdup("The recorder cannot simulate a write.");
+                drive_free_write_state(d);
+                return hresult_to_errno(IMAPI_E_DEVICE_INVALIDTYPE);
+        }
+        if (o->write.underrun_proof >= 0)
+                (void) burn_write_opts_set_underrun_proof(d->opts, o->write.underrun_proof);
+        if (o->tao)
+                burn_write_opts_set_write_type(d->opts, BURN_WRITE_TAO, BURN_BLOCK_RAW0);
+        else
+                burn_write_opts_set_write_type(d->opts, BURN_WRITE_SAO, BURN_BLOCK_SAO);
+
+        /* bit0: check the write type that is set, do not choose another. */
+        if (burn_write_opts_auto_write_type(d->opts, d->disc, reasons, 1) == BURN_WRITE_NONE)
+                failure = reasons[0] ? reasons : "no suitable write mode";
+        else if (burn_precheck_write(d->opts, d->disc, reasons, 1) <= 0)
+                failure = reasons[0] ? reasons : "the drive refuses the job";
+        if (failure) {
+                (void) drive_drain_messages(NULL, NULL);
+                if (asprintf(ret_reason, "The recorder cannot write this audio disc %s: %s",
+                             o->tao ? "track-at-once" : "disc-at-once", failure) < 0)
+                        *ret_reason = NULL;
+                drive_free_write_state(d);
+                return hresult_to_errno(IMAPI_E_MEDIUM_INVALIDTYPE);
+        }
+
+        burn_drive_set_speed(d->info.drive, 0, o->write.speed_kbps);
+        /* drive_poll() waits for the write thread's end (see drive-write.c). */
+        d->threads_ended_at_start = drive_write_threads_ended();
+        d->idle_polls = 0;
+        log_debug("Writing %zu audio tracks to %s (%s, gap %u%s).", n, d->address, o->tao ? "TAO" : "SAO",
+                  o->gap, o->write.simulate ? ", simulated" : "");
+        burn_disc_write(d->opts, d->disc);
+        return 0;
+}
+
+int drive_audio_track_starts(Drive *d, int32_t **ret, size_t *ret_n) {
+        struct burn_disc *disc;
+        struct burn_session **sessions;
+        struct burn_track **tracks;
+        int n_sessions = 0, n_tracks = 0;
+        int32_t *l;
+
+        if (!d->grabbed)
+                return -EBADFD;
+        disc = burn_drive_get_disc(d->info.drive);
+        if (!disc)
+                return -ENODATA;
+        sessions = burn_disc_get_sessions(disc, &n_sessions);
+        if (n_sessions < 1) {
+                burn_disc_free(disc);
+                return -ENODATA;
+        }
+        tracks = burn_session_get_tracks(sessions[0], &n_tracks);
+        l = calloc((size_t) MAX(n_tracks, 1), sizeof(int32_t));
+        if (!l) {
+                burn_disc_free(disc);
+                return -ENOMEM;
+        }
+        for (int i = 0; i < n_tracks; i++) {
+                struct burn_toc_entry toc;
+
+                burn_track_get_entry(tracks[i], &toc);
+                /* CD entries carry an MSF, the extension (when valid) the LBA. */
+                l[i] = toc.extensions_valid & 1 ? toc.start_lba :
+                       burn_msf_to_lba(toc.pmin, toc.psec, toc.pframe);
+        }
+        burn_disc_free(disc);
+        *ret = l;
+        *ret_n = (size_t) MAX(n_tracks, 0);
+        return 0;
+}
+
+int drive_read_audio(Drive *d, int32_t lba, void *buf, size_t n_blocks) {
+        off_t count = 0;
+        int r;
+
+        if (!d->grabbed)
+                return -EBADFD;
+        /* bit1: no message, we report it; bit2: no slow single-block retry. */
+        r = burn_read_audio(d->info.drive, lba, buf, (off_t) (n_blocks * AUDIO_BLOCK), &count, 2 | 4);
+        if (r <= 0 || count != (off_t) (n_blocks * AUDIO_BLOCK))
+                return -EIO;
+        return 0;
+}

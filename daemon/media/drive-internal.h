@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What drive.c and drive-write.c share: the Drive structure and libburn's failure messages. */
+#pragma once
+
+#include <libburn/libburn.h>
+#include <stdint.h>
+
+#include "media/drive.h"
+
+struct Drive {
+        struct burn_drive_info info;    /* a copy; .drive stays valid until forgotten */
+        struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
+        char *address;
+        bool grabbed;
+        int role;                       /* libburn's drive role: 1 an MMC drive, 2..5 stdio: */
+        bool buf_capable;               /* BURN-Free, as the drive said when last grabbed */
+
+        /* A write or erase in progress (drive-write.c). */
+        struct burn_disc *disc;
+        struct burn_source *source, *fifo;
+        struct burn_write_opts *opts;
+        uint64_t op_seq;                /* message sequence number when it started */
+        bool erasing;
+        bool fifo_starved;              /* seen while writing: an underrun risk */
+        uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
+        unsigned idle_polls;            /* polls since libburn said IDLE */
+        bool lost;                      /* libburn's object was forgotten and not renewed: nothing
+                                         * may touch info.drive until drive_revive() */
+};
+
+typedef struct DriveMessage {
+        uint64_t seq;
+        int code;
+        int os_errno;
+        int rank;                       /* 0 NEVER .. 4 SORRY */
+        char text[512];
+} DriveMessage;
+
+#define DRIVE_MESSAGE_RING 128
+
+/* Makes a new libburn drive object for d's address and grabs it (tries times, 200 ms apart). */
+int drive_attach(Drive *d, unsigned tries);
+
+/* Frees what a write or erase set up (drive-write.c). */
+void drive_free_write_state(Drive *d);
+
+uint64_t drive_message_seq(void);
+/* How many libburn write threads have ended so far (their last message). */
+uint64_t drive_write_threads_ended(void);
+/* Copies message seq of the ring, if it is still there. */
+bool drive_message_get(uint64_t seq, DriveMessage *ret);

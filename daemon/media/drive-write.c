@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Writing, erasing and reading back through libburn, and turning libburn's outcome into an
+ * IMAPI HRESULT. The only signal of success is burn_drive_wrote_well(); the messages libburn
+ * queued tell why a run failed (MMC sense key/ASC/ASCQ in their text, SPC-4 4.5.6).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <imapi/imapierror.h>
+
+#include "media/drive-internal.h"
+#include "hresult.h"
+#include "media/isohead.h"
+#include "log.h"
+#include "macro.h"
+
+/* 8 MiB of FIFO between the image file and the drive: several seconds at 16x CD, enough to
+ * ride out a stall of the stash disk. */
+#define FIFO_CHUNK 2048
+#define FIFO_CHUNKS 4096
+
+void drive_free_write_state(Drive *d) {
+        if (d->disc)
+                burn_disc_free(d->disc);
+        if (d->fifo)
+                burn_source_free(d->fifo);
+        if (d->source)
+                burn_source_free(d->source);
+        if (d->opts)
+                burn_write_opts_free(d->opts);
+        d->disc = NULL;
+        d->fifo = d->source = NULL;
+        d->opts = NULL;
+        d->erasing = false;
+        d->fifo_starved = false;
+}
+
+/* A source that reads the image at a given rate. libburn's own speed limit for image-file
+ * drives does not hold the rate it is given, and a file written at full disk speed leaves no
+ * time for a user (or a test) to watch or cancel; real drives pace themselves. */
+typedef struct PacedSource {
+        int fd;
+        off_t size;
+        off_t fixed_size;
+        uint64_t bytes_per_sec;
+        uint64_t start_usec;
+        uint64_t done;
+} PacedSource;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
+        PacedSource *p = s->data;
+        uint64_t due, now;
+        ssize_t n;
+
+        if (p->start_usec == 0)
+                p->start_usec = now_usec();
+        n = read(p->fd, buf, (size_t) size);
+        if (n <= 0)
+                return n < 0 ? -1 : 0;
+        p->done += (uint64_t) n;
+        due = p->start_usec + p->done * 1000000ULL / p->bytes_per_sec;
+        now = now_usec();
+        if (due > now)
+                usleep((useconds_t) MIN(due - now, 1000000ULL));
+        return (int) n;
+}
+
+static off_t paced_get_size(struct burn_source *s) {
+        PacedSource *p = s->data;
+
+        return p->fixed_size > 0 ? p->fixed_size : p->size;
+}
+
+static int paced_set_size(struct burn_source *s, off_t size) {
+        ((PacedSource *) s->data)->fixed_size = size;
+        return 1;
+}
+
+static void paced_free(struct burn_source *s) {
+        PacedSource *p = s->data;
+
+        safe_close(p->fd);
+        free(p);
+}
+
+static struct burn_source *paced_source_new(const char *path, unsigned kbps) {
+        struct burn_source *s;
+        PacedSource *p;
+        struct stat st;
+
+        p = calloc(1, sizeof(PacedSource));
+        if (!p)
+                return NULL;
+        p->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (p->fd < 0 || fstat(p->fd, &st) < 0) {
+                safe_close(p->fd);
+                free(p);
+                return NULL;
+        }
+        p->size = st.st_size;
+        p->bytes_per_sec = (uint64_t) kbps * 1000;
+        /* An application-made source (libburn.h, struct burn_source): calloc'ed, one reference,
+         * freed by libburn's burn_source_free() after free_data. */
+        s = calloc(1, sizeof(struct burn_source));
+        if (!s) {
+                safe_close(p->fd);
+                free(p);
+                return NULL;
+        }
+        s->refcount = 1;
+        s->read = paced_read;
+        s->get_size = paced_get_size;
+        s->set_size = paced_set_size;
+        s->free_data = paced_free;
+        s->data = p;
+        return s;
+}
+
+int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason) {
+        struct burn_session *session = NULL;
+        struct burn_track *track = NULL;
+        char reasons[BURN_REASONS_LEN] = "";
+        enum burn_write_types wt;
+
+        *ret_reason = NULL;
+        if (!d->grabbed || d->disc)
+                return -EBUSY;
+
+        d->op_seq = drive_message_seq();
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+
+        if (drive_is_file(d) && o->speed_kbps > 0)
+                d->source = paced_source_new(image_path, (unsigned) o->speed_kbps);
+        else
+                d->source = burn_file_source_new(image_path, NULL);
+        if (!d->source)
+                goto fail_io;
+        /* Bit 0: the source reads any amount at once. Without it the FIFO reads the image 2 KiB
+         * at a time, half a million read() calls per GiB. */
+        d->fifo = burn_fifo_source_new(d->source, FIFO_CHUNK, FIFO_CHUNKS, 1);
+        if (!d->fifo)
+                goto fail_io;
+
+        d->disc = burn_disc_create();
+        session = burn_session_create();
+        track = burn_track_create();
+        if (!d->disc || !session || !track)
+                goto fail_nomem;
+        burn_disc_add_session(d->disc, session, BURN_POS_END);
+        burn_track_define_data(track, 0, 0, 1, BURN_MODE1);
+        if (burn_track_set_source(track, d->fifo) != BURN_SOURCE_OK)
+                goto fail_io;
+        burn_session_add_track(session, track, BURN_POS_END);
+        /* The disc and session now hold their references. */
+        burn_track_free(track);
+        burn_session_free(session);
+        track = NULL;
+        session = NULL;
+
+        d->opts = burn_write_opts_new(d->info.drive);
+        if (!d->opts)
+                goto fail_nomem;
+        burn_write_opts_set_perform_opc(d->opts, 0);
+        burn_write_opts_set_multi(d->opts, o->multi);
+        /* Overwriteable media and image files are written where the caller lays the session
+         * out (isohead.h), aligned to 32 blocks as every such medium accepts. */
+        if (o->start_lba >= 0)
+                burn_write_opts_set_start_byte(d->opts, (off_t) o->start_lba * 2048);
+        if (burn_write_opts_set_simulate(d->opts, o->simulate) <= 0 && o->simulate) {
+                *ret_reason = strdup("The recorder cannot simulate a write.");
+                drive_free_write_state(d);
+                return hresult_to_errno(IMAPI_E_DEVICE_INVALIDTYPE);
+        }
+        if (o->underrun_proof >= 0)
+                (void) burn_write_opts_set_underrun_proof(d->opts, o->underrun_proof);
+
+        wt = burn_write_opts_auto_write_type(d->opts, d->disc, reasons, 0);
+        if (wt == BURN_WRITE_NONE || burn_precheck_write(d->opts, d->disc, reasons, 1) <= 0) {
+                (void) drive_drain_messages(NULL, NULL);
+                if (asprintf(ret_reason, "The recorder cannot write this disc: %s",
+                             reasons[0] ? reasons : "no suitable write mode") < 0)
+                        *ret_reason = NULL;
+                drive_free_write_state(d);
+                return hresult_to_errno(IMAPI_E_MEDIUM_INVALIDTYPE);
+        }
+
+        burn_drive_set_speed(d->info.drive, 0, o->speed_kbps);
+        d->threads_ended_at_start = drive_write_threads_ended();
+        d->idle_polls = 0;
+        log_debug("Writing %s to %s (%s%s).", image_path, d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
+                  o->simulate ? ", simulated" : "");
+        burn_disc_write(d->opts, d->disc);
+        return 0;
+
+fail_nomem:
+        if (track)
+                burn_track_free(track);
+        if (session)
+                burn_session_free(session);
+        drive_free_write_state(d);
+        return -ENOMEM;
+fail_io:
+        if (track)
+                burn_track_free(track);
+        if (session)
+                burn_session_free(session);
+        drive_free_write_state(d);
+        (void) drive_drain_messages(NULL, NULL);
+        *ret_reason = strdup("The image file in the stash cannot be read.");
+        return hresult_to_errno(IMAPI_E_FILEACCESS);
+}
+
+int drive_erase_start(Drive *d, bool full) {
+        if (!d->grabbed || d->disc || d->erasing)
+                return -EBUSY;
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+        d->erasing = true;
+        burn_disc_erase(d->info.drive, !full);
+        return 0;
+}
+
+int drive_format_start(Drive *d, bool reformat) {
+        int profile = 0, flag;
+        char name[80];
+
+        if (!d->grabbed || d->disc || d->erasing)
+                return -EBUSY;
+        (void) burn_disc_get_profile(d->info.drive, &profile, name);
+        /* burn_disc_format() size modes (libburn.h): 2 the largest size, 3 the medium's default
+         * (BD-RE and DVD-RAM, whose default keeps spare areas for defect management); bit4
+         * formats a formatted medium again. */
+        flag = IN_SET(profile, 0x12, 0x43) ? 3 << 1 : 2 << 1;
+        if (reformat)
+                flag |= 1 << 4;
+        (void) drive_drain_messages(NULL, NULL);
+        d->op_seq = drive_message_seq();
+        d->erasing = true;
+        burn_disc_format(d->info.drive, 0, flag);
+        return 0;
+}
+
+bool drive_poll(Drive *d, DriveProgress *ret) {
+        struct burn_progress p = {};
+        DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
+        enum burn_drive_status s;
+
+        if (d->lost) {
+                *ret = r;
+                return false;
+        }
+        s = burn_drive_get_status(d->info.drive, &p);
+
+        r.active = s != BURN_DRIVE_IDLE;
+        r.track = p.track;
+        r.closing = IN_SET(s, BURN_DRIVE_CLOSING_TRACK, BURN_DRIVE_CLOSING_SESSION, BURN_DRIVE_WRITING_LEADOUT);
+        if (p.sectors > 0) {
+                r.sectors_total = (uint64_t) p.sectors;
+                r.sectors_done = (uint64_t) MAX(p.sector, 0);
+        }
+        if (d->erasing && p.sectors > 0) {
+                r.sectors_total = (uint64_t) p.sectors;
+                r.sectors_done = (uint64_t) MAX(p.sector, 0);
+        }
+        if (p.buffer_capacity > 0)
+                r.drive_buffer_fill = 1.0 - (double) p.buffer_available / (double) p.buffer_capacity;
+
+        if (d->fifo) {
+                int size = 0, free_bytes = 0;
+                char *status_text = NULL;
+                int st = burn_fifo_inquire_status(d->fifo, &size, &free_bytes, &status_text);
+
+                if (size > 0 && st >= 0 && st <= 2) {
+                        r.fifo_fill = 1.0 - (double) free_bytes / (double) size;
+                        /* "size - 1 free while the drive writes": the source is starved, the
+                         * early warning of an underrun (the drive-buffer fields go stale). */
+                        if (s == BURN_DRIVE_WRITING && free_bytes >= size - FIFO_CHUNK && p.sector > 0 &&
+                            p.sector + 16 < p.sectors)
+                                d->fifo_starved = true;
+                }
+        }
+        (void) drive_drain_messages(NULL, NULL);
+        /* libburn may say IDLE up to half a second before its write thread has ended (stdio
+         * drives, cancelled runs); the drive is only free for the next job after that. Wait for
+         * the thread's last message, for a few seconds at most. */
+        if (!r.active && d->disc && drive_write_threads_ended() == d->threads_ended_at_start &&
+            d->idle_polls++ < 40)
+                r.active = true;
+        *ret = r;
+        return r.active;
+}
+
+void drive_cancel(Drive *d) {
+        if (!d->lost)
+                burn_drive_cancel(d->info.drive);
+}
+
+void drive_cancel_sync(Drive *d) {
+        _cleanup_free_ char *msg = NULL;
+        DriveProgress p;
+
+        drive_cancel(d);
+        for (unsigned i = 0; i < 600 && drive_poll(d, &p); i++)
+                usleep(50 * 1000);
+        (void) drive_operation_finish(d, true, &msg);
+}
+
+static bool text_has(const DriveMessage *m, const char *needle) {
+        return strstr(m->text, needle) != NULL;
+}
+
+/* The HRESULT that explains the messages libburn queued since the operation started. */
+static uint32_t classify_failure(Drive *d, char **ret_message) {
+        uint32_t hr = IMAPI_E_GENERIC;
+        char why_buf[sizeof(((DriveMessage *) NULL)->text)];
+        const char *why = NULL;
+        int score = 0, r;
+
+        for (uint64_t seq = d->op_seq + 1, last = drive_message_seq(); seq <= last; seq++) {
+                DriveMessage copy, *m = &copy;
+                uint32_t h = 0;
+                int sc = 0;
+
+                if (!drive_message_get(seq, &copy))
+                        continue;
+                /* The most specific explanation wins, whatever came first. */
+                if (text_has(m, "[3 0C 09]") || strcasestr(m->text, "loss of streaming"))
+                        h = IMAPI_E_LOSS_OF_STREAMING, sc = 9;
+                else if (m->code == 0x000201a6 || m->code == 0x0002010c || m->os_errno == ENODEV ||
+                         m->os_errno == ENXIO)
+                        h = IMAPI_E_DEVICE_NOTPRESENT, sc = 8;
+                else if (text_has(m, "[2 3A ") || m->code == 0x0002013a)
+                        h = IMAPI_E_MEDIUM_NOTPRESENT, sc = 7;
+                /* UNIT ATTENTION, medium may have changed (SPC-4 5.14): another disc. */
+                else if (text_has(m, "[6 28 00]"))
+                        h = IMAPI_E_WRONGDISC, sc = 7;
+                else if (m->code == 0x0002012d || text_has(m, "[5 21 00]") || m->code == 0x00020148 ||
+                         m->os_errno == ENOSPC || text_has(m, "[5 63 00]"))
+                        h = IMAPI_E_DISCFULL, sc = 6;
+                else if (text_has(m, "[7 27 ") || m->code == 0x00020181)
+                        h = IMAPI_E_CANNOT_WRITE_TO_MEDIA, sc = 6;
+                else if (IN_SET(m->code, 0x0002011e, 0x00020123, 0x0002012b, 0x00020168, 0x00020130))
+                        h = IMAPI_E_MEDIUM_INVALIDTYPE, sc = 5;
+                else if (m->code == 0x0002011d)
+                        h = IMAPI_E_CANNOT_WRITE_TO_MEDIA, sc = 4;
+                else if (m->code == 0x0002017e)
+                        h = IMAPI_E_INITIALIZE_ENDWRITE, sc = 3;
+                else if (m->rank <= 3)
+                        h = IMAPI_E_GENERIC, sc = 1;
+                if (sc > score) {
+                        score = sc;
+                        hr = h;
+                        memcpy(why_buf, m->text, sizeof why_buf);
+                        why = why_buf;
+                }
+        }
+        if (hr == IMAPI_E_GENERIC && d->fifo_starved)
+                hr = IMAPI_E_LOSS_OF_STREAMING, why = "the data did not arrive fast enough";
+        /* libburn's words for these are about SCSI commands; say what happened to the user. */
+        if (hr == IMAPI_E_DEVICE_NOTPRESENT)
+                r = asprintf(ret_message, "The recorder stopped answering; it was removed or switched off "
+                             "(libburn: %s).", why);
+        else if (hr == IMAPI_E_WRONGDISC)
+                r = asprintf(ret_message, "The disc was changed while it was being written.");
+        else
+                r = why ? asprintf(ret_message, "%s", why) : 0;
+        if (r < 0)
+                *ret_message = NULL;
+        return hr;
+}
+
+/* libburn leaves a drive's cancel flag set after a cancelled or failed write, and its
+ * burn_drive_grab() then gives up at once, every time: the recorder would stay unusable. A new
+ * libburn drive object for the same address starts clean (libburn refuses a second object for
+ * an address it knows, so the old one is forgotten first). The drive stays grabbed; if the
+ * device is gone, it is lost until drive_revive(). */
+static void drive_renew(Drive *d) {
+        if (drive_is_file(d) || !d->grabbed || d->lost)
+                return;
+        burn_drive_release(d->info.drive, 0);
+        d->grabbed = false;
+        (void) burn_drive_info_forget(&d->info, 1);
+        if (d->array) {
+                burn_drive_info_free(d->array);
+                d->array = NULL;
+        }
+        /* Another process may take the device in the gap; it gives it back soon. */
+        if (drive_attach(d, 3) < 0) {
+                log_error("Recorder %s cannot be set up again after the failed write; it stays unusable "
+                          "until its device is back.", d->address);
+                d->lost = true;
+        }
+}
+
+uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message) {
+        bool well = !d->lost && burn_drive_wrote_well(d->info.drive) > 0;
+        uint32_t hr = IMAPI_S_OK;
+
+        *ret_message = NULL;
+        (void) drive_drain_messages(NULL, NULL);
+        if (cancelled)
+                hr = IMAPI_E_USERABORT;
+        else if (!well)
+                hr = classify_failure(d, ret_message);
+        else if (d->erasing) {
+                /* An erase has no wrote_well of its own; a failure leaves SORRY messages. */
+                char *msg = NULL;
+                uint32_t h = classify_failure(d, &msg);
+
+                if (msg && h != IMAPI_E_GENERIC) {
+                        hr = h;
+                        *ret_message = msg;
+                } else
+                        free(msg);
+        }
+        drive_free_write_state(d);
+        if (IMAPI_HRESULT_FAILED(hr))
+                drive_renew(d);
+        return hr;
+}
+
+int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
+        off_t count = 0;
+        int r;
+
+        if (!d->grabbed)
+                return -EBADFD;
+        /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
+        r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
+        if (r <= 0 || count != (off_t) (n_blocks * 2048))
+                return -EIO;
+        return 0;
+}
+
+int drive_read_head(Drive *d, uint8_t *buf) {
+        int capacity = 0;
+        size_t n;
+
+        memset(buf, 0, DRIVE_HEAD_BYTES);
+        if (!d->grabbed || d->lost)
+                return -EBADFD;
+        if (burn_get_read_capacity(d->info.drive, &capacity, 0) <= 0 || capacity <= 0)
+                return 0;
+        n = MIN((size_t) capacity, (size_t) DRIVE_HEAD_BYTES / 2048);
+        return drive_read_blocks(d, 0, buf, n);
+}
+
+int drive_write_head(Drive *d, const uint8_t *buf) {
+        _cleanup_free_ char *copy = NULL;
+        int r;
+
+        if (!d->grabbed || d->lost)
+                return -EBADFD;
+        /* libburn takes a non-const buffer it does not change. */
+        copy = malloc(DRIVE_HEAD_BYTES);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, buf, DRIVE_HEAD_BYTES);
+        /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
+        r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
+        (void) drive_drain_messages(NULL, NULL);
+        return r > 0 ? 0 : -EIO;
+}
+
+int drive_invalidate_head(Drive *d) {
+        _cleanup_free_ uint8_t *head = malloc(DRIVE_HEAD_BYTES);
+        int r;
+
+        if (!head)
+                return -ENOMEM;
+        r = drive_read_head(d, head);
+        if (r < 0)
+                return r;
+        if (!isohead_invalidate(head))
+                return 0;
+        return drive_write_head(d, head);
+}
+
+int drive_truncate_file(Drive *d, uint64_t blocks) {
+        if (!drive_is_file(d))
+                return -ENOTTY;
+        /* A file never written is as empty as it gets. */
+        if (truncate(d->address, (off_t) (blocks * 2048)) < 0 && !(errno == ENOENT && blocks == 0))
+                return log_warning_errno(errno, "Cannot cut image file %s to %" PRIu64 " blocks: %m", d->address,
+                                         blocks);
+        return 0;
+}
+
+int drive_reassess(Drive *d) {
+        if (!d->grabbed)
+                return -EBADFD;
+        if (drive_is_file(d))
+                return 0;
+        return burn_drive_re_assess(d->info.drive, 0) > 0 ? 0 : -EIO;
+}

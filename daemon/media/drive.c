@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Drives through libburn: discovery, exclusive access, media state, profiles, speeds. */
+
+#include <errno.h>
+#include <libburn/libburn.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "media/drive-internal.h"
+#include "hresult.h"
+#include "media/isohead.h"
+#include "log.h"
+#include "macro.h"
+
+/* Arrays returned by burn_drive_scan(): their elements are shared by the Drives made from
+ * them, so they are kept until the library is shut down. */
+static struct burn_drive_info **scan_arrays = NULL;
+static size_t n_scan_arrays = 0;
+
+static const char *severity_names[] = {
+        "NEVER", "ABORT", "FATAL", "FAILURE", "SORRY", "WARNING", "HINT", "NOTE", "UPDATE", "DEBUG", "ALL",
+};
+
+static int severity_rank(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(severity_names); i++)
+                if (streq(s, severity_names[i]))
+                        return (int) i;
+        return (int) ELEMENTSOF(severity_names);
+}
+
+/* libburn's message queue is global. What explains a failure (SORRY or worse) is kept in a
+ * ring with sequence numbers, so that a burn can look at what came since it started even when
+ * another call drained the queue in between. Worker threads drain too (a drive released and
+ * read again at the end of a job), hence the lock. */
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static DriveMessage ring[DRIVE_MESSAGE_RING];
+static uint64_t ring_seq = 0;
+static uint64_t write_threads_ended = 0;
+
+uint64_t drive_write_threads_ended(void) {
+        uint64_t n;
+
+        pthread_mutex_lock(&ring_lock);
+        n = write_threads_ended;
+        pthread_mutex_unlock(&ring_lock);
+        return n;
+}
+
+uint64_t drive_message_seq(void) {
+        uint64_t n;
+
+        pthread_mutex_lock(&ring_lock);
+        n = ring_seq;
+        pthread_mutex_unlock(&ring_lock);
+        return n;
+}
+
+bool drive_message_get(uint64_t seq, DriveMessage *ret) {
+        const DriveMessage *m = &ring[seq % DRIVE_MESSAGE_RING];
+        bool found;
+
+        pthread_mutex_lock(&ring_lock);
+        found = seq > 0 && m->seq == seq;
+        if (found)
+                *ret = *m;
+        pthread_mutex_unlock(&ring_lock);
+        return found;
+}
+
+int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
+        char text[BURN_MSGS_MESSAGE_LEN], severity[80];
+        int code, os_errno, worst = (int) ELEMENTSOF(severity_names), last = 0, n = 0;
+
+        pthread_mutex_lock(&ring_lock);
+        while (burn_msgs_obtain("ALL", &code, text, &os_errno, severity) > 0) {
+                int rank = severity_rank(severity);
+                int level = rank <= 3 ? LOG_WARNING : rank <= 5 ? LOG_NOTICE : LOG_DEBUG;
+
+                log_full(level, "libburn: %s 0x%08X: %s", severity, (unsigned) code, text);
+                /* "Write thread on drive %d ended": the write is really over (libburn reports
+                 * IDLE before that on some paths). */
+                if (code == 0x00020178)
+                        write_threads_ended++;
+                if (rank <= 4) {        /* SORRY or worse tells why an operation failed */
+                        DriveMessage *m = &ring[++ring_seq % DRIVE_MESSAGE_RING];
+
+                        *m = (DriveMessage) { .seq = ring_seq, .code = code, .os_errno = os_errno, .rank = rank };
+                        snprintf(m->text, sizeof m->text, "%.*s", (int) sizeof m->text - 1, text);
+                        last = code;
+                        worst = MIN(worst, rank);
+                }
+                n++;
+        }
+        pthread_mutex_unlock(&ring_lock);
+        if (ret_worst_severity)
+                *ret_worst_severity = worst;
+        if (ret_last_code)
+                *ret_last_code = last;
+        return n;
+}
+
+int drive_library_init(void) {
+        if (burn_initialize() <= 0)
+                return log_error_errno(EIO, "Failed to initialize libburn.");
+        /* Everything is queued and logged by us; libburn prints nothing itself. */
+        burn_msgs_set_severities("ALL", "NEVER", "libburn: ");
+        /* libburn's own signal handler would exit() from inside a daemon; sd-event owns the
+         * signals, so leave them alone (mode 1: no handler, signals keep their defaults). */
+        burn_set_signal_handling(NULL, NULL, 1);
+        /* Open drives with O_EXCL, and fail at once instead of waiting when one is busy. */
+        burn_preset_device_open(1, 0, 1);
+        return 0;
+}
+
+void drive_library_finish(void) {
+        for (size_t i = 0; i < n_scan_arrays; i++)
+                burn_drive_info_free(scan_arrays[i]);
+        free(scan_arrays);
+        scan_arrays = NULL;
+        n_scan_arrays = 0;
+        burn_finish();
+}
+
+/* libburn answers from the drive's page 2Ah BUF bit (MMC-6 7.8.2), read when the drive was
+ * grabbed. A file has no buffer to run dry. */
+static bool probe_buf_capable(Drive *d) {
+        struct burn_write_opts *o;
+        bool capable;
+
+        if (drive_is_file(d))
+                return false;
+        o = burn_write_opts_new(d->info.drive);
+        if (!o)
+                return false;
+        capable = burn_write_opts_set_underrun_proof(o, 1) > 0;
+        burn_write_opts_free(o);
+        return capable;
+}
+
+static void trim_trailing_spaces(char *s) {
+        size_t n = strlen(s);
+
+        while (n > 0 && s[n - 1] == ' ')
+                s[--n] = 0;
+}
+
+/* Takes libburn's description of the drive (array: our own allocation of it, if any). */
+static void drive_set_info(Drive *d, const struct burn_drive_info *info, struct burn_drive_info *array) {
+        d->info = *info;
+        /* INQUIRY strings are space-padded (SPC-4 6.6.2). */
+        trim_trailing_spaces(d->info.vendor);
+        trim_trailing_spaces(d->info.product);
+        trim_trailing_spaces(d->info.revision);
+        d->array = array;
+        /* Kept: the role is asked for everywhere, also once libburn's object is gone. */
+        d->role = burn_drive_get_drive_role(info->drive);
+}
+
+static int drive_new_from_info(const struct burn_drive_info *info, struct burn_drive_info *array,
+                               Drive **ret) {
+        char adr[BURN_DRIVE_ADR_LEN] = "";
+        _cleanup_free_ Drive *d = NULL;
+
+        d = calloc(1, sizeof(Drive));
+        if (!d)
+                return -ENOMEM;
+        if (burn_drive_d_get_adr(info->drive, adr) <= 0)
+                return -EIO;
+        d->address = strdup(adr);
+        if (!d->address)
+                return -ENOMEM;
+        drive_set_info(d, info, array);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int drive_scan(Drive ***ret, size_t *ret_n) {
+        struct burn_drive_info *infos = NULL;
+        _cleanup_free_ Drive **drives = NULL;
+        struct burn_drive_info **arrays;
+        unsigned n = 0;
+        size_t k = 0;
+        int r;
+
+        /* The scan runs in a libburn thread: 0 means "not finished yet", ask again. Drives
+         * answer within seconds; this happens once, before the bus is served. */
+        while ((r = burn_drive_scan(&infos, &n)) == 0)
+                usleep(50 * 1000);
+        (void) drive_drain_messages(NULL, NULL);
+        if (r < 0)
+                return log_warning_errno(EIO, "libburn could not scan for drives.");
+        if (n == 0 || !infos) {
+                if (infos)
+                        burn_drive_info_free(infos);
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+
+        arrays = realloc(scan_arrays, (n_scan_arrays + 1) * sizeof(*arrays));
+        if (!arrays) {
+                burn_drive_info_free(infos);
+                return -ENOMEM;
+        }
+        scan_arrays = arrays;
+        scan_arrays[n_scan_arrays++] = infos;
+
+        drives = calloc(n, sizeof(Drive *));
+        if (!drives)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                r = drive_new_from_info(&infos[i], NULL, &drives[k]);
+                if (r < 0) {
+                        log_warning_errno(r, "Skipping drive %u of the scan: %m", i);
+                        continue;
+                }
+                k++;
+        }
+        *ret = TAKE_PTR(drives);
+        *ret_n = k;
+        return 0;
+}
+
+int drive_new_from_address(const char *address, Drive **ret) {
+        struct burn_drive_info *infos = NULL;
+        _cleanup_(drive_freep) Drive *d = NULL;
+        int r, code;
+
+        if (strlen(address) >= BURN_DRIVE_ADR_LEN)
+                return -ENAMETOOLONG;
+
+        /* libburn takes a non-const string it does not modify. */
+        r = burn_drive_scan_and_grab(&infos, (char *) address, 0);
+        (void) drive_drain_messages(NULL, &code);
+        if (r <= 0 || !infos)
+                return log_warning_errno(code == 0x00020001 || code == 0x00020003 ? EBUSY : ENODEV,
+                                         "Cannot use drive '%s' (libburn code 0x%08X).", address,
+                                         (unsigned) code);
+        r = drive_new_from_info(&infos[0], infos, &d);
+        if (r < 0) {
+                burn_drive_release(infos[0].drive, 0);
+                burn_drive_info_forget(&infos[0], 0);
+                burn_drive_info_free(infos);
+                return r;
+        }
+        /* Grabbed by the scan: keep it only while a client needs it. */
+        d->grabbed = true;
+        d->buf_capable = probe_buf_capable(d);
+        drive_release(d, false);
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+int drive_attach(Drive *d, unsigned tries) {
+        struct burn_drive_info *infos = NULL;
+        char *address = d->address;
+        int r = 0;
+
+        for (unsigned i = 0; i < tries && r <= 0; i++) {
+                if (i > 0)
+                        usleep(200 * 1000);
+                /* libburn takes a non-const string it does not modify. */
+                r = burn_drive_scan_and_grab(&infos, address, 0);
+        }
+        (void) drive_drain_messages(NULL, NULL);
+        if (r <= 0 || !infos)
+                return -ENODEV;
+        drive_set_info(d, &infos[0], infos);
+        d->grabbed = true;
+        d->buf_capable = probe_buf_capable(d);
+        return 0;
+}
+
+int drive_revive(Drive *d) {
+        int r;
+
+        if (!d->lost)
+                return 0;
+        r = drive_attach(d, 1);
+        if (r < 0)
+                return r;
+        d->lost = false;
+        drive_release(d, false);
+        log_info("Recorder %s can be used again.", d->address);
+        return 0;
+}
+
+Drive *drive_free(Drive *d) {
+        if (!d)
+                return NULL;
+        if (d->grabbed)
+                drive_release(d, false);
+        if (!d->lost)
+                (void) burn_drive_info_forget(&d->info, 0);
+        if (d->array)
+                burn_drive_info_free(d->array);
+        (void) drive_drain_messages(NULL, NULL);
+        free(d->address);
+        free(d);
+        return NULL;
+}
+
+const char *drive_get_address(const Drive *d) {
+        return d->address;
+}
+
+const char *drive_get_vendor(const Drive *d) {
+        return d->info.vendor;
+}
+
+const char *drive_get_product(const Drive *d) {
+        return d->info.product;
+}
+
+const char *drive_get_revision(const Drive *d) {
+        return d->info.revision;
+}
+
+bool drive_is_file(const Drive *d) {
+        /* Roles 2..5 are stdio: pseudo-drives; 1 is an MMC drive. */
+        return d->role != 1;
+}
+
+bool drive_can_write_cdrw(const Drive *d) {
+        return d->info.write_cdrw || drive_is_file(d);
+}
+
+bool drive_can_simulate(const Drive *d) {
+        return d->info.write_simulate || drive_is_file(d);
+}
+
+int drive_grab(Drive *d, bool load) {
+        int r, code;
+
+        if (d->grabbed)
+                return 0;
+        if (d->lost)
+                return -ENODEV;
+        r = burn_drive_grab(d->info.drive, load);
+        (void) drive_drain_messages(NULL, &code);
+        if (r <= 0) {
+                struct stat st;
+
+                /* libburn says "Could not grab drive" for a vanished device too: a device node
+                 * that is gone is a removed drive, not a busy one. */
+                if (!drive_is_file(d) && stat(d->address, &st) < 0 && errno == ENOENT)
+                        return -ENODEV;
+                /* 0x00020001 "Cannot open busy device", 0x00020003 "already in use",
+                 * 0x00020008 "Failed to fcntl-lock": another process holds it. */
+                if (IN_SET(code, 0x00020001, 0x00020003, 0x00020008, 0x00020189))
+                        return -EBUSY;
+                return -ENODEV;
+        }
+        d->grabbed = true;
+        d->buf_capable = probe_buf_capable(d);
+        return 0;
+}
+
+void drive_release(Drive *d, bool eject) {
+        if (!d->grabbed)
+                return;
+        burn_drive_release(d->info.drive, eject);
+        d->grabbed = false;
+        (void) drive_drain_messages(NULL, NULL);
+}
+
+bool drive_is_lost(const Drive *d) {
+        return d->lost;
+}
+
+bool drive_is_grabbed(const Drive *d) {
+        return d->grabbed;
+}
+
+bool media_range_readable(const MediaInfo *m, uint32_t start, uint32_t blocks) {
+        uint64_t end = (uint64_t) start + blocks;
+
+        for (size_t i = 0; i < m->n_readable; i++)
+                if (start >= m->readable[i].start &&
+                    end <= (uint64_t) m->readable[i].start + m->readable[i].blocks)
+                        return true;
+        return false;
+}
+
+/* Adjacent areas are merged. Past MEDIA_RANGES_MAX areas (more tracks than a disc of any kind
+ * holds in practice) the last one is widened over the gap. */
+static void media_add_range(MediaInfo *m, uint32_t start, uint32_t blocks) {
+        MediaRange *last = m->n_readable > 0 ? &m->readable[m->n_readable - 1] : NULL;
+
+        if (blocks == 0)
+                return;
+        if (last && (start == last->start + last->blocks || m->n_readable == MEDIA_RANGES_MAX) &&
+            start >= last->start) {
+                last->blocks = MAX(last->blocks, start + blocks - last->start);
+                return;
+        }
+        m->readable[m->n_readable++] = (MediaRange) { .start = start, .blocks = blocks };
+}
+
+static void media_set_content(MediaInfo *m, MediaContent c, const char *text) {
+        m->content = c;
+        snprintf(m->content_text, sizeof m->content_text, "%s", text ?: "");
+}
+
+/* Whether the directories an ISO 9660 volume starts from are on the medium. */
+static bool volume_tree_readable(const MediaInfo *m, const IsoVolume *v) {
+        return v->root_bytes > 0 &&
+               media_range_readable(m, v->root_extent, DIV_ROUND_UP(v->root_bytes, 2048)) &&
+               media_range_readable(m, v->path_table_extent, DIV_ROUND_UP(MAX(v->path_table_bytes, 1u), 2048));
+}
+
+static int head_read(uint32_t lba, uint8_t *buf, size_t n, void *userdata) {
+        return drive_read_blocks(userdata, lba, buf, n);
+}
+
+/* Overwriteable media and image files: libburn sees them blank whatever they hold; what they
+ * hold is what the head at block 0 says (isohead.h). */
+static void query_random_access(Drive *d, MediaInfo *m) {
+        _cleanup_free_ uint8_t *head = calloc(ISOHEAD_BLOCKS, 2048);
+        IsoSession sessions[ISOHEAD_MAX_SESSIONS];
+        struct burn_drive *bd = d->info.drive;
+        int readable = 0, status = 0, n_formats = 0;
+        unsigned bl_sas = 0;
+        off_t size = 0;
+        IsoVolume v = {};
+        IsoHeadKind kind = ISOHEAD_BLANK;
+        size_t n, n_head;
+
+        if (!head) {
+                media_set_content(m, MEDIA_CONTENT_UNREADABLE, "out of memory");
+                m->status = MEDIA_STATUS_UNKNOWN;
+                return;
+        }
+        if (!m->is_file && burn_disc_get_formats(bd, &status, &size, &bl_sas, &n_formats) > 0)
+                m->unformatted = status == BURN_FORMAT_IS_UNFORMATTED;
+        /* For an image file libburn counts the file's own size and its file system's free space. */
+        m->capacity = m->free_blocks;
+        if (!m->unformatted && burn_get_read_capacity(bd, &readable, 0) > 0 && readable > 0)
+                media_add_range(m, 0, (uint32_t) readable);
+
+        n_head = MIN((size_t) MAX(readable, 0), (size_t) ISOHEAD_BLOCKS);
+        if (n_head > 0) {
+                if (drive_read_blocks(d, 0, head, n_head) < 0) {
+                        m->status = MEDIA_STATUS_CLOSED;
+                        media_set_content(m, MEDIA_CONTENT_UNREADABLE, "the first blocks cannot be read");
+                        m->free_blocks = 0;
+                        return;
+                }
+                kind = isohead_classify(head, n_head, &v);
+        }
+
+        m->sessions = m->last_track = 0;
+        m->start_address = 0;
+        switch (kind) {
+        case ISOHEAD_BLANK:
+                m->status = MEDIA_STATUS_BLANK;
+                m->next_writable = ISOHEAD_FIRST_SESSION;
+                m->free_blocks = m->capacity;
+                media_set_content(m, MEDIA_CONTENT_NONE, NULL);
+                break;
+        case ISOHEAD_ISO:
+                m->status = MEDIA_STATUS_APPENDABLE;
+                n = isohead_sessions(&v, (uint32_t) readable, head_read, d, sessions, ELEMENTSOF(sessions));
+                m->sessions = m->last_track = (unsigned) n;
+                m->start_address = sessions[n - 1].start;
+                m->next_writable = isohead_next_writable(v.blocks);
+                m->free_blocks = m->capacity > m->next_writable ? m->capacity - m->next_writable : 0;
+                if (volume_tree_readable(m, &v))
+                        media_set_content(m, MEDIA_CONTENT_ISO9660, v.volume_id);
+                else
+                        media_set_content(m, MEDIA_CONTENT_DAMAGED, "an ISO 9660 volume whose directories "
+                                          "are not on the medium");
+                break;
+        case ISOHEAD_FOREIGN:
+                m->status = MEDIA_STATUS_CLOSED;
+                m->next_writable = ISOHEAD_FIRST_SESSION;
+                m->free_blocks = 0;
+                media_set_content(m, MEDIA_CONTENT_FOREIGN, "data that is not an ISO 9660 file system");
+                break;
+        }
+}
+
+/* A track's first block and length, from the TOC. */
+static void track_extent(struct burn_track *t, uint32_t next_start, uint32_t *ret_start, uint32_t *ret_blocks,
+                         bool *ret_data) {
+        struct burn_toc_entry toc;
+        int32_t start;
+
+        burn_track_get_entry(t, &toc);
+        /* DVD/BD entries carry the LBA; CD entries an MSF. */
+        start = toc.extensions_valid & 1 ? toc.start_lba : burn_msf_to_lba(toc.pmin, toc.psec, toc.pframe);
+        *ret_start = (uint32_t) MAX(start, 0);
+        if (toc.extensions_valid & 1)
+                *ret_blocks = (uint32_t) MAX(toc.track_blocks, 0);
+        else
+                *ret_blocks = next_start > *ret_start ? next_start - *ret_start : 0;
+        /* TOC CONTROL bit 2 (MMC-6 6.26.3.2.3): a data track. */
+        *ret_data = toc.control & 4;
+}
+
+static uint32_t leadout_lba(struct burn_session *s) {
+        struct burn_toc_entry toc;
+
+        burn_session_get_leadout_entry(s, &toc);
+        return (uint32_t) MAX(toc.extensions_valid & 1 ? toc.start_lba :
+                              burn_msf_to_lba(toc.pmin, toc.psec, toc.pframe), 0);
+}
+
+/* Sessions and tracks from the disc's TOC, and what the last session holds. */
+static void query_sequential(Drive *d, MediaInfo *m) {
+        struct burn_disc *disc = burn_drive_get_disc(d->info.drive);
+        bool last_is_data = false;
+        IsoVolume v;
+        uint8_t block[2048];
+
+        if (disc) {
+                int n_sessions = 0, n_tracks = 0;
+                struct burn_session **sessions = burn_disc_get_sessions(disc, &n_sessions);
+
+                m->sessions = (unsigned) MAX(n_sessions, 0);
+                for (int i = 0; i < n_sessions; i++) {
+                        struct burn_track **tracks = burn_session_get_tracks(sessions[i], &n_tracks);
+                        uint32_t leadout = leadout_lba(sessions[i]);
+
+                        m->last_track += (unsigned) MAX(n_tracks, 0);
+                        for (int j = 0; j < n_tracks; j++) {
+                                uint32_t start, blocks, next = leadout;
+                                bool data;
+
+                                if (j + 1 < n_tracks) {
+                                        bool ignored;
+                                        uint32_t b;
+
+                                        track_extent(tracks[j + 1], 0, &next, &b, &ignored);
+                                }
+                                track_extent(tracks[j], next, &start, &blocks, &data);
+                                media_add_range(m, start, blocks);
+                                if (i == n_sessions - 1 && j == n_tracks - 1) {
+                                        m->start_address = start;
+                                        last_is_data = data;
+                                }
+                        }
+                }
+                burn_disc_free(disc);
+        }
+        m->capacity = m->status == MEDIA_STATUS_BLANK ? m->free_blocks : 0;
+
+        if (m->status != MEDIA_STATUS_APPENDABLE || m->sessions == 0)
+                return;
+        /* Only an ISO 9660 volume can be grown by a new session that imports it. */
+        if (!last_is_data)
+                media_set_content(m, MEDIA_CONTENT_FOREIGN, "audio tracks");
+        else if (drive_read_blocks(d, m->start_address + 16, block, 1) < 0)
+                media_set_content(m, MEDIA_CONTENT_UNREADABLE, "the last session cannot be read");
+        else if (isohead_parse_pvd(block, &v) <= 0)
+                media_set_content(m, MEDIA_CONTENT_FOREIGN, "data that is not an ISO 9660 file system");
+        else if (!volume_tree_readable(m, &v))
+                media_set_content(m, MEDIA_CONTENT_DAMAGED, "an ISO 9660 volume whose directories are not "
+                                  "on the disc");
+        else
+                media_set_content(m, MEDIA_CONTENT_ISO9660, v.volume_id);
+}
+
+static bool profile_is_rewritable(unsigned profile) {
+        return IN_SET(profile, 0x0Au, 0x12u, 0x13u, 0x14u, 0x1Au, 0x2Au, 0x43u);
+}
+
+int drive_query_media(Drive *d, MediaInfo *ret) {
+        struct burn_drive *bd = d->info.drive;
+        _cleanup_free_ MediaInfo *m = NULL;
+        struct burn_multi_caps *caps = NULL;
+        enum burn_disc_status status;
+        int profile = 0, lba = 0, nwa = 0;
+
+        if (!d->grabbed || d->lost)
+                return -EBADFD;
+        m = calloc(1, sizeof(MediaInfo));
+        if (!m)
+                return -ENOMEM;
+
+        status = burn_disc_get_status(bd);
+        m->is_file = drive_is_file(d);
+        switch (status) {
+        case BURN_DISC_EMPTY:
+                m->status = MEDIA_STATUS_NONE;
+                break;
+        case BURN_DISC_BLANK:
+                m->status = MEDIA_STATUS_BLANK;
+                break;
+        case BURN_DISC_APPENDABLE:
+                m->status = MEDIA_STATUS_APPENDABLE;
+                break;
+        case BURN_DISC_FULL:
+                m->status = MEDIA_STATUS_CLOSED;
+                break;
+        case BURN_DISC_UNSUITABLE:
+                m->status = MEDIA_STATUS_UNSUITABLE;
+                break;
+        case BURN_DISC_UNGRABBED:
+                (void) drive_drain_messages(NULL, NULL);
+                return -EBADFD;
+        default:
+                m->status = MEDIA_STATUS_UNKNOWN;
+                break;
+        }
+
+        if (m->status != MEDIA_STATUS_NONE) {
+                if (burn_disc_get_profile(bd, &profile, m->profile_name) > 0)
+                        m->profile = (unsigned) profile;
+                m->erasable = burn_disc_erasable(bd) > 0 || profile_is_rewritable(m->profile) || m->is_file;
+                if (burn_disc_get_multi_caps(bd, BURN_WRITE_NONE, &caps, 0) >= 0 && caps) {
+                        /* libburn places a session anywhere only on overwriteable media and files. */
+                        m->random_access = caps->start_adr && m->status != MEDIA_STATUS_UNSUITABLE;
+                        m->can_simulate = caps->might_simulate;
+                        burn_disc_free_multi_caps(&caps);
+                }
+        }
+
+        if (IN_SET(m->status, MEDIA_STATUS_BLANK, MEDIA_STATUS_APPENDABLE) || m->random_access) {
+                off_t space = burn_disc_available_space(bd, NULL);
+                m->free_blocks = (uint32_t) MIN((uint64_t) MAX(space, 0) / 2048, (uint64_t) UINT32_MAX);
+                if (burn_disc_track_lba_nwa(bd, NULL, 0, &lba, &nwa) > 0)
+                        m->next_writable = (uint32_t) MAX(nwa, 0);
+        }
+
+        if (m->random_access)
+                query_random_access(d, m);
+        else if (IN_SET(m->status, MEDIA_STATUS_APPENDABLE, MEDIA_STATUS_CLOSED))
+                query_sequential(d, m);
+        else
+                m->capacity = m->free_blocks;
+
+        (void) drive_drain_messages(NULL, NULL);
+        *ret = *m;
+        return 0;
+}
+
+int drive_get_profiles(Drive *d, DriveProfile **ret, size_t *ret_n) {
+        int profiles[64], n = 0;
+        char current[64];
+        _cleanup_free_ DriveProfile *list = NULL;
+
+        if (d->lost)
+                return -ENODEV;
+        if (burn_drive_get_all_profiles(d->info.drive, &n, profiles, current) <= 0 || n <= 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        list = calloc((size_t) n, sizeof(DriveProfile));
+        if (!list)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                list[i].number = (unsigned) profiles[i];
+                list[i].current = current[i];
+                if (burn_obtain_profile_name(profiles[i], list[i].name) <= 0)
+                        snprintf(list[i].name, sizeof list[i].name, "0x%04X", (unsigned) profiles[i]);
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = (size_t) n;
+        return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+        uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+int drive_get_write_speeds(Drive *d, uint32_t **ret, size_t *ret_n) {
+        struct burn_speed_descriptor *list = NULL;
+        _cleanup_free_ uint32_t *speeds = NULL;
+        size_t n = 0, k = 0;
+
+        if (d->lost)
+                return -ENODEV;
+        if (burn_drive_get_speedlist(d->info.drive, &list) > 0 && list) {
+                for (struct burn_speed_descriptor *s = list; s; s = s->next)
+                        n++;
+                speeds = calloc(n, sizeof(uint32_t));
+                if (!speeds) {
+                        burn_drive_free_speedlist(&list);
+                        return -ENOMEM;
+                }
+                for (struct burn_speed_descriptor *s = list; s; s = s->next) {
+                        bool dup = false;
+
+                        if (s->write_speed <= 0)
+                                continue;
+                        for (size_t i = 0; i < k; i++)
+                                dup = dup || speeds[i] == (uint32_t) s->write_speed;
+                        if (!dup)
+                                speeds[k++] = (uint32_t) s->write_speed;
+                }
+                burn_drive_free_speedlist(&list);
+                qsort(speeds, k, sizeof(uint32_t), cmp_u32);
+        }
+        *ret = TAKE_PTR(speeds);
+        *ret_n = k;
+        return 0;
+}
+
+int drive_get_max_write_speed(Drive *d) {
+        if (d->lost)
+                return 0;
+        return MAX(burn_drive_get_write_speed(d->info.drive), 0);
+}
+
+bool drive_underrun_free_capable(Drive *d) {
+        return d->buf_capable;
+}
+
+int drive_eject(Drive *d) {
+        if (!d->grabbed)
+                return -EBADFD;
+        /* Ejecting needs a release; grab again without loading the tray so that the caller
+         * keeps exclusive access, as IDiscRecorder::Eject between OpenExclusive and Close. */
+        drive_release(d, !drive_is_file(d));
+        return drive_grab(d, false);
+}
+
+bool drive_profile_is_rom(unsigned profile) {
+        return IN_SET(profile, 0x08u, 0x10u, 0x40u);
+}
+
+bool drive_profile_is_overwriteable(unsigned profile) {
+        return IN_SET(profile, 0x12u, 0x13u, 0x1Au, 0x2Au, 0x43u);
+}
+
+unsigned drive_profile_kbps_1x(unsigned profile) {
+        if (profile >= 0x08 && profile <= 0x0A)
+                return 176;
+        if (profile >= 0x10 && profile <= 0x2B)
+                return 1385;
+        if (profile >= 0x40 && profile <= 0x43)
+                return 4496;
+        return 0;
+}
+
+const char *media_status_to_string(MediaStatus s) {
+        static const char *const table[] = {
+                [MEDIA_STATUS_UNKNOWN] = "unknown",   [MEDIA_STATUS_NONE] = "none",
+                [MEDIA_STATUS_BLANK] = "blank",       [MEDIA_STATUS_APPENDABLE] = "appendable",
+                [MEDIA_STATUS_CLOSED] = "closed",     [MEDIA_STATUS_UNSUITABLE] = "unsuitable",
+        };
+        return (unsigned) s < ELEMENTSOF(table) ? table[s] : "unknown";
+}
