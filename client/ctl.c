@@ -12,7 +12,7 @@
 #include <imapi/imapi.h>
 
 #include "ctl.h"
-#include "hresult.h"
+#include "hresult-bus.h"
 #include "macro.h"
 
 CtlOptions arg = {};

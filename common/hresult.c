@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hresult.h"
@@ -103,32 +104,6 @@
 const HResultInfo hresult_table[] = { HRESULT_LIST(SUCCESS_ENTRY, FAILURE_ENTRY) };
 const size_t hresult_table_size = ELEMENTSOF(hresult_table);
 
-static sd_bus_error_map error_map[ELEMENTSOF(hresult_table) + 1];
-
-static void build_error_map(void) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < hresult_table_size; i++) {
-                if (!hresult_table[i].dbus_name)
-                        continue;
-                error_map[n++] = (sd_bus_error_map) {
-                        .name = hresult_table[i].dbus_name,
-                        .code = hresult_table[i].errnum,
-                };
-        }
-        error_map[n] = (sd_bus_error_map) SD_BUS_ERROR_MAP_END;
-}
-
-int hresult_register_error_map(void) {
-        static bool registered = false;
-
-        if (registered)
-                return 0;
-        build_error_map();
-        registered = true;
-        return sd_bus_error_add_map(error_map);
-}
-
 const HResultInfo *hresult_lookup(uint32_t hr) {
         for (size_t i = 0; i < hresult_table_size; i++)
                 if (hresult_table[i].hresult == hr)
@@ -208,54 +183,4 @@ char *hresult_format(uint32_t hr, const char *text) {
         if (asprintf(&s, "0x%08X: %s", hr, text ?: info ? info->message : "") < 0)
                 return NULL;
         return s;
-}
-
-int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_list ap) {
-        const HResultInfo *info = hresult_lookup(hr);
-        _cleanup_free_ char *text = NULL, *msg = NULL;
-
-        if (!info || !info->dbus_name)
-                info = hresult_lookup(IMAPI_E_FAIL);
-
-        if (fmt) {
-                if (vasprintf(&text, fmt, ap) < 0)
-                        return -ENOMEM;
-        }
-        msg = hresult_format(info->hresult, text);
-        if (!msg)
-                return -ENOMEM;
-
-        if (error)
-                (void) sd_bus_error_set(error, info->dbus_name, msg);
-        return -info->errnum;
-}
-
-int bus_error_hresult(sd_bus_error *error, uint32_t hr, const char *fmt, ...) {
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = bus_error_hresultv(error, hr, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-uint32_t hresult_from_bus_error(const sd_bus_error *error) {
-        const HResultInfo *info;
-
-        if (!sd_bus_error_is_set(error))
-                return IMAPI_S_OK;
-        info = hresult_lookup_dbus_name(error->name);
-        if (info)
-                return info->hresult;
-        if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_AUTH_FAILED,
-                                   SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-                return IMAPI_E_ACCESSDENIED;
-        if (sd_bus_error_has_names(error, SD_BUS_ERROR_INVALID_ARGS))
-                return IMAPI_E_INVALIDARG;
-        if (sd_bus_error_has_names(error, SD_BUS_ERROR_NO_MEMORY, SD_BUS_ERROR_LIMITS_EXCEEDED))
-                return IMAPI_E_OUTOFMEMORY;
-        if (sd_bus_error_has_names(error, SD_BUS_ERROR_NOT_SUPPORTED))
-                return IMAPI_E_NOTIMPL;
-        return IMAPI_E_FAIL;
 }

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The one table that ties each IMAPI HRESULT to its constant, D-Bus error name, message and
- * errno. Daemon and client register it with sd_bus_error_add_map(), so that a D-Bus error name
- * and a negative errno translate into each other on both sides.
+ * errno; hresult-bus.h carries it onto D-Bus. Without sd-bus, so that the daemon's core and
+ * media layers use it too.
  */
 #pragma once
 
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #include <imapi/imapierror.h>
 
@@ -39,18 +38,6 @@ uint32_t hresult_from_errno(int errnum);
 /* The negative errno an HRESULT travels as. */
 int hresult_to_errno(uint32_t hr);
 
-/* Registers the table with sd_bus_error_add_map(). Idempotent. */
-int hresult_register_error_map(void);
-
 /* "0x8004021C: <text>", the form of every error text imapid gives; with text NULL, the
  * table's message (empty for an HRESULT not in the table). NULL when out of memory. */
 char *hresult_format(uint32_t hr, const char *text);
-
-/* Sets "name: 0x8004021C: <sentence>" on an sd_bus_error. With fmt NULL, the table's message
- * is used. Returns the negative errno of hr, so handlers can `return bus_error_hresult(...)`. */
-int bus_error_hresult(sd_bus_error *error, uint32_t hr, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_list ap);
-
-/* The HRESULT carried by a D-Bus error (by name), E_FAIL for unknown names, S_OK if unset. */
-uint32_t hresult_from_bus_error(const sd_bus_error *error);

@@ -13,16 +13,17 @@
 
 #include <imapi/imapi.h>
 
-#include "core/config.h"
-#include "core/daemon.h"
-#include "media/drive.h"
-#include "core/hotplug.h"
-#include "hresult.h"
+#include "bus/bus-daemon.h"
 #include "bus/idle.h"
-#include "media/iso.h"
+#include "bus/p2p.h"
+#include "core/config.h"
+#include "core/hotplug.h"
+#include "core/manager.h"
+#include "hresult-bus.h"
 #include "log.h"
 #include "macro.h"
-#include "bus/p2p.h"
+#include "media/drive.h"
+#include "media/iso.h"
 #include "media/stash.h"
 
 static const char *arg_config_path = CONFIG_DEFAULT_PATH;
@@ -154,7 +155,8 @@ static int parse_argv(int argc, char *argv[], Config *config) {
                         break;
                 case ARG_STASH_DIR:
                         if (optarg[0] != '/')
-                                return log_error_errno(EINVAL, "--stash-dir= needs an absolute path: %s", optarg);
+                                return log_error_errno(EINVAL, "--stash-dir= needs an absolute path: %s",
+                                                       optarg);
                         free(config->stash_dir);
                         config->stash_dir = strdup(optarg);
                         if (!config->stash_dir)
@@ -197,7 +199,8 @@ static int connect_bus(const Config *config, bool optional, sd_bus **ret) {
         } else {
                 r = sd_bus_open_system(&bus);
                 if (r < 0 && optional) {
-                        log_full_errno(LOG_NOTICE, r, "No system bus (%m); serving the peer-to-peer socket only.");
+                        log_full_errno(LOG_NOTICE, r,
+                                       "No system bus (%m); serving the peer-to-peer socket only.");
                         *ret = NULL;
                         return 0;
                 }
@@ -209,20 +212,17 @@ static int connect_bus(const Config *config, bool optional, sd_bus **ret) {
 }
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Daemon *daemon = userdata;
+        Manager *manager = userdata;
 
         log_info("Received %s.", strsignal((int) si->ssi_signo));
         (void) sd_notify(false, "STOPPING=1");
-        daemon_request_exit(daemon);
+        manager_request_exit(manager);
         return 0;
 }
 
-static int run(int argc, char *argv[]) {
-        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Daemon *daemon = NULL;
-        Config config;
-        int n_sockets, r;
+/* Before any thread exists (libburn, libisofs and our workers start their own). */
+static void process_setup(void) {
+        sigset_t mask;
 
         /* glibc serves an allocation of 128 KiB or more with its own mmap(), but raises that
          * threshold to the size of the largest such block freed. After the first burn, the
@@ -231,17 +231,104 @@ static int run(int argc, char *argv[]) {
          * after the first. A fixed threshold keeps them mapped and returned whole. */
         (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
-        /* Before any thread exists (libburn, libisofs and our workers start their own), so that
-         * SIGTERM and SIGINT stay blocked in all of them and reach the event loop. */
-        {
-                sigset_t mask;
+        /* So that SIGTERM and SIGINT stay blocked in every thread and reach the event loop. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+}
 
-                sigemptyset(&mask);
-                sigaddset(&mask, SIGTERM);
-                sigaddset(&mask, SIGINT);
-                (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+/* The sockets of socket activation, and the bus with imapid's name unless told otherwise. */
+static int serve(BusDaemon *daemon, const Config *config, sd_bus **ret_bus, int *ret_sockets) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int n_sockets, r;
+
+        r = p2p_listen(daemon);
+        if (r < 0)
+                return r;
+        n_sockets = r;
+        if (!config->bus && n_sockets == 0)
+                return log_error_errno(EINVAL,
+                                       "--no-bus needs the sockets of socket activation (imapid.socket).");
+        if (config->bus) {
+                r = connect_bus(config, n_sockets > 0, &bus);
+                if (r < 0)
+                        return r;
+        }
+        if (bus) {
+                r = bus_daemon_attach(daemon, bus);
+                if (r < 0)
+                        return r;
+                r = sd_bus_request_name(bus, IMAPI_BUS_NAME, 0);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to acquire the bus name %s: %m", IMAPI_BUS_NAME);
+                r = sd_bus_attach_event(bus, daemon->event, SD_EVENT_PRIORITY_NORMAL);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+                /* Without a socket to serve, a daemon whose bus went away has nobody to serve. */
+                if (n_sockets == 0)
+                        (void) sd_bus_set_exit_on_disconnect(bus, true);
+        }
+        *ret_bus = TAKE_PTR(bus);
+        *ret_sockets = n_sockets;
+        return 0;
+}
+
+/* The core and the bus layer that observes and serves it, until imapid exits. */
+static int run_daemon(const Config *config, sd_event *event) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        Manager *manager = NULL;
+        BusDaemon *daemon = NULL;
+        int n_sockets = 0, r;
+
+        r = manager_new(event, config, &manager);
+        if (r >= 0)
+                r = bus_daemon_new(manager, &daemon);
+        if (r < 0) {
+                log_oom();
+                goto finish;
+        }
+        r = manager_add_recorders(manager);
+        if (r < 0)
+                goto finish;
+        r = sd_event_add_signal(event, NULL, SIGTERM, on_exit_signal, manager);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_exit_signal, manager);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up signal handling: %m");
+                goto finish;
+        }
+        r = serve(daemon, config, &bus, &n_sockets);
+        if (r < 0)
+                goto finish;
+        r = hotplug_start(manager, config->hotplug_interval_usec);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up looking for drives: %m");
+                goto finish;
         }
 
+        log_info("imapid %s ready on %s%s with %zu recorder(s).", PACKAGE_VERSION,
+                 !bus ? "its peer-to-peer socket" : config->bus_address ?: "the system bus",
+                 bus && n_sockets > 0 ? " and its peer-to-peer socket" : "", manager->n_recorders);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %zu recorder(s).", manager->n_recorders);
+
+        r = idle_run(daemon, bus, config->idle_timeout_usec);
+        (void) sd_notify(false, "STOPPING=1");
+        log_info("imapid exiting.");
+
+finish:
+        /* The bus layer first: its clients go, and with them what they held in the core. */
+        daemon = bus_daemon_free(daemon);
+        manager = manager_free(manager);
+        return r;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        Config config;
+        int r;
+
+        process_setup();
         log_setup("imapid");
         config_init(&config);
         if (!config.stash_dir || !config.default_drive)
@@ -260,7 +347,6 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to register the error map: %m");
                 goto finish;
         }
-
         r = sd_event_default(&event);
         if (r < 0) {
                 log_error_errno(r, "Failed to allocate the event loop: %m");
@@ -272,79 +358,14 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 goto finish;
         r = iso_library_init();
-        if (r < 0)
-                goto finish_burn;
-        /* Stashes left by a daemon that crashed: nobody holds their locks any more. */
-        r = stash_remove_stale(config.stash_dir);
-        if (r > 0)
-                log_info("Removed %d stale stash(es) from %s.", r, config.stash_dir);
-
-        r = daemon_new(event, &config, &daemon);
-        if (r < 0) {
-                log_oom();
-                goto finish_burn;
+        if (r >= 0) {
+                /* Stashes left by a daemon that crashed: nobody holds their locks any more. */
+                r = stash_remove_stale(config.stash_dir);
+                if (r > 0)
+                        log_info("Removed %d stale stash(es) from %s.", r, config.stash_dir);
+                r = run_daemon(&config, event);
+                iso_library_finish();
         }
-        r = daemon_add_recorders(daemon);
-        if (r < 0)
-                goto finish_burn;
-        r = sd_event_add_signal(event, NULL, SIGTERM, on_exit_signal, daemon);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGINT, on_exit_signal, daemon);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up signal handling: %m");
-                goto finish_burn;
-        }
-
-        r = p2p_listen(daemon);
-        if (r < 0)
-                goto finish_burn;
-        n_sockets = r;
-        if (!config.bus && n_sockets == 0) {
-                r = log_error_errno(EINVAL, "--no-bus needs the sockets of socket activation (imapid.socket).");
-                goto finish_burn;
-        }
-        if (config.bus) {
-                r = connect_bus(&config, n_sockets > 0, &bus);
-                if (r < 0)
-                        goto finish_burn;
-        }
-        if (bus) {
-                r = daemon_attach_bus(daemon, bus);
-                if (r < 0)
-                        goto finish_burn;
-                r = sd_bus_request_name(bus, IMAPI_BUS_NAME, 0);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to acquire the bus name %s: %m", IMAPI_BUS_NAME);
-                        goto finish_burn;
-                }
-                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to attach the bus to the event loop: %m");
-                        goto finish_burn;
-                }
-                /* Without a socket to serve, a daemon whose bus went away has nobody to serve. */
-                if (n_sockets == 0)
-                        (void) sd_bus_set_exit_on_disconnect(bus, true);
-        }
-
-        r = hotplug_start(daemon, config.hotplug_interval_usec);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up looking for drives: %m");
-                goto finish_burn;
-        }
-
-        log_info("imapid %s ready on %s%s with %zu recorder(s).", PACKAGE_VERSION,
-                 !bus ? "its peer-to-peer socket" : config.bus_address ?: "the system bus",
-                 bus && n_sockets > 0 ? " and its peer-to-peer socket" : "", daemon->n_recorders);
-        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %zu recorder(s).", daemon->n_recorders);
-
-        r = daemon_run(daemon, bus, config.idle_timeout_usec);
-        (void) sd_notify(false, "STOPPING=1");
-        log_info("imapid exiting.");
-
-finish_burn:
-        daemon = daemon_free(daemon);
-        iso_library_finish();
         drive_library_finish();
 finish:
         config_done(&config);

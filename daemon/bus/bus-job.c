@@ -2,22 +2,26 @@
 /* org.imapid.Imapi1.Job: the D-Bus adapter of a Job. */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <imapi/imapi.h>
 
+#include "bus/bus-client.h"
+#include "bus/bus-error.h"
 #include "bus/bus-objects.h"
 #include "bus/bus-util.h"
-#include "hresult.h"
+#include "bus/polkit.h"
 #include "core/job.h"
 #include "macro.h"
-#include "bus/polkit.h"
 
 static const char *const polkit_options[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
 
 static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Job *j = userdata;
+        BusDaemon *d = bus_daemon_of(j->manager);
         Client *c = NULL;
         uid_t uid = (uid_t) -1;
         int r;
@@ -25,21 +29,37 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = bus_read_options(m, polkit_options, polkit_option_cb, NULL, error);
         if (r < 0)
                 return r;
-        (void) daemon_get_client(j->daemon, m, false, &c, NULL);
+        (void) bus_client_get(d, m, false, &c, NULL);
         (void) bus_message_get_uid(m, &uid);
         /* The client that started the job, or its user, may stop it; anyone else needs
          * manage-other-clients. */
         if (!(c && c == j->owner) && uid != j->uid) {
-                r = daemon_authorize(j->daemon, m, IMAPI_ACTION_MANAGE_OTHER_CLIENTS, error);
+                r = polkit_authorize(d, m, IMAPI_ACTION_MANAGE_OTHER_CLIENTS, error);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         return 1;       /* polkit is asked; the call comes back with the answer */
         }
-        r = job_request_cancel(j, error);
+        r = job_request_cancel(j, &e);
         if (r < 0)
-                return r;
+                return bus_error_set_imapi(error, r, &e);
         return sd_bus_reply_method_return(m, NULL);
+}
+
+/* What the job works on: the disc master of a burn, and the recorder. */
+static int append_objects(sd_bus_message *reply, const Job *j) {
+        _cleanup_free_ char *master = NULL, *recorder = NULL;
+        int r;
+
+        if ((j->master_id > 0 && asprintf(&master, IMAPI_MASTERS_PATH "/%u", j->master_id) < 0) ||
+            (j->recorder_id && asprintf(&recorder, IMAPI_RECORDERS_PATH "/%s", j->recorder_id) < 0))
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        if (r >= 0 && master)
+                r = sd_bus_message_append(reply, "o", master);
+        if (r >= 0 && recorder)
+                r = sd_bus_message_append(reply, "o", recorder);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -70,20 +90,15 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "u", (uint32_t) j->uid);
         if (streq(property, "HResult"))
                 return sd_bus_message_append(reply, "u", j->hresult);
-        if (streq(property, "Objects")) {
-                int r = sd_bus_message_open_container(reply, 'a', "o");
-                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(j->objects); i++)
-                        if (j->objects[i])
-                                r = sd_bus_message_append(reply, "o", j->objects[i]);
-                return r < 0 ? r : sd_bus_message_close_container(reply);
-        }
+        if (streq(property, "Objects"))
+                return append_objects(reply, j);
         return -EINVAL;
 }
 
 #define PROP(name, sig) SD_BUS_PROPERTY(name, sig, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 #define CONST_PROP(name, sig) SD_BUS_PROPERTY(name, sig, property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST)
 
-const sd_bus_vtable job_vtable[] = {
+const sd_bus_vtable bus_job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         CONST_PROP("Operation", "s"),
         CONST_PROP("Objects", "ao"),
@@ -104,9 +119,9 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                    sd_bus_error *error) {
-        Job *j = daemon_find_job_by_path(userdata, path);
+int bus_job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                 sd_bus_error *error) {
+        Job *j = bus_daemon_find_job(userdata, path);
 
         if (!j)
                 return 0;
@@ -114,14 +129,14 @@ int job_object_find(sd_bus *bus, const char *path, const char *interface, void *
         return 1;
 }
 
-int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
-        Daemon *d = userdata;
-        char **l = calloc(d->n_jobs + 1, sizeof(char *));
+int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = ((BusDaemon *) userdata)->manager;
+        char **l = calloc(m->n_jobs + 1, sizeof(char *));
 
         if (!l)
                 return -ENOMEM;
-        for (size_t i = 0; i < d->n_jobs; i++)
-                if (!(l[i] = strdup(d->jobs[i]->path))) {
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (!(l[i] = bus_job_path(m->jobs[i]))) {
                         strv_free(l);
                         return -ENOMEM;
                 }

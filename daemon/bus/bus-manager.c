@@ -6,26 +6,32 @@
 
 #include <imapi/imapi.h>
 
+#include "bus/bus-client.h"
+#include "bus/bus-error.h"
 #include "bus/bus-objects.h"
 #include "bus/bus-util.h"
 #include "core/config.h"
-#include "core/daemon.h"
-#include "hresult.h"
 #include "core/job.h"
-#include "macro.h"
 #include "core/master.h"
 #include "core/recorder.h"
+#include "macro.h"
 
-static int append_recorder_paths(sd_bus_message *reply, Daemon *d) {
+static int append_recorder_paths(sd_bus_message *reply, BusDaemon *d) {
+        Manager *m = d->manager;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "o");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < d->n_recorders; i++) {
-                if (!d->recorders[i]->present)
+        for (size_t i = 0; i < m->n_recorders; i++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (!m->recorders[i]->present)
                         continue;
-                r = sd_bus_message_append(reply, "o", d->recorders[i]->path);
+                path = bus_recorder_path(m->recorders[i]);
+                if (!path)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "o", path);
                 if (r < 0)
                         return r;
         }
@@ -45,12 +51,16 @@ static int method_get_recorders(sd_bus_message *m, void *userdata, sd_bus_error 
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int append_job_paths(sd_bus_message *reply, Daemon *d) {
+static int append_job_paths(sd_bus_message *reply, BusDaemon *d) {
+        Manager *m = d->manager;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "o");
-        for (size_t i = 0; r >= 0 && i < d->n_jobs; i++)
-                r = sd_bus_message_append(reply, "o", d->jobs[i]->path);
+        for (size_t i = 0; r >= 0 && i < m->n_jobs; i++) {
+                _cleanup_free_ char *path = bus_job_path(m->jobs[i]);
+
+                r = path ? sd_bus_message_append(reply, "o", path) : -ENOMEM;
+        }
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -72,7 +82,9 @@ static int property_get_jobs(sd_bus *bus, const char *path, const char *interfac
 }
 
 static int method_create_disc_master(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        BusDaemon *d = userdata;
         Master *master;
         Client *c;
         int r;
@@ -80,17 +92,16 @@ static int method_create_disc_master(sd_bus_message *m, void *userdata, sd_bus_e
         r = bus_read_options(m, NULL, NULL, NULL, error);
         if (r < 0)
                 return r;
-        r = daemon_get_client(d, m, true, &c, error);
+        r = bus_client_get(d, m, true, &c, error);
         if (r < 0)
                 return r;
-        if (daemon_count_masters_of(d, c) >= d->config->max_masters_per_client)
-                return bus_error_hresult(error, IMAPI_E_OUTOFMEMORY,
-                                         "A client may hold at most %u disc masters; close one first.",
-                                         d->config->max_masters_per_client);
-        r = master_new(d, c, &master);
+        r = manager_create_master(d->manager, c, &master, &e);
         if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(m, "o", master->path);
+                return bus_error_set_imapi(error, r, &e);
+        path = bus_master_path(master);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(m, "o", path);
 }
 
 static int property_get_recorders(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -105,12 +116,12 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 
 static int property_get_stash_dir(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+        BusDaemon *d = userdata;
 
-        return sd_bus_message_append(reply, "s", d->config->stash_dir);
+        return sd_bus_message_append(reply, "s", d->manager->config->stash_dir);
 }
 
-const sd_bus_vtable manager_vtable[] = {
+const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Recorders", "ao", property_get_recorders, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

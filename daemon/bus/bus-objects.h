@@ -1,24 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The vtables and object lookups of every exported object, registered per connection. */
+/*
+ * The adapters, one per interface: their vtables, and the lookups and enumerators that
+ * bus_daemon_attach() registers them with (userdata: the BusDaemon).
+ */
 #pragma once
 
 #include <systemd/sd-bus.h>
 
-extern const sd_bus_vtable manager_vtable[];
-extern const sd_bus_vtable recorder_vtable[];
+extern const sd_bus_vtable bus_manager_vtable[];
 
-int recorder_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                         sd_bus_error *error);
-int recorder_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+extern const sd_bus_vtable bus_recorder_vtable[];
+int bus_recorder_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *error);
+int bus_recorder_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 
-extern const sd_bus_vtable job_vtable[];
-int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+extern const sd_bus_vtable bus_master_vtable[];
+extern const sd_bus_vtable bus_joliet_vtable[];
+extern const sd_bus_vtable bus_redbook_vtable[];
+int bus_master_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                     sd_bus_error *error);
-int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+int bus_master_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 
-extern const sd_bus_vtable master_vtable[];
-extern const sd_bus_vtable joliet_vtable[];
-extern const sd_bus_vtable redbook_vtable[];
-int master_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                       sd_bus_error *error);
-int master_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+extern const sd_bus_vtable bus_job_vtable[];
+int bus_job_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                 sd_bus_error *error);
+int bus_job_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

@@ -7,17 +7,23 @@
 
 #include <imapi/imapi.h>
 
+#include "bus/bus-client.h"
+#include "bus/bus-error.h"
 #include "bus/bus-objects.h"
 #include "bus/bus-util.h"
-#include "hresult.h"
+#include "bus/polkit.h"
+#include "core/erase.h"
+#include "core/recorder.h"
+#include "hresult-bus.h"
 #include "log.h"
 #include "macro.h"
-#include "core/erase.h"
-#include "bus/polkit.h"
-#include "core/recorder.h"
+
+static BusDaemon *daemon_of(const Recorder *r) {
+        return bus_daemon_of(r->manager);
+}
 
 static int caller_client(sd_bus_message *m, Recorder *r, bool create, Client **ret, sd_bus_error *error) {
-        return daemon_get_client(r->daemon, m, create, ret, error);
+        return bus_client_get(daemon_of(r), m, create, ret, error);
 }
 
 static int read_no_options(sd_bus_message *m, sd_bus_error *error) {
@@ -25,7 +31,9 @@ static int read_no_options(sd_bus_message *m, sd_bus_error *error) {
 }
 
 static int method_open_exclusive(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r = userdata;
+        BusPending *p;
         Client *c;
         int k;
 
@@ -35,15 +43,16 @@ static int method_open_exclusive(sd_bus_message *m, void *userdata, sd_bus_error
         k = caller_client(m, r, true, &c, error);
         if (k < 0)
                 return k;
-        k = recorder_open_exclusive(r, c, m, error);
-        if (k < 0)
-                return k;
-        if (k > 0)
-                return 1;       /* the drive is read in a worker; the call comes back */
-        return sd_bus_reply_method_return(m, NULL);
+        p = bus_pending_new(m, NULL);
+        if (!p)
+                return -ENOMEM;
+        /* The drive is read in a worker; the reply follows. */
+        k = recorder_open_exclusive(r, c, bus_pending_done, p, &e);
+        return bus_pending_return(p, k, &e, error);
 }
 
 static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r = userdata;
         Client *c = NULL;
         int k;
@@ -52,28 +61,30 @@ static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (k < 0)
                 return k;
         (void) caller_client(m, r, false, &c, NULL);
-        k = recorder_close(r, c, error);
+        k = recorder_close(r, c, &e);
         if (k < 0)
-                return k;
+                return bus_error_set_imapi(error, k, &e);
         return sd_bus_reply_method_return(m, NULL);
 }
 
-/* The common preamble of the methods that need OpenExclusive. */
-static int check_owner(sd_bus_message *m, Recorder *r, sd_bus_error *error) {
+/* Reads the disc again, for the client that holds the recorder. */
+static int query_media(sd_bus_message *m, Recorder *r, bool need_medium, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Client *c = NULL;
+        int k;
 
         (void) caller_client(m, r, false, &c, NULL);
-        return recorder_check_owner(r, c, error);
+        k = recorder_query_media(r, c, &e);
+        if (k >= 0 && need_medium)
+                k = recorder_check_medium(r, &e);
+        return k < 0 ? bus_error_set_imapi(error, k, &e) : 0;
 }
 
 static int method_query_media_type(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Recorder *r = userdata;
         int type, flags, k;
 
-        k = check_owner(m, r, error);
-        if (k < 0)
-                return k;
-        k = recorder_refresh_media(r, error);
+        k = query_media(m, r, false, error);
         if (k < 0)
                 return k;
         recorder_media_type(r, &type, &flags);
@@ -85,22 +96,32 @@ static int method_query_media_info(sd_bus_message *m, void *userdata, sd_bus_err
         const MediaInfo *mi = &r->media;
         int k;
 
-        k = check_owner(m, r, error);
+        k = query_media(m, r, true, error);
         if (k < 0)
                 return k;
-        k = recorder_refresh_media(r, error);
-        if (k < 0)
-                return k;
-        if (IN_SET(mi->status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
-                                         r->id);
         return sd_bus_reply_method_return(m, "yyuuu", (uint8_t) MIN(mi->sessions, 255u),
                                           (uint8_t) MIN(mi->last_track, 255u), mi->start_address,
                                           mi->next_writable, mi->free_blocks);
 }
 
+/* The holder, and polkit's yes for the action: 1, 0 while polkit is asked, or < 0. */
+static int check_holder_authorized(sd_bus_message *m, Recorder *r, const char *action, Client **ret,
+                                   sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        Client *c = NULL;
+        int k;
+
+        (void) caller_client(m, r, false, &c, NULL);
+        k = recorder_check_owner(r, c, &e);
+        if (k < 0)
+                return bus_error_set_imapi(error, k, &e);
+        *ret = c;
+        return polkit_authorize(daemon_of(r), m, action, error);
+}
+
 static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         static const char *const allowed[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r = userdata;
         Client *c = NULL;
         int k;
@@ -108,18 +129,12 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = bus_read_options(m, allowed, polkit_option_cb, NULL, error);
         if (k < 0)
                 return k;
-        (void) caller_client(m, r, false, &c, NULL);
-        k = recorder_check_owner(r, c, error);
+        k = check_holder_authorized(m, r, IMAPI_ACTION_EJECT, &c, error);
+        if (k <= 0)
+                return k < 0 ? k : 1;   /* 0: polkit is asked; the call comes back with the answer */
+        k = recorder_eject(r, c, &e);
         if (k < 0)
-                return k;
-        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_EJECT, error);
-        if (k < 0)
-                return k;
-        if (k == 0)
-                return 1;       /* polkit is asked; the call comes back with the answer */
-        k = recorder_eject(r, c, error);
-        if (k < 0)
-                return k;
+                return bus_error_set_imapi(error, k, &e);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -138,10 +153,12 @@ static int erase_option(sd_bus_message *m, const char *key, void *userdata, sd_b
 
 static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         static const char *const allowed[] = { "format", POLKIT_OPTION_NO_USER_INTERACTION, NULL };
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         EraseFormat format = ERASE_FORMAT_KEEP;
+        _cleanup_free_ char *path = NULL;
         Recorder *r = userdata;
-        const char *job;
         Client *c = NULL;
+        Job *job;
         int full, k;
 
         k = sd_bus_message_read(m, "b", &full);
@@ -150,19 +167,16 @@ static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = bus_read_options(m, allowed, erase_option, &format, error);
         if (k < 0)
                 return k;
-        (void) caller_client(m, r, false, &c, NULL);
-        k = recorder_check_owner(r, c, error);
+        k = check_holder_authorized(m, r, IMAPI_ACTION_ERASE, &c, error);
+        if (k <= 0)
+                return k < 0 ? k : 1;   /* 0: polkit is asked; the call comes back with the answer */
+        k = erase_start(r, c, full, format, &job, &e);
         if (k < 0)
-                return k;
-        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_ERASE, error);
-        if (k < 0)
-                return k;
-        if (k == 0)
-                return 1;       /* polkit is asked; the call comes back with the answer */
-        k = recorder_erase(r, c, full, format, &job, error);
-        if (k < 0)
-                return k;
-        return sd_bus_reply_method_return(m, "o", job);
+                return bus_error_set_imapi(error, k, &e);
+        path = bus_job_path(job);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(m, "o", path);
 }
 
 static int append_recorder_properties(sd_bus_message *reply, Recorder *r) {
@@ -171,8 +185,7 @@ static int append_recorder_properties(sd_bus_message *reply, Recorder *r) {
         k = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (k < 0)
                 return k;
-        k = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}", "WriteSpeed", "i",
-                                  r->write_speed < 0 ? recorder_max_write_speed_x(r) : r->write_speed,
+        k = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}", "WriteSpeed", "i", recorder_write_speed_x(r),
                                   "MaxWriteSpeed", "i", recorder_max_write_speed_x(r), "AudioGapSize", "i",
                                   r->audio_gap, "BufferUnderrunFreeCapable", "i", recorder_buf_capable(r) ? -1 : 0,
                                   "EnableBufferUnderrunFree", "i", r->enable_buf);
@@ -181,13 +194,22 @@ static int append_recorder_properties(sd_bus_message *reply, Recorder *r) {
         return sd_bus_message_close_container(reply);
 }
 
+/* IMAPI_E_DEVICE_NOTPRESENT for a recorder whose device has gone. */
+static int check_present(Recorder *r, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        int k = recorder_check_present(r, &e);
+
+        return k < 0 ? bus_error_set_imapi(error, k, &e) : 0;
+}
+
 static int method_get_recorder_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Recorder *r = userdata;
         int k;
 
-        if (!r->present)
-                return recorder_check_present(r, error);
+        k = check_present(r, error);
+        if (k < 0)
+                return k;
         k = sd_bus_message_new_method_return(m, &reply);
         if (k < 0)
                 return k;
@@ -197,63 +219,55 @@ static int method_get_recorder_properties(sd_bus_message *m, void *userdata, sd_
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* One entry of SetRecorderProperties' dictionary; *ignored when it is not a writable property. */
+static int read_setting(sd_bus_message *m, Recorder *r, RecorderSettings *s, bool *ignored,
+                        sd_bus_error *error) {
+        const char *name;
+        int64_t v;
+        int k;
+
+        k = sd_bus_message_read(m, "s", &name);
+        if (k < 0)
+                return k;
+        if (streq(name, "WriteSpeed") || streq(name, "AudioGapSize") || streq(name, "EnableBufferUnderrunFree")) {
+                if (bus_read_integer_variant(m, &v) < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Property %s takes an integer.",
+                                                 name);
+                if (streq(name, "WriteSpeed"))
+                        s->write_speed = v;
+                else if (streq(name, "AudioGapSize"))
+                        s->audio_gap = v;
+                else
+                        s->enable_buf = v;
+                return 0;
+        }
+        if (streq(name, POLKIT_OPTION_NO_USER_INTERACTION))
+                /* Not a property: how to ask polkit (polkit_authorize() reads it). */
+                return polkit_option_cb(m, name, NULL, error);
+        /* Read-only (MaxWriteSpeed, BufferUnderrunFreeCapable) or unknown names are ignored, and
+         * the caller is told so: IMAPI_S_PROPERTIESIGNORED. */
+        log_debug("Recorder %s: ignoring property %s.", r->id, name);
+        *ignored = true;
+        return sd_bus_message_skip(m, "v");
+}
+
 static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r = userdata;
-        int write_speed = r->write_speed, audio_gap = r->audio_gap, enable_buf = r->enable_buf;
+        RecorderSettings s;
         bool ignored = false;
         Client *c = NULL;
         int k;
 
-        /* Parse and validate all of it first: a bad value changes nothing. */
+        /* Parse all of it, then check all of it: a bad value changes nothing. */
+        recorder_get_settings(r, &s);
         k = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (k < 0)
                 return k;
         while ((k = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-                int64_t v;
-
-                k = sd_bus_message_read(m, "s", &name);
+                k = read_setting(m, r, &s, &ignored, error);
                 if (k < 0)
                         return k;
-                if (streq(name, "WriteSpeed") || streq(name, "AudioGapSize") ||
-                    streq(name, "EnableBufferUnderrunFree")) {
-                        k = bus_read_integer_variant(m, &v);
-                        if (k < 0)
-                                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                         "Property %s takes an integer.", name);
-                        if (streq(name, "WriteSpeed")) {
-                                if (v < -1 || v > 1000)
-                                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                                 "WriteSpeed %" PRIi64 " is out of range "
-                                                                 "(-1 for the highest, or 1 to 1000 times).", v);
-                                write_speed = v == 0 ? -1 : (int) v;
-                        } else if (streq(name, "AudioGapSize")) {
-                                if (v < 0 || v > RECORDER_AUDIO_GAP_MAX)
-                                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                                 "AudioGapSize %" PRIi64 " is out of range "
-                                                                 "(0 to %d blocks).", v, RECORDER_AUDIO_GAP_MAX);
-                                audio_gap = (int) v;
-                        } else {
-                                if (v < -1 || v > 1)
-                                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                                 "EnableBufferUnderrunFree must be -1, 0 or 1, "
-                                                                 "not %" PRIi64 ".", v);
-                                enable_buf = (int) v;
-                        }
-                } else if (streq(name, POLKIT_OPTION_NO_USER_INTERACTION)) {
-                        /* Not a property: how to ask polkit (daemon_authorize() reads it). */
-                        k = polkit_option_cb(m, name, NULL, error);
-                        if (k < 0)
-                                return k;
-                } else {
-                        /* Read-only (MaxWriteSpeed, BufferUnderrunFreeCapable) or unknown names are
-                         * ignored, and the caller is told so: IMAPI_S_PROPERTIESIGNORED. */
-                        k = sd_bus_message_skip(m, "v");
-                        if (k < 0)
-                                return k;
-                        log_debug("Recorder %s: ignoring property %s.", r->id, name);
-                        ignored = true;
-                }
                 k = sd_bus_message_exit_container(m);
                 if (k < 0)
                         return k;
@@ -264,26 +278,16 @@ static int method_set_recorder_properties(sd_bus_message *m, void *userdata, sd_
         if (k < 0)
                 return k;
 
-        if (!r->present)
-                return recorder_check_present(r, error);
         (void) caller_client(m, r, false, &c, NULL);
-        if (r->owner && r->owner != c)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
-                                         "Recorder %s is held by another application (%s).", r->id,
-                                         r->owner->description);
-        if (r->busy > 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Recorder %s is in use by a running job.", r->id);
-        k = daemon_authorize(r->daemon, m, IMAPI_ACTION_SET_PROPERTIES, error);
+        k = recorder_check_settings(r, c, &s, &e);
+        if (k < 0)
+                return bus_error_set_imapi(error, k, &e);
+        k = polkit_authorize(daemon_of(r), m, IMAPI_ACTION_SET_PROPERTIES, error);
         if (k < 0)
                 return k;
         if (k == 0)
                 return 1;       /* polkit is asked; the call comes back with the answer */
-
-        r->write_speed = write_speed;
-        r->audio_gap = audio_gap;
-        r->enable_buf = enable_buf;
-        daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "WriteSpeed", NULL);
+        recorder_apply_settings(r, &s);
         return sd_bus_reply_method_return(m, "u", ignored ? IMAPI_S_PROPERTIESIGNORED : IMAPI_S_OK);
 }
 
@@ -292,9 +296,9 @@ static int method_get_guid(sd_bus_message *m, void *userdata, sd_bus_error *erro
         uint8_t guid[16];
         int k;
 
-        if (!((Recorder *) userdata)->present)
-                return recorder_check_present(userdata, error);
-
+        k = check_present(userdata, error);
+        if (k < 0)
+                return k;
         recorder_guid(userdata, guid);
         k = sd_bus_message_new_method_return(m, &reply);
         if (k < 0)
@@ -306,41 +310,50 @@ static int method_get_guid(sd_bus_message *m, void *userdata, sd_bus_error *erro
 }
 
 static int method_get_recorder_type(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        if (!((Recorder *) userdata)->present)
-                return recorder_check_present(userdata, error);
+        int k = check_present(userdata, error);
+
+        if (k < 0)
+                return k;
         return sd_bus_reply_method_return(m, "i", recorder_type(userdata));
 }
 
 static int method_get_display_names(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Recorder *r = userdata;
+        int k;
 
-        if (!((Recorder *) userdata)->present)
-                return recorder_check_present(userdata, error);
-
+        k = check_present(r, error);
+        if (k < 0)
+                return k;
         return sd_bus_reply_method_return(m, "sss", drive_get_vendor(r->drive), drive_get_product(r->drive),
                                           drive_get_revision(r->drive));
 }
 
 static int method_get_base_pnp_id(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ char *id = recorder_pnp_id(userdata);
+        _cleanup_free_ char *id = NULL;
+        int k;
 
-        if (!((Recorder *) userdata)->present)
-                return recorder_check_present(userdata, error);
-
+        k = check_present(userdata, error);
+        if (k < 0)
+                return k;
+        id = recorder_pnp_id(userdata);
         if (!id)
                 return -ENOMEM;
         return sd_bus_reply_method_return(m, "s", id);
 }
 
 static int method_get_path(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        if (!((Recorder *) userdata)->present)
-                return recorder_check_present(userdata, error);
+        int k = check_present(userdata, error);
+
+        if (k < 0)
+                return k;
         return sd_bus_reply_method_return(m, "s", drive_get_address(((Recorder *) userdata)->drive));
 }
 
 static int method_get_recorder_state(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        if (!((Recorder *) userdata)->present)
-                return recorder_check_present(userdata, error);
+        int k = check_present(userdata, error);
+
+        if (k < 0)
+                return k;
         return sd_bus_reply_method_return(m, "u", recorder_state(userdata));
 }
 
@@ -382,7 +395,7 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
         else if (streq(property, "CurrentProfileName"))
                 v = r->media.profile_name;
         else if (streq(property, "MediaStatus"))
-                v = media_status_to_string(r->media.status);
+                v = drive_media_status_to_string(r->media.status);
         return sd_bus_message_append(reply, "s", v);
 }
 
@@ -399,7 +412,7 @@ static int property_get_int(sd_bus *bus, const char *path, const char *interface
         else if (streq(property, "MediaFlags"))
                 v = flags;
         else if (streq(property, "WriteSpeed"))
-                v = r->write_speed < 0 ? recorder_max_write_speed_x(r) : r->write_speed;
+                v = recorder_write_speed_x(r);
         else if (streq(property, "MaxWriteSpeed"))
                 v = recorder_max_write_speed_x(r);
         return sd_bus_message_append(reply, "i", v);
@@ -458,7 +471,7 @@ static int property_get_speeds(sd_bus *bus, const char *path, const char *interf
         SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 #define CONST_PROP(name, sig, getter) SD_BUS_PROPERTY(name, sig, getter, 0, SD_BUS_VTABLE_PROPERTY_CONST)
 
-const sd_bus_vtable recorder_vtable[] = {
+const sd_bus_vtable bus_recorder_vtable[] = {
         SD_BUS_VTABLE_START(0),
         CONST_PROP("Id", "s", property_get_string),
         CONST_PROP("GUID", "ay", property_get_guid),
@@ -509,10 +522,10 @@ const sd_bus_vtable recorder_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetRecorderType", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", type),
                                 method_get_recorder_type, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetDisplayNames", SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("s", vendor, "s", product, "s", revision), method_get_display_names,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetBasePnPID", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pnp_id), method_get_base_pnp_id,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+                                SD_BUS_RESULT("s", vendor, "s", product, "s", revision),
+                                method_get_display_names, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetBasePnPID", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", pnp_id),
+                                method_get_base_pnp_id, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetPath", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", path), method_get_path,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetRecorderState", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", state),
@@ -521,9 +534,9 @@ const sd_bus_vtable recorder_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int recorder_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                         sd_bus_error *error) {
-        Recorder *r = daemon_find_recorder_by_path(userdata, path);
+int bus_recorder_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *error) {
+        Recorder *r = bus_daemon_find_recorder(userdata, path);
 
         if (!r)
                 return 0;
@@ -531,20 +544,19 @@ int recorder_object_find(sd_bus *bus, const char *path, const char *interface, v
         return 1;
 }
 
-int recorder_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
-        Daemon *d = userdata;
+int bus_recorder_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = ((BusDaemon *) userdata)->manager;
         char **l;
-
         size_t k = 0;
 
-        l = calloc(d->n_recorders + 1, sizeof(char *));
+        l = calloc(m->n_recorders + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
         /* A removed recorder keeps answering on its path, but is no longer in the tree. */
-        for (size_t i = 0; i < d->n_recorders; i++) {
-                if (!d->recorders[i]->present)
+        for (size_t i = 0; i < m->n_recorders; i++) {
+                if (!m->recorders[i]->present)
                         continue;
-                l[k] = strdup(d->recorders[i]->path);
+                l[k] = bus_recorder_path(m->recorders[i]);
                 if (!l[k++]) {
                         strv_free(l);
                         return -ENOMEM;

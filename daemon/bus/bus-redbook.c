@@ -5,24 +5,15 @@
 
 #include <imapi/imapi.h>
 
+#include "bus/bus-error.h"
+#include "bus/bus-master.h"
 #include "bus/bus-objects.h"
 #include "bus/bus-util.h"
-#include "hresult.h"
-#include "macro.h"
 #include "core/master.h"
-
-/* Only the client that created a disc master may use it. */
-static int check_caller(sd_bus_message *msg, Master *m, sd_bus_error *error) {
-        Client *c = NULL;
-
-        (void) daemon_get_client(m->daemon, msg, false, &c, NULL);
-        if (!c || c != m->owner)
-                return bus_error_hresult(error, IMAPI_E_ACCESSDENIED, "Disc master %u belongs to another client.",
-                                         m->id);
-        return 0;
-}
+#include "macro.h"
 
 static int method_create_audio_track(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Master *m = userdata;
         int32_t blocks;
         int r;
@@ -30,71 +21,94 @@ static int method_create_audio_track(sd_bus_message *msg, void *userdata, sd_bus
         r = sd_bus_message_read(msg, "i", &blocks);
         if (r < 0)
                 return r;
-        r = check_caller(msg, m, error);
+        r = bus_master_check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        r = master_create_audio_track(m, blocks, error);
+        r = master_create_audio_track(m, blocks, &e);
         if (r < 0)
-                return r;
+                return bus_error_set_imapi(error, r, &e);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int method_add_audio_track_blocks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Master *m = userdata;
+        const void *data = NULL;
+        size_t size = 0;
+        BusPending *p;
         int r;
 
-        r = check_caller(msg, m, error);
+        r = bus_master_check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        r = master_add_audio_blocks(m, msg, false, error);
-        /* 1: the reply follows when the blocks are in the stash. */
-        return r < 0 ? r : 1;
+        /* The data stays in the message, which the pending reply keeps. */
+        r = sd_bus_message_read_array(msg, 'y', &data, &size);
+        if (r < 0)
+                return r;
+        p = bus_pending_new(msg, NULL);
+        if (!p)
+                return -ENOMEM;
+        /* The reply follows when the blocks are in the stash. */
+        r = master_add_audio_data(m, data, size, bus_pending_done, p, &e);
+        return bus_pending_return(p, r, &e, error);
 }
 
 static int method_add_audio_track_blocks_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Master *m = userdata;
-        int r;
+        BusPending *p;
+        int fd, r;
 
-        r = check_caller(msg, m, error);
+        r = bus_master_check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        r = master_add_audio_blocks(m, msg, true, error);
-        return r < 0 ? r : 1;
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+        r = bus_read_options(msg, NULL, NULL, NULL, error);
+        if (r < 0)
+                return r;
+        p = bus_pending_new(msg, NULL);
+        if (!p)
+                return -ENOMEM;
+        r = master_add_audio_fd(m, fd, bus_pending_done, p, &e);
+        return bus_pending_return(p, r, &e, error);
 }
 
 static int method_close_audio_track(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Master *m = userdata;
         int r;
 
-        r = check_caller(msg, m, error);
+        r = bus_master_check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
-        r = master_close_audio_track(m, error);
+        r = master_close_audio_track(m, &e);
         if (r < 0)
-                return r;
+                return bus_error_set_imapi(error, r, &e);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
 static int property_get_redbook(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Master *m = userdata;
-        /* IMAPI: the counts mean something once a recorder (and its disc) is chosen. */
-        uint64_t total = m->recorder && m->format == MASTER_FORMAT_REDBOOK ? m->total_blocks : 0, v = 0;
+        MasterAudioCounts c;
+        uint64_t v = 0;
 
+        master_audio_counts(userdata, &c);
         if (streq(property, "TotalAudioTracks"))
-                v = m->redbook.n;
+                v = c.tracks;
         else if (streq(property, "TotalAudioBlocks"))
-                v = total;
+                v = c.total;
         else if (streq(property, "UsedAudioBlocks"))
-                v = redbook_used_blocks(&m->redbook);
+                v = c.used;
         else if (streq(property, "AvailableAudioTrackBlocks"))
-                v = redbook_available_blocks(&m->redbook, total, master_audio_gap(m));
+                v = c.available;
         else if (streq(property, "AudioBlockSize"))
                 v = IMAPI_AUDIO_BLOCK_SIZE;
         return sd_bus_message_append(reply, "i", (int32_t) MIN(v, (uint64_t) INT32_MAX));
 }
 
-const sd_bus_vtable redbook_vtable[] = {
+const sd_bus_vtable bus_redbook_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("TotalAudioTracks", "i", property_get_redbook, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TotalAudioBlocks", "i", property_get_redbook, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bus/bus-util.h"
-#include "hresult.h"
+#include "hresult-bus.h"
 #include "macro.h"
 
 int bus_read_integer_variant(sd_bus_message *m, int64_t *ret) {

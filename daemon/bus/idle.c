@@ -14,10 +14,9 @@
 #include "macro.h"
 #include "bus/p2p.h"
 #include "bus/polkit.h"
-#include "core/recorder.h"
 
 typedef struct IdleLoop {
-        Daemon *daemon;
+        BusDaemon *daemon;
         sd_bus *bus;
         uint64_t timeout;
         uint64_t last_activity;
@@ -33,24 +32,20 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-bool daemon_is_idle(const Daemon *d) {
-        if (d->n_clients > 0 || d->n_masters > 0 || d->n_jobs > 0)
-                return false;
-        for (size_t i = 0; i < d->n_recorders; i++)
-                if (d->recorders[i]->owner || recorder_reserved(d->recorders[i]))
-                        return false;
-        return polkit_pending(d) == 0 && p2p_peer_count(d) == 0;
+bool idle_nothing_to_do(const BusDaemon *d) {
+        return manager_is_idle(d->manager) && polkit_pending(d) == 0 && p2p_peer_count(d) == 0;
 }
 
 static void idle_loop_update_status(IdleLoop *l, bool idle) {
-        const Daemon *d = l->daemon;
+        const BusDaemon *d = l->daemon;
+        const Manager *m = d->manager;
         char s[sizeof l->status];
 
         if (idle)
-                snprintf(s, sizeof s, "Idle with %zu recorder(s).", d->n_recorders);
+                snprintf(s, sizeof s, "Idle with %zu recorder(s).", m->n_recorders);
         else
                 snprintf(s, sizeof s, "Serving %zu client(s), %zu peer(s); %zu disc master(s), %zu job(s).",
-                         d->n_clients, p2p_peer_count(d), d->n_masters, d->n_jobs);
+                         m->n_clients, p2p_peer_count(d), m->n_masters, m->n_jobs);
         if (streq(s, l->status))
                 return;
         memcpy(l->status, s, sizeof s);
@@ -70,7 +65,7 @@ static void name_released(IdleLoop *l) {
         if (l->released)
                 return;
         l->released = true;
-        if (daemon_is_idle(l->daemon))
+        if (idle_nothing_to_do(l->daemon))
                 (void) sd_event_exit(l->daemon->event, 0);
         else
                 log_notice("Work arrived while the bus name was being released; finishing it before exiting.");
@@ -106,7 +101,8 @@ static int idle_loop_begin_exit(IdleLoop *l) {
                 return sd_event_exit(l->daemon->event, 0);
 
         r = sd_bus_get_unique_name(l->bus, &unique);
-        if (r >= 0 && asprintf(&match, "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+        if (r >= 0 && asprintf(&match,
+                               "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s',"
                                "arg1='%s',arg2=''", IMAPI_BUS_NAME, unique) < 0)
                 r = -ENOMEM;
@@ -122,7 +118,7 @@ static int idle_loop_begin_exit(IdleLoop *l) {
         return 0;
 }
 
-int daemon_run(Daemon *d, sd_bus *bus, uint64_t idle_timeout_usec) {
+int idle_run(BusDaemon *d, sd_bus *bus, uint64_t idle_timeout_usec) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *filter = NULL;
         IdleLoop l = {
                 .daemon = d,
@@ -145,7 +141,7 @@ int daemon_run(Daemon *d, sd_bus *bus, uint64_t idle_timeout_usec) {
                 if (sd_event_get_state(d->event) == SD_EVENT_FINISHED)
                         break;
 
-                idle = daemon_is_idle(d);
+                idle = idle_nothing_to_do(d);
                 if (!l.exiting)
                         idle_loop_update_status(&l, idle);
                 now = now_usec();

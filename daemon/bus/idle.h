@@ -10,12 +10,12 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-#include "core/daemon.h"
+#include "bus/bus-daemon.h"
 
 /* No clients, disc masters, jobs, held or busy recorders, polkit queries or peer connections. */
-bool daemon_is_idle(const Daemon *d);
+bool idle_nothing_to_do(const BusDaemon *d);
 
 /* Runs the loop until sd_event_exit(), or, with idle_timeout_usec > 0, until imapid has been
  * idle that long. bus is the connection that holds the bus name, or NULL. Returns the exit code
  * given to sd_event_exit(), or a negative errno. */
-int daemon_run(Daemon *d, sd_bus *bus, uint64_t idle_timeout_usec);
+int idle_run(BusDaemon *d, sd_bus *bus, uint64_t idle_timeout_usec);

@@ -2,7 +2,7 @@
 /*
  * Peer-to-peer D-Bus: the listening sockets from socket activation, and one sd_bus server per
  * accepted peer (as systemd's PID 1 does on /run/systemd/private and BlueChi on its socket).
- * A peer connection has no bus driver, so messages carry no sender: daemon_get_client() knows
+ * A peer connection has no bus driver, so messages carry no sender: bus_client_get() knows
  * such a client by its connection, and the peer's credentials (SO_PEERCRED, SO_PEERGROUPS,
  * taken at accept time) decide what it may do.
  */
@@ -19,10 +19,11 @@
 
 #include <imapi/imapi.h>
 
+#include "bus/bus-client.h"
+#include "bus/p2p.h"
 #include "core/config.h"
 #include "log.h"
 #include "macro.h"
-#include "bus/p2p.h"
 
 #define DBUS_DRIVER_NAME "org.freedesktop.DBus"
 #define DBUS_DRIVER_PATH "/org/freedesktop/DBus"
@@ -42,7 +43,7 @@ typedef struct Peer {
 } Peer;
 
 struct P2PServer {
-        Daemon *daemon;
+        BusDaemon *daemon;
         sd_id128_t id;
         Listener *listeners;
         size_t n_listeners;
@@ -69,7 +70,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Peer *, peer_free);
 /* Everything the peer held goes with its connection. */
 static void peer_gone(Peer *p) {
         P2PServer *s = p->server;
-        Daemon *d = s->daemon;
+        BusDaemon *d = s->daemon;
 
         for (size_t i = 0; i < s->n_peers; i++)
                 if (s->peers[i] == p) {
@@ -78,8 +79,8 @@ static void peer_gone(Peer *p) {
                         break;
                 }
         log_debug("Peer %u (uid %u) disconnected.", p->id, (unsigned) p->ucred.uid);
-        daemon_peer_gone(d, p->bus);
-        daemon_detach_bus(d, p->bus);
+        bus_client_peer_gone(d, p->bus);
+        bus_daemon_detach(d, p->bus);
         peer_free(p);
 }
 
@@ -89,7 +90,7 @@ static int peer_on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error 
 }
 
 /* Only a bus driver sets senders. A peer that sets one would otherwise make sd-bus look its
- * credentials up by that name, and daemon_get_client() take it for a bus client. */
+ * credentials up by that name, and bus_client_get() take it for a bus client. */
 static int peer_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (!sd_bus_message_get_sender(m) || !sd_bus_message_is_method_call(m, NULL, NULL))
                 return 0;
@@ -242,18 +243,18 @@ static int peer_start(P2PServer *s, gid_t socket_gid, int fd) {
         r = sd_bus_start(p->bus);
         if (r < 0)
                 return r;
-        r = daemon_attach_bus(s->daemon, p->bus);
+        r = bus_daemon_attach(s->daemon, p->bus);
         if (r < 0)
                 return r;
         r = sd_bus_attach_event(p->bus, s->daemon->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0) {
-                daemon_detach_bus(s->daemon, p->bus);
+                bus_daemon_detach(s->daemon, p->bus);
                 return r;
         }
 
         list = realloc(s->peers, (s->n_peers + 1) * sizeof(Peer *));
         if (!list) {
-                daemon_detach_bus(s->daemon, p->bus);
+                bus_daemon_detach(s->daemon, p->bus);
                 return -ENOMEM;
         }
         s->peers = list;
@@ -315,7 +316,7 @@ static int listener_on_io(sd_event_source *source, int fd, uint32_t revents, voi
                 log_warning_errno(errno, "Failed to accept a peer-to-peer connection, ignoring: %m");
                 return 0;
         }
-        if (s->n_peers >= s->daemon->config->max_clients) {
+        if (s->n_peers >= s->daemon->manager->config->max_clients) {
                 log_warning("Too many peer-to-peer connections (%zu), refusing another.", s->n_peers);
                 safe_close(nfd);
                 return 0;
@@ -326,7 +327,7 @@ static int listener_on_io(sd_event_source *source, int fd, uint32_t revents, voi
         return 0;
 }
 
-int p2p_listen(Daemon *d) {
+int p2p_listen(BusDaemon *d) {
         P2PServer *s;
         int n, r;
 
@@ -372,7 +373,7 @@ int p2p_listen(Daemon *d) {
         return n;
 }
 
-void p2p_done(Daemon *d) {
+void p2p_done(BusDaemon *d) {
         P2PServer *s = d->p2p;
 
         if (!s)
@@ -388,11 +389,11 @@ void p2p_done(Daemon *d) {
         d->p2p = NULL;
 }
 
-size_t p2p_peer_count(const Daemon *d) {
+size_t p2p_peer_count(const BusDaemon *d) {
         return d->p2p ? d->p2p->n_peers : 0;
 }
 
-int p2p_peer_allowed(const Daemon *d, sd_bus *bus) {
+int p2p_peer_allowed(const BusDaemon *d, sd_bus *bus) {
         if (!d->p2p)
                 return -ENOENT;
         for (size_t i = 0; i < d->p2p->n_peers; i++)

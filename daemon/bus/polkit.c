@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bus/bus-util.h"
-#include "hresult.h"
+#include "hresult-bus.h"
 #include "log.h"
 #include "macro.h"
 #include "bus/p2p.h"
@@ -41,7 +41,7 @@ typedef struct PolkitAnswer {
 } PolkitAnswer;
 
 struct PolkitQuery {
-        Daemon *daemon;
+        BusDaemon *daemon;
         PolkitQuery *next;
         sd_bus_message *request;
         sd_bus_slot *slot;              /* CheckAuthorization in flight */
@@ -49,7 +49,6 @@ struct PolkitQuery {
         PolkitAnswer *answers;
         size_t n_answers;
         sd_event_source *defer;         /* drops the query once the re-dispatched call is done */
-        unsigned holds;                 /* the call comes back once more for another reason */
 };
 
 static void polkit_query_unlink(PolkitQuery *q) {
@@ -76,14 +75,14 @@ static PolkitQuery *polkit_query_free(PolkitQuery *q) {
         return NULL;
 }
 
-static PolkitQuery *polkit_query_find(Daemon *d, sd_bus_message *m) {
+static PolkitQuery *polkit_query_find(BusDaemon *d, sd_bus_message *m) {
         for (PolkitQuery *q = d->polkit_queries; q; q = q->next)
                 if (q->request == m)
                         return q;
         return NULL;
 }
 
-size_t polkit_pending(const Daemon *d) {
+size_t polkit_pending(const BusDaemon *d) {
         size_t n = 0;
 
         for (PolkitQuery *q = d->polkit_queries; q; q = q->next)
@@ -91,7 +90,7 @@ size_t polkit_pending(const Daemon *d) {
         return n;
 }
 
-void polkit_done(Daemon *d) {
+void polkit_done(BusDaemon *d) {
         while (d->polkit_queries)
                 polkit_query_free(d->polkit_queries);
 }
@@ -166,26 +165,12 @@ done:
 static int polkit_query_defer(sd_event_source *s, void *userdata) {
         PolkitQuery *q = userdata;
 
-        /* The re-dispatched handler asked about another action, or waits for something else
-         * (polkit_hold()): keep the answers for its next run. */
-        if (q->slot || q->holds > 0)
+        /* The re-dispatched handler asked about another action: keep the answers for its next
+         * run. */
+        if (q->slot)
                 return 0;
         polkit_query_free(q);
         return 0;
-}
-
-void polkit_hold(Daemon *d, sd_bus_message *m) {
-        PolkitQuery *q = polkit_query_find(d, m);
-
-        if (q)
-                q->holds++;
-}
-
-void polkit_release(Daemon *d, sd_bus_message *m) {
-        PolkitQuery *q = polkit_query_find(d, m);
-
-        if (q && q->holds > 0 && --q->holds == 0 && !q->slot)
-                polkit_query_free(q);
 }
 
 static int polkit_query_redispatch(PolkitQuery *q) {
@@ -226,7 +211,8 @@ static PolkitResult polkit_result_from_reply(PolkitQuery *q, sd_bus_message *rep
                 /* As udisks does without polkit: root only. */
                 r = bus_message_get_uid(q->request, &uid);
                 if (r < 0) {
-                        log_warning_errno(r, "Cannot get the credentials of %s, refusing %s: %m", sender, action);
+                        log_warning_errno(r, "Cannot get the credentials of %s, refusing %s: %m", sender,
+                                          action);
                         return POLKIT_FAILED;
                 }
                 log_debug("polkit is not available; %s for uid %u.", action, (unsigned) uid);
@@ -320,7 +306,7 @@ static int authorize_by_uid(sd_bus_message *m, const char *action, sd_bus_error 
         return uid == 0 ? 1 : refuse(error, action, POLKIT_UNAVAILABLE);
 }
 
-int daemon_authorize(Daemon *d, sd_bus_message *m, const char *action, sd_bus_error *error) {
+int polkit_authorize(BusDaemon *d, sd_bus_message *m, const char *action, sd_bus_error *error) {
         PolkitQuery *q;
         int r;
 

@@ -6,7 +6,7 @@
  * The pattern, in a method handler after parsing and validation and before acting (STYLE's
  * handler order):
  *
- *         r = daemon_authorize(d, m, IMAPI_ACTION_ERASE, error);
+ *         r = polkit_authorize(d, m, IMAPI_ACTION_ERASE, error);
  *         if (r < 0)
  *                 return r;       (refused: E_ACCESSDENIED naming the action is set in error)
  *         if (r == 0)
@@ -14,7 +14,7 @@
  *         ...act, emit, reply...
  *
  * polkit is asked asynchronously. When it answers, the same message is rewound and queued
- * again, so the handler runs a second time from the top and daemon_authorize() then returns the
+ * again, so the handler runs a second time from the top and polkit_authorize() then returns the
  * answer at once. Hence everything before the call must be repeatable and change nothing. A
  * handler may authorize several actions in turn (say burn, then manage-other-clients when the
  * disc master belongs to someone else); each is asked once per message.
@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
-#include "core/daemon.h"
+#include "bus/bus-daemon.h"
 
 /* Action ids, as in dbus/org.imapid.Imapi1.policy. */
 #define IMAPI_ACTION_BURN                       "org.imapid.imapi1.burn"
@@ -47,19 +47,13 @@
 
 /* 1: authorized; 0: a query is pending, return 1 from the handler without replying; < 0:
  * refused (E_ACCESSDENIED set in error) or failed. */
-int daemon_authorize(Daemon *d, sd_bus_message *m, const char *action, sd_bus_error *error);
+int polkit_authorize(BusDaemon *d, sd_bus_message *m, const char *action, sd_bus_error *error);
 
 /* A bus_option_cb for POLKIT_OPTION_NO_USER_INTERACTION: checks that the value is a boolean. */
 int polkit_option_cb(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error);
 
-/* A handler that makes its call come back again for another reason (a drive read in a worker,
- * recorder_prepare()) keeps the answers for that run with polkit_hold(), and drops them with
- * polkit_release() once that run is over. Both do nothing for a call polkit was not asked about. */
-void polkit_hold(Daemon *d, sd_bus_message *m);
-void polkit_release(Daemon *d, sd_bus_message *m);
-
 /* Queries in flight or answers not yet used: imapid is not idle while there are any. */
-size_t polkit_pending(const Daemon *d);
+size_t polkit_pending(const BusDaemon *d);
 
 /* Drops every query (at exit). */
-void polkit_done(Daemon *d);
+void polkit_done(BusDaemon *d);

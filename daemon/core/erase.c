@@ -8,7 +8,6 @@
 
 #include "core/erase.h"
 #include "hresult.h"
-#include "bus/inhibit.h"
 #include "core/job.h"
 #include "log.h"
 #include "macro.h"
@@ -64,15 +63,14 @@ static void erase_end_run(void *userdata) {
 static void erase_end_done(void *userdata) {
         Erase *e = userdata;
         Recorder *r = e->recorder;
-        int k;
 
         r->busy--;
-        inhibitor_release(r->daemon);
+        manager_notify_work(r->manager, false, NULL);
         (void) recorder_apply_readout(r, &e->readout);
         /* The holder left (Close, or gone from the bus) while the drive was blanking. */
         if (!r->owner)
                 drive_release(r->drive, false);
-        recorder_emit_changed(r);
+        recorder_changed(r);
 
         if (IMAPI_HRESULT_SUCCEEDED(e->hr))
                 job_log(e->job, LOG_INFO, r->id, e->hr, "%s of recorder %s finished.",
@@ -81,12 +79,7 @@ static void erase_end_done(void *userdata) {
                 job_log(e->job, LOG_WARNING, r->id, e->hr, "%s of recorder %s failed: %s",
                         erase_kind_to_string(e->kind, e->full), r->id, strna(e->text));
 
-        for (size_t i = 0; i < r->daemon->n_buses; i++) {
-                k = sd_bus_emit_signal(r->daemon->buses[i], r->path, IMAPI_RECORDER_INTERFACE, "EraseComplete", "u",
-                                       e->hr);
-                if (k < 0)
-                        log_debug_errno(k, "Failed to emit EraseComplete, ignoring: %m");
-        }
+        manager_notify_erase_complete(r->manager, r, e->hr);
         job_complete(e->job, e->hr, e->text);
         job_free(e->job);
         free(e->text);
@@ -99,7 +92,7 @@ static void erase_finish(Erase *e, uint32_t hr, const char *message) {
         e->timer = sd_event_source_disable_unref(e->timer);
         e->hr = hr;
         e->text = hresult_format(hr, message);
-        if (worker_submit(e->recorder->daemon->worker, erase_end_run, erase_end_done, e) < 0) {
+        if (worker_submit(e->recorder->manager->worker, erase_end_run, erase_end_done, e) < 0) {
                 erase_end_run(e);
                 erase_end_done(e);
         }
@@ -137,7 +130,8 @@ static void quick_done(void *userdata) {
         Erase *e = userdata;
 
         if (IMAPI_HRESULT_FAILED(e->hr))
-                e->text = hresult_format(e->hr, e->kind == ERASE_TRUNCATE ? "The image file could not be emptied." :
+                e->text = hresult_format(e->hr,
+                                         e->kind == ERASE_TRUNCATE ? "The image file could not be emptied." :
                                          "The first blocks of the disc could not be written.");
         else
                 e->text = hresult_format(e->hr, NULL);
@@ -150,12 +144,12 @@ static bool profile_is_random_rw(unsigned p) {
 }
 
 /* How the medium in r is made blank, or the error that says it cannot be. */
-static int erase_kind(Recorder *r, bool full, EraseFormat format, EraseKind *ret, sd_bus_error *error) {
+static int erase_kind(Recorder *r, bool full, EraseFormat format, EraseKind *ret, ImapiError *error) {
         const MediaInfo *mi = &r->media;
         const char *name = mi->profile_name[0] ? mi->profile_name : "unknown type";
 
         if (format != ERASE_FORMAT_KEEP && !IN_SET(mi->profile, 0x13u, 0x14u))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "Only a DVD-RW changes between sequential recording and restricted "
                                          "overwrite; the disc in recorder %s is a %s.", r->id, name);
         if (mi->is_file)
@@ -169,15 +163,15 @@ static int erase_kind(Recorder *r, bool full, EraseFormat format, EraseKind *ret
         else if (profile_is_random_rw(mi->profile))
                 *ret = full || mi->unformatted ? ERASE_FORMAT : ERASE_INVALIDATE;
         else
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "The disc in recorder %s (%s) %s; only CD-RW, DVD-RW, DVD+RW, DVD-RAM, "
                                          "BD-RE and image files can be erased.", r->id, name,
                                          drive_profile_is_rom(mi->profile) ? "is read-only" : "is write-once");
         return 0;
 }
 
-int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const char **ret_job,
-                   sd_bus_error *error) {
+int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret_job,
+                   ImapiError *error) {
         _cleanup_free_ Erase *e = NULL;
         EraseKind kind = ERASE_BLANK;
         int k;
@@ -185,15 +179,21 @@ int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const 
         k = recorder_check_owner(r, c, error);
         if (k < 0)
                 return k;
+        /* An erase cannot be stopped: a new one would hold up the exit. */
+        if (r->manager->exiting)
+                return imapi_error_set(error, IMAPI_E_USERABORT, "imapid is stopping.");
         if (r->busy > 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is busy with a job.", r->id);
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is busy with a job.", r->id);
         k = recorder_refresh_media(r, error);
         if (k < 0)
                 return k;
-        if (IN_SET(r->media.status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", r->id);
+        k = recorder_check_medium(r, error);
+        if (k < 0)
+                return k;
         if (recorder_type(r) != RECORDER_CDRW)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot erase discs.", r->id);
+                return imapi_error_set(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot erase discs.",
+                                       r->id);
         k = erase_kind(r, full, format, &kind, error);
         if (k < 0)
                 return k;
@@ -204,16 +204,16 @@ int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const 
         e->recorder = r;
         e->full = full;
         e->kind = kind;
-        k = job_new(r->daemon, "erase", c, r->path, NULL, &e->job);
+        k = job_new(r->manager, "erase", c, 0, r, &e->job);
         if (k < 0)
                 return k;
         /* libburn cannot stop a blank or a format once the drive has started it. */
         e->job->cancelable = false;
         if (IN_SET(kind, ERASE_INVALIDATE, ERASE_TRUNCATE))
-                k = worker_submit(r->daemon->worker, quick_run, quick_done, e);
+                k = worker_submit(r->manager->worker, quick_run, quick_done, e);
         else {
-                k = sd_event_add_time_relative(r->daemon->event, &e->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_timer,
-                                               e);
+                k = sd_event_add_time_relative(r->manager->event, &e->timer, CLOCK_MONOTONIC, POLL_USEC, 0,
+                                               on_timer, e);
                 if (k >= 0)
                         k = kind == ERASE_BLANK ? drive_erase_start(r->drive, full) :
                                                   drive_format_start(r->drive, !r->media.unformatted &&
@@ -222,15 +222,15 @@ int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const 
         if (k < 0) {
                 sd_event_source_disable_unref(e->timer);
                 job_free(e->job);
-                return bus_error_hresult(error, IMAPI_E_GENERIC, "Cannot start erasing recorder %s.", r->id);
+                return imapi_error_set(error, IMAPI_E_GENERIC, "Cannot start erasing recorder %s.", r->id);
         }
         job_set_phase(e->job, JOB_PHASE_ERASING);
-        (void) inhibitor_acquire(r->daemon, "Erasing a disc");
+        manager_notify_work(r->manager, true, "Erasing a disc");
         r->busy++;
-        recorder_emit_changed(r);
-        job_log(e->job, LOG_INFO, r->id, 0, "%s of recorder %s (%s) started by %s.", erase_kind_to_string(kind, full),
-                r->id, r->media.profile_name, c->description);
-        *ret_job = e->job->path;
+        recorder_changed(r);
+        job_log(e->job, LOG_INFO, r->id, 0, "%s of recorder %s (%s) started by %s.",
+                erase_kind_to_string(kind, full), r->id, r->media.profile_name, c->description);
+        *ret_job = e->job;
         TAKE_PTR(e);
         return 0;
 }

@@ -10,9 +10,9 @@
 #pragma once
 
 #include <stdbool.h>
-#include <systemd/sd-bus.h>
-
-#include "core/daemon.h"
+#include "core/job.h"
+#include "core/recorder.h"
+#include "imapi-error.h"
 
 typedef enum EraseFormat {
         ERASE_FORMAT_KEEP,              /* the medium stays what it is */
@@ -20,6 +20,6 @@ typedef enum EraseFormat {
         ERASE_FORMAT_SEQUENTIAL,        /* a DVD-RW in sequential recording afterwards */
 } EraseFormat;
 
-/* c must hold r through OpenExclusive. Returns the job's path in *ret_job. */
-int recorder_erase(Recorder *r, Client *c, bool full, EraseFormat format, const char **ret_job,
-                   sd_bus_error *error);
+/* c must hold r through OpenExclusive. Returns the job in *ret_job; EraseComplete (the
+ * observer's erase_complete) and the job's end follow. */
+int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret_job, ImapiError *error);

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <imapi/imapi.h>
-
 #include "core/config.h"
 #include "core/hotplug.h"
 #include "log.h"
@@ -19,11 +17,11 @@
 
 #define MAX_SR 32
 
-static void notify_masters(Daemon *d) {
-        for (size_t i = 0; i < d->n_masters; i++)
-                if (!d->masters[i]->closing)
-                        master_emit_signal(d->masters[i], "PnPActivity", NULL);
-        daemon_emit_properties_changed(d, IMAPI_MANAGER_PATH, IMAPI_MANAGER_INTERFACE, "Recorders", NULL);
+static void notify_masters(Manager *m) {
+        for (size_t i = 0; i < m->n_masters; i++)
+                if (!m->masters[i]->closing)
+                        manager_notify_event(m, m->masters[i], MASTER_EVENT_PNP_ACTIVITY, 0, 0, 0);
+        manager_notify_manager(m, MANAGER_CHANGED_RECORDERS);
 }
 
 static bool node_exists(const char *path) {
@@ -32,12 +30,12 @@ static bool node_exists(const char *path) {
         return stat(path, &st) >= 0;
 }
 
-void hotplug_check(Daemon *d) {
+void hotplug_check(Manager *m) {
         bool changed = false;
 
         /* Known drives: gone, or back. */
-        for (size_t i = 0; i < d->n_recorders; i++) {
-                Recorder *r = d->recorders[i];
+        for (size_t i = 0; i < m->n_recorders; i++) {
+                Recorder *r = m->recorders[i];
                 const char *dev = recorder_device(r);
                 bool exists;
 
@@ -59,55 +57,54 @@ void hotplug_check(Daemon *d) {
         }
 
         /* New drives, unless told not to look for hardware. */
-        for (unsigned n = 0; n < MAX_SR && d->config->scan; n++) {
+        for (unsigned n = 0; n < MAX_SR && m->config->scan; n++) {
                 char path[32];
                 bool known = false;
                 int k;
 
                 snprintf(path, sizeof path, "/dev/sr%u", n);
-                for (size_t i = 0; i < d->n_recorders && !known; i++)
-                        known = streq(recorder_device(d->recorders[i]), path);
+                for (size_t i = 0; i < m->n_recorders && !known; i++)
+                        known = streq(recorder_device(m->recorders[i]), path);
                 if (known)
                         continue;
                 if (!node_exists(path)) {
-                        d->hotplug_rejected &= ~(UINT32_C(1) << n);
+                        m->hotplug_rejected &= ~(UINT32_C(1) << n);
                         continue;
                 }
-                if (d->hotplug_rejected & (UINT32_C(1) << n))
+                if (m->hotplug_rejected & (UINT32_C(1) << n))
                         continue;       /* looked at already; again once the node is replaced */
-                k = daemon_add_address(d, path);
+                k = manager_add_address(m, path);
                 if (k == -EBUSY) {
                         log_debug("New drive %s is busy; trying again later.", path);
                         continue;
                 }
                 if (k < 0) {
                         log_info("Device %s is not a usable drive, ignoring it.", path);
-                        d->hotplug_rejected |= UINT32_C(1) << n;
+                        m->hotplug_rejected |= UINT32_C(1) << n;
                         continue;
                 }
-                daemon_emit_object_added(d, d->recorders[d->n_recorders - 1]->path);
                 changed = true;
         }
 
         if (changed)
-                notify_masters(d);
+                notify_masters(m);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Daemon *d = userdata;
+        Manager *m = userdata;
 
-        hotplug_check(d);
-        (void) sd_event_source_set_time_relative(s, d->config->hotplug_interval_usec);
+        hotplug_check(m);
+        (void) sd_event_source_set_time_relative(s, m->config->hotplug_interval_usec);
         return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
 
-int hotplug_start(Daemon *d, uint64_t interval_usec) {
+int hotplug_start(Manager *m, uint64_t interval_usec) {
         if (interval_usec == 0)
                 return 0;
-        return sd_event_add_time_relative(d->event, &d->hotplug, CLOCK_MONOTONIC, interval_usec,
-                                          interval_usec / 4, on_timer, d);
+        return sd_event_add_time_relative(m->event, &m->hotplug, CLOCK_MONOTONIC, interval_usec,
+                                          interval_usec / 4, on_timer, m);
 }
 
-void hotplug_stop(Daemon *d) {
-        d->hotplug = sd_event_source_disable_unref(d->hotplug);
+void hotplug_stop(Manager *m) {
+        m->hotplug = sd_event_source_disable_unref(m->hotplug);
 }

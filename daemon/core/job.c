@@ -8,10 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <imapi/imapi.h>
+#include <imapi/imapierror.h>
 
-#include "hresult.h"
 #include "core/job.h"
+#include "core/recorder.h"
+#include "hresult.h"
 #include "log.h"
 #include "macro.h"
 
@@ -31,65 +32,60 @@ const char *job_phase_to_string(JobPhase p) {
         return (unsigned) p < _JOB_PHASE_MAX ? table[p] : "unknown";
 }
 
-int job_new(Daemon *d, const char *operation, Client *owner, const char *object1, const char *object2,
+int job_new(Manager *m, const char *operation, Client *owner, unsigned master_id, const Recorder *recorder,
             Job **ret) {
         Job **l, *j;
 
-        l = realloc(d->jobs, (d->n_jobs + 1) * sizeof(Job *));
+        l = realloc(m->jobs, (m->n_jobs + 1) * sizeof(Job *));
         if (!l)
                 return -ENOMEM;
-        d->jobs = l;
+        m->jobs = l;
 
         j = calloc(1, sizeof(Job));
         if (!j)
                 return -ENOMEM;
-        j->daemon = d;
-        j->id = ++d->next_job_id;
-        j->owner = owner;
+        j->manager = m;
+        j->id = ++m->next_job_id;
+        j->owner = client_ref(owner);
         j->uid = owner ? owner->uid : 0;
         j->operation = strdup(operation);
-        j->objects[0] = object1 ? strdup(object1) : NULL;
-        j->objects[1] = object2 ? strdup(object2) : NULL;
+        j->master_id = master_id;
+        j->recorder_id = recorder ? strdup(recorder->id) : NULL;
         j->phase = JOB_PHASE_PREPARING;
         j->start_usec = now_usec(CLOCK_REALTIME);
         j->last_sample_usec = now_usec(CLOCK_MONOTONIC);
         j->buffer_fill = -1;
         j->cancelable = true;
-        if (!j->operation || (object1 && !j->objects[0]) || (object2 && !j->objects[1]) ||
-            asprintf(&j->path, IMAPI_JOBS_PATH "/%u", j->id) < 0) {
-                j->path = NULL;
+        if (!j->operation || (recorder && !j->recorder_id)) {
                 job_free(j);
                 return -ENOMEM;
         }
-        d->jobs[d->n_jobs++] = j;
-        daemon_emit_object_added(d, j->path);
-        daemon_emit_properties_changed(d, IMAPI_MANAGER_PATH, IMAPI_MANAGER_INTERFACE, "Jobs", NULL);
+        m->jobs[m->n_jobs++] = j;
+        manager_notify_added(m, OBJECT_JOB, j);
+        manager_notify_manager(m, MANAGER_CHANGED_JOBS);
         *ret = j;
         return 0;
 }
 
 Job *job_free(Job *j) {
-        Daemon *d;
+        Manager *m;
 
         if (!j)
                 return NULL;
-        d = j->daemon;
-        for (size_t i = 0; i < d->n_jobs; i++)
-                if (d->jobs[i] == j) {
-                        memmove(d->jobs + i, d->jobs + i + 1, (d->n_jobs - i - 1) * sizeof(Job *));
-                        d->n_jobs--;
-                        if (j->path)
-                                daemon_emit_object_removed(d, j->path);
-                        daemon_emit_properties_changed(d, IMAPI_MANAGER_PATH, IMAPI_MANAGER_INTERFACE, "Jobs",
-                                                       NULL);
+        m = j->manager;
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (m->jobs[i] == j) {
+                        memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));
+                        m->n_jobs--;
+                        manager_notify_removed(m, OBJECT_JOB, j);
+                        manager_notify_manager(m, MANAGER_CHANGED_JOBS);
                         break;
                 }
-        free(j->path);
+        client_unref(j->owner);
         free(j->operation);
-        free(j->objects[0]);
-        free(j->objects[1]);
+        free(j->recorder_id);
         free(j);
-        daemon_check_exit(d);
+        manager_check_exit(m);
         return NULL;
 }
 
@@ -104,8 +100,7 @@ void job_set_phase(Job *j, JobPhase phase) {
         j->last_sample_usec = now_usec(CLOCK_MONOTONIC);
         if (phase != JOB_PHASE_WRITING)
                 j->buffer_fill = -1;
-        daemon_emit_properties_changed(j->daemon, j->path, IMAPI_JOB_INTERFACE, "Phase", "Rate", "BufferFill",
-                                       NULL);
+        manager_notify_job(j->manager, j, JOB_CHANGED_PHASE);
 }
 
 void job_set_progress(Job *j, double fraction, uint64_t bytes_done, double buffer_fill) {
@@ -128,13 +123,16 @@ void job_set_progress(Job *j, double fraction, uint64_t bytes_done, double buffe
                 uint64_t elapsed = now_usec(CLOCK_REALTIME) - j->start_usec;
                 j->expected_end_usec = j->start_usec + (uint64_t) ((double) elapsed / fraction);
         }
-        daemon_emit_properties_changed(j->daemon, j->path, IMAPI_JOB_INTERFACE, "Progress", "ProgressValid",
-                                       "Rate", "ExpectedEndTime", "BufferFill", NULL);
+        manager_notify_job(j->manager, j, JOB_CHANGED_PROGRESS);
+}
+
+void job_set_bytes(Job *j, uint64_t bytes) {
+        j->bytes = bytes;
+        manager_notify_job(j->manager, j, JOB_CHANGED_BYTES);
 }
 
 void job_complete(Job *j, uint32_t hresult, const char *message) {
         bool success = IMAPI_HRESULT_SUCCEEDED(hresult);
-        int r;
 
         if (j->completed)
                 return;
@@ -147,19 +145,13 @@ void job_complete(Job *j, uint32_t hresult, const char *message) {
                 j->progress = 1.0;
                 j->progress_valid = true;
         }
-        daemon_emit_properties_changed(j->daemon, j->path, IMAPI_JOB_INTERFACE, "Phase", "HResult", "Progress",
-                                       "Cancelable", "BufferFill", NULL);
-        for (size_t i = 0; i < j->daemon->n_buses; i++) {
-                r = sd_bus_emit_signal(j->daemon->buses[i], j->path, IMAPI_JOB_INTERFACE, "Completed", "bs",
-                                       success, message ?: "");
-                if (r < 0)
-                        log_debug_errno(r, "Failed to emit Completed for job %u, ignoring: %m", j->id);
-        }
+        manager_notify_job(j->manager, j, JOB_CHANGED_RESULT);
+        manager_notify_job_completed(j->manager, j, success, message ?: "");
 }
 
-int job_request_cancel(Job *j, sd_bus_error *error) {
+int job_request_cancel(Job *j, ImapiError *error) {
         if (j->completed || !j->cancelable)
-                return bus_error_hresult(error, IMAPI_E_GENERIC, "Job %u cannot be cancelled any more (%s).",
+                return imapi_error_set(error, IMAPI_E_GENERIC, "Job %u cannot be cancelled any more (%s).",
                                          j->id, job_phase_to_string(j->phase));
         if (j->cancel_requested)
                 return 0;
@@ -183,11 +175,4 @@ void job_log(Job *j, int level, const char *recorder, uint32_t hresult, const ch
         snprintf(rec, sizeof rec, "IMAPI_RECORDER=%s", recorder ?: "");
         snprintf(hr, sizeof hr, "IMAPI_HRESULT=0x%08X", hresult);
         log_event(level, fields, "Job %u: %s", j->id, message);
-}
-
-Job *daemon_find_job_by_path(Daemon *d, const char *path) {
-        for (size_t i = 0; i < d->n_jobs; i++)
-                if (streq(d->jobs[i]->path, path))
-                        return d->jobs[i];
-        return NULL;
 }

@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A job: long work (a burn, an erase) exported at /org/imapid/Imapi1/jobs/<n> in the shape of
- * udisks' Job, plus Phase and HResult. The work itself belongs to whoever started the job (a
- * disc master, a recorder); the job carries its progress, its cancellation and its outcome.
+ * A job: long work (a burn, an erase) in the shape of udisks' Job, plus Phase and HResult. The
+ * work itself belongs to whoever started the job (a disc master, a recorder); the job carries
+ * its progress, its cancellation and its outcome.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
 
-#include "core/daemon.h"
+#include "core/client.h"
+#include "core/manager.h"
+#include "imapi-error.h"
 
 typedef enum JobPhase {
         JOB_PHASE_PREPARING,    /* checking the medium, building the image */
@@ -26,13 +27,14 @@ typedef enum JobPhase {
 typedef void (*job_cancel_fn)(Job *j, void *userdata);
 
 struct Job {
-        Daemon *daemon;
+        Manager *manager;
         unsigned id;
-        char *path;
         char *operation;        /* "burn", "simulate", "erase" */
         Client *owner;          /* NULL once the client is gone: the job goes on */
         uid_t uid;
-        char *objects[2];       /* the disc master and/or recorder it works on */
+        /* What it works on: the disc master (0 for none) and the recorder. */
+        unsigned master_id;
+        char *recorder_id;
 
         JobPhase phase;
         double progress;        /* 0..1 of the whole job */
@@ -55,21 +57,23 @@ struct Job {
         void *userdata;
 };
 
-/* Creates and exports a job. */
-int job_new(Daemon *d, const char *operation, Client *owner, const char *object1, const char *object2,
+/* Creates a job, announced to the observer. */
+int job_new(Manager *m, const char *operation, Client *owner, unsigned master_id, const Recorder *recorder,
             Job **ret);
-/* Unexports and frees; the job must be completed (or never started). */
+/* Removes and frees; the job must be completed (or never started). */
 Job *job_free(Job *j);
 
 void job_set_phase(Job *j, JobPhase phase);
-/* done/total of the current phase's work, with each phase's share of the whole job taken from
- * weights the owner set. Emits PropertiesChanged. */
+/* The whole job's progress (0..1), the bytes done of the current phase, and the fill of the
+ * buffer in front of the drive (-1: none). */
 void job_set_progress(Job *j, double fraction, uint64_t bytes_done, double buffer_fill);
-/* Ends the job: HResult, Phase "done", Completed(success, message). */
+/* Ends the job: HResult, Phase "done", and the observer's job_completed(success, message). */
 void job_complete(Job *j, uint32_t hresult, const char *message);
 
 /* Asks the owner's cancel callback to stop the work; the job then completes with USERABORT. */
-int job_request_cancel(Job *j, sd_bus_error *error);
+int job_request_cancel(Job *j, ImapiError *error);
+/* The work's size changed (Bytes). */
+void job_set_bytes(Job *j, uint64_t bytes);
 
 /* Logs an event of the job for the administrator, with IMAPI_JOB=, IMAPI_OPERATION=,
  * IMAPI_RECORDER= and IMAPI_HRESULT= fields in the journal. */
@@ -77,4 +81,3 @@ void job_log(Job *j, int level, const char *recorder, uint32_t hresult, const ch
         __attribute__((format(printf, 5, 6)));
 
 const char *job_phase_to_string(JobPhase p);
-Job *daemon_find_job_by_path(Daemon *d, const char *path);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * IJolietDiscMaster::AddData over D-Bus: a batch of (name in the image, fd) entries. The daemon
- * never opens a client's path: it copies from the fds the client passed into the stash, in a
- * worker thread, and replies when the copy is done. A batch is all or nothing: a refused or
- * failed batch leaves nothing staged.
+ * IJolietDiscMaster::AddData: a batch of (name in the image, fd) entries. The daemon never
+ * opens a client's path: it copies from the fds the client passed into the stash, in a worker
+ * thread, and the call is done when the copy is. A batch is all or nothing: a refused or failed
+ * batch leaves nothing staged.
  */
 
 #include <errno.h>
@@ -12,20 +12,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <imapi/imapi.h>
+#include <imapi/imapierror.h>
 
-#include "bus/bus-util.h"
+#include "core/master.h"
+#include "core/worker.h"
 #include "hresult.h"
 #include "jolietname.h"
 #include "log.h"
 #include "macro.h"
-#include "core/master.h"
 #include "media/stash.h"
-#include "core/worker.h"
 
 typedef struct AddItem {
         char *image_path;
-        int fd;                 /* owned by the call message */
+        int fd;                 /* the client's, open until done */
         bool is_dir;
         uint64_t size;
         uint64_t cost;
@@ -37,7 +36,8 @@ typedef struct AddItem {
 struct AddBatch {
         Master *master;
         Stash *stash;
-        sd_bus_message *call;
+        core_done_fn done;
+        void *userdata;
         AddItem *items;
         size_t n;
         bool overwrite;
@@ -47,7 +47,7 @@ struct AddBatch {
         _Atomic uint64_t file_done;     /* of the file being copied */
         volatile bool cancel;
         int result;
-        sd_bus_error error;
+        ImapiError error;
         sd_event_source *timer;
 };
 
@@ -58,8 +58,7 @@ static AddBatch *add_batch_free(AddBatch *b) {
                 free(b->items[i].image_path);
         }
         free(b->items);
-        sd_bus_message_unref(b->call);
-        sd_bus_error_free(&b->error);
+        imapi_error_done(&b->error);
         sd_event_source_disable_unref(b->timer);
         free(b);
         return NULL;
@@ -70,8 +69,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(AddBatch *, add_batch_free);
 static void emit_add_progress(AddBatch *b) {
         uint64_t done = atomic_load(&b->bytes_done) + atomic_load(&b->file_done), total = b->bytes_total;
 
-        master_emit_signal(b->master, "AddProgress", "ii", (int32_t) MIN(DIV_ROUND_UP(done, 2048), INT32_MAX),
-                           (int32_t) MIN(DIV_ROUND_UP(total, 2048), INT32_MAX));
+        manager_notify_event(b->master->manager, b->master, MASTER_EVENT_ADD_PROGRESS,
+                             (int32_t) MIN(DIV_ROUND_UP(done, 2048), INT32_MAX),
+                             (int32_t) MIN(DIV_ROUND_UP(total, 2048), INT32_MAX), 0);
 }
 
 static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -158,26 +158,29 @@ static void add_batch_done(void *userdata) {
         if (m->closing) {
                 log_debug("Disc master %u: AddData stopped, the master is closing.", m->id);
                 /* The caller may still be there (Close from another call): it gets an answer. */
-                sd_bus_error_free(&b->error);
-                (void) bus_error_hresult(&b->error, IMAPI_E_USERABORT,
-                                         "Disc master %u was closed; nothing of this call was staged.", m->id);
-                (void) sd_bus_reply_method_error(b->call, &b->error);
+                r = imapi_error_set(&b->error, IMAPI_E_USERABORT,
+                                    "Disc master %u was closed; nothing of this call was staged.", m->id);
+                b->done(b->userdata, r, &b->error, NULL);
                 master_work_done(m);
                 return;
         }
         if (r < 0) {
-                if (!sd_bus_error_is_set(&b->error))
-                        (void) bus_error_hresult(&b->error, r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
-                                                 r == -ECANCELED ? "Staging was cancelled." : "Staging failed: %s.",
-                                                 strerror(-r));
-                log_info("Disc master %u: AddData of %zu entries failed: %s", m->id, b->n, b->error.message);
-                (void) sd_bus_reply_method_error(b->call, &b->error);
+                if (!imapi_error_is_set(&b->error))
+                        (void) imapi_error_set(&b->error,
+                                               r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
+                                               r == -ECANCELED ? "Staging was cancelled." : "Staging failed: %s.",
+                                               strerror(-r));
+                log_info("Disc master %u: AddData of %zu entries failed: %s", m->id, b->n,
+                         strna(b->error.message));
+                b->done(b->userdata, r, &b->error, NULL);
+                master_work_done(m);
                 return;
         }
         emit_add_progress(b);
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "UsedDataBlocks", NULL);
+        master_changed(m, MASTER_CHANGED_DATA_USED);
         log_debug("Disc master %u: staged %zu entries, %zu in all.", m->id, b->n, staging_count(&m->staging));
-        (void) sd_bus_reply_method_return(b->call, NULL);
+        b->done(b->userdata, 0, NULL, NULL);
+        master_work_done(m);
 }
 
 void master_cancel_adding(Master *m) {
@@ -185,92 +188,79 @@ void master_cancel_adding(Master *m) {
                 m->adding->cancel = true;
 }
 
-static int add_data_options(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {
-        return -EINVAL; /* no options yet; bus_read_options refuses unknown keys before this */
+/* Each entry as the batch will copy it: its name checked and normalized, its fd examined. */
+static int add_item(AddBatch *b, const MasterAddEntry *e, ImapiError *error) {
+        AddItem *it = &b->items[b->n];
+        JolietNameError je;
+        struct stat st;
+        char *normalized = NULL;
+        int r;
+
+        je = joliet_name_check(e->name, &normalized, NULL);
+        if (je != JOLIET_NAME_OK)
+                return imapi_error_set(error, IMAPI_E_BADJOLIETNAME,
+                                       "'%s' cannot be a name on the disc: %s.", e->name,
+                                       joliet_name_error_to_string(je));
+        *it = (AddItem) { .image_path = normalized, .fd = e->fd };
+        b->n++;
+        if (fstat(e->fd, &st) < 0)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "The file descriptor for '%s' is not usable.", e->name);
+        if (S_ISDIR(st.st_mode))
+                it->is_dir = true;
+        else if (!S_ISREG(st.st_mode))
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "'%s' is neither a regular file nor a directory.", e->name);
+        else {
+                it->size = (uint64_t) st.st_size;
+                r = stash_file_cost(e->fd, &it->cost);
+                if (r < 0)
+                        return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot examine '%s': %s.", e->name,
+                                               strerror(-r));
+                b->bytes_total += it->size;
+        }
+        it->mode = st.st_mode;
+        it->mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000ULL + (uint64_t) st.st_mtim.tv_nsec / 1000;
+        return 0;
 }
 
-int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error) {
+int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool overwrite, core_done_fn done,
+                    void *userdata, ImapiError *error) {
         _cleanup_(add_batch_freep) AddBatch *b = NULL;
         _cleanup_free_ StagingRequest *reqs = NULL;
         uint64_t need_blocks, cost = 0;
-        const char *name;
-        size_t conflict, allocated = 0;
-        int fd, overwrite, r;
+        size_t conflict;
+        int r;
 
+        if (n > MASTER_ADD_BATCH_MAX)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "At most %d entries may be added in one call.", MASTER_ADD_BATCH_MAX);
         b = calloc(1, sizeof(AddBatch));
         if (!b)
                 return -ENOMEM;
-
-        r = sd_bus_message_enter_container(call, 'a', "(sh)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(call, "(sh)", &name, &fd)) > 0) {
-                JolietNameError je;
-                AddItem *it;
-                struct stat st;
-                char *normalized = NULL;
-
-                if (b->n >= MASTER_ADD_BATCH_MAX)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                 "At most %d entries may be added in one call.", MASTER_ADD_BATCH_MAX);
-                if (b->n == allocated) {
-                        allocated = allocated ? allocated * 2 : 16;
-                        it = realloc(b->items, allocated * sizeof(AddItem));
-                        if (!it)
-                                return -ENOMEM;
-                        b->items = it;
-                }
-                je = joliet_name_check(name, &normalized, NULL);
-                if (je != JOLIET_NAME_OK)
-                        return bus_error_hresult(error, IMAPI_E_BADJOLIETNAME, "'%s' cannot be a name on the disc: %s.",
-                                                 name, joliet_name_error_to_string(je));
-                it = &b->items[b->n++];
-                *it = (AddItem) { .image_path = normalized, .fd = fd };
-                if (fstat(fd, &st) < 0)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "The file descriptor for '%s' is not usable.",
-                                                 name);
-                if (S_ISDIR(st.st_mode))
-                        it->is_dir = true;
-                else if (!S_ISREG(st.st_mode))
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                 "'%s' is neither a regular file nor a directory.", name);
-                else {
-                        it->size = (uint64_t) st.st_size;
-                        r = stash_file_cost(fd, &it->cost);
-                        if (r < 0)
-                                return bus_error_hresult(error, IMAPI_E_FILEACCESS, "Cannot examine '%s': %s.", name,
-                                                         strerror(-r));
-                        cost += it->cost;
-                        b->bytes_total += it->size;
-                }
-                it->mode = st.st_mode;
-                it->mtime_usec = (uint64_t) st.st_mtim.tv_sec * 1000000ULL + (uint64_t) st.st_mtim.tv_nsec / 1000;
+        b->items = calloc(MAX(n, (size_t) 1), sizeof(AddItem));
+        if (!b->items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = add_item(b, &entries[i], error);
+                if (r < 0)
+                        return r;
+                cost += b->items[i].cost;
         }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(call);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(call, "b", &overwrite);
-        if (r < 0)
-                return r;
-        r = bus_read_options(call, NULL, add_data_options, NULL, error);
-        if (r < 0)
-                return r;
 
         /* Validated; now the rules of the object's state. */
         r = master_check_format(m, MASTER_FORMAT_JOLIET, error);
         if (r < 0)
                 return r;
         if (!m->recorder)
-                return bus_error_hresult(error, IMAPI_E_NOACTIVERECORDER,
-                                         "Choose a recorder with SetActiveDiscRecorder before adding data.");
-        if (m->recording)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->adding)
-                return bus_error_hresult(error, IMAPI_E_GENERIC,
-                                         "Disc master %u is still staging the previous AddData.", m->id);
+                return imapi_error_set(error, IMAPI_E_NOACTIVERECORDER,
+                                       "Choose a recorder with SetActiveDiscRecorder before adding data.");
+        if (m->burn)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Disc master %u is burning; wait for the job to finish.", m->id);
+        if (m->adding || m->preparing > 0 || m->discarding > 0)
+                return imapi_error_set(error, IMAPI_E_GENERIC,
+                                       "Disc master %u is still staging the previous AddData.", m->id);
 
         reqs = calloc(MAX(b->n, 1u), sizeof(StagingRequest));
         if (!reqs)
@@ -282,16 +272,16 @@ int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return bus_error_hresult(error, IMAPI_E_FILEEXISTS,
-                                         "'%s' is already staged (or collides with a staged name) and overwrite "
-                                         "is off.", b->items[conflict].image_path);
+                return imapi_error_set(error, IMAPI_E_FILEEXISTS,
+                                       "'%s' is already staged (or collides with a staged "
+                                       "name) and overwrite is off.", b->items[conflict].image_path);
         need_blocks = staging_estimate_blocks(&m->staging, reqs, b->n);
         if (need_blocks > m->total_blocks)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL,
-                                         "The disc cannot hold this data (needs %llu MiB, %llu MiB free); nothing "
-                                         "of this call was added.",
-                                         (unsigned long long) DIV_ROUND_UP(need_blocks * 2048, 1024 * 1024),
-                                         (unsigned long long) ((uint64_t) m->total_blocks * 2048 / (1024 * 1024)));
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The disc cannot hold this data (needs %llu MiB, %llu "
+                                       "MiB free); nothing of this call was added.",
+                                       (unsigned long long) DIV_ROUND_UP(need_blocks * 2048, 1024 * 1024),
+                                       (unsigned long long) ((uint64_t) m->total_blocks * 2048 / (1024 * 1024)));
         r = stash_reserve(m->stash, cost, error);
         if (r < 0)
                 return r;
@@ -300,15 +290,16 @@ int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error) {
         b->stash = m->stash;
         b->reserved = cost;
         b->overwrite = overwrite;
-        b->call = sd_bus_message_ref(call);
-        r = sd_event_add_time_relative(m->daemon->event, &b->timer, CLOCK_MONOTONIC, 250 * 1000, 0,
+        b->done = done;
+        b->userdata = userdata;
+        r = sd_event_add_time_relative(m->manager->event, &b->timer, CLOCK_MONOTONIC, 250 * 1000, 0,
                                        on_progress_timer, b);
         if (r < 0) {
                 stash_release(m->stash, cost);
                 return r;
         }
         emit_add_progress(b);
-        r = worker_submit(m->daemon->worker, add_batch_run, add_batch_done, b);
+        r = worker_submit(m->manager->worker, add_batch_run, add_batch_done, b);
         if (r < 0) {
                 stash_release(m->stash, cost);
                 return r;

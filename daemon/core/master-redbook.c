@@ -2,7 +2,7 @@
 /*
  * IRedbookDiscMaster's staging: CreateAudioTrack, AddAudioTrackBlocks (from a byte array or
  * from a file descriptor the client passed) and CloseAudioTrack. Each track is one file of the
- * stash; blocks are written to it in a worker thread and the call is answered when they are
+ * stash; blocks are written to it in a worker thread and the call is done when they are
  * there. As in IMAPI, an add that does not fit keeps the blocks that do and fails with
  * IMAPI_E_DISCFULL; any other failure keeps nothing of the call.
  */
@@ -15,16 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <imapi/imapi.h>
+#include <imapi/imapierror.h>
 
-#include "bus/bus-util.h"
+#include "core/master.h"
+#include "core/recorder.h"
+#include "core/worker.h"
 #include "hresult.h"
 #include "log.h"
 #include "macro.h"
-#include "core/master.h"
-#include "core/recorder.h"
 #include "media/stash.h"
-#include "core/worker.h"
 
 /* About 1 MiB of whole blocks per write, reserved in the stash before it is written. */
 #define CHUNK_BLOCKS 448
@@ -33,10 +32,11 @@
 struct AudioAdd {
         Master *master;
         Stash *stash;
-        sd_bus_message *call;
-        const uint8_t *data;            /* AddAudioTrackBlocks: in the call message */
+        core_done_fn done;
+        void *userdata;
+        const uint8_t *data;            /* AddAudioTrackBlocks: the caller's, valid until done */
         size_t size;
-        int src_fd;                     /* ...FromFd: owned by the call message; -1 otherwise */
+        int src_fd;                     /* ...FromFd: the caller's, open until done; -1 otherwise */
         int track_fd;                   /* the open track's stash file */
         uint64_t offset;                /* bytes already in the track */
         uint64_t max_blocks;            /* what still fits on the disc */
@@ -46,15 +46,14 @@ struct AudioAdd {
         bool full;                      /* there was more than fit */
         volatile bool cancel;
         int result;
-        sd_bus_error error;
+        ImapiError error;
         sd_event_source *timer;
 };
 
 static AudioAdd *audio_add_free(AudioAdd *a) {
         if (!a)
                 return NULL;
-        sd_bus_message_unref(a->call);
-        sd_bus_error_free(&a->error);
+        imapi_error_done(&a->error);
         sd_event_source_disable_unref(a->timer);
         free(a);
         return NULL;
@@ -65,31 +64,37 @@ unsigned master_audio_gap(const Master *m) {
         return m->recorder ? (unsigned) m->recorder->audio_gap : RECORDER_AUDIO_GAP_DEFAULT;
 }
 
-void master_emit_redbook_changed(Master *m) {
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_REDBOOK_INTERFACE, "TotalAudioTracks",
-                                       "TotalAudioBlocks", "UsedAudioBlocks", "AvailableAudioTrackBlocks",
-                                       NULL);
+void master_audio_counts(const Master *m, MasterAudioCounts *ret) {
+        /* IMAPI: the counts mean something once a recorder (and its disc) is chosen. */
+        uint64_t total = m->recorder && m->format == MASTER_FORMAT_REDBOOK ? m->total_blocks : 0;
+
+        *ret = (MasterAudioCounts) {
+                .tracks = m->redbook.n,
+                .total = total,
+                .used = redbook_used_blocks(&m->redbook),
+                .available = redbook_available_blocks(&m->redbook, total, master_audio_gap(m)),
+        };
 }
 
-static int check_redbook_ready(Master *m, sd_bus_error *error) {
+static int check_redbook_ready(Master *m, ImapiError *error) {
         int r = master_check_format(m, MASTER_FORMAT_REDBOOK, error);
 
         if (r < 0)
                 return r;
         if (!m->recorder)
-                return bus_error_hresult(error, IMAPI_E_NOACTIVERECORDER,
+                return imapi_error_set(error, IMAPI_E_NOACTIVERECORDER,
                                          "Choose a recorder with SetActiveDiscRecorder before staging audio.");
-        if (m->recording || m->audio_recording)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+        if (m->burn)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                          "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->adding || m->audio_adding)
-                return bus_error_hresult(error, IMAPI_E_GENERIC,
+        if (m->adding || m->audio_adding || m->preparing > 0 || m->discarding > 0)
+                return imapi_error_set(error, IMAPI_E_GENERIC,
                                          "Disc master %u is still writing the previous AddAudioTrackBlocks.",
                                          m->id);
         return 0;
 }
 
-int master_create_audio_track(Master *m, int32_t blocks, sd_bus_error *error) {
+int master_create_audio_track(Master *m, int32_t blocks, ImapiError *error) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
         char name[32];
@@ -97,31 +102,31 @@ int master_create_audio_track(Master *m, int32_t blocks, sd_bus_error *error) {
         int r;
 
         if (blocks < 0)
-                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
                                          "The track length hint must not be negative.");
         r = check_redbook_ready(m, error);
         if (r < 0)
                 return r;
         r = redbook_check_create(&m->redbook);
         if (r == -EBUSY)
-                return bus_error_hresult(error, IMAPI_E_TRACKOPEN,
+                return imapi_error_set(error, IMAPI_E_TRACKOPEN,
                                          "Track %zu is still open; close it with CloseAudioTrack first.",
                                          m->redbook.n);
         if (r == -E2BIG)
-                return bus_error_hresult(error, IMAPI_E_OUTOFMEMORY, "An audio CD holds at most %d tracks.",
+                return imapi_error_set(error, IMAPI_E_OUTOFMEMORY, "An audio CD holds at most %d tracks.",
                                          REDBOOK_MAX_TRACKS);
         if (r < 0)
                 return r;
         avail = redbook_available_blocks(&m->redbook, m->total_blocks, master_audio_gap(m));
         if (avail < REDBOOK_MIN_TRACK_BLOCKS)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL,
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
                                          "The disc has room for %llu more blocks; a track needs at least %d (4 s).",
                                          (unsigned long long) avail, REDBOOK_MIN_TRACK_BLOCKS);
 
         snprintf(name, sizeof name, "track-%02zu.pcm", m->redbook.n + 1);
         r = stash_create_file(m->stash, name, &fd, &path);
         if (r < 0)
-                return bus_error_hresult(error, IMAPI_E_FILEACCESS, "Cannot create the track in the stash: %s.",
+                return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot create the track in the stash: %s.",
                                          strerror(-r));
         r = redbook_add_track(&m->redbook, path, fd, blocks);
         if (r < 0) {
@@ -130,12 +135,13 @@ int master_create_audio_track(Master *m, int32_t blocks, sd_bus_error *error) {
         }
         TAKE_PTR(path);
         TAKE_FD(fd);
-        log_debug("Disc master %u: audio track %zu created (%d blocks announced).", m->id, m->redbook.n, blocks);
-        master_emit_redbook_changed(m);
+        log_debug("Disc master %u: audio track %zu created (%d blocks announced).", m->id, m->redbook.n,
+                  blocks);
+        master_changed(m, MASTER_CHANGED_AUDIO);
         return 0;
 }
 
-int master_close_audio_track(Master *m, sd_bus_error *error) {
+int master_close_audio_track(Master *m, ImapiError *error) {
         const RedbookTrack *t;
         int r;
 
@@ -144,11 +150,11 @@ int master_close_audio_track(Master *m, sd_bus_error *error) {
                 return r;
         r = redbook_check_close(&m->redbook);
         if (r == -ENOENT)
-                return bus_error_hresult(error, IMAPI_E_TRACKNOTOPEN, "No audio track is open on disc master %u.",
+                return imapi_error_set(error, IMAPI_E_TRACKNOTOPEN, "No audio track is open on disc master %u.",
                                          m->id);
         t = &m->redbook.tracks[m->redbook.n - 1];
         if (r == -EMSGSIZE)
-                return bus_error_hresult(error, IMAPI_E_TRACK_NOT_BIG_ENOUGH,
+                return imapi_error_set(error, IMAPI_E_TRACK_NOT_BIG_ENOUGH,
                                          "Track %zu has %llu blocks; a track needs at least %d (4 s). It stays "
                                          "open.", m->redbook.n, (unsigned long long) t->blocks,
                                          REDBOOK_MIN_TRACK_BLOCKS);
@@ -157,15 +163,15 @@ int master_close_audio_track(Master *m, sd_bus_error *error) {
         redbook_close_track(&m->redbook);
         log_debug("Disc master %u: audio track %zu closed, %llu blocks.", m->id, m->redbook.n,
                   (unsigned long long) t->blocks);
-        master_emit_redbook_changed(m);
+        master_changed(m, MASTER_CHANGED_AUDIO);
         return 0;
 }
 
 static void emit_add_progress(AudioAdd *a) {
         uint64_t done = atomic_load(&a->done_bytes) / REDBOOK_BLOCK_SIZE;
 
-        master_emit_signal(a->master, "AddProgress", "ii", (int32_t) MIN(done, INT32_MAX),
-                           (int32_t) MIN(MAX(a->total_blocks, done), INT32_MAX));
+        manager_notify_event(a->master->manager, a->master, MASTER_EVENT_ADD_PROGRESS, (int32_t) MIN(done, INT32_MAX),
+                             (int32_t) MIN(MAX(a->total_blocks, done), INT32_MAX), 0);
 }
 
 static int on_progress_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -193,7 +199,7 @@ static int write_chunk(AudioAdd *a, const uint8_t *p, size_t n) {
                 if (k <= 0) {
                         r = k < 0 ? -errno : -EIO;
                         stash_release(a->stash, n);
-                        return bus_error_hresult(&a->error, r == -ENOSPC ? IMAPI_E_NOTENOUGHDISKFORSTASH :
+                        return imapi_error_set(&a->error, r == -ENOSPC ? IMAPI_E_NOTENOUGHDISKFORSTASH :
                                                  IMAPI_E_FILEACCESS, "Writing the track into the stash failed: %s.",
                                                  strerror(-r));
                 }
@@ -246,7 +252,7 @@ static int run_from_fd(AudioAdd *a) {
                 while (got < want) {
                         k = read_source(a, buf + got, want - got);
                         if (k < 0)
-                                return k == -ECANCELED ? k : bus_error_hresult(&a->error, IMAPI_E_FILEACCESS,
+                                return k == -ECANCELED ? k : imapi_error_set(&a->error, IMAPI_E_FILEACCESS,
                                                      "Reading the audio from the file descriptor failed: %s.",
                                                      strerror((int) -k));
                         if (k == 0)
@@ -264,14 +270,14 @@ static int run_from_fd(AudioAdd *a) {
         /* The disc is full: is there more? */
         k = read_source(a, &probe, 1);
         if (k < 0)
-                return k == -ECANCELED ? k : bus_error_hresult(&a->error, IMAPI_E_FILEACCESS,
+                return k == -ECANCELED ? k : imapi_error_set(&a->error, IMAPI_E_FILEACCESS,
                                                                 "Reading the audio from the file descriptor failed: %s.",
                                                                 strerror((int) -k));
         a->full = k > 0;
 
 end_of_input:
         if (!a->full && atomic_load(&a->done_bytes) % REDBOOK_BLOCK_SIZE != 0)
-                return bus_error_hresult(&a->error, IMAPI_E_INVALIDARG,
+                return imapi_error_set(&a->error, IMAPI_E_INVALIDARG,
                                          "The file descriptor gave %llu bytes, not a multiple of %d; nothing was "
                                          "added.", (unsigned long long) atomic_load(&a->done_bytes),
                                          REDBOOK_BLOCK_SIZE);
@@ -316,39 +322,30 @@ static void audio_add_done(void *userdata) {
 
         m->audio_adding = NULL;
         if (m->closing) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
                 log_debug("Disc master %u: AddAudioTrackBlocks stopped, the master is closing.", m->id);
                 /* Closed by its client (still there to hear it) or gone: nothing is kept. */
-                (void) bus_error_hresult(&e, IMAPI_E_USERABORT, "Disc master %u was closed; nothing was added.",
-                                         m->id);
-                (void) sd_bus_reply_method_error(a->call, &e);
-                master_work_done(m);
-                return;
+                r = imapi_error_set(&a->error, IMAPI_E_USERABORT,
+                                    "Disc master %u was closed; nothing was added.", m->id);
+        } else {
+                redbook_track_grew(&m->redbook, a->added_blocks);
+                master_changed(m, MASTER_CHANGED_AUDIO);
+                emit_add_progress(a);
+                if (r < 0 && !imapi_error_is_set(&a->error))
+                        (void) imapi_error_set(&a->error,
+                                               r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
+                                               r == -ECANCELED ? "Staging was cancelled." : "Staging failed: %s.",
+                                               strerror(-r));
+                if (r < 0)
+                        log_info("Disc master %u: AddAudioTrackBlocks failed: %s", m->id,
+                                 strna(a->error.message));
+                else if (a->full)
+                        r = imapi_error_set(&a->error, IMAPI_E_DISCFULL,
+                                            "The disc is full: %llu blocks of this call "
+                                            "were added to track %zu, the rest did not fit.",
+                                            (unsigned long long) a->added_blocks, m->redbook.n);
         }
-        redbook_track_grew(&m->redbook, a->added_blocks);
-        master_emit_redbook_changed(m);
-        emit_add_progress(a);
-        if (r < 0) {
-                if (!sd_bus_error_is_set(&a->error))
-                        (void) bus_error_hresult(&a->error,
-                                                 r == -ECANCELED ? IMAPI_E_USERABORT : hresult_from_errno(r),
-                                                 r == -ECANCELED ? "Staging was cancelled." :
-                                                 "Staging failed: %s.", strerror(-r));
-                log_info("Disc master %u: AddAudioTrackBlocks failed: %s", m->id, a->error.message);
-                (void) sd_bus_reply_method_error(a->call, &a->error);
-                return;
-        }
-        if (a->full) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                (void) bus_error_hresult(&e, IMAPI_E_DISCFULL,
-                                         "The disc is full: %llu blocks of this call were added to track %zu, the "
-                                         "rest did not fit.", (unsigned long long) a->added_blocks, m->redbook.n);
-                (void) sd_bus_reply_method_error(a->call, &e);
-                return;
-        }
-        (void) sd_bus_reply_method_return(a->call, NULL);
+        a->done(a->userdata, r, r < 0 ? &a->error : NULL, NULL);
+        master_work_done(m);
 }
 
 void master_cancel_audio_adding(Master *m) {
@@ -356,57 +353,40 @@ void master_cancel_audio_adding(Master *m) {
                 m->audio_adding->cancel = true;
 }
 
-static int from_fd_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
-        return -EINVAL; /* no options yet; bus_read_options refuses unknown keys before this */
+/* What the client's fd offers: a regular file from its offset on (its size known), or a pipe. */
+static int check_source_fd(int fd, uint64_t *ret_known, ImapiError *error) {
+        struct stat st;
+        off_t pos;
+
+        if (fstat(fd, &st) < 0)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "The file descriptor is not usable.");
+        if (S_ISREG(st.st_mode)) {
+                /* Read from where the client's offset is, as a pipe would be. */
+                pos = lseek(fd, 0, SEEK_CUR);
+                *ret_known = (uint64_t) MAX(st.st_size - MAX(pos, (off_t) 0), (off_t) 0);
+                if (*ret_known % REDBOOK_BLOCK_SIZE != 0)
+                        return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                               "The file has %llu bytes to read, not a multiple of %d.",
+                                               (unsigned long long) *ret_known, REDBOOK_BLOCK_SIZE);
+                return 0;
+        }
+        if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "The file descriptor is neither a regular file nor a pipe.");
+        *ret_known = UINT64_MAX;
+        return 0;
 }
 
-int master_add_audio_blocks(Master *m, sd_bus_message *call, bool from_fd, sd_bus_error *error) {
+static int add_audio(Master *m, const void *data, size_t size, int fd, uint64_t known, core_done_fn done,
+                     void *userdata, ImapiError *error) {
         _cleanup_(audio_add_freep) AudioAdd *a = NULL;
-        uint64_t known = UINT64_MAX;
-        const void *data = NULL;
-        size_t size = 0;
-        int fd = -1, r;
-
-        if (from_fd) {
-                struct stat st;
-                off_t pos;
-
-                r = sd_bus_message_read(call, "h", &fd);
-                if (r < 0)
-                        return r;
-                r = bus_read_options(call, NULL, from_fd_option, NULL, error);
-                if (r < 0)
-                        return r;
-                if (fstat(fd, &st) < 0)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                 "The file descriptor is not usable.");
-                if (S_ISREG(st.st_mode)) {
-                        /* Read from where the client's offset is, as a pipe would be. */
-                        pos = lseek(fd, 0, SEEK_CUR);
-                        known = (uint64_t) MAX(st.st_size - MAX(pos, (off_t) 0), (off_t) 0);
-                        if (known % REDBOOK_BLOCK_SIZE != 0)
-                                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                         "The file has %llu bytes to read, not a multiple of %d.",
-                                                         (unsigned long long) known, REDBOOK_BLOCK_SIZE);
-                } else if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                 "The file descriptor is neither a regular file nor a pipe.");
-        } else {
-                r = sd_bus_message_read_array(call, 'y', &data, &size);
-                if (r < 0)
-                        return r;
-                if (size % REDBOOK_BLOCK_SIZE != 0)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                 "%zu bytes are not a whole number of %d-byte audio blocks; nothing "
-                                                 "was added.", size, REDBOOK_BLOCK_SIZE);
-                known = size;
-        }
+        int r;
 
         r = check_redbook_ready(m, error);
         if (r < 0)
                 return r;
         if (!m->redbook.track_open)
-                return bus_error_hresult(error, IMAPI_E_TRACKNOTOPEN,
+                return imapi_error_set(error, IMAPI_E_TRACKNOTOPEN,
                                          "No audio track is open; call CreateAudioTrack first.");
 
         a = calloc(1, sizeof(AudioAdd));
@@ -422,17 +402,37 @@ int master_add_audio_blocks(Master *m, sd_bus_message *call, bool from_fd, sd_bu
         a->max_blocks = redbook_available_blocks(&m->redbook, m->total_blocks, master_audio_gap(m));
         a->total_blocks = known != UINT64_MAX ? known / REDBOOK_BLOCK_SIZE : a->max_blocks;
         if (a->max_blocks == 0 && known != 0)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL, "The disc is full; nothing was added.");
+                return imapi_error_set(error, IMAPI_E_DISCFULL, "The disc is full; nothing was added.");
 
-        a->call = sd_bus_message_ref(call);
-        r = sd_event_add_time_relative(m->daemon->event, &a->timer, CLOCK_MONOTONIC, 250 * 1000, 0,
+        a->done = done;
+        a->userdata = userdata;
+        r = sd_event_add_time_relative(m->manager->event, &a->timer, CLOCK_MONOTONIC, 250 * 1000, 0,
                                        on_progress_timer, a);
         if (r < 0)
                 return r;
         emit_add_progress(a);
-        r = worker_submit(m->daemon->worker, audio_add_run, audio_add_done, a);
+        r = worker_submit(m->manager->worker, audio_add_run, audio_add_done, a);
         if (r < 0)
                 return r;
         m->audio_adding = TAKE_PTR(a);
         return 1;
+}
+
+int master_add_audio_data(Master *m, const void *data, size_t size, core_done_fn done, void *userdata,
+                          ImapiError *error) {
+        if (size % REDBOOK_BLOCK_SIZE != 0)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "%zu bytes are not a whole number of %d-byte audio "
+                                       "blocks; nothing was added.", size, REDBOOK_BLOCK_SIZE);
+        return add_audio(m, data, size, -1, size, done, userdata, error);
+}
+
+int master_add_audio_fd(Master *m, int fd, core_done_fn done, void *userdata, ImapiError *error) {
+        uint64_t known = UINT64_MAX;
+        int r;
+
+        r = check_source_fd(fd, &known, error);
+        if (r < 0)
+                return r;
+        return add_audio(m, NULL, 0, fd, known, done, userdata, error);
 }

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,14 +10,18 @@
 
 #include <imapi/imapi.h>
 
+#include "core/burn.h"
 #include "core/config.h"
-#include "hresult.h"
-#include "log.h"
-#include "macro.h"
 #include "core/master.h"
 #include "core/recorder.h"
-#include "media/stash.h"
 #include "core/worker.h"
+#include "hresult.h"
+#include "jolietname.h"
+#include "log.h"
+#include "macro.h"
+#include "media/stash.h"
+
+const char *const master_format_iids[] = { IMAPI_IID_IJOLIETDISCMASTER, IMAPI_IID_IREDBOOKDISCMASTER, NULL };
 
 const char *master_format_to_iid(MasterFormat f) {
         return f == MASTER_FORMAT_JOLIET ? IMAPI_IID_IJOLIETDISCMASTER :
@@ -34,31 +37,35 @@ static void default_volume_name(char buf[static JOLIET_VOLUME_NAME_MAX + 1]) {
         strftime(buf, JOLIET_VOLUME_NAME_MAX + 1, "%Y_%m_%d", &tm);
 }
 
-int master_new(Daemon *d, Client *owner, Master **ret) {
+void master_changed(Master *m, unsigned changes) {
+        manager_notify_master(m->manager, m, changes);
+}
+
+int master_new(Manager *manager, Client *owner, Master **ret) {
         char vol[JOLIET_VOLUME_NAME_MAX + 1];
         Master **l, *m;
 
-        l = realloc(d->masters, (d->n_masters + 1) * sizeof(Master *));
+        l = realloc(manager->masters, (manager->n_masters + 1) * sizeof(Master *));
         if (!l)
                 return -ENOMEM;
-        d->masters = l;
+        manager->masters = l;
         m = calloc(1, sizeof(Master));
         if (!m)
                 return -ENOMEM;
-        m->daemon = d;
-        m->id = ++d->next_master_id;
-        m->owner = owner;
+        m->manager = manager;
+        m->id = ++manager->next_master_id;
+        m->owner = client_ref(owner);
         staging_init(&m->staging);
         redbook_init(&m->redbook);
         default_volume_name(vol);
         m->volume_name = strdup(vol);
-        if (!m->volume_name || asprintf(&m->path, IMAPI_MASTERS_PATH "/%u", m->id) < 0) {
-                free(m->volume_name);
+        if (!m->volume_name) {
+                client_unref(m->owner);
                 free(m);
                 return -ENOMEM;
         }
-        d->masters[d->n_masters++] = m;
-        daemon_emit_object_added(d, m->path);
+        manager->masters[manager->n_masters++] = m;
+        manager_notify_added(manager, OBJECT_MASTER, m);
         log_info("Disc master %u created for %s.", m->id, owner->description);
         *ret = m;
         return 0;
@@ -72,13 +79,13 @@ static void remove_stash_copy(uint32_t copy, void *userdata) {
         (void) stash_remove_copy(userdata, copy);
 }
 
-void staged_content_delete(Staging *s, Redbook *rb, Stash *stash) {
+void master_delete_staged(Staging *s, Redbook *rb, Stash *stash) {
         staging_clear(s, stash ? remove_stash_copy : NULL, stash);
         redbook_clear(rb, stash ? remove_stash_file : NULL, stash);
 }
 
 void master_clear_staging(Master *m) {
-        staged_content_delete(&m->staging, &m->redbook, m->stash);
+        master_delete_staged(&m->staging, &m->redbook, m->stash);
 }
 
 /* Staged content handed to a worker: 100,000 files take a second to delete, and even an
@@ -90,13 +97,14 @@ typedef struct Disposal {
         Stash *stash;
         Staging staging;
         Redbook redbook;
-        sd_bus_message *call;   /* answered when it is done */
+        core_done_fn done;      /* called when it is done */
+        void *userdata;
 } Disposal;
 
 static void disposal_run(void *userdata) {
         Disposal *x = userdata;
 
-        staged_content_delete(&x->staging, &x->redbook, x->stash);
+        master_delete_staged(&x->staging, &x->redbook, x->stash);
         if (!x->master) {
                 stash_free(x->stash);
                 (void) malloc_trim(0);
@@ -107,10 +115,8 @@ static void disposal_done(void *userdata) {
         Disposal *x = userdata;
         Master *m = x->master;
 
-        if (x->call) {
-                (void) sd_bus_reply_method_return(x->call, NULL);
-                sd_bus_message_unref(x->call);
-        }
+        if (x->done)
+                x->done(x->userdata, 0, NULL, NULL);
         free(x);
         if (m) {
                 m->discarding--;
@@ -118,11 +124,11 @@ static void disposal_done(void *userdata) {
         }
 }
 
-/* Moves m's staged content, and its stash if with_stash, to a worker; call (if any) is
- * answered there. Returns 1 if so, 0 if it was done here (at exit, with no worker left, or
- * out of memory) and the caller answers. */
-static int master_dispose(Master *m, bool with_stash, sd_bus_message *call) {
-        Worker *w = m->daemon->worker;
+/* Moves m's staged content, and its stash if with_stash, to a worker; done (if any) is called
+ * there. Returns 1 if so, 0 if it was done here (at exit, with no worker left, or out of memory)
+ * and done was not called. */
+static int master_dispose(Master *m, bool with_stash, core_done_fn done, void *userdata) {
+        Worker *w = m->manager->worker;
         Disposal *x = calloc(1, sizeof(Disposal));
 
         if (!x) {
@@ -136,7 +142,8 @@ static int master_dispose(Master *m, bool with_stash, sd_bus_message *call) {
                 .stash = with_stash ? TAKE_PTR(m->stash) : m->stash,
                 .staging = m->staging,
                 .redbook = m->redbook,
-                .call = sd_bus_message_ref(call),
+                .done = done,
+                .userdata = userdata,
         };
         staging_init(&m->staging);
         redbook_init(&m->redbook);
@@ -146,132 +153,150 @@ static int master_dispose(Master *m, bool with_stash, sd_bus_message *call) {
                 return 1;
         }
         disposal_run(x);
-        sd_bus_message_unref(x->call);
         free(x);
         return 0;
 }
 
-int master_discard_staging(Master *m, sd_bus_message *call) {
+/* The staged content, deleted in a worker (100,000 files take a second): the staging is empty
+ * at once, done is called when the files are gone (async.h). */
+static int master_discard_staging(Master *m, core_done_fn done, void *userdata) {
         if (staging_count(&m->staging) == 0 && m->redbook.n == 0) {
                 master_clear_staging(m);
                 return 0;
         }
-        return master_dispose(m, false, call) > 0 && call ? 1 : 0;
+        return master_dispose(m, false, done, userdata);
 }
 
 Master *master_free(Master *m) {
-        Daemon *d;
+        Manager *manager;
 
         if (!m)
                 return NULL;
-        d = m->daemon;
-        for (size_t i = 0; i < d->n_masters; i++)
-                if (d->masters[i] == m) {
-                        memmove(d->masters + i, d->masters + i + 1, (d->n_masters - i - 1) * sizeof(Master *));
-                        d->n_masters--;
-                        daemon_emit_object_removed(d, m->path);
+        manager = m->manager;
+        for (size_t i = 0; i < manager->n_masters; i++)
+                if (manager->masters[i] == m) {
+                        memmove(manager->masters + i, manager->masters + i + 1,
+                                (manager->n_masters - i - 1) * sizeof(Master *));
+                        manager->n_masters--;
+                        manager_notify_removed(manager, OBJECT_MASTER, m);
                         break;
                 }
-        if (master_dispose(m, true, m->close_call) == 0 && m->close_call)
-                (void) sd_bus_reply_method_return(m->close_call, NULL);
-        m->close_call = sd_bus_message_unref(m->close_call);
+        if (master_dispose(m, true, m->close_done, m->close_userdata) == 0 && m->close_done)
+                m->close_done(m->close_userdata, 0, NULL, NULL);
         log_debug("Disc master %u freed.", m->id);
+        client_unref(m->owner);
         free(m->volume_name);
-        free(m->path);
         free(m);
         return NULL;
 }
 
-Master *daemon_find_master_by_path(Daemon *d, const char *path) {
-        for (size_t i = 0; i < d->n_masters; i++)
-                if (streq(d->masters[i]->path, path))
-                        return d->masters[i];
-        return NULL;
-}
-
-unsigned daemon_count_masters_of(Daemon *d, Client *c) {
-        unsigned n = 0;
-
-        for (size_t i = 0; i < d->n_masters; i++)
-                n += d->masters[i]->owner == c;
-        return n;
-}
-
-void master_emit_signal(Master *m, const char *member, const char *types, ...) {
-        for (size_t i = 0; i < m->daemon->n_buses; i++) {
-                va_list ap;
-                int r;
-
-                va_start(ap, types);
-                r = sd_bus_emit_signalv(m->daemon->buses[i], m->path, IMAPI_DISC_MASTER_INTERFACE, member, types, ap);
-                va_end(ap);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to emit %s on %s, ignoring: %m", member, m->path);
-        }
-}
-
-static void master_emit_changed(Master *m) {
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_DISC_MASTER_INTERFACE, "Opened", "ActiveFormat",
-                                       "ActiveRecorder", NULL);
-        daemon_emit_properties_changed(m->daemon, m->path, IMAPI_JOLIET_INTERFACE, "TotalDataBlocks",
-                                       "UsedDataBlocks", NULL);
-        master_emit_redbook_changed(m);
-}
-
-int master_check_opened(Master *m, sd_bus_error *error) {
+int master_check_opened(Master *m, ImapiError *error) {
         if (!m->opened || m->closing)
-                return bus_error_hresult(error, IMAPI_E_NOTOPENED,
-                                         "Disc master %u has not been opened; call Open first.", m->id);
+                return imapi_error_set(error, IMAPI_E_NOTOPENED,
+                                       "Disc master %u has not been opened; call Open first.", m->id);
         return 0;
 }
 
-int master_check_format(Master *m, MasterFormat f, sd_bus_error *error) {
+int master_check_client(Master *m, Client *c, ImapiError *error) {
+        if (!c || c != m->owner)
+                return imapi_error_set(error, IMAPI_E_ACCESSDENIED,
+                                       "Disc master %u belongs to another client.", m->id);
+        return 0;
+}
+
+int master_get_format(Master *m, const char **ret_iid, ImapiError *error) {
         int r = master_check_opened(m, error);
 
         if (r < 0)
                 return r;
         if (m->format == MASTER_FORMAT_NONE)
-                return bus_error_hresult(error, IMAPI_E_NOACTIVEFORMAT,
-                                         "Disc master %u has no active format; call SetActiveDiscMasterFormat first.",
-                                         m->id);
-        if (m->format != f)
-                return bus_error_hresult(error, IMAPI_E_WRONGFORMAT,
-                                         "The %s format is active on disc master %u; change the format first.",
-                                         m->format == MASTER_FORMAT_JOLIET ? "Joliet" : "Redbook", m->id);
+                return imapi_error_set(error, IMAPI_E_NOACTIVEFORMAT,
+                                       "Disc master %u has no active format.", m->id);
+        *ret_iid = master_format_to_iid(m->format);
         return 0;
 }
 
-int master_open(Master *m, sd_bus_error *error) {
+int master_get_recorder(Master *m, Recorder **ret, ImapiError *error) {
+        const char *iid;
+        int r;
+
+        r = master_get_format(m, &iid, error);
+        if (r < 0)
+                return r;
+        if (!m->recorder)
+                return imapi_error_set(error, IMAPI_E_NOACTIVERECORDER,
+                                       "Disc master %u has no active recorder.", m->id);
+        r = recorder_check_present(m->recorder, error);
+        if (r < 0)
+                return r;
+        *ret = m->recorder;
+        return 0;
+}
+
+bool master_offers_recorder(const Master *m, const Recorder *r) {
+        /* IMAPI: "if there is no format set, the default is Joliet". */
+        return master_recorder_supports(m, r,
+                                        m->format == MASTER_FORMAT_NONE ? MASTER_FORMAT_JOLIET : m->format);
+}
+
+int master_check_format(Master *m, MasterFormat f, ImapiError *error) {
+        int r = master_check_opened(m, error);
+
+        if (r < 0)
+                return r;
+        if (m->format == MASTER_FORMAT_NONE)
+                return imapi_error_set(error, IMAPI_E_NOACTIVEFORMAT,
+                                       "Disc master %u has no active format; call SetActiveDiscMasterFormat first.",
+                                       m->id);
+        if (m->format != f)
+                return imapi_error_set(error, IMAPI_E_WRONGFORMAT,
+                                       "The %s format is active on disc master %u; change the format first.",
+                                       m->format == MASTER_FORMAT_JOLIET ? "Joliet" : "Redbook", m->id);
+        return 0;
+}
+
+int master_check_recorder(Master *m, ImapiError *error) {
+        if (!m->recorder)
+                return imapi_error_set(error, IMAPI_E_NOACTIVERECORDER,
+                                       "Disc master %u has no active recorder.", m->id);
+        if (!m->recorder->present)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",
+                                       m->recorder->id);
+        return 0;
+}
+
+int master_open(Master *m, ImapiError *error) {
         char name[32];
         int r;
 
         if (m->opened)
-                return bus_error_hresult(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
 
-        r = stash_check_location(m->daemon->config->stash_dir, "/sys", error);
+        r = stash_check_location(m->manager->config->stash_dir, "/sys", error);
         if (r < 0)
                 return r;
         /* Named after the master: two daemons sharing a stash directory meet on the lock. */
         snprintf(name, sizeof name, "master-%u", m->id);
-        r = stash_new(m->daemon->config->stash_dir, name, &m->stash, error);
+        r = stash_new(m->manager->config->stash_dir, name, &m->stash, error);
         if (r < 0)
                 return r;
         m->opened = true;
         log_info("Disc master %u opened, stash %s.", m->id, stash_get_path(m->stash));
-        master_emit_changed(m);
+        master_changed(m, MASTER_CHANGED_STATE);
         return 0;
 }
 
-int master_close(Master *m, sd_bus_message *call, sd_bus_error *error) {
+int master_close(Master *m, core_done_fn done, void *userdata, ImapiError *error) {
         log_info("Disc master %u closed by its client.", m->id);
         if (master_busy(m)) {
                 /* A running job finishes and cleans up later; the caller need not wait. */
                 master_close_or_defer(m);
                 return 0;
         }
-        /* Answered when the stash is gone (and unlocked): a second daemon or disc master may
-         * take the name as soon as the caller hears back. */
-        m->close_call = sd_bus_message_ref(call);
+        /* Done when the stash is gone (and unlocked): a second daemon or disc master may take
+         * the name as soon as the caller hears back. */
+        m->close_done = done;
+        m->close_userdata = userdata;
         master_free(m);
         return 1;
 }
@@ -280,27 +305,26 @@ void master_close_or_defer(Master *m) {
         m->closing = true;
         if (master_busy(m)) {
                 /* The copy stops at its next chunk; a burn finishes and cleans up. */
-                master_cancel_adding(m);
-                master_cancel_audio_adding(m);
+                master_cancel_staging(m);
                 return;
         }
         master_free(m);
 }
 
 void master_work_done(Master *m) {
-        Daemon *d = m->daemon;
+        Manager *manager = m->manager;
 
         if (m->closing && !master_busy(m))
                 master_free(m);
-        daemon_check_exit(d);
+        manager_check_exit(manager);
 }
 
 void master_client_gone(Master *m, Client *c) {
         if (m->owner != c)
                 return;
         log_info("Disc master %u: %s went away%s.", m->id, c->description,
-                 m->recording || m->audio_recording ? "; its burn goes on and cleans up after itself" : "");
-        m->owner = NULL;
+                 m->burn ? "; its burn goes on and cleans up after itself" : "");
+        m->owner = client_unref(m->owner);
         master_close_or_defer(m);
 }
 
@@ -337,17 +361,20 @@ bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f
         return false;
 }
 
-static int master_busy_error(Master *m, sd_bus_error *error) {
-        if (m->recording || m->audio_recording)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Disc master %u is burning; wait for the job to finish.", m->id);
+static int master_busy_error(Master *m, ImapiError *error) {
+        if (m->burn)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Disc master %u is burning; wait for the job to finish.", m->id);
         if (m->adding || m->audio_adding)
-                return bus_error_hresult(error, IMAPI_E_GENERIC,
-                                         "Disc master %u is still staging the previous AddData.", m->id);
+                return imapi_error_set(error, IMAPI_E_GENERIC,
+                                       "Disc master %u is still staging the previous AddData.", m->id);
+        if (m->preparing > 0)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Disc master %u is reading its recorder's disc; try again.", m->id);
         return 0;
 }
 
-int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bus_error *error) {
+int master_set_format(Master *m, const char *format, core_done_fn done, void *userdata, ImapiError *error) {
         MasterFormat f;
         int r;
 
@@ -356,60 +383,69 @@ int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bu
                 return r;
         f = parse_format(format);
         if (f == MASTER_FORMAT_NONE)
-                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                         "Unknown disc master format '%s'; use one of EnumDiscMasterFormats.", format);
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "Unknown disc master format '%s'; use one of EnumDiscMasterFormats.", format);
         r = master_busy_error(m, error);
         if (r < 0)
                 return r;
 
         /* IMAPI: success clears the staged image, and a recorder that cannot take the new
          * format is no longer active. */
-        r = master_discard_staging(m, call);
+        r = master_discard_staging(m, done, userdata);
         m->plan_known = false;
         m->format = f;
         if (m->recorder && !master_recorder_supports(m, m->recorder, f)) {
                 m->recorder = NULL;
-                master_emit_signal(m, "PnPActivity", NULL);
+                manager_notify_event(m->manager, m, MASTER_EVENT_PNP_ACTIVITY, 0, 0, 0);
         }
-        master_emit_changed(m);
+        master_changed(m, MASTER_CHANGED_STATE);
         return r;
 }
 
-int master_set_recorder(Master *m, Recorder *r, bool replace, sd_bus_message *call, sd_bus_error *error) {
-        SessionPlan plan;
-        uint64_t need;
+typedef struct SetRecorderCall {
+        Master *master;
+        bool replace;
+        core_done_fn done;
+        void *userdata;
+} SetRecorderCall;
+
+/* What must hold when SetActiveDiscRecorder starts and again once the disc is read. */
+static int check_set_recorder(Master *m, Recorder *r, bool replace, ImapiError *error) {
         int k;
 
         k = master_check_opened(m, error);
         if (k < 0)
                 return k;
         if (m->format == MASTER_FORMAT_NONE)
-                return bus_error_hresult(error, IMAPI_E_NOACTIVEFORMAT,
-                                         "Choose a format with SetActiveDiscMasterFormat before a recorder.");
+                return imapi_error_set(error, IMAPI_E_NOACTIVEFORMAT,
+                                       "Choose a format with SetActiveDiscMasterFormat before a recorder.");
         if (!r->present)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",
+                                       r->id);
         if (!master_recorder_supports(m, r, m->format))
-                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Recorder %s cannot write %s discs.", r->id,
-                                         m->format == MASTER_FORMAT_REDBOOK ? "audio" : "data");
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "Recorder %s cannot write %s discs.", r->id,
+                                       m->format == MASTER_FORMAT_REDBOOK ? "audio" : "data");
         if (replace && m->format != MASTER_FORMAT_JOLIET)
-                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Only a data disc can replace what a disc holds.");
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "Only a data disc can replace what a disc holds.");
         k = master_busy_error(m, error);
         if (k < 0)
                 return k;
         if (r->owner)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Recorder %s is held through OpenExclusive by %s; it must be closed first.",
-                                         r->id, r->owner->description);
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is held through OpenExclusive by %s; it must be closed first.",
+                                       r->id, r->owner->description);
         if (r->busy > 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Recorder %s is in use by a running job.", r->id);
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is in use by a running job.", r->id);
+        return 0;
+}
 
-        /* Read the disc, as IMAPI does here. */
-        k = recorder_prepare(r, call, true, error);
-        if (k <= 0)
-                return k == 0 ? 1 : k;
-        drive_release(r->drive, false);
-        recorder_emit_changed(r);
+/* The disc is read: what a burn will do with it, and whether what is staged fits. */
+static int apply_recorder(Master *m, Recorder *r, bool replace, ImapiError *error) {
+        SessionPlan plan;
+        uint64_t need;
+        int k;
 
         if (m->format == MASTER_FORMAT_REDBOOK)
                 k = session_plan_audio(r, &plan, error);
@@ -420,35 +456,77 @@ int master_set_recorder(Master *m, Recorder *r, bool replace, sd_bus_message *ca
 
         if (m->format == MASTER_FORMAT_JOLIET && staging_count(&m->staging) > 0 &&
             (need = staging_estimate_blocks(&m->staging, NULL, 0)) > plan.room)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL,
-                                         "The staged data (%llu blocks) does not fit the disc in recorder %s "
-                                         "(%u blocks free).", (unsigned long long) need, r->id, plan.room);
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The staged data (%llu blocks) does not fit the disc in "
+                                       "recorder %s (%u blocks free).", (unsigned long long) need, r->id, plan.room);
         if (m->format == MASTER_FORMAT_REDBOOK && (need = redbook_needed_blocks(&m->redbook, r->audio_gap)) > plan.room)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL,
-                                         "The staged audio (%llu blocks with gaps) does not fit the disc in recorder "
-                                         "%s (%u blocks free).", (unsigned long long) need, r->id, plan.room);
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The staged audio (%llu blocks with gaps) does not fit "
+                                       "the disc in recorder %s (%u blocks free).", (unsigned long long) need, r->id,
+                                       plan.room);
 
         m->recorder = r;
         m->plan = plan;
         m->plan_known = true;
         m->replace = replace;
         m->total_blocks = plan.room;
-        log_info("Disc master %u: recorder %s, %s %s, %u blocks free; the burn writes %s at block %u.", m->id, r->id,
-                 media_status_to_string(r->media.status), r->media.profile_name, plan.room,
+        log_info("Disc master %u: recorder %s, %s %s, %u blocks free; the burn writes %s at block %u.",
+                 m->id, r->id,
+                 drive_media_status_to_string(r->media.status), r->media.profile_name, plan.room,
                  session_mode_to_string(plan.mode), plan.start_lba);
-        master_emit_changed(m);
+        master_changed(m, MASTER_CHANGED_STATE);
         return 0;
 }
 
-int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, sd_bus_error *error) {
+static void set_recorder_prepared(Recorder *r, int k, const ImapiError *prep_error, void *userdata) {
+        _cleanup_free_ SetRecorderCall *call = userdata;
+        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+        Master *m = call->master;
+
+        m->preparing--;
+        if (k >= 0) {
+                drive_release(r->drive, false);
+                recorder_changed(r);
+        }
+        if (k >= 0 && m->closing)
+                k = imapi_error_set(&error, IMAPI_E_NOTOPENED, "Disc master %u was closed.", m->id);
+        if (k >= 0)
+                k = apply_recorder(m, r, call->replace, &error);
+        call->done(call->userdata, k, k >= 0 ? NULL : prep_error ?: &error, NULL);
+        master_work_done(m);
+}
+
+int master_set_recorder(Master *m, Recorder *r, bool replace, core_done_fn done, void *userdata,
+                        ImapiError *error) {
+        SetRecorderCall *call;
+        int k;
+
+        k = check_set_recorder(m, r, replace, error);
+        if (k < 0)
+                return k;
+        call = malloc(sizeof(SetRecorderCall));
+        if (!call)
+                return -ENOMEM;
+        *call = (SetRecorderCall) { .master = m, .replace = replace, .done = done, .userdata = userdata };
+        /* Read the disc, as IMAPI does here. */
+        k = recorder_prepare(r, true, set_recorder_prepared, call, error);
+        if (k < 0) {
+                free(call);
+                return k;
+        }
+        m->preparing++;
+        return 1;
+}
+
+int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, ImapiError *error) {
         Recorder *rec = m->recorder;
         SessionPlan p;
         int k;
 
         if (m->format == MASTER_FORMAT_REDBOOK) {
                 if (replace)
-                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
-                                                 "Only a data disc can replace what a disc holds.");
+                        return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                               "Only a data disc can replace what a disc holds.");
                 k = session_plan_audio(rec, &p, error);
         } else
                 k = session_plan_data(rec, replace || m->replace, &p, error);
@@ -457,15 +535,15 @@ int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, s
         if (k < 0)
                 return k;
         if (simulate && (!drive_can_simulate(rec->drive) || !rec->media.can_simulate))
-                return bus_error_hresult(error, IMAPI_E_DEVICE_INVALIDTYPE,
-                                         "Recorder %s cannot simulate writing the %s in it; a test write works on "
-                                         "CD-R, CD-RW, DVD-R, DVD-RW and image files.", rec->id,
-                                         rec->media.profile_name[0] ? rec->media.profile_name : "disc");
+                return imapi_error_set(error, IMAPI_E_DEVICE_INVALIDTYPE,
+                                       "Recorder %s cannot simulate writing the %s in it; a test write works on "
+                                       "CD-R, CD-RW, DVD-R, DVD-RW and image files.", rec->id,
+                                       rec->media.profile_name[0] ? rec->media.profile_name : "disc");
         *ret = p;
         return 0;
 }
 
-int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error) {
+int master_clear(Master *m, core_done_fn done, void *userdata, ImapiError *error) {
         int r;
 
         r = master_check_opened(m, error);
@@ -474,10 +552,10 @@ int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error) {
         r = master_busy_error(m, error);
         if (r < 0)
                 return r;
-        r = master_discard_staging(m, call);
+        r = master_discard_staging(m, done, userdata);
         /* IMAPI: the end of multi-session mode; the next burn looks at the disc afresh. */
         m->plan_known = false;
-        master_emit_changed(m);
+        master_changed(m, MASTER_CHANGED_STATE);
         return r;
 }
 
@@ -488,4 +566,47 @@ uint32_t master_used_blocks(const Master *m) {
                 return 0;
         b = staging_estimate_blocks(&m->staging, NULL, 0);
         return (uint32_t) MIN(b, (uint64_t) INT32_MAX);
+}
+
+Job *master_job(const Master *m) {
+        return m->burn ? burn_job(m->burn) : NULL;
+}
+
+int master_check_volume_name(const char *s, ImapiError *error) {
+        size_t units = 0;
+
+        if (!*s || strchr(s, '/') || joliet_name_check(s, NULL, NULL) != JOLIET_NAME_OK)
+                goto invalid;
+        /* UTF-16 code units; characters beyond U+FFFF do not fit a volume id. */
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p >= 0xF0)
+                        goto invalid;
+                if ((*p & 0xC0) != 0x80)
+                        units++;
+        }
+        if (units <= JOLIET_VOLUME_NAME_MAX)
+                return 0;
+invalid:
+        return imapi_error_set(error, IMAPI_E_INVALIDARG, "VolumeName must be 1 to %d characters, valid in a "
+                               "Joliet name.", JOLIET_VOLUME_NAME_MAX);
+}
+
+int master_set_volume_name(Master *m, const char *name, ImapiError *error) {
+        char *copy;
+        int r;
+
+        r = master_check_volume_name(name, error);
+        if (r < 0)
+                return r;
+        copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        free(m->volume_name);
+        m->volume_name = copy;
+        return 0;
+}
+
+void master_cancel_staging(Master *m) {
+        master_cancel_adding(m);
+        master_cancel_audio_adding(m);
 }

@@ -1,26 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A disc master: IDiscMaster and IJolietDiscMaster's state machine for one client. Open takes
- * a stash; a format and a recorder are chosen; content is staged; RecordDisc starts a job.
- * Owned by the client that created it: when the client goes away the master closes, unless a
- * job runs, which then finishes and cleans up after itself.
+ * a stash; a format and a recorder are chosen; content is staged; RecordDisc starts a burn
+ * (burn.h). Owned by the client that created it: when the client goes away the master closes,
+ * unless work runs, which then finishes and cleans up after itself.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
-#include "core/daemon.h"
-#include "media/drive.h"
+#include "core/async.h"
+#include "core/client.h"
+#include "core/manager.h"
 #include "core/redbook.h"
 #include "core/session-plan.h"
 #include "core/staging.h"
+#include "imapi-error.h"
+#include "media/drive.h"
 
 typedef struct Stash Stash;
-typedef struct Recording Recording;
+typedef struct Burn Burn;
+typedef struct AddBatch AddBatch;
 typedef struct AudioAdd AudioAdd;
-typedef struct AudioRecording AudioRecording;
 
 typedef enum MasterFormat {
         MASTER_FORMAT_NONE,
@@ -33,16 +35,14 @@ typedef enum MasterFormat {
 /* The Joliet volume descriptor holds 16 UCS-2 characters (the ISO 9660 id is derived). */
 #define JOLIET_VOLUME_NAME_MAX 16
 
-typedef struct AddBatch AddBatch;
-
 struct Master {
-        Daemon *daemon;
+        Manager *manager;
         unsigned id;
-        char *path;
-        Client *owner;
+        Client *owner;          /* NULL once it is gone */
         bool opened;
         bool closing;           /* closed or owner gone while work was running */
-        sd_bus_message *close_call; /* the Close to answer once the stash is removed */
+        core_done_fn close_done; /* the Close to answer once the stash is removed */
+        void *close_userdata;
 
         MasterFormat format;
         Recorder *recorder;     /* the active recorder */
@@ -60,79 +60,109 @@ struct Master {
         /* Joliet */
         Staging staging;
         char *volume_name;
-        AddBatch *adding;       /* an AddData whose copy runs */
+        AddBatch *adding;       /* an AddData whose copy runs (master-joliet.c) */
         unsigned discarding;    /* staged content being deleted in a worker */
+        unsigned preparing;     /* a call waiting for the active recorder to be read */
 
-        Recording *recording;   /* a RecordDisc whose job runs (burn-data.c) */
+        Burn *burn;             /* a RecordDisc whose job runs (burn.c) */
 
-        /* Redbook (master-redbook.c, burn-audio.c) */
+        /* Redbook (master-redbook.c) */
         Redbook redbook;
-        AudioAdd *audio_adding;                 /* an AddAudioTrackBlocks whose write runs */
-        AudioRecording *audio_recording;        /* a RecordDisc of audio whose job runs */
+        AudioAdd *audio_adding; /* an AddAudioTrackBlocks whose write runs */
 };
 
-/* Staging or a burn runs: the master may not change, and its close waits. */
+/* Staging or a burn runs, or the drive is being read: the master may not change, and its close
+ * waits. */
 static inline bool master_busy(const Master *m) {
-        return m->adding || m->recording || m->audio_adding || m->audio_recording || m->discarding > 0;
+        return m->adding || m->burn || m->audio_adding || m->discarding > 0 || m->preparing > 0;
 }
 
-int master_new(Daemon *d, Client *owner, Master **ret);
-/* Unexports and frees everything, the stash included. No work may be running. */
+int master_new(Manager *manager, Client *owner, Master **ret);
+/* Removes and frees everything, the stash included. No work may be running. */
 Master *master_free(Master *m);
 /* Closes, or defers the close until running work has stopped. */
 void master_close_or_defer(Master *m);
-Master *daemon_find_master_by_path(Daemon *d, const char *path);
-unsigned daemon_count_masters_of(Daemon *d, Client *c);
 
-int master_open(Master *m, sd_bus_error *error);
-/* Returns 1 when the reply to call is sent later (once the stash is removed), 0 when the
- * caller replies now (a running job defers the close). */
-int master_close(Master *m, sd_bus_message *call, sd_bus_error *error);
-int master_check_opened(Master *m, sd_bus_error *error);
-/* Both return 1 when the reply to call is sent later, once the staged files are deleted. */
-int master_set_format(Master *m, const char *format, sd_bus_message *call, sd_bus_error *error);
+/* The IDiscMaster methods. Those with a done callback follow async.h. */
+int master_open(Master *m, ImapiError *error);
+/* Answered once the stash is removed (so that another may take its name); a running job defers
+ * the close and the call is done at once. */
+int master_close(Master *m, core_done_fn done, void *userdata, ImapiError *error);
+int master_check_opened(Master *m, ImapiError *error);
+/* Only the client that created a disc master may use it (IMAPI_E_ACCESSDENIED). */
+int master_check_client(Master *m, Client *c, ImapiError *error);
+/* GetActiveDiscMasterFormat (the IID) and GetActiveDiscRecorder. */
+int master_get_format(Master *m, const char **ret_iid, ImapiError *error);
+int master_get_recorder(Master *m, Recorder **ret, ImapiError *error);
+/* EnumDiscRecorders: r can write the active format (Joliet while there is none). */
+bool master_offers_recorder(const Master *m, const Recorder *r);
+/* IMAPI_E_NOACTIVEFORMAT, or WRONGFORMAT when the other format is active. */
+int master_check_format(Master *m, MasterFormat f, ImapiError *error);
+/* format: "joliet", "redbook" or an IID. Done once the staged files are deleted. */
+int master_set_format(Master *m, const char *format, core_done_fn done, void *userdata, ImapiError *error);
 bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);
-/* 0 when done, 1 when the call comes back after the drive is read (recorder_prepare()). replace:
- * the burn is to write a new file system over what an overwriteable medium holds. */
-int master_set_recorder(Master *m, Recorder *r, bool replace, sd_bus_message *call, sd_bus_error *error);
+/* Reads the disc in r, as IMAPI does here; replace: the burn is to write a new file system over
+ * what an overwriteable medium holds. */
+int master_set_recorder(Master *m, Recorder *r, bool replace, core_done_fn done, void *userdata,
+                        ImapiError *error);
+/* IMAPI_E_NOACTIVERECORDER, or DEVICE_NOTPRESENT for a removed one. */
+int master_check_recorder(Master *m, ImapiError *error);
+int master_clear(Master *m, core_done_fn done, void *userdata, ImapiError *error);
+
 /* RecordDisc, with the disc in the active recorder just read: what the burn does with it
  * (session-plan.h), the same disc as at SetActiveDiscRecorder, and a test write if asked for
  * one where the medium can take it (IMAPI_E_DEVICE_INVALIDTYPE). */
-int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, sd_bus_error *error);
-int master_clear(Master *m, sd_bus_message *call, sd_bus_error *error);
+int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, ImapiError *error);
+
 /* Deletes the stash files of staged content (a master's, or moved out of one) and frees its
  * bookkeeping; any thread. */
-void staged_content_delete(Staging *s, Redbook *rb, Stash *stash);
+void master_delete_staged(Staging *s, Redbook *rb, Stash *stash);
 /* Drops the staged content and deletes its stash files, here. */
 void master_clear_staging(Master *m);
-/* The same, the deleting in a worker (100,000 files take a second): the staging is empty at
- * once; call (if any) is answered when the files are gone, and 1 is returned then. */
-int master_discard_staging(Master *m, sd_bus_message *call);
-/* Checks that the Joliet format is active (NOACTIVEFORMAT / WRONGFORMAT). */
-int master_check_format(Master *m, MasterFormat f, sd_bus_error *error);
 
 uint32_t master_used_blocks(const Master *m);
 const char *master_format_to_iid(MasterFormat f);
+/* The IIDs of the formats, for EnumDiscMasterFormats. */
+extern const char *const master_format_iids[];
+/* The job of the running burn, or NULL. */
+Job *master_job(const Master *m);
+
+/* IJolietDiscMaster's properties: the volume name (1 to 16 characters valid in a Joliet name,
+ * none beyond U+FFFF; else E_INVALIDARG). */
+int master_check_volume_name(const char *name, ImapiError *error);
+int master_set_volume_name(Master *m, const char *name, ImapiError *error);
 
 /* The client vanished. */
 void master_client_gone(Master *m, Client *c);
-/* Work on the master (AddData, a recording) ended: finish a deferred close. */
+/* Work on the master (staging, a burn) ended: finish a deferred close. */
 void master_work_done(Master *m);
+/* Stops running staging (at exit or close); the calls fail with USERABORT. */
+void master_cancel_staging(Master *m);
+/* Tells the observer that the state or a count changed (MasterChange). */
+void master_changed(Master *m, unsigned changes);
 
-void master_emit_signal(Master *m, const char *member, const char *types, ...);
-
-/* AddData (master-joliet.c): validates the batch in the call, then copies it into the stash in a
- * worker; the reply is sent when the copy ends. Returns 1 when the copy was started, or a
- * negative errno with *error set. */
-int master_add_data(Master *m, sd_bus_message *call, sd_bus_error *error);
+/* AddData (master-joliet.c): a batch of names in the image and the fds of their files, which
+ * must stay open until done is called. Validated, then copied into the stash in a worker; all
+ * or nothing. */
+typedef struct MasterAddEntry {
+        const char *name;
+        int fd;
+} MasterAddEntry;
+int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool overwrite, core_done_fn done,
+                    void *userdata, ImapiError *error);
 void master_cancel_adding(Master *m);
 
-/* IRedbookDiscMaster (master-redbook.c). AddAudioTrackBlocks and ...FromFd write in a worker and
- * reply when done: they return 1 once the write was started. */
-int master_create_audio_track(Master *m, int32_t blocks, sd_bus_error *error);
-int master_add_audio_blocks(Master *m, sd_bus_message *call, bool from_fd, sd_bus_error *error);
-int master_close_audio_track(Master *m, sd_bus_error *error);
+/* IRedbookDiscMaster (master-redbook.c). The adds write in a worker; data (and fd) must stay
+ * valid until done is called. */
+int master_create_audio_track(Master *m, int32_t blocks, ImapiError *error);
+int master_add_audio_data(Master *m, const void *data, size_t size, core_done_fn done, void *userdata,
+                          ImapiError *error);
+int master_add_audio_fd(Master *m, int fd, core_done_fn done, void *userdata, ImapiError *error);
+int master_close_audio_track(Master *m, ImapiError *error);
 void master_cancel_audio_adding(Master *m);
 /* The recorder's gap, and the Redbook properties. */
 unsigned master_audio_gap(const Master *m);
-void master_emit_redbook_changed(Master *m);
+typedef struct MasterAudioCounts {
+        uint64_t tracks, total, used, available;
+} MasterAudioCounts;
+void master_audio_counts(const Master *m, MasterAudioCounts *ret);

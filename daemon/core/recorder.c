@@ -2,29 +2,28 @@
 /* IDiscRecorder's logic over a Drive: exclusive access, media state, properties. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <imapi/imapi.h>
 
+#include "core/recorder.h"
 #include "hresult.h"
 #include "log.h"
 #include "macro.h"
-#include "core/recorder.h"
 
-int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret) {
+int recorder_new(Manager *m, Drive *drive, const char *id, Recorder **ret) {
         Recorder *r;
-        int k;
 
         r = calloc(1, sizeof(Recorder));
         if (!r)
                 return -ENOMEM;
-        r->daemon = d;
+        r->manager = m;
         r->drive = drive;
         r->present = true;
         r->id = strdup(id);
-        k = sd_bus_path_encode(IMAPI_RECORDERS_PATH, id, &r->path);
-        if (!r->id || k < 0) {
+        if (!r->id) {
                 r->drive = NULL;
                 recorder_free(r);
                 return -ENOMEM;
@@ -37,12 +36,10 @@ int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret) {
 Recorder *recorder_free(Recorder *r) {
         if (!r)
                 return NULL;
-        recorder_prep_cancel(r);
         drive_free(r->drive);
         free(r->profiles);
         free(r->speeds);
         free(r->id);
-        free(r->path);
         free(r);
         return NULL;
 }
@@ -53,12 +50,8 @@ void recorder_reset_properties(Recorder *r) {
         r->enable_buf = -1;
 }
 
-void recorder_emit_changed(Recorder *r) {
-        daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "State", "ExclusiveOwner",
-                                       "MediaPresent", "MediaType", "MediaFlags", "MediaStatus",
-                                       "CurrentProfile", "CurrentProfileName", "SupportedProfiles",
-                                       "WriteSpeeds", "WriteSpeed", "MaxWriteSpeed",
-                                       "BufferUnderrunFreeCapable", NULL);
+void recorder_changed(Recorder *r) {
+        manager_notify_recorder(r->manager, r, RECORDER_CHANGED_STATE);
 }
 
 int recorder_readout(Drive *drive, RecorderReadout *ret) {
@@ -110,12 +103,12 @@ static int recorder_read_drive(Recorder *r) {
         return recorder_apply_readout(r, &ro);
 }
 
-int recorder_grab_error(Recorder *r, int k, sd_bus_error *error) {
+int recorder_grab_error(Recorder *r, int k, ImapiError *error) {
         if (k == -EBUSY)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                return imapi_error_set(error, IMAPI_E_DEVICE_STILL_IN_USE,
                                          "Another application is using recorder %s (%s).", r->id,
                                          drive_get_address(r->drive));
-        return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+        return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT,
                                  "Recorder %s (%s) cannot be opened; it is not present or has been removed.",
                                  r->id, drive_get_address(r->drive));
 }
@@ -127,16 +120,15 @@ void recorder_set_present(Recorder *r, bool present) {
                 /* The exclusive holder cannot use it any more; a running job fails on its own. */
                 if (r->owner && r->busy == 0)
                         drive_release(r->drive, false);
-                r->owner = NULL;
+                r->owner = client_unref(r->owner);
                 r->media = (MediaInfo) { .status = MEDIA_STATUS_NONE };
                 r->present = false;
-                recorder_emit_changed(r);
-                daemon_emit_properties_changed(r->daemon, r->path, IMAPI_RECORDER_INTERFACE, "Present", NULL);
-                daemon_emit_object_removed(r->daemon, r->path);
+                manager_notify_recorder(r->manager, r, RECORDER_CHANGED_STATE | RECORDER_CHANGED_PRESENT);
+                manager_notify_removed(r->manager, OBJECT_RECORDER, r);
                 return;
         }
         r->present = true;
-        daemon_emit_object_added(r->daemon, r->path);
+        manager_notify_added(r->manager, OBJECT_RECORDER, r);
         /* A drive lost in the middle of a job gets a new libburn object. A job's worker may
          * still hold the drive (it came back before the job noticed). */
         if (!recorder_reserved(r) && drive_revive(r->drive) >= 0 && drive_grab(r->drive, false) >= 0) {
@@ -145,49 +137,97 @@ void recorder_set_present(Recorder *r, bool present) {
         }
 }
 
-int recorder_check_present(Recorder *r, sd_bus_error *error) {
+int recorder_check_present(Recorder *r, ImapiError *error) {
         if (!r->present)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.", r->id);
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",
+                                       r->id);
         return 0;
 }
 
-int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error) {
+int recorder_check_owner(Recorder *r, Client *c, ImapiError *error) {
         int k;
 
         k = recorder_check_present(r, error);
         if (k < 0)
                 return k;
         if (!c || r->owner != c)
-                return bus_error_hresult(error, IMAPI_E_NOTOPENED,
+                return imapi_error_set(error, IMAPI_E_NOTOPENED,
                                          "Recorder %s has not been opened by this client; call OpenExclusive first.",
                                          r->id);
         return 0;
 }
 
-int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_message *call, sd_bus_error *error) {
+typedef struct OpenCall {
+        Client *client;
+        core_done_fn done;
+        void *userdata;
+} OpenCall;
+
+/* Neither held by another client nor used by a job. */
+static int check_not_taken(Recorder *r, Client *c, ImapiError *error) {
+        if (r->owner && r->owner != c)
+                return imapi_error_set(error, IMAPI_E_DEVICE_STILL_IN_USE,
+                                       "Recorder %s is held by another application (%s).", r->id,
+                                       r->owner->description);
+        if (r->busy > 0)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is in use by a running job.", r->id);
+        return 0;
+}
+
+static int check_open(Recorder *r, Client *c, ImapiError *error) {
         int k;
 
         k = recorder_check_present(r, error);
         if (k < 0)
                 return k;
+        if (c->gone)
+                return imapi_error_set(error, IMAPI_E_USERABORT, "The client went away.");
         if (r->owner == c)
-                return bus_error_hresult(error, IMAPI_E_ALREADYOPEN,
-                                         "Recorder %s is already open for this client.", r->id);
-        if (r->owner)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_STILL_IN_USE,
-                                         "Recorder %s is held by another application (%s).", r->id,
-                                         r->owner->description);
-        if (r->busy > 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Recorder %s is in use by a running job.", r->id);
+                return imapi_error_set(error, IMAPI_E_ALREADYOPEN,
+                                       "Recorder %s is already open for this client.", r->id);
+        return check_not_taken(r, c, error);
+}
 
-        k = recorder_prepare(r, call, true, error);
-        if (k <= 0)
-                return k == 0 ? 1 : k;
-        r->owner = c;
+static void open_prepared(Recorder *r, int k, const ImapiError *prep_error, void *userdata) {
+        _cleanup_free_ OpenCall *o = userdata;
+        _cleanup_(client_unrefp) Client *c = o->client;
+        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+
+        if (k < 0) {
+                o->done(o->userdata, k, prep_error, NULL);
+                return;
+        }
+        /* Things may have changed while the drive was read: the client left, say. */
+        k = check_open(r, c, &error);
+        if (k < 0) {
+                drive_release(r->drive, false);
+                o->done(o->userdata, k, &error, NULL);
+                return;
+        }
+        r->owner = client_ref(c);
         log_info("Recorder %s opened exclusively by %s.", r->id, c->description);
-        recorder_emit_changed(r);
-        return 0;
+        recorder_changed(r);
+        o->done(o->userdata, 0, NULL, NULL);
+}
+
+int recorder_open_exclusive(Recorder *r, Client *c, core_done_fn done, void *userdata, ImapiError *error) {
+        OpenCall *o;
+        int k;
+
+        k = check_open(r, c, error);
+        if (k < 0)
+                return k;
+        o = malloc(sizeof(OpenCall));
+        if (!o)
+                return -ENOMEM;
+        *o = (OpenCall) { .client = client_ref(c), .done = done, .userdata = userdata };
+        k = recorder_prepare(r, true, open_prepared, o, error);
+        if (k < 0) {
+                client_unref(o->client);
+                free(o);
+        }
+        return k;
 }
 
 static void recorder_release(Recorder *r) {
@@ -195,12 +235,12 @@ static void recorder_release(Recorder *r) {
          * it then, as nobody holds the recorder any more). */
         if (r->busy == 0)
                 drive_release(r->drive, false);
-        r->owner = NULL;
+        r->owner = client_unref(r->owner);
         recorder_reset_properties(r);
-        recorder_emit_changed(r);
+        recorder_changed(r);
 }
 
-int recorder_close(Recorder *r, Client *c, sd_bus_error *error) {
+int recorder_close(Recorder *r, Client *c, ImapiError *error) {
         int k;
 
         k = recorder_check_owner(r, c, error);
@@ -218,7 +258,7 @@ void recorder_client_gone(Recorder *r, Client *c) {
         recorder_release(r);
 }
 
-int recorder_refresh_media(Recorder *r, sd_bus_error *error) {
+int recorder_refresh_media(Recorder *r, ImapiError *error) {
         int k;
 
         /* A job (or the end of one, in a worker) has the drive: what it last read stands. */
@@ -227,26 +267,81 @@ int recorder_refresh_media(Recorder *r, sd_bus_error *error) {
         k = recorder_read_drive(r);
         if (k < 0)
                 return recorder_read_error(r, k, error);
-        recorder_emit_changed(r);
+        recorder_changed(r);
         return 0;
 }
 
-int recorder_read_error(Recorder *r, int k, sd_bus_error *error) {
+int recorder_check_medium(Recorder *r, ImapiError *error) {
+        if (IN_SET(r->media.status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
+                return imapi_error_set(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
+                                       r->id);
+        return 0;
+}
+
+int recorder_query_media(Recorder *r, Client *c, ImapiError *error) {
+        int k;
+
+        k = recorder_check_owner(r, c, error);
+        if (k < 0)
+                return k;
+        return recorder_refresh_media(r, error);
+}
+
+void recorder_get_settings(const Recorder *r, RecorderSettings *ret) {
+        *ret = (RecorderSettings) {
+                .write_speed = r->write_speed,
+                .audio_gap = r->audio_gap,
+                .enable_buf = r->enable_buf,
+        };
+}
+
+int recorder_check_settings(Recorder *r, Client *c, const RecorderSettings *s, ImapiError *error) {
+        int k;
+
+        if (s->write_speed < -1 || s->write_speed > 1000)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "WriteSpeed %" PRIi64 " is out of range "
+                                       "(-1 for the highest, or 1 to 1000 times).", s->write_speed);
+        if (s->audio_gap < 0 || s->audio_gap > RECORDER_AUDIO_GAP_MAX)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "AudioGapSize %" PRIi64 " is out of range "
+                                       "(0 to %d blocks).", s->audio_gap, RECORDER_AUDIO_GAP_MAX);
+        if (s->enable_buf < -1 || s->enable_buf > 1)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "EnableBufferUnderrunFree must be -1, 0 or 1, not %" PRIi64 ".", s->enable_buf);
+        k = recorder_check_present(r, error);
+        if (k < 0)
+                return k;
+        /* The holder's settings are part of what it holds. */
+        return check_not_taken(r, c, error);
+}
+
+void recorder_apply_settings(Recorder *r, const RecorderSettings *s) {
+        r->write_speed = s->write_speed == 0 ? -1 : (int) s->write_speed;
+        r->audio_gap = (int) s->audio_gap;
+        r->enable_buf = (int) s->enable_buf;
+        manager_notify_recorder(r->manager, r, RECORDER_CHANGED_WRITE_SPEED);
+}
+
+int recorder_write_speed_x(const Recorder *r) {
+        /* At its default, WriteSpeed is MaxWriteSpeed, as IMAPI says it "usually" is. */
+        return r->write_speed < 0 ? recorder_max_write_speed_x(r) : r->write_speed;
+}
+
+int recorder_read_error(Recorder *r, int k, ImapiError *error) {
         if (k == -EBADFD || k == -ENODEV)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTPRESENT,
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT,
                                          "Recorder %s does not answer; it may have been removed.", r->id);
-        return bus_error_hresult(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
+        return imapi_error_set(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
                                  strerror(-k));
 }
 
-int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
+int recorder_eject(Recorder *r, Client *c, ImapiError *error) {
         int k;
 
         k = recorder_check_owner(r, c, error);
         if (k < 0)
                 return k;
         if (r->busy > 0)
-                return bus_error_hresult(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                          "Recorder %s is erasing; the tray opens when the job ends.", r->id);
         k = drive_eject(r->drive);
         if (k < 0) {
@@ -256,7 +351,7 @@ int recorder_eject(Recorder *r, Client *c, sd_bus_error *error) {
         }
         (void) recorder_read_drive(r);
         log_info("Recorder %s ejected by %s.", r->id, c->description);
-        recorder_emit_changed(r);
+        recorder_changed(r);
         return 0;
 }
 

@@ -7,28 +7,22 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
-#include "core/daemon.h"
+#include "core/async.h"
+#include "core/client.h"
+#include "core/manager.h"
+#include "imapi-error.h"
 #include "media/drive.h"
 
 /* IMAPI's AudioGapSize: 2 seconds by default, at most 3 (75 blocks a second). */
 #define RECORDER_AUDIO_GAP_DEFAULT 150
 #define RECORDER_AUDIO_GAP_MAX 225
 
-/* Who else may be using the drive. */
-typedef enum RecorderUser {
-        RECORDER_USER_NONE,
-        RECORDER_USER_CLIENT,   /* OpenExclusive */
-        RECORDER_USER_JOB,      /* a burn or erase */
-} RecorderUser;
-
 typedef struct RecorderPrep RecorderPrep;
 
 struct Recorder {
-        Daemon *daemon;
-        char *id;               /* "sr0", "stdio0" */
-        char *path;             /* object path */
+        Manager *manager;
+        char *id;               /* "sr0", "stdio0": letters and digits */
         Drive *drive;
         bool present;
 
@@ -50,22 +44,26 @@ struct Recorder {
         int enable_buf;         /* -1: if the drive has it, 0: off, 1: on if it has it */
 };
 
-int recorder_new(Daemon *d, Drive *drive, const char *id, Recorder **ret);
+int recorder_new(Manager *m, Drive *drive, const char *id, Recorder **ret);
 Recorder *recorder_free(Recorder *r);
 
-/* Returns 0 when done, 1 when the call comes back (recorder_prepare()), or a negative errno. */
-int recorder_open_exclusive(Recorder *r, Client *c, sd_bus_message *call, sd_bus_error *error);
-int recorder_close(Recorder *r, Client *c, sd_bus_error *error);
+/* IDiscRecorder::OpenExclusive: the drive is opened and its disc read (async.h). */
+int recorder_open_exclusive(Recorder *r, Client *c, core_done_fn done, void *userdata, ImapiError *error);
+int recorder_close(Recorder *r, Client *c, ImapiError *error);
 /* IMAPI_E_DEVICE_NOTPRESENT for a recorder whose device has gone. */
-int recorder_check_present(Recorder *r, sd_bus_error *error);
+int recorder_check_present(Recorder *r, ImapiError *error);
 /* Checks that c holds the recorder (IMAPI_E_NOTOPENED otherwise). */
-int recorder_check_owner(Recorder *r, Client *c, sd_bus_error *error);
-int recorder_refresh_media(Recorder *r, sd_bus_error *error);
+int recorder_check_owner(Recorder *r, Client *c, ImapiError *error);
+/* QueryMediaType and QueryMediaInfo: reads the disc again (c must hold the recorder). */
+int recorder_query_media(Recorder *r, Client *c, ImapiError *error);
+int recorder_refresh_media(Recorder *r, ImapiError *error);
+/* IMAPI_E_MEDIUM_NOTPRESENT for an empty drive (as of the last read). */
+int recorder_check_medium(Recorder *r, ImapiError *error);
 /* The IMAPI errors for a drive_grab() that failed with k (DEVICE_STILL_IN_USE for -EBUSY,
  * else DEVICE_NOTPRESENT) and for a failed read of the grabbed drive (DEVICE_NOTPRESENT for a
  * drive that no longer answers, else DISCINFO). */
-int recorder_grab_error(Recorder *r, int k, sd_bus_error *error);
-int recorder_read_error(Recorder *r, int k, sd_bus_error *error);
+int recorder_grab_error(Recorder *r, int k, ImapiError *error);
+int recorder_read_error(Recorder *r, int k, ImapiError *error);
 
 /* What recorder_refresh_media() reads, in two halves, so that the reading (which can take
  * seconds on a real drive spinning up) runs in a worker: recorder_readout() needs nothing but
@@ -84,24 +82,36 @@ int recorder_readout(Drive *drive, RecorderReadout *ret);
 int recorder_apply_readout(Recorder *r, RecorderReadout *ro);
 void recorder_readout_done(RecorderReadout *ro);
 
-/* For a method that needs the drive grabbed and its disc read (recorder-prepare.c): the first
- * time, a worker grabs (loading the tray if asked) and reads while the recorder is reserved,
- * and 0 is returned: the handler returns 1 without replying, and the call is queued again when
- * the read is done (as after a polkit check: everything before must be repeatable). Then 1 is
- * returned: the drive is grabbed, the recorder's media are fresh, and the handler must keep or
- * drive_release() the grab. Errors: DEVICE_STILL_IN_USE (another program has the drive),
- * DEVICE_NOTPRESENT, DISCINFO, DEVICE_NOTACCESSIBLE (another call is reading it). */
-int recorder_prepare(Recorder *r, sd_bus_message *call, bool load, sd_bus_error *error);
+/* For work that needs the drive grabbed and its disc read (recorder-prepare.c): a worker grabs
+ * (loading the tray if asked) and reads while the recorder is reserved (recorder_reserved():
+ * other calls get DEVICE_NOTACCESSIBLE meanwhile). Returns 1, or a negative errno with *error
+ * set when the recorder is already being read. fn then runs on the event loop, exactly once:
+ * with k >= 0 the drive is grabbed and the recorder's media are fresh, and fn must keep or
+ * drive_release() the grab; with k < 0, *error says why (DEVICE_STILL_IN_USE: another program
+ * has the drive; DEVICE_NOTPRESENT; DISCINFO). */
+typedef void (*recorder_prepared_fn)(Recorder *r, int k, const ImapiError *error, void *userdata);
+int recorder_prepare(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata, ImapiError *error);
 /* A job or a prepare holds the drive. */
 bool recorder_reserved(const Recorder *r);
-/* At exit: drops a prepare whose call will not come back. */
-void recorder_prep_cancel(Recorder *r);
-int recorder_eject(Recorder *r, Client *c, sd_bus_error *error);
+int recorder_eject(Recorder *r, Client *c, ImapiError *error);
+
+/* IMAPI's recorder properties, as a client gives them (SetRecorderProperties): checked as a
+ * whole, then applied, so that a bad value changes nothing. */
+typedef struct RecorderSettings {
+        int64_t write_speed;    /* "X"; -1 or 0: the highest */
+        int64_t audio_gap;      /* blocks, 0..RECORDER_AUDIO_GAP_MAX */
+        int64_t enable_buf;     /* -1, 0, 1 */
+} RecorderSettings;
+void recorder_get_settings(const Recorder *r, RecorderSettings *ret);
+/* Ranges, and that nobody else holds or uses the recorder. */
+int recorder_check_settings(Recorder *r, Client *c, const RecorderSettings *s, ImapiError *error);
+void recorder_apply_settings(Recorder *r, const RecorderSettings *s);
 
 /* IMAPI's QueryMediaType values for the current medium. */
 void recorder_media_type(const Recorder *r, int *ret_type, int *ret_flags);
 int recorder_type(const Recorder *r);
 uint32_t recorder_state(const Recorder *r);
+int recorder_write_speed_x(const Recorder *r);
 int recorder_max_write_speed_x(const Recorder *r);
 bool recorder_buf_capable(const Recorder *r);
 void recorder_guid(const Recorder *r, uint8_t ret[16]);
@@ -110,10 +120,10 @@ const char *recorder_device(const Recorder *r);
 
 void recorder_reset_properties(Recorder *r);
 /* The device vanished (or came back): a vanished recorder leaves the object tree but keeps its
- * path, where every call gives IMAPI_E_DEVICE_NOTPRESENT; its holder loses it. */
+ * id, where every call gives IMAPI_E_DEVICE_NOTPRESENT; its holder loses it. */
 void recorder_set_present(Recorder *r, bool present);
 /* Called when a client disappears. */
 void recorder_client_gone(Recorder *r, Client *c);
 
-/* Emits PropertiesChanged for the properties that depend on the medium and on ownership. */
-void recorder_emit_changed(Recorder *r);
+/* Tells the observer that the state, holder or medium changed. */
+void recorder_changed(Recorder *r);

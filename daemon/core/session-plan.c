@@ -22,37 +22,41 @@ const char *session_mode_to_string(SessionMode m) {
 }
 
 /* What no burn can use, data or audio. */
-static int check_present(const Recorder *rec, sd_bus_error *error) {
+static int check_present(const Recorder *rec, ImapiError *error) {
         const MediaInfo *mi = &rec->media;
 
         if (IN_SET(mi->status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.", rec->id);
+                return imapi_error_set(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
+                                       rec->id);
         if (drive_profile_is_rom(mi->profile))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE, "The disc in recorder %s (%s) is read-only.",
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                       "The disc in recorder %s (%s) is read-only.",
                                          rec->id, mi->profile_name);
         if (mi->status == MEDIA_STATUS_UNSUITABLE)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE, "The disc in recorder %s (%s) cannot be written.",
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                       "The disc in recorder %s (%s) cannot be written.",
                                          rec->id, mi->profile_name[0] ? mi->profile_name : "unknown type");
         return 0;
 }
 
 /* The last session, or the whole of a random-access medium, holds what imapid cannot add to. */
-static int cannot_add(const Recorder *rec, const char *how, sd_bus_error *error) {
+static int cannot_add(const Recorder *rec, const char *how, ImapiError *error) {
         const MediaInfo *mi = &rec->media;
         uint32_t hr = mi->content == MEDIA_CONTENT_FOREIGN ? IMAPI_E_MEDIUM_INVALIDTYPE : IMAPI_E_DISCINFO;
 
-        return bus_error_hresult(error, hr, "The %s in recorder %s holds %s, which imapid cannot add a session to; %s.",
+        return imapi_error_set(error, hr,
+                               "The %s in recorder %s holds %s, which imapid cannot add a session to; %s.",
                                  medium_name(mi), rec->id, mi->content_text[0] ? mi->content_text : "unknown data",
                                  how);
 }
 
-static int plan_random_access(const Recorder *rec, bool replace, SessionPlan *p, sd_bus_error *error) {
+static int plan_random_access(const Recorder *rec, bool replace, SessionPlan *p, ImapiError *error) {
         const MediaInfo *mi = &rec->media;
 
         *p = (SessionPlan) { .random_access = true, .start_lba = ISOHEAD_FIRST_SESSION };
         /* libburn formats a DVD+RW by itself when it first writes it; other media it refuses. */
         if (mi->unformatted && mi->profile != 0x1A)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "The %s in recorder %s is not formatted; format it first "
                                          "(Recorder.Erase, imapictl erase %s).", medium_name(mi), rec->id, rec->id);
         if (replace)
@@ -75,7 +79,7 @@ static int plan_random_access(const Recorder *rec, bool replace, SessionPlan *p,
         return 0;
 }
 
-static int plan_sequential(const Recorder *rec, bool replace, SessionPlan *p, sd_bus_error *error) {
+static int plan_sequential(const Recorder *rec, bool replace, SessionPlan *p, ImapiError *error) {
         const MediaInfo *mi = &rec->media;
         const char *erase = mi->erasable ? "; erase it first to use it again" : "";
 
@@ -85,10 +89,11 @@ static int plan_sequential(const Recorder *rec, bool replace, SessionPlan *p, sd
                 return 0;
         }
         if (mi->status == MEDIA_STATUS_CLOSED)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL, "The %s in recorder %s is closed and takes no more "
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The %s in recorder %s is closed and takes no more "
                                          "data%s.", medium_name(mi), rec->id, erase);
         if (replace)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "What the %s in recorder %s holds cannot be written over: sessions are only "
                                          "added to it%s.", medium_name(mi), rec->id,
                                          mi->erasable ? "; erase it first to start over" : "");
@@ -100,7 +105,7 @@ static int plan_sequential(const Recorder *rec, bool replace, SessionPlan *p, sd
         return 0;
 }
 
-int session_plan_data(const Recorder *rec, bool replace, SessionPlan *ret, sd_bus_error *error) {
+int session_plan_data(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error) {
         SessionPlan p;
         int k;
 
@@ -117,7 +122,7 @@ int session_plan_data(const Recorder *rec, bool replace, SessionPlan *ret, sd_bu
         return 0;
 }
 
-int session_plan_audio(const Recorder *rec, SessionPlan *ret, sd_bus_error *error) {
+int session_plan_audio(const Recorder *rec, SessionPlan *ret, ImapiError *error) {
         const MediaInfo *mi = &rec->media;
         int k;
 
@@ -125,14 +130,15 @@ int session_plan_audio(const Recorder *rec, SessionPlan *ret, sd_bus_error *erro
         if (k < 0)
                 return k;
         if (!IN_SET(mi->profile, 0x09u, 0x0Au))
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "Audio needs a blank CD-R or CD-RW; the disc in recorder %s is a %s.", rec->id,
                                          mi->profile_name[0] ? mi->profile_name : "disc of unknown type");
         if (mi->status == MEDIA_STATUS_CLOSED && !mi->erasable)
-                return bus_error_hresult(error, IMAPI_E_DISCFULL, "The %s in recorder %s is closed and takes no more "
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The %s in recorder %s is closed and takes no more "
                                          "data.", medium_name(mi), rec->id);
         if (mi->status != MEDIA_STATUS_BLANK)
-                return bus_error_hresult(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                          "Audio needs a blank disc; the %s in recorder %s is not blank%s.",
                                          mi->profile_name, rec->id, mi->erasable ? " (erase it first)" : "");
         *ret = (SessionPlan) { .mode = SESSION_NEW, .start_lba = mi->next_writable, .room = mi->free_blocks };
@@ -140,15 +146,16 @@ int session_plan_audio(const Recorder *rec, SessionPlan *ret, sd_bus_error *erro
 }
 
 int session_plan_check_same(const Recorder *rec, const SessionPlan *then, const SessionPlan *now,
-                            sd_bus_error *error) {
+                            ImapiError *error) {
         if (now->mode == SESSION_REPLACE || then->mode == SESSION_REPLACE)
                 return 0;
         if (then->mode == SESSION_APPEND &&
             (now->mode != SESSION_APPEND || now->import_lba != then->import_lba || now->start_lba != then->start_lba))
-                return bus_error_hresult(error, IMAPI_E_WRONGDISC, "The multi-session disc was removed from recorder %s.",
+                return imapi_error_set(error, IMAPI_E_WRONGDISC,
+                                       "The multi-session disc was removed from recorder %s.",
                                          rec->id);
         if (then->mode == SESSION_NEW && now->mode != SESSION_NEW)
-                return bus_error_hresult(error, IMAPI_E_WRONGDISC,
+                return imapi_error_set(error, IMAPI_E_WRONGDISC,
                                          "The disc in recorder %s is no longer the blank disc it was.", rec->id);
         return 0;
 }

@@ -15,7 +15,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #include "core/recorder.h"
 
@@ -34,12 +33,12 @@ typedef struct SessionPlan {
 } SessionPlan;
 
 /* A data disc on the medium as the recorder last read it. */
-int session_plan_data(const Recorder *rec, bool replace, SessionPlan *ret, sd_bus_error *error);
+int session_plan_data(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error);
 /* An audio CD: it needs a blank CD-R or CD-RW. */
-int session_plan_audio(const Recorder *rec, SessionPlan *ret, sd_bus_error *error);
+int session_plan_audio(const Recorder *rec, SessionPlan *ret, ImapiError *error);
 /* RecordDisc made plan `now` for what SetActiveDiscRecorder planned as `then`: the same disc
  * must still be there (IMAPI_E_WRONGDISC), unless the burn now replaces what it holds. */
 int session_plan_check_same(const Recorder *rec, const SessionPlan *then, const SessionPlan *now,
-                            sd_bus_error *error);
+                            ImapiError *error);
 
 const char *session_mode_to_string(SessionMode m);

@@ -18,11 +18,83 @@
 
 #define AUDIO_BLOCK 2352
 
+/* The tracks into the session, from their stash files. */
+static int add_tracks(Drive *d, struct burn_session *session, const DriveAudioTrack *tracks, size_t n,
+                      const DriveAudioOptions *o, char **ret_reason) {
+        for (size_t i = 0; i < n; i++) {
+                struct burn_track *track = burn_track_create();
+                struct burn_source *src;
+                /* TAO: libburn writes no pre-gaps, so the gap is silence at the end of the
+                 * track before (its "tail"); the next track then starts where SAO starts it. */
+                int tail = o->tao && i + 1 < n ? (int) o->gap * AUDIO_BLOCK : 0;
+
+                if (!track)
+                        return -ENOMEM;
+                burn_track_define_data(track, 0, tail, 1, BURN_AUDIO);
+                /* SAO: the gap is the next track's index 0. The first track always gets the
+                 * 150-block pre-gap of the lead-in; -1 disables a pre-gap on later tracks. */
+                if (!o->tao && i > 0)
+                        (void) burn_track_set_pregap_size(track, o->gap > 0 ? (int) o->gap : -1, 0);
+                src = burn_file_source_new(tracks[i].path, NULL);
+                if (!src || burn_track_set_source(track, src) != BURN_SOURCE_OK) {
+                        if (src)
+                                burn_source_free(src);
+                        burn_track_free(track);
+                        (void) drive_drain_messages(NULL, NULL);
+                        if (asprintf(ret_reason, "Track %zu cannot be read from the stash.", i + 1) < 0)
+                                *ret_reason = NULL;
+                        return hresult_to_errno(IMAPI_E_FILEACCESS);
+                }
+                burn_source_free(src);  /* the track holds it */
+                /* The stash file is exact; a short read would otherwise end the track early. */
+                (void) burn_track_set_default_size(track, (off_t) (tracks[i].blocks * AUDIO_BLOCK));
+                burn_session_add_track(session, track, BURN_POS_END);
+                burn_track_free(track);
+        }
+        return 0;
+}
+
+/* The write options, and whether the drive takes the disc with them. */
+static int set_write_opts(Drive *d, const DriveAudioOptions *o, char **ret_reason) {
+        char reasons[BURN_REASONS_LEN] = "";
+        const char *failure = NULL;
+
+        d->opts = burn_write_opts_new(d->info.drive);
+        if (!d->opts)
+                return -ENOMEM;
+        burn_write_opts_set_perform_opc(d->opts, 0);
+        /* A CD player reads only a closed disc. */
+        burn_write_opts_set_multi(d->opts, 0);
+        if (burn_write_opts_set_simulate(d->opts, o->write.simulate) <= 0 && o->write.simulate) {
+                *ret_reason = strdup("The recorder cannot simulate a write.");
+                return hresult_to_errno(IMAPI_E_DEVICE_INVALIDTYPE);
+        }
+        if (o->write.underrun_proof >= 0)
+                (void) burn_write_opts_set_underrun_proof(d->opts, o->write.underrun_proof);
+        if (o->tao)
+                burn_write_opts_set_write_type(d->opts, BURN_WRITE_TAO, BURN_BLOCK_RAW0);
+        else
+                burn_write_opts_set_write_type(d->opts, BURN_WRITE_SAO, BURN_BLOCK_SAO);
+
+        /* bit0: check the write type that is set, do not choose another. */
+        if (burn_write_opts_auto_write_type(d->opts, d->disc, reasons, 1) == BURN_WRITE_NONE)
+                failure = reasons[0] ? reasons : "no suitable write mode";
+        else if (burn_precheck_write(d->opts, d->disc, reasons, 1) <= 0)
+                failure = reasons[0] ? reasons : "the drive refuses the job";
+        if (failure) {
+                (void) drive_drain_messages(NULL, NULL);
+                if (asprintf(ret_reason, "The recorder cannot write this audio disc %s: %s",
+                             o->tao ? "track-at-once" : "disc-at-once", failure) < 0)
+                        *ret_reason = NULL;
+                return hresult_to_errno(IMAPI_E_MEDIUM_INVALIDTYPE);
+        }
+        return 0;
+}
+
 int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, const DriveAudioOptions *o,
                             char **ret_reason) {
         struct burn_session *session = NULL;
-        char reasons[BURN_REASONS_LEN] = "";
-        const char *failure = NULL;
+        int r;
 
         *ret_reason = NULL;
         if (!d->grabbed || d->disc)
@@ -45,72 +117,12 @@ int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, c
         /* The disc holds a reference: session stays valid as long as d->disc. */
         burn_session_free(session);
 
-        for (size_t i = 0; i < n; i++) {
-                struct burn_track *track = burn_track_create();
-                struct burn_source *src;
-                /* TAO: libburn writes no pre-gaps, so the gap is silence at the end of the
-                 * track before (its "tail"); the next track then starts where SAO starts it. */
-                int tail = o->tao && i + 1 < n ? (int) o->gap * AUDIO_BLOCK : 0;
-
-                if (!track) {
-                        drive_free_write_state(d);
-                        return -ENOMEM;
-                }
-                burn_track_define_data(track, 0, tail, 1, BURN_AUDIO);
-                /* SAO: the gap is the next track's index 0. The first track always gets the
-                 * 150-block pre-gap of the lead-in; -1 disables a pre-gap on later tracks. */
-                if (!o->tao && i > 0)
-                        (void) burn_track_set_pregap_size(track, o->gap > 0 ? (int) o->gap : -1, 0);
-                src = burn_file_source_new(tracks[i].path, NULL);
-                if (!src || burn_track_set_source(track, src) != BURN_SOURCE_OK) {
-                        if (src)
-                                burn_source_free(src);
-                        burn_track_free(track);
-                        drive_free_write_state(d);
-                        (void) drive_drain_messages(NULL, NULL);
-                        if (asprintf(ret_reason, "Track %zu cannot be read from the stash.", i + 1) < 0)
-                                *ret_reason = NULL;
-                        return hresult_to_errno(IMAPI_E_FILEACCESS);
-                }
-                burn_source_free(src);  /* the track holds it */
-                /* The stash file is exact; a short read would otherwise end the track early. */
-                (void) burn_track_set_default_size(track, (off_t) (tracks[i].blocks * AUDIO_BLOCK));
-                burn_session_add_track(session, track, BURN_POS_END);
-                burn_track_free(track);
-        }
-
-        d->opts = burn_write_opts_new(d->info.drive);
-        if (!d->opts) {
+        r = add_tracks(d, session, tracks, n, o, ret_reason);
+        if (r >= 0)
+                r = set_write_opts(d, o, ret_reason);
+        if (r < 0) {
                 drive_free_write_state(d);
-                return -ENOMEM;
-        }
-        burn_write_opts_set_perform_opc(d->opts, 0);
-        /* A CD player reads only a closed disc. */
-        burn_write_opts_set_multi(d->opts, 0);
-        if (burn_write_opts_set_simulate(d->opts, o->write.simulate) <= 0 && o->write.simulate) {
-                *ret_reason = strdup("The recorder cannot simulate a write.");
-                drive_free_write_state(d);
-                return hresult_to_errno(IMAPI_E_DEVICE_INVALIDTYPE);
-        }
-        if (o->write.underrun_proof >= 0)
-                (void) burn_write_opts_set_underrun_proof(d->opts, o->write.underrun_proof);
-        if (o->tao)
-                burn_write_opts_set_write_type(d->opts, BURN_WRITE_TAO, BURN_BLOCK_RAW0);
-        else
-                burn_write_opts_set_write_type(d->opts, BURN_WRITE_SAO, BURN_BLOCK_SAO);
-
-        /* bit0: check the write type that is set, do not choose another. */
-        if (burn_write_opts_auto_write_type(d->opts, d->disc, reasons, 1) == BURN_WRITE_NONE)
-                failure = reasons[0] ? reasons : "no suitable write mode";
-        else if (burn_precheck_write(d->opts, d->disc, reasons, 1) <= 0)
-                failure = reasons[0] ? reasons : "the drive refuses the job";
-        if (failure) {
-                (void) drive_drain_messages(NULL, NULL);
-                if (asprintf(ret_reason, "The recorder cannot write this audio disc %s: %s",
-                             o->tao ? "track-at-once" : "disc-at-once", failure) < 0)
-                        *ret_reason = NULL;
-                drive_free_write_state(d);
-                return hresult_to_errno(IMAPI_E_MEDIUM_INVALIDTYPE);
+                return r;
         }
 
         burn_drive_set_speed(d->info.drive, 0, o->write.speed_kbps);

@@ -497,8 +497,8 @@ int drive_truncate_file(Drive *d, uint64_t blocks) {
                 return -ENOTTY;
         /* A file never written is as empty as it gets. */
         if (truncate(d->address, (off_t) (blocks * 2048)) < 0 && !(errno == ENOENT && blocks == 0))
-                return log_warning_errno(errno, "Cannot cut image file %s to %" PRIu64 " blocks: %m", d->address,
-                                         blocks);
+                return log_warning_errno(errno, "Cannot cut image file %s to %" PRIu64 " blocks: %m",
+                                         d->address, blocks);
         return 0;
 }
 

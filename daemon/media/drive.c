@@ -375,7 +375,7 @@ bool drive_is_grabbed(const Drive *d) {
         return d->grabbed;
 }
 
-bool media_range_readable(const MediaInfo *m, uint32_t start, uint32_t blocks) {
+bool drive_media_range_readable(const MediaInfo *m, uint32_t start, uint32_t blocks) {
         uint64_t end = (uint64_t) start + blocks;
 
         for (size_t i = 0; i < m->n_readable; i++)
@@ -408,8 +408,8 @@ static void media_set_content(MediaInfo *m, MediaContent c, const char *text) {
 /* Whether the directories an ISO 9660 volume starts from are on the medium. */
 static bool volume_tree_readable(const MediaInfo *m, const IsoVolume *v) {
         return v->root_bytes > 0 &&
-               media_range_readable(m, v->root_extent, DIV_ROUND_UP(v->root_bytes, 2048)) &&
-               media_range_readable(m, v->path_table_extent, DIV_ROUND_UP(MAX(v->path_table_bytes, 1u), 2048));
+               drive_media_range_readable(m, v->root_extent, DIV_ROUND_UP(v->root_bytes, 2048)) &&
+               drive_media_range_readable(m, v->path_table_extent, DIV_ROUND_UP(MAX(v->path_table_bytes, 1u), 2048));
 }
 
 static int head_read(uint32_t lba, uint8_t *buf, size_t n, void *userdata) {
@@ -739,7 +739,7 @@ unsigned drive_profile_kbps_1x(unsigned profile) {
         return 0;
 }
 
-const char *media_status_to_string(MediaStatus s) {
+const char *drive_media_status_to_string(MediaStatus s) {
         static const char *const table[] = {
                 [MEDIA_STATUS_UNKNOWN] = "unknown",   [MEDIA_STATUS_NONE] = "none",
                 [MEDIA_STATUS_BLANK] = "blank",       [MEDIA_STATUS_APPENDABLE] = "appendable",

@@ -68,7 +68,7 @@ typedef struct MediaInfo {
 } MediaInfo;
 
 /* Whether [start, start + blocks) lies within the recorded areas. */
-bool media_range_readable(const MediaInfo *m, uint32_t start, uint32_t blocks);
+bool drive_media_range_readable(const MediaInfo *m, uint32_t start, uint32_t blocks);
 
 /* libburn is global state: set it up once, before any thread of ours exists. */
 int drive_library_init(void);
@@ -113,7 +113,7 @@ bool drive_profile_is_rom(unsigned profile);
 bool drive_profile_is_overwriteable(unsigned profile);
 /* kB/s of "1x" for a profile family: CD 176.4 (rounded), DVD 1385, BD 4496. */
 unsigned drive_profile_kbps_1x(unsigned profile);
-const char *media_status_to_string(MediaStatus s);
+const char *drive_media_status_to_string(MediaStatus s);
 
 /* Logs and forgets what libburn queued for us; returns the last error code seen (0 for none)
  * and the worst severity so callers can tell a failure's cause. */

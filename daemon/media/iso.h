@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The libisofs boundary: building an ISO 9660 + Joliet (+ Rock Ridge) image from a list of
- * staged files. Nothing outside iso.c includes libisofs.h; ISO_* error codes become negative
+ * staged files. Nothing outside iso*.c includes libisofs.h; ISO_* error codes become negative
  * errno here. Runs in a worker thread: no bus, no event loop.
  */
 #pragma once
@@ -88,7 +88,7 @@ void iso_library_finish(void);
 
 /* Size in 2048-byte blocks the image of these entries will have (exact, as libisofs computes
  * it). No file is opened. */
-int iso_image_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks);
+int iso_build_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks);
 
 /* Writes the image into out_fd (a new stash file) from its start; *ret_import (may be NULL) says
  * what an import took and left out. Blocks of zeros are skipped with lseek() so the image file
@@ -97,6 +97,6 @@ int iso_image_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_
  * -EIO (opening or reading a file, or a file whose size is not the entry's; writing the
  * image), -EINVAL (bad options or names), -EFBIG (a file needs ISO level 3), -ENOMEM. */
 typedef void (*iso_progress_fn)(uint64_t done_blocks, uint64_t total_blocks, void *userdata);
-int iso_image_write(const IsoSource *src, const IsoOptions *o, int out_fd,
+int iso_build_write(const IsoSource *src, const IsoOptions *o, int out_fd,
                     const volatile bool *cancel, iso_progress_fn progress, void *userdata,
                     uint64_t *ret_blocks, IsoImport *ret_import);

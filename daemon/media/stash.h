@@ -13,27 +13,27 @@
  *   IMAPI_E_STASHINUSE             another process holds the stash directory's lock
  *   IMAPI_E_FILEACCESS             an I/O error while writing into the stash
  *
- * Functions that fail with an IMAPI condition set *error (if not NULL) with
- * bus_error_hresult() and return its negative errno (hresult_to_errno()). sd_bus_error is plain
- * memory: stash functions may run in worker threads. Nothing here talks to the bus.
+ * Functions that fail with an IMAPI condition set *error (if not NULL) and return its negative
+ * errno (hresult_to_errno()). Stash functions may run in worker threads.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
+
+#include "imapi-error.h"
 
 typedef struct Stash Stash;
 
 /* Checks the stash root: it exists (it is created, mode 0700, if missing), is a directory on a
  * file system that is not compressed, encrypted or removable. sysfs_root is "/sys" except in
  * unit tests. */
-int stash_check_location(const char *root, const char *sysfs_root, sd_bus_error *error);
+int stash_check_location(const char *root, const char *sysfs_root, ImapiError *error);
 
 /* Creates and locks <root>/<name>.stash (name: [A-Za-z0-9_-]+). STASHINUSE if another process
  * holds that lock. */
-int stash_new(const char *root, const char *name, Stash **ret, sd_bus_error *error);
+int stash_new(const char *root, const char *name, Stash **ret, ImapiError *error);
 /* Removes every file of the stash and the directory itself, then unlocks. NULL is fine. */
 Stash *stash_free(Stash *s);
 const char *stash_get_path(const Stash *s);
@@ -42,7 +42,7 @@ const char *stash_get_path(const Stash *s);
  * free space (statvfs f_bavail) minus what is reserved and not yet written by all stashes of
  * this process is below bytes plus a safety margin (1% of the file system, at most 64 MiB).
  * Reservations are released with stash_release(), or all at stash_free(). */
-int stash_reserve(Stash *s, uint64_t bytes, sd_bus_error *error);
+int stash_reserve(Stash *s, uint64_t bytes, ImapiError *error);
 void stash_release(Stash *s, uint64_t bytes);
 uint64_t stash_reserved(const Stash *s);
 
@@ -60,7 +60,7 @@ int stash_file_cost(int src_fd, uint64_t *ret_bytes);
  * on one stash. */
 typedef void (*stash_progress_fn)(uint64_t done, void *userdata);
 int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progress_fn progress,
-                  void *userdata, uint32_t *ret_id, sd_bus_error *error);
+                  void *userdata, uint32_t *ret_id, ImapiError *error);
 /* Opens a copy for reading (O_RDONLY, any thread): an fd, or a negative errno. */
 int stash_open_copy(const Stash *s, uint32_t id);
 /* Deletes a copy. */

@@ -13,9 +13,10 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "bus/bus-daemon.h"
+#include "bus/inhibitor.h"
 #include "core/config.h"
-#include "core/daemon.h"
-#include "bus/inhibit.h"
+#include "core/manager.h"
 #include "macro.h"
 
 static unsigned n_test;
@@ -57,7 +58,7 @@ static int count_inhibitors(sd_bus *bus, const char *why) {
 
 /* Runs the loop (the inhibitor's replies arrive there; without d, only waits) until cond
  * holds, for up to 20 s. A bounded wait, not a timing assertion. */
-static bool run_until(Daemon *d, sd_bus *bus, bool (*cond)(Daemon *d, sd_bus *bus)) {
+static bool run_until(BusDaemon *d, sd_bus *bus, bool (*cond)(BusDaemon *d, sd_bus *bus)) {
         uint64_t deadline = now_ms() + 20000;
 
         while (now_ms() < deadline) {
@@ -71,15 +72,15 @@ static bool run_until(Daemon *d, sd_bus *bus, bool (*cond)(Daemon *d, sd_bus *bu
         return cond(d, bus);
 }
 
-static bool is_held(Daemon *d, sd_bus *bus) {
+static bool is_held(BusDaemon *d, sd_bus *bus) {
         return inhibitor_is_held(d);
 }
 
-static bool logind_has_none(Daemon *d, sd_bus *bus) {
+static bool logind_has_none(BusDaemon *d, sd_bus *bus) {
         return count_inhibitors(bus, NULL) == 0;
 }
 
-static bool logind_has_one(Daemon *d, sd_bus *bus) {
+static bool logind_has_one(BusDaemon *d, sd_bus *bus) {
         return count_inhibitors(bus, NULL) == 1;
 }
 
@@ -87,12 +88,13 @@ int main(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         sd_bus *bus = NULL, *client = NULL;
         bool with_logind = argc > 1 && streq(argv[1], "--with-logind");
-        Daemon *d = NULL;
+        Manager *m = NULL;
+        BusDaemon *d = NULL;
         Config config;
         int r;
 
         config_init(&config);
-        if (sd_event_new(&event) < 0 || daemon_new(event, &config, &d) < 0) {
+        if (sd_event_new(&event) < 0 || manager_new(event, &config, &m) < 0 || bus_daemon_new(m, &d) < 0) {
                 printf("Bail out! cannot set up the daemon object\n");
                 return 1;
         }
@@ -103,7 +105,7 @@ int main(int argc, char *argv[]) {
         inhibitor_release(d);
 
         if (sd_bus_open_system(&bus) < 0 || sd_bus_attach_event(bus, event, 0) < 0 ||
-            daemon_attach_bus(d, bus) < 0 || sd_bus_open_system(&client) < 0) {
+            bus_daemon_attach(d, bus) < 0 || sd_bus_open_system(&client) < 0) {
                 printf("Bail out! cannot connect to $DBUS_SYSTEM_BUS_ADDRESS\n");
                 return 1;
         }
@@ -148,8 +150,9 @@ int main(int argc, char *argv[]) {
         r = inhibitor_acquire(d, "Burning a disc in sr0");
         ok(r == 0 && run_until(d, client, is_held), "it can be taken again");
 finish:
-        /* daemon_free() drops whatever is still held. */
-        d = daemon_free(d);
+        /* bus_daemon_free() drops whatever is still held. */
+        d = bus_daemon_free(d);
+        m = manager_free(m);
         ok(!with_logind || run_until(NULL, client, logind_has_none), "exit drops the inhibitor");
         sd_bus_flush_close_unref(bus);
         sd_bus_flush_close_unref(client);

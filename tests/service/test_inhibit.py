@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The logind inhibitor (daemon/inhibit.c), through test-inhibit, against python-dbusmock's logind
+"""The logind inhibitor (daemon/bus/inhibitor.c), through test-inhibit, against python-dbusmock's logind
 template on a private bus, and on a bus without logind."""
 
 import os

@@ -94,7 +94,7 @@ def test_bus_policy_file():
 def test_polkit_policy_file():
     root = ET.parse(os.path.join(SRCDIR, "dbus", "org.imapid.Imapi1.policy")).getroot()
     actions = {a.get("id"): {d.tag: d.text for d in a.find("defaults")} for a in root.iter("action")}
-    with open(os.path.join(SRCDIR, "daemon", "polkit.h")) as f:
+    with open(os.path.join(SRCDIR, "daemon", "bus", "polkit.h")) as f:
         in_code = set(re.findall(r'"(org\.imapid\.imapi1\.[a-z-]+)"', f.read()))
     assert set(actions) == in_code, (set(actions), in_code)
     for verb in ("burn", "erase", "eject", "set-properties"):

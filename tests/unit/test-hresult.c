@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hresult.h"
+#include "hresult-bus.h"
 #include "macro.h"
 #include "tap.h"
 

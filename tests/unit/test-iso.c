@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Images built by iso.c, checked the way a user would: with stock isoinfo, xorriso and osirrox
+ * Images built by iso*.c (iso_build_write()), checked the way a user would: with stock isoinfo, xorriso and osirrox
  * run as subprocesses, and diff -r against the source tree.
  */
 
@@ -125,14 +125,14 @@ static IsoSource source_of(TestEntry *e, size_t n) {
 static int estimate_blocks(TestEntry *e, size_t n, const IsoOptions *o, uint64_t *ret_blocks) {
         IsoSource src = source_of(e, n);
 
-        return iso_image_estimate(&src, o, ret_blocks);
+        return iso_build_estimate(&src, o, ret_blocks);
 }
 
 static int write_fd(TestEntry *e, size_t n, const IsoOptions *o, int fd, const volatile bool *cancel,
                     iso_progress_fn progress, void *userdata, uint64_t *ret_blocks) {
         IsoSource src = source_of(e, n);
 
-        return iso_image_write(&src, o, fd, cancel, progress, userdata, ret_blocks, NULL);
+        return iso_build_write(&src, o, fd, cancel, progress, userdata, ret_blocks, NULL);
 }
 
 static int write_image(TestEntry *e, size_t n, const IsoOptions *o, const char *img, uint64_t *ret_blocks) {

@@ -3,13 +3,12 @@
  * name; and the same disc at RecordDisc as at SetActiveDiscRecorder. */
 
 #include <string.h>
-#include <systemd/sd-bus.h>
 
-#include "macro.h"
 #include "core/session-plan.h"
+#include "hresult.h"
+#include "macro.h"
 #include "tap.h"
 
-#define ERR "org.imapid.Imapi1.Error."
 
 static Recorder rec = { .id = (char *) "sr0" };
 
@@ -33,20 +32,20 @@ static void medium(unsigned profile, const char *name, MediaStatus status, bool 
 /* The error a plan gives, "" for none. */
 static const char *plan(bool replace, SessionPlan *ret) {
         static char name[128];
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         SessionPlan p = {};
 
         name[0] = 0;
         if (session_plan_data(&rec, replace, &p, &e) < 0)
-                snprintf(name, sizeof name, "%s", e.name + strlen(ERR));
-        sd_bus_error_free(&e);
+                snprintf(name, sizeof name, "%s", hresult_lookup(e.hresult) ? hresult_lookup(e.hresult)->constant : "?");
+        imapi_error_done(&e);
         if (ret)
                 *ret = p;
         return name;
 }
 
 int main(void) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         SessionPlan p, q;
         int k;
 
@@ -96,8 +95,8 @@ int main(void) {
         CHECK(session_plan_audio(&rec, &p, &e) >= 0 && p.mode == SESSION_NEW, "audio on a blank CD-R");
         medium(0x11, "DVD-R", MEDIA_STATUS_BLANK, false, MEDIA_CONTENT_NONE);
         k = session_plan_audio(&rec, &p, &e);
-        CHECK(k < 0 && sd_bus_error_has_name(&e, ERR "IMAPI_E_MEDIUM_INVALIDTYPE"), "but not on a DVD-R");
-        sd_bus_error_free(&e);
+        CHECK(k < 0 && e.hresult == IMAPI_E_MEDIUM_INVALIDTYPE, "but not on a DVD-R");
+        imapi_error_done(&e);
 
         /* The disc of SetActiveDiscRecorder at RecordDisc. */
         medium(0x1A, "DVD+RW", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
@@ -105,15 +104,15 @@ int main(void) {
         q = p;
         CHECK(session_plan_check_same(&rec, &p, &q, &e) >= 0, "the same disc is the same");
         q.start_lba += 32;
-        CHECK(session_plan_check_same(&rec, &p, &q, &e) < 0 && sd_bus_error_has_name(&e, ERR "IMAPI_E_WRONGDISC"),
+        CHECK(session_plan_check_same(&rec, &p, &q, &e) < 0 && e.hresult == IMAPI_E_WRONGDISC,
               "one with another last session is not");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         q.mode = SESSION_REPLACE;
         CHECK(session_plan_check_same(&rec, &p, &q, &e) >= 0, "but replacing takes any disc");
         p.mode = SESSION_NEW;
         q.mode = SESSION_APPEND;
-        CHECK(session_plan_check_same(&rec, &p, &q, &e) < 0 && sd_bus_error_has_name(&e, ERR "IMAPI_E_WRONGDISC"),
+        CHECK(session_plan_check_same(&rec, &p, &q, &e) < 0 && e.hresult == IMAPI_E_WRONGDISC,
               "a blank disc that is no longer blank is another disc");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         return tap_done();
 }

@@ -48,12 +48,11 @@ static void skip(const char *what, const char *why) {
         printf("ok %u - %s # SKIP %s\n", ++tap_count, what, why);
 }
 
-static bool error_is(const sd_bus_error *e, uint32_t hr) {
-        const HResultInfo *info = hresult_lookup(hr);
-        return info && sd_bus_error_has_name(e, info->dbus_name);
+static bool error_is(const ImapiError *e, uint32_t hr) {
+        return e->hresult == hr;
 }
 
-static bool message_has(const sd_bus_error *e, const char *needle) {
+static bool message_has(const ImapiError *e, const char *needle) {
         return e->message && strstr(e->message, needle);
 }
 
@@ -196,24 +195,24 @@ static bool have_program(const char *name) {
 
 static void test_location(const char *base) {
         _cleanup_free_ char *root = path_join(base, "new/stash"), *file = path_join(base, "plain-file");
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         struct stat st;
         int r;
 
         r = stash_check_location(root, "/nonexistent-sysfs", &e);
         CHECK(r == 0 && stat(root, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700,
                 "a missing stash root is created with mode 0700 (r=%d, %s)", r, strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         write_file(file, "x", 1);
         r = stash_check_location(file, "/nonexistent-sysfs", &e);
         CHECK(r < 0 && error_is(&e, IMAPI_E_FILEACCESS) && message_has(&e, file),
                 "a stash root that is a file is FILEACCESS naming it (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 }
 
 static void test_locking(const char *root) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         Stash *s = NULL, *s2 = NULL;
         int pipe_lock[2], pipe_go[2], r;
         char c, name[256] = "";
@@ -223,11 +222,11 @@ static void test_locking(const char *root) {
                 abort();
         r = stash_new(root, "../evil", &s, &e);
         CHECK(r < 0 && !s && error_is(&e, IMAPI_E_INVALIDARG), "a name with / and . is refused (%s)",
-                strna(e.name));
-        sd_bus_error_free(&e);
+                strna(e.message));
+        imapi_error_done(&e);
         r = stash_new(root, "", &s, &e);
         CHECK(r < 0 && !s && error_is(&e, IMAPI_E_INVALIDARG), "an empty name is refused");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         r = stash_new(root, "master-1", &s, &e);
         _cleanup_free_ char *expect = path_join(root, "master-1.stash");
@@ -243,9 +242,9 @@ static void test_locking(const char *root) {
         pid = fork();
         if (pid == 0) {
                 Stash *t = NULL;
-                sd_bus_error ce = SD_BUS_ERROR_NULL;
+                ImapiError ce = IMAPI_ERROR_NULL;
                 stash_new(root, "master-1", &t, &ce);
-                dprintf(pipe_lock[1], "%s", t ? "locked" : strna(ce.name));
+                dprintf(pipe_lock[1], "%s", t ? "locked" : hresult_lookup(ce.hresult) ? hresult_lookup(ce.hresult)->constant : "?");
                 _exit(0);
         }
         close(pipe_lock[1]);
@@ -253,8 +252,7 @@ static void test_locking(const char *root) {
         name[MAX(n, 0)] = '\0';
         close(pipe_lock[0]);
         waitpid(pid, NULL, 0);
-        CHECK(streq(name, IMAPI_DBUS_ERROR_STASHINUSE), "another process gets %s (got %s)",
-                IMAPI_DBUS_ERROR_STASHINUSE, name);
+        CHECK(streq(name, "IMAPI_E_STASHINUSE"), "another process gets IMAPI_E_STASHINUSE (got %s)", name);
 
         /* And the other way round: a stash held by another process, which then dies. */
         if (pipe2(pipe_lock, O_CLOEXEC) < 0 || pipe2(pipe_go, O_CLOEXEC) < 0)
@@ -283,7 +281,7 @@ static void test_locking(const char *root) {
         CHECK(r == hresult_to_errno(IMAPI_E_STASHINUSE) && !s2 && error_is(&e, IMAPI_E_STASHINUSE) &&
                         message_has(&e, "held.stash"),
                 "stash_new on a stash another process holds: STASHINUSE naming it (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         /* Stale stashes: one left with files, a subdirectory and a symlink out of it. */
         _cleanup_free_ char *stale = path_join(root, "old.stash"), *stale_sub = path_join(stale, "sub"),
@@ -356,7 +354,7 @@ static void cancel_after_first(uint64_t done, void *userdata) {
 
 /* stash_copy_in() and the copy's path, for the checks that look at the file. */
 static int copy_in(Stash *s, int fd, const volatile bool *cancel, stash_progress_fn progress, void *userdata,
-                   char **ret_path, sd_bus_error *error) {
+                   char **ret_path, ImapiError *error) {
         uint32_t id = 0;
         int r = stash_copy_in(s, fd, cancel, progress, userdata, &id, error);
 
@@ -388,7 +386,7 @@ static void *copy_thread(void *p) {
 static void test_copy(const char *root, const char *base) {
         _cleanup_free_ char *src = path_join(base, "src.bin"), *sparse = path_join(base, "sparse.bin"),
                             *out = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         const size_t size = 3 * MIB + 123;
         _cleanup_free_ void *data = random_bytes(size, 1);
         Stash *s = NULL;
@@ -445,7 +443,7 @@ static void test_copy(const char *root, const char *base) {
         r = copy_in(s, fd, NULL, NULL, NULL, &out, &e);
         CHECK(r == -EINVAL && !out && error_is(&e, IMAPI_E_INVALIDARG) && message_has(&e, "directory"),
                 "a directory is refused with E_INVALIDARG (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         close(fd);
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -453,7 +451,7 @@ static void test_copy(const char *root, const char *base) {
         r = copy_in(s, p[0], NULL, NULL, NULL, &out, &e);
         CHECK(r == -EINVAL && error_is(&e, IMAPI_E_INVALIDARG) && count_entries(stash_get_path(s)) == before,
                 "a pipe is refused and leaves no file");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         close(p[0]);
         close(p[1]);
 
@@ -501,7 +499,7 @@ static void test_copy(const char *root, const char *base) {
                         error_is(&e, IMAPI_E_NOTENOUGHDISKFORSTASH) && message_has(&e, "MiB free") &&
                         stash_reserved(s) == 0,
                 "reserving an exabyte is NOTENOUGHDISKFORSTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         CHECK(stash_reserve(s, MIB, &e) == 0 && stash_reserved(s) == MIB, "reserving 1 MiB works");
         stash_release(s, 2 * MIB);
         CHECK(stash_reserved(s) == 0, "releasing more than reserved leaves 0");
@@ -537,7 +535,7 @@ static void make_fake_sysfs(const char *sys, dev_t dev, const char *kind) {
 
 static void test_removable(const char *root, const char *base) {
         _cleanup_free_ char *sys = path_join(base, "sys");
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         struct stat st;
         int r;
 
@@ -554,35 +552,35 @@ static void test_removable(const char *root, const char *base) {
         CHECK(r == hresult_to_errno(IMAPI_E_REMOVABLESTASH) && error_is(&e, IMAPI_E_REMOVABLESTASH) &&
                         message_has(&e, "/dev/sdb1") && message_has(&e, root),
                 "a partition of a removable disk is REMOVABLESTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         make_fake_sysfs(sys, st.st_dev, "disk");
         r = stash_check_location(root, sys, &e);
         CHECK(r < 0 && error_is(&e, IMAPI_E_REMOVABLESTASH) && message_has(&e, "/dev/sdb,"),
                 "a removable whole disk is REMOVABLESTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         make_fake_sysfs(sys, st.st_dev, "dm");
         r = stash_check_location(root, sys, &e);
         CHECK(r < 0 && error_is(&e, IMAPI_E_REMOVABLESTASH) && message_has(&e, "/dev/sdb1"),
                 "a device-mapper device on a removable disk is REMOVABLESTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         make_fake_sysfs(sys, st.st_dev, "fixed");
         r = stash_check_location(root, sys, &e);
-        CHECK(r == 0 && !sd_bus_error_is_set(&e), "a partition of a fixed disk is fine (%s)",
+        CHECK(r == 0 && !imapi_error_is_set(&e), "a partition of a fixed disk is fine (%s)",
                 strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         CHECK(stash_check_location(root, "/nonexistent-sysfs", &e) == 0,
                 "a device unknown to sysfs is not taken for removable");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 }
 
 /* tmpfs: reservations against a small file system, and ENOSPC in the middle of a copy. */
 static void test_tmpfs(const char *base) {
         _cleanup_free_ char *mnt = path_join(base, "tmpfs"), *src = path_join(base, "16M.bin"), *out = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         Stash *s = NULL, *s2 = NULL, *local = NULL;
         struct statvfs before, after;
         int fd, r;
@@ -603,7 +601,7 @@ static void test_tmpfs(const char *base) {
         r = stash_check_location(root, sys, &e);
         CHECK(r == 0, "a tmpfs stash root passes the checks (major 0 is not a block device; %s)",
                 strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         if (stash_new(root, "a", &s, &e) < 0 || stash_new(root, "b", &s2, &e) < 0 ||
                 stash_new(base, "local", &local, &e) < 0)
@@ -617,17 +615,17 @@ static void test_tmpfs(const char *base) {
         CHECK(message_has(&e, "needs 5 MiB") && message_has(&e, "4 MiB free") &&
                         message_has(&e, "4 MiB reserved") && message_has(&e, root),
                 "the message says what is needed and what is free");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         r = stash_reserve(s2, 4 * MIB, &e);
         CHECK(r < 0 && error_is(&e, IMAPI_E_NOTENOUGHDISKFORSTASH),
                 "another stash on the same file system sees the first one's reservation");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         CHECK(stash_reserve(local, 64 * MIB, &e) == 0, "a stash on another file system does not");
         stash_release(s, 2 * MIB);
         CHECK(stash_reserve(s2, 3 * MIB, &e) == 0, "after releasing 2 MiB, 3 MiB fit again");
         s = stash_free(s);
         CHECK(stash_reserve(s2, 3 * MIB, &e) == 0, "stash_free releases what its stash had reserved");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         /* A copy that does not fit although nothing was reserved for it. */
         _cleanup_free_ void *data = random_bytes(16 * MIB, 3);
@@ -639,7 +637,7 @@ static void test_tmpfs(const char *base) {
         CHECK(r == hresult_to_errno(IMAPI_E_NOTENOUGHDISKFORSTASH) && !out &&
                         error_is(&e, IMAPI_E_NOTENOUGHDISKFORSTASH) && message_has(&e, "16 MiB"),
                 "running out of space halfway is NOTENOUGHDISKFORSTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         CHECK(count_entries(stash_get_path(s2)) == 0 && after.f_bavail == before.f_bavail,
                 "the partial copy is removed and its space is free again");
         close(fd);
@@ -651,7 +649,7 @@ static void test_tmpfs(const char *base) {
 
 static void test_btrfs(const char *base) {
         _cleanup_free_ char *dir = path_join(base, "btrfs"), *root = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         Stash *s = NULL;
         int r;
 
@@ -664,14 +662,14 @@ static void test_btrfs(const char *base) {
                         message_has(&e, "btrfs file system with compression enabled") &&
                         message_has(&e, root),
                 "a stash root with chattr +c on btrfs is COMPRESSEDSTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         /* The same file system without +c is fine, and copies within it are reflinks. */
         _cleanup_free_ char *plain = path_join(dir, "mnt/plain"), *src = path_join(dir, "mnt/src.bin"),
                             *out = NULL;
         r = stash_check_location(plain, "/sys", &e);
         CHECK(r == 0, "a directory without +c on the same btrfs passes (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
 
         /* btrfs has an anonymous st_dev; its devices are found through its fsid. */
         struct btrfs_ioctl_fs_info_args info = {};
@@ -695,7 +693,7 @@ static void test_btrfs(const char *base) {
         CHECK(r < 0 && error_is(&e, IMAPI_E_REMOVABLESTASH) && message_has(&e, "/dev/sdb1"),
                 "a btrfs whose device is a partition of a removable disk is REMOVABLESTASH (%s)",
                 strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         _cleanup_free_ void *data = random_bytes(16 * MIB, 4);
         write_file(src, data, 16 * MIB);
         sync();
@@ -719,7 +717,7 @@ static void test_btrfs(const char *base) {
 
 static void test_ext4_encrypted(const char *base) {
         _cleanup_free_ char *dir = path_join(base, "ext4"), *root = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         int r;
 
         root = fs_setup("ext4-encrypted", dir, NULL);
@@ -730,17 +728,17 @@ static void test_ext4_encrypted(const char *base) {
         CHECK(r == hresult_to_errno(IMAPI_E_ENCRYPTEDSTASH) && error_is(&e, IMAPI_E_ENCRYPTEDSTASH) &&
                         message_has(&e, "encrypted") && message_has(&e, root),
                 "a stash root with an fscrypt policy on ext4 is ENCRYPTEDSTASH (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         _cleanup_free_ char *plain = path_join(dir, "mnt/plain");
         r = stash_check_location(plain, "/sys", &e);
         CHECK(r == 0, "an unencrypted directory on the same ext4 passes (%s)", strna(e.message));
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         fs_teardown(dir);
 }
 
 static void test_ioerror(const char *root, const char *base) {
         _cleanup_free_ char *dir = path_join(base, "btrfs-eio"), *bad = NULL, *out = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        ImapiError e = IMAPI_ERROR_NULL;
         Stash *s = NULL;
         int fd, r;
 
@@ -756,7 +754,7 @@ static void test_ioerror(const char *root, const char *base) {
                         message_has(&e, "Input/output error"),
                 "an I/O error during the copy is FILEACCESS (%s)", strna(e.message));
         CHECK(count_entries(stash_get_path(s)) == 0, "and leaves no file");
-        sd_bus_error_free(&e);
+        imapi_error_done(&e);
         close(fd);
         stash_free(s);
         fs_teardown(dir);

@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "bus/inhibit.h"
+#include "bus/inhibitor.h"
 #include "log.h"
 #include "macro.h"
 
@@ -16,7 +16,7 @@ struct Inhibitor {
 };
 
 /* logind lives on the system bus: the first connection that is a bus, not a peer. */
-static sd_bus *inhibitor_bus(Daemon *d) {
+static sd_bus *inhibitor_bus(BusDaemon *d) {
         for (size_t i = 0; i < d->n_buses; i++)
                 if (sd_bus_is_bus_client(d->buses[i]) > 0)
                         return d->buses[i];
@@ -54,7 +54,7 @@ static int inhibit_callback(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
-int inhibitor_acquire(Daemon *d, const char *why) {
+int inhibitor_acquire(BusDaemon *d, const char *why) {
         Inhibitor *i = d->inhibitor;
         sd_bus *bus;
         int r;
@@ -90,7 +90,7 @@ static void inhibitor_drop(Inhibitor *i) {
         i->fd = safe_close(i->fd);
 }
 
-void inhibitor_release(Daemon *d) {
+void inhibitor_release(BusDaemon *d) {
         Inhibitor *i = d->inhibitor;
 
         if (!i || i->n_ref == 0) {
@@ -101,11 +101,11 @@ void inhibitor_release(Daemon *d) {
                 inhibitor_drop(i);
 }
 
-bool inhibitor_is_held(const Daemon *d) {
+bool inhibitor_is_held(const BusDaemon *d) {
         return d->inhibitor && d->inhibitor->fd >= 0;
 }
 
-void inhibitor_done(Daemon *d) {
+void inhibitor_done(BusDaemon *d) {
         if (!d->inhibitor)
                 return;
         inhibitor_drop(d->inhibitor);

@@ -8,17 +8,17 @@
 
 #include <stdbool.h>
 
-#include "core/daemon.h"
+#include "bus/bus-daemon.h"
 
 /* why: shown by systemd-inhibit --list, e.g. "Burning a disc in sr0". Asks logind
  * asynchronously for the first reference; later ones only count. Returns < 0 only when out of
  * memory. */
-int inhibitor_acquire(Daemon *d, const char *why);
+int inhibitor_acquire(BusDaemon *d, const char *why);
 /* Drops one reference; the inhibitor is closed with the last one. */
-void inhibitor_release(Daemon *d);
+void inhibitor_release(BusDaemon *d);
 
 /* Whether logind's inhibitor fd is held right now (it arrives asynchronously). */
-bool inhibitor_is_held(const Daemon *d);
+bool inhibitor_is_held(const BusDaemon *d);
 
 /* Drops the inhibitor whatever its count (at exit). */
-void inhibitor_done(Daemon *d);
+void inhibitor_done(BusDaemon *d);

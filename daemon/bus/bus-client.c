@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Clients by bus name or peer connection (bus-client.h). */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bus/bus-client.h"
+#include "bus/bus-error.h"
+#include "bus/bus-util.h"
+#include "log.h"
+#include "macro.h"
+
+struct BusClient {
+        BusDaemon *daemon;
+        BusClient *next;
+        sd_bus *bus;
+        char *name;             /* unique bus name; NULL for a peer-to-peer connection */
+        sd_bus_track *track;
+        Client *client;
+};
+
+static BusClient *bus_client_free(BusClient *c) {
+        if (!c)
+                return NULL;
+        sd_bus_track_unref(c->track);
+        sd_bus_unref(c->bus);
+        free(c->name);
+        client_unref(c->client);
+        free(c);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(BusClient *, bus_client_free);
+
+static void bus_client_unlink(BusClient *c) {
+        for (BusClient **p = &c->daemon->clients; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        return;
+                }
+}
+
+/* The client left: the core releases what it held. */
+static void bus_client_gone(BusClient *c) {
+        bus_client_unlink(c);
+        manager_client_gone(c->daemon->manager, c->client);
+        bus_client_free(c);
+}
+
+static int track_handler(sd_bus_track *t, void *userdata) {
+        bus_client_gone(userdata);
+        return 0;
+}
+
+static int bus_client_new(BusDaemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        _cleanup_(bus_client_freep) BusClient *c = NULL;
+        const char *sender = sd_bus_message_get_sender(m);
+        _cleanup_free_ char *description = NULL;
+        Client *client;
+        uid_t uid;
+        int r;
+
+        if (bus_message_get_uid(m, &uid) < 0)
+                uid = (uid_t) -1;
+        if ((sender ? asprintf(&description, "%s (uid %d)", sender, (int) uid) :
+                      asprintf(&description, "peer (uid %d)", (int) uid)) < 0)
+                return -ENOMEM;
+        c = calloc(1, sizeof(BusClient));
+        if (!c)
+                return -ENOMEM;
+        c->daemon = d;
+        c->bus = sd_bus_ref(sd_bus_message_get_bus(m));
+        if (sender) {
+                c->name = strdup(sender);
+                if (!c->name)
+                        return -ENOMEM;
+                /* The client is gone when its name is: sd_bus_track follows NameOwnerChanged. */
+                r = sd_bus_track_new(c->bus, &c->track, track_handler, c);
+                if (r < 0)
+                        return r;
+                r = sd_bus_track_add_name(c->track, sender);
+                if (r < 0)
+                        return r;
+        }
+        r = manager_add_client(d->manager, uid, description, &client, &e);
+        if (r < 0)
+                return bus_error_set_imapi(error, r, &e);
+        c->client = client_ref(client);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int bus_client_get(BusDaemon *d, sd_bus_message *m, bool create, Client **ret, sd_bus_error *error) {
+        sd_bus *bus = sd_bus_message_get_bus(m);
+        const char *sender = sd_bus_message_get_sender(m);
+        BusClient *c;
+        int r;
+
+        for (c = d->clients; c; c = c->next)
+                if (c->bus == bus && streq_ptr(c->name, sender)) {
+                        *ret = c->client;
+                        return 0;
+                }
+        if (!create) {
+                *ret = NULL;
+                return -ENOENT;
+        }
+        r = bus_client_new(d, m, &c, error);
+        if (r < 0)
+                return r;
+        c->next = d->clients;
+        d->clients = c;
+        *ret = c->client;
+        return 0;
+}
+
+void bus_client_peer_gone(BusDaemon *d, sd_bus *bus) {
+        for (BusClient *c = d->clients, *next; c; c = next) {
+                next = c->next;
+                if (c->bus == bus)
+                        bus_client_gone(c);
+        }
+}
+
+void bus_client_drop_all(BusDaemon *d) {
+        while (d->clients)
+                bus_client_gone(d->clients);
+}

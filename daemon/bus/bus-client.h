@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The core's clients as the bus knows them: a unique name on a bus, followed with sd_bus_track
+ * until it goes away, or a peer-to-peer connection, until it closes. Each has a Client of the
+ * core (client.h), created when it first holds something.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "bus/bus-daemon.h"
+#include "core/client.h"
+
+/* The client that sent m, or NULL (and -ENOENT) when it holds nothing; created when create is
+ * set (IMAPI_E_OUTOFMEMORY past MaxClients). */
+int bus_client_get(BusDaemon *d, sd_bus_message *m, bool create, Client **ret, sd_bus_error *error);
+/* The clients of a closed peer-to-peer connection are gone. */
+void bus_client_peer_gone(BusDaemon *d, sd_bus *bus);
+/* Every client is gone (at exit). */
+void bus_client_drop_all(BusDaemon *d);

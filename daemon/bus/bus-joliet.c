@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.imapid.Imapi1.JolietDiscMaster: the D-Bus adapter of a Master's data staging. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <imapi/imapi.h>
+
+#include "bus/bus-error.h"
+#include "bus/bus-master.h"
+#include "bus/bus-objects.h"
+#include "bus/bus-util.h"
+#include "core/master.h"
+#include "hresult-bus.h"
+#include "macro.h"
+
+/* AddData's a(sh): names point into the message, and the message owns the fds, so both stay
+ * valid while the call is pending. */
+static int read_entries(sd_bus_message *msg, MasterAddEntry **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_free_ MasterAddEntry *l = NULL;
+        size_t n = 0, allocated = 0;
+        const char *name;
+        int fd, r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "(sh)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "(sh)", &name, &fd)) > 0) {
+                if (n >= MASTER_ADD_BATCH_MAX)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "At most %d entries may be added in "
+                                                 "one call.", MASTER_ADD_BATCH_MAX);
+                if (n == allocated) {
+                        MasterAddEntry *m;
+
+                        allocated = allocated ? allocated * 2 : 16;
+                        m = realloc(l, allocated * sizeof(MasterAddEntry));
+                        if (!m)
+                                return -ENOMEM;
+                        l = m;
+                }
+                l[n++] = (MasterAddEntry) { .name = name, .fd = fd };
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+static int method_add_data(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        _cleanup_free_ MasterAddEntry *entries = NULL;
+        Master *m = userdata;
+        int overwrite, r;
+        BusPending *p;
+        size_t n = 0;
+
+        r = bus_master_check_caller(msg, m, NULL, error);
+        if (r < 0)
+                return r;
+        r = read_entries(msg, &entries, &n, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "b", &overwrite);
+        if (r < 0)
+                return r;
+        r = bus_read_options(msg, NULL, NULL, NULL, error);
+        if (r < 0)
+                return r;
+        p = bus_pending_new(msg, NULL);
+        if (!p)
+                return -ENOMEM;
+        /* The reply follows when the copy is done. */
+        r = master_add_data(m, entries, n, overwrite, bus_pending_done, p, &e);
+        return bus_pending_return(p, r, &e, error);
+}
+
+static int check_joliet(sd_bus_message *msg, Master *m, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        int r;
+
+        r = bus_master_check_caller(msg, m, NULL, error);
+        if (r < 0)
+                return r;
+        r = master_check_format(m, MASTER_FORMAT_JOLIET, &e);
+        return r < 0 ? bus_error_set_imapi(error, r, &e) : 0;
+}
+
+static int method_get_joliet_properties(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Master *m = userdata;
+        int r;
+
+        r = check_joliet(msg, m, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "a{sv}", 5, "VolumeName", "s", m->volume_name,
+                                          "PlaceBootImageOnDisc", "b", 0, "BootImageManufacturerIDString", "s", "",
+                                          "BootImagePlatform", "y", 0, "BootImageEmulationType", "y", 0);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* One entry of SetJolietProperties' dictionary: the volume name into *volume (pointing into the
+ * message); *ignored for names it does not know. */
+static int read_property(sd_bus_message *msg, const char **volume, bool *ignored, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        const char *name, *s;
+        int64_t v;
+        bool b;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        if (streq(name, "VolumeName")) {
+                if (bus_read_string_variant(msg, &s) < 0)
+                        s = "";
+                r = master_check_volume_name(s, &e);
+                if (r < 0)
+                        return bus_error_set_imapi(error, r, &e);
+                *volume = s;
+        } else if (streq(name, "PlaceBootImageOnDisc")) {
+                if (bus_read_bool_variant(msg, &b) < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes a boolean.", name);
+                if (b)
+                        return bus_error_hresult(error, IMAPI_E_NOTIMPL,
+                                                 "Bootable discs are not supported yet.");
+        } else if (streq(name, "BootImagePlatform") || streq(name, "BootImageEmulationType")) {
+                if (bus_read_integer_variant(msg, &v) < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes an integer.", name);
+                if (v != 0)
+                        return bus_error_hresult(error, IMAPI_E_NOTIMPL,
+                                                 "Bootable discs are not supported yet.");
+        } else if (streq(name, "BootImageManufacturerIDString") || streq(name, "BootImage"))
+                return bus_error_hresult(error, IMAPI_E_NOTIMPL, "Bootable discs are not supported yet.");
+        else {
+                *ignored = true;
+                return sd_bus_message_skip(msg, "v");
+        }
+        return 0;
+}
+
+static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        const char *volume = NULL;
+        Master *m = userdata;
+        bool ignored = false;
+        int r;
+
+        r = bus_master_check_caller(msg, m, NULL, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+                r = read_property(msg, &volume, &ignored, error);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                return r;
+
+        r = check_joliet(msg, m, error);
+        if (r < 0)
+                return r;
+        if (volume) {
+                r = master_set_volume_name(m, volume, &e);
+                if (r < 0)
+                        return bus_error_set_imapi(error, r, &e);
+        }
+        return sd_bus_reply_method_return(msg, "u", ignored ? IMAPI_S_PROPERTIESIGNORED : IMAPI_S_OK);
+}
+
+static int property_get_joliet(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Master *m = userdata;
+        int32_t v = 0;
+
+        /* IMAPI: valid only after SetActiveDiscRecorder; 0 before. */
+        if (streq(property, "TotalDataBlocks"))
+                v = m->recorder ? (int32_t) MIN(m->total_blocks, (uint32_t) INT32_MAX) : 0;
+        else if (streq(property, "UsedDataBlocks"))
+                v = (int32_t) master_used_blocks(m);
+        else if (streq(property, "DataBlockSize"))
+                v = IMAPI_DATA_BLOCK_SIZE;
+        return sd_bus_message_append(reply, "i", v);
+}
+
+const sd_bus_vtable bus_joliet_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("TotalDataBlocks", "i", property_get_joliet, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UsedDataBlocks", "i", property_get_joliet, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DataBlockSize", "i", property_get_joliet, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("AddData", SD_BUS_ARGS("a(sh)", entries, "b", overwrite, "a{sv}", options),
+                                SD_BUS_NO_RESULT, method_add_data, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJolietProperties", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", properties),
+                                method_get_joliet_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetJolietProperties", SD_BUS_ARGS("a{sv}", properties), SD_BUS_RESULT("u", hresult),
+                                method_set_joliet_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Inside a burn (burn.c): the state every burn has, and the operations by which a format (data
+ * in burn-data.c, audio in burn-audio.c) fills in the skeleton. Only burn*.c include this.
+ *
+ *   start      burn_start(): the common checks, ops->check, the drive read (recorder_prepare)
+ *   setup      ops->setup on the loop: the medium checked, the format's state made, the job's size
+ *   prepare    ops->prepare_run in a worker (the image build), then ops->prepared on the loop
+ *   write      ops->write_start, then libburn polled: ops->write_progress, ops->written
+ *   close      ops->closing_run in a worker, where ops->needs_closing says so (the head)
+ *   verify     ops->verify_setup on the loop, ops->verify_run in a worker
+ *   end        the drive released and read again, the stash cleaned (worker), then the report
+ *
+ * Worker stages set b->result and, on failure, b->error; they poll b->cancel and count their
+ * blocks in b->blocks_done.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "core/burn.h"
+#include "core/job.h"
+#include "core/master.h"
+#include "core/recorder.h"
+#include "core/session-plan.h"
+#include "imapi-error.h"
+#include "media/drive.h"
+
+typedef enum BurnStage {
+        BURN_STAGE_PREPARING,
+        BURN_STAGE_WRITING,
+        BURN_STAGE_CLOSING,
+        BURN_STAGE_VERIFYING,
+        BURN_STAGE_DONE,
+} BurnStage;
+
+typedef struct BurnOps BurnOps;
+
+struct Burn {
+        Master *master;
+        Recorder *recorder;
+        Job *job;
+        RecordOptions options;
+        const BurnOps *ops;
+        void *format;                   /* the format's own state */
+        SessionPlan plan;               /* what is written where (session-plan.h) */
+        BurnStage stage;
+
+        uint64_t write_blocks;          /* what the write puts on the disc (BlockProgress' total) */
+        uint64_t stage_blocks;          /* the work of the current worker stage */
+        volatile bool cancel;
+        _Atomic uint64_t blocks_done;   /* of the current stage */
+        int result;                     /* of the last worker stage */
+        ImapiError error;               /* why it failed, if it says */
+        bool closing_announced;
+        sd_event_source *timer;
+};
+
+/* What the end of a burn does besides the common part. */
+typedef struct BurnEndFiles {
+        char *remove_path;      /* a stash file to delete (the image); taken */
+        int close_fd;           /* its fd, closed after the delete (-1: none); taken */
+        uint64_t reserved;      /* stash reservation to return once it is deleted */
+} BurnEndFiles;
+
+struct BurnOps {
+        const char *activity;           /* for logind's inhibitor: "Burning a disc" */
+        unsigned block_size;            /* bytes of one block as the job counts them */
+        double prepare_share;           /* of the job's progress; 0 without a prepare stage */
+        double verify_share;            /* with verification */
+
+        /* RecordDisc's checks of the staged content, before the drive is read. */
+        int (*check)(Master *m, ImapiError *error);
+        /* The disc is read and the plan made: the format's state in b->format, its room checked,
+         * b->write_blocks and the job's Bytes estimated. The job does not exist yet. */
+        int (*setup)(Burn *b, ImapiError *error);
+        /* Worker: preparing what is written (NULL: nothing to prepare). */
+        void (*prepare_run)(Burn *b);
+        /* On the loop, after prepare_run succeeded: the last checks before writing. */
+        int (*prepared)(Burn *b, ImapiError *error);
+        /* The job is announced (after PreparingBurn; NULL: nothing to add). */
+        void (*started)(Burn *b);
+        /* Starts libburn's write with the common options filled in. */
+        int (*write_start)(Burn *b, const DriveWriteOptions *wo, char **ret_reason);
+        /* A poll of the write: sets b->blocks_done; true when the progress is known. */
+        bool (*write_progress)(Burn *b, const DriveProgress *p);
+        /* The write ended well (NULL: nothing to do). */
+        void (*written)(Burn *b);
+        /* Whether a closing stage follows the write (NULL: never), and its worker. */
+        bool (*needs_closing)(Burn *b);
+        void (*closing_run)(Burn *b);
+        /* Before the verification, on the loop (NULL: nothing), its size, and its worker. */
+        int (*verify_setup)(Burn *b, ImapiError *error);
+        uint64_t (*verify_blocks)(Burn *b);
+        void (*verify_run)(Burn *b);
+        /* What a successful burn has to tell (NULL: nothing); a new string. */
+        char *(*success_note)(Burn *b);
+        /* Files for the end to delete; NULL: none. */
+        void (*end_files)(Burn *b, BurnEndFiles *ret);
+        void (*free)(void *format);
+};
+
+extern const BurnOps burn_data_ops;
+extern const BurnOps burn_audio_ops;
+
+/* For the ops: closing the disc has begun (ClosingDisc with an estimate, in seconds); once. */
+void burn_announce_closing(Burn *b, int32_t seconds);
+/* BlockProgress, TrackProgress and the other master events. */
+void burn_notify(Burn *b, MasterEventKind kind, int32_t a, int32_t b2);
+/* A worker stage's failure: b->error, and the negative errno it travels as. */
+int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) _printf_(3, 4);

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The skeleton of every burn (burn-ops.h): RecordDisc's checks, the drive read, the stages in
+ * workers and libburn's thread polled from a timer, and the end. Whatever happens, the drive is
+ * released, the format's files removed and the stash reservation returned.
+ *
+ * The end: what touches the drive or the disk runs in a worker, so that the bus keeps answering
+ * while it happens: the drive is given back (ejecting after a success if asked) and grabbed
+ * again to read the disc as it now is; the format's files and, after a real success, every
+ * staged file are deleted (IMAPI clears the stash after the first successful burn; 100,000
+ * staged files take a second to unlink). Then, on the event loop, the recorder shows the new
+ * disc, the outcome is logged, and BurnComplete and the job's Completed are sent: a client that
+ * sees them finds the drive released and the stash clean.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <imapi/imapierror.h>
+
+#include "core/burn-ops.h"
+#include "core/worker.h"
+#include "hresult.h"
+#include "log.h"
+#include "macro.h"
+#include "media/stash.h"
+
+#define POLL_USEC (250 * 1000)
+
+Job *burn_job(const Burn *b) {
+        return b->job;
+}
+
+int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        return imapi_error_set(&b->error, hr, "%s", text ?: "");
+}
+
+void burn_notify(Burn *b, MasterEventKind kind, int32_t a, int32_t b2) {
+        manager_notify_event(b->master->manager, b->master, kind, a, b2, 0);
+}
+
+void burn_announce_closing(Burn *b, int32_t seconds) {
+        if (b->closing_announced)
+                return;
+        b->closing_announced = true;
+        job_set_phase(b->job, JOB_PHASE_CLOSING);
+        burn_notify(b, MASTER_EVENT_CLOSING_DISC, seconds, 0);
+}
+
+static Burn *burn_free(Burn *b) {
+        if (!b)
+                return NULL;
+        sd_event_source_disable_unref(b->timer);
+        if (b->format)
+                b->ops->free(b->format);
+        imapi_error_done(&b->error);
+        free(b);
+        return NULL;
+}
+
+/* Shares of the whole job: preparing, writing, and verifying what is left. */
+static bool burn_verifies(const Burn *b) {
+        return b->options.verify && !b->options.simulate;
+}
+
+static double stage_base(const Burn *b, BurnStage s) {
+        double prepare = b->ops->prepare_share, write = 1.0 - prepare - (burn_verifies(b) ? b->ops->verify_share : 0);
+
+        return s == BURN_STAGE_PREPARING ? 0 : s == BURN_STAGE_WRITING ? prepare : s == BURN_STAGE_DONE ? 1 :
+               prepare + write;
+}
+
+static void update_job(Burn *b, double buffer_fill) {
+        uint64_t total = MAX(b->stage_blocks, 1u), done = MIN(atomic_load(&b->blocks_done), total);
+        double base = stage_base(b, b->stage), share = stage_base(b, (BurnStage) (b->stage + 1)) - base;
+
+        job_set_progress(b->job, base + share * (double) done / (double) total, done * b->ops->block_size,
+                         buffer_fill);
+}
+
+/* The end */
+
+typedef struct BurnEnd {
+        Burn *burn;
+        uint32_t hr;
+        char *text;
+        BurnEndFiles files;
+        bool cleared;           /* the staged content moved here, to be deleted */
+        Staging staging;
+        Redbook redbook;
+        RecorderReadout readout;
+} BurnEnd;
+
+/* Worker. The recorder stays busy and the master keeps its stash until end_done(). */
+static void end_run(void *userdata) {
+        BurnEnd *e = userdata;
+        Drive *drive = e->burn->recorder->drive;
+        Master *m = e->burn->master;
+
+        drive_release(drive, IMAPI_HRESULT_SUCCEEDED(e->hr) && e->burn->options.eject);
+        e->readout.error = drive_grab(drive, false);
+        if (e->readout.error >= 0) {
+                (void) recorder_readout(drive, &e->readout);
+                drive_release(drive, false);
+        }
+        /* The last close of a deleted multi-GiB image frees its blocks: that takes a while. */
+        if (e->files.remove_path)
+                (void) stash_remove_file(m->stash, e->files.remove_path);
+        e->files.close_fd = safe_close(e->files.close_fd);
+        master_delete_staged(&e->staging, &e->redbook, m->stash);
+        /* Content that stays for another try gets back its name index here rather than at the
+         * next AddData, on the loop. (The master changes nothing until end_done().) */
+        if (!e->cleared && staging_ensure_index(&m->staging) < 0)
+                log_debug("Out of memory rebuilding the staging index; AddData will retry.");
+}
+
+static void end_report(Burn *b, uint32_t hr, const char *text) {
+        Master *m = b->master;
+        Recorder *rec = b->recorder;
+        Job *j = b->job;
+
+        if (IMAPI_HRESULT_SUCCEEDED(hr))
+                job_log(j, LOG_INFO, rec->id, hr, "%s of disc master %u on %s finished.", j->operation,
+                        m->id, rec->id);
+        else
+                job_log(j, LOG_WARNING, rec->id, hr, "%s of disc master %u on %s failed: %s", j->operation,
+                        m->id, rec->id, strna(text));
+        manager_notify_event(m->manager, m, MASTER_EVENT_BURN_COMPLETE, 0, 0, hr);
+        job_complete(j, hr, text);
+}
+
+/* The burn is over: the master is free again, and its job goes. */
+static void end_detach(Burn *b, unsigned changes) {
+        Master *m = b->master;
+        Job *j = b->job;
+
+        m->burn = NULL;
+        burn_free(b);
+        master_changed(m, MASTER_CHANGED_JOB | changes);
+        job_free(j);
+        master_work_done(m);
+}
+
+static void end_done(void *userdata) {
+        BurnEnd *e = userdata;
+        Burn *b = e->burn;
+        Recorder *rec = b->recorder;
+
+        stash_release(b->master->stash, e->files.reserved);
+        rec->busy--;
+        manager_notify_work(b->master->manager, false, NULL);
+        (void) recorder_apply_readout(rec, &e->readout);
+        recorder_changed(rec);
+        end_report(b, e->hr, e->text);
+        end_detach(b, e->cleared ? MASTER_CHANGED_DATA_USED | MASTER_CHANGED_AUDIO : 0);
+        free(e->files.remove_path);
+        free(e->text);
+        free(e);
+}
+
+/* Out of memory at the very end: report what can be reported, here. */
+static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *files) {
+        log_oom();
+        b->recorder->busy--;
+        manager_notify_work(b->master->manager, false, NULL);
+        drive_release(b->recorder->drive, false);
+        if (files->remove_path)
+                (void) stash_remove_file(b->master->stash, files->remove_path);
+        free(files->remove_path);
+        safe_close(files->close_fd);
+        stash_release(b->master->stash, files->reserved);
+        end_report(b, hr, message);
+        end_detach(b, 0);
+}
+
+static void burn_finish(Burn *b, uint32_t hr, const char *message) {
+        _cleanup_free_ char *note = IMAPI_HRESULT_SUCCEEDED(hr) && b->ops->success_note ? b->ops->success_note(b) : NULL;
+        BurnEndFiles files = { .close_fd = -1 };
+        Master *m = b->master;
+        BurnEnd *e;
+
+        b->stage = BURN_STAGE_DONE;
+        (void) sd_event_source_set_enabled(b->timer, SD_EVENT_OFF);
+        if (b->ops->end_files)
+                b->ops->end_files(b, &files);
+        e = calloc(1, sizeof(BurnEnd));
+        if (!e) {
+                end_here(b, hr, note ?: message, &files);
+                return;
+        }
+        *e = (BurnEnd) { .burn = b, .hr = hr, .files = files };
+        staging_init(&e->staging);
+        redbook_init(&e->redbook);
+        e->text = hresult_format(hr, note ?: message);
+        if (IMAPI_HRESULT_SUCCEEDED(hr) && !b->options.simulate) {
+                /* The bookkeeping moves to the worker with the files; the master starts empty
+                 * (UsedDataBlocks 0), and the next burn looks at the disc afresh. */
+                e->staging = m->staging;
+                e->redbook = m->redbook;
+                staging_init(&m->staging);
+                redbook_init(&m->redbook);
+                m->plan_known = false;
+                e->cleared = true;
+        }
+        if (worker_submit(m->manager->worker, end_run, end_done, e) < 0) {
+                end_run(e);
+                end_done(e);
+        }
+}
+
+static void burn_finish_error(Burn *b, const char *fallback) {
+        if (imapi_error_is_set(&b->error))
+                burn_finish(b, b->error.hresult, b->error.message);
+        else
+                burn_finish(b, IMAPI_E_GENERIC, fallback);
+}
+
+/* The stages */
+
+static void stage_run(void *userdata);
+
+/* A worker stage: its size and phase; run is one of the ops' workers. */
+typedef void (*burn_stage_fn)(Burn *b);
+
+static burn_stage_fn stage_worker(const Burn *b) {
+        return b->stage == BURN_STAGE_PREPARING ? b->ops->prepare_run :
+               b->stage == BURN_STAGE_CLOSING ? b->ops->closing_run : b->ops->verify_run;
+}
+
+static void stage_run(void *userdata) {
+        Burn *b = userdata;
+
+        b->result = 0;
+        stage_worker(b)(b);
+}
+
+static int start_stage(Burn *b, BurnStage stage, uint64_t blocks, JobPhase phase, worker_done_fn done) {
+        b->stage = stage;
+        b->stage_blocks = blocks;
+        atomic_store(&b->blocks_done, 0);
+        job_set_phase(b->job, phase);
+        return worker_submit(b->master->manager->worker, stage_run, done, b);
+}
+
+static void verify_done(void *userdata) {
+        Burn *b = userdata;
+
+        if (b->result == -ECANCELED || b->cancel)
+                burn_finish(b, IMAPI_E_USERABORT, "Cancelled during verification.");
+        else if (b->result < 0)
+                burn_finish_error(b, NULL);
+        else
+                burn_finish(b, IMAPI_S_OK, NULL);
+}
+
+/* After the write (and the closing stage): verification, or the end. */
+static void burn_written(Burn *b) {
+        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+
+        if (!burn_verifies(b)) {
+                burn_finish(b, IMAPI_S_OK, NULL);
+                return;
+        }
+        (void) drive_reassess(b->recorder->drive);
+        if (b->ops->verify_setup && b->ops->verify_setup(b, &error) < 0) {
+                burn_finish(b, error.hresult, error.message);
+                return;
+        }
+        if (start_stage(b, BURN_STAGE_VERIFYING, b->ops->verify_blocks(b), JOB_PHASE_VERIFYING,
+                        verify_done) < 0)
+                burn_finish(b, IMAPI_E_GENERIC, "Cannot start verification.");
+}
+
+static void closing_done(void *userdata) {
+        Burn *b = userdata;
+
+        if (b->result < 0)
+                burn_finish_error(b, NULL);
+        else
+                burn_written(b);
+}
+
+static void write_ended(Burn *b) {
+        _cleanup_free_ char *msg = NULL;
+        uint32_t hr = drive_operation_finish(b->recorder->drive, b->cancel, &msg);
+        int32_t total = (int32_t) MIN(b->write_blocks, (uint64_t) INT32_MAX);
+
+        if (IMAPI_HRESULT_FAILED(hr)) {
+                burn_finish(b, hr, msg);
+                return;
+        }
+        burn_notify(b, MASTER_EVENT_BLOCK_PROGRESS, total, total);
+        if (b->ops->written)
+                b->ops->written(b);
+        /* A simulation wrote nothing that readers could be led to. */
+        if (!b->options.simulate && b->ops->needs_closing && b->ops->needs_closing(b)) {
+                burn_announce_closing(b, 1);
+                if (start_stage(b, BURN_STAGE_CLOSING, 0, JOB_PHASE_CLOSING, closing_done) < 0)
+                        burn_finish(b, IMAPI_E_GENERIC, "Cannot finish the session.");
+                return;
+        }
+        burn_written(b);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Burn *b = userdata;
+
+        if (b->stage == BURN_STAGE_WRITING) {
+                DriveProgress p;
+                bool active = drive_poll(b->recorder->drive, &p);
+
+                if (b->ops->write_progress(b, &p))
+                        burn_notify(b, MASTER_EVENT_BLOCK_PROGRESS,
+                                    (int32_t) MIN(atomic_load(&b->blocks_done), (uint64_t) INT32_MAX),
+                                    (int32_t) MIN(b->write_blocks, (uint64_t) INT32_MAX));
+                update_job(b, p.fifo_fill);
+                if (!active) {
+                        write_ended(b);
+                        return 0;
+                }
+        } else if (IN_SET(b->stage, BURN_STAGE_PREPARING, BURN_STAGE_VERIFYING))
+                update_job(b, -1);
+
+        (void) sd_event_source_set_time_relative(s, POLL_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
+/* libburn takes over: the speed IMAPI asks for and the common options. */
+static int burn_write_begin(Burn *b, char **ret_reason) {
+        const RecordOptions *o = &b->options;
+        Recorder *rec = b->recorder;
+        unsigned x1 = drive_profile_kbps_1x(rec->media.profile);
+        DriveWriteOptions wo = {
+                .simulate = o->simulate,
+                .start_lba = -1,
+                .underrun_proof = rec->enable_buf,
+        };
+        int k;
+
+        if (o->write_speed_kbps > 0)
+                wo.speed_kbps = o->write_speed_kbps;
+        else if (o->write_speed > 0)
+                wo.speed_kbps = (int) x1 * o->write_speed;
+        else if (rec->write_speed > 0)
+                wo.speed_kbps = (int) x1 * rec->write_speed;
+        k = b->ops->write_start(b, &wo, ret_reason);
+        if (k < 0)
+                return k;
+        b->stage = BURN_STAGE_WRITING;
+        b->stage_blocks = b->write_blocks;
+        atomic_store(&b->blocks_done, 0);
+        job_set_phase(b->job, JOB_PHASE_WRITING);
+        log_info("Job %u: writing %llu blocks to %s at block %u%s.", b->job->id,
+                 (unsigned long long) b->write_blocks,
+                 rec->id, b->plan.start_lba, o->simulate ? " (simulation)" : "");
+        return 0;
+}
+
+static void prepare_done(void *userdata) {
+        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+        _cleanup_free_ char *reason = NULL;
+        Burn *b = userdata;
+        int k;
+
+        if (b->cancel || b->result == -ECANCELED) {
+                burn_finish(b, IMAPI_E_USERABORT, "Cancelled while the image was being built.");
+                return;
+        }
+        if (b->result < 0) {
+                burn_finish_error(b, NULL);
+                return;
+        }
+        if (b->ops->prepared && b->ops->prepared(b, &error) < 0) {
+                burn_finish(b, error.hresult, error.message);
+                return;
+        }
+        k = burn_write_begin(b, &reason);
+        if (k < 0)
+                burn_finish(b, hresult_from_errno(k), reason ?: "The recorder refused to start writing.");
+}
+
+static void burn_cancel(Job *j, void *userdata) {
+        Burn *b = userdata;
+
+        b->cancel = true;
+        if (b->stage == BURN_STAGE_WRITING)
+                drive_cancel(b->recorder->drive);
+}
+
+void burn_abort(Burn *b) {
+        if (!b)
+                return;
+        b->cancel = true;
+        if (b->stage != BURN_STAGE_WRITING)
+                return;         /* a worker stage: it sees the flag, and worker_free() waits */
+
+        /* The loop is gone and libburn's thread still writes: stop it and wait here, so that
+         * neither the drive nor the library is torn down under it. */
+        drive_cancel_sync(b->recorder->drive);
+        burn_finish(b, IMAPI_E_USERABORT, "imapid is stopping.");
+}
+
+/* The start */
+
+static const BurnOps *burn_ops_for(const Master *m) {
+        return m->format == MASTER_FORMAT_REDBOOK ? &burn_audio_ops : &burn_data_ops;
+}
+
+/* What RecordDisc needs of the master and its recorder, before and after the drive is read. */
+static int burn_check(Master *m, ImapiError *error) {
+        Recorder *rec = m->recorder;
+        int k;
+
+        k = master_check_opened(m, error);
+        if (k < 0)
+                return k;
+        /* SIGTERM cancelled the jobs there were; a new one would hold up the exit. */
+        if (m->manager->exiting)
+                return imapi_error_set(error, IMAPI_E_USERABORT, "imapid is stopping.");
+        if (m->format == MASTER_FORMAT_NONE)
+                return imapi_error_set(error, IMAPI_E_NOACTIVEFORMAT,
+                                       "Disc master %u has no active format.", m->id);
+        if (!rec)
+                return imapi_error_set(error, IMAPI_E_NOACTIVERECORDER,
+                                       "Disc master %u has no active recorder.", m->id);
+        if (m->burn)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Disc master %u is already burning.", m->id);
+        if (m->adding || m->audio_adding)
+                return imapi_error_set(error, IMAPI_E_GENERIC, "Disc master %u is still staging data.", m->id);
+        if (!rec->present)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",
+                                       rec->id);
+        if (rec->owner)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is held through OpenExclusive by %s; close it before burning.",
+                                       rec->id, rec->owner->description);
+        if (rec->busy > 0)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is busy with another job.", rec->id);
+        return burn_ops_for(m)->check(m, error);
+}
+
+typedef struct BurnCall {
+        Master *master;
+        Client *client;
+        RecordOptions options;
+        core_done_fn done;
+        void *userdata;
+} BurnCall;
+
+/* The job exists and runs: tell about it. */
+static void burn_announce(Burn *b, Client *c) {
+        Master *m = b->master;
+        Recorder *rec = b->recorder;
+
+        rec->busy++;
+        recorder_changed(rec);
+        /* Suspending or shutting down in the middle would ruin the disc. */
+        manager_notify_work(m->manager, true, b->ops->activity);
+        m->burn = b;
+        master_changed(m, MASTER_CHANGED_JOB);
+        /* A rough guess at preparing: the stash disk at 100 MB/s. */
+        burn_notify(b, MASTER_EVENT_PREPARING_BURN, b->ops->prepare_run ?
+                    (int32_t) MIN(b->write_blocks * 2048 / (100 * 1000 * 1000) + 1,
+                                  (uint64_t) INT32_MAX) : 1, 0);
+        if (b->ops->started)
+                b->ops->started(b);
+        job_log(b->job, LOG_INFO, rec->id, 0,
+                "%s of disc master %u on %s started by %s (%llu blocks, %s at block %u).",
+                b->job->operation, m->id, rec->id, c ? c->description : "?", (unsigned long long) b->write_blocks,
+                session_mode_to_string(b->plan.mode), b->plan.start_lba);
+}
+
+/* The drive is grabbed and its disc read: the plan, the format's state, the job, and the first
+ * stage. */
+static int burn_begin(BurnCall *call, Job **ret, ImapiError *error) {
+        Master *m = call->master;
+        Recorder *rec = m->recorder;
+        const RecordOptions *o = &call->options;
+        _cleanup_free_ char *reason = NULL;
+        Burn *b;
+        int k;
+
+        b = calloc(1, sizeof(Burn));
+        if (!b)
+                return -ENOMEM;
+        *b = (Burn) { .master = m, .recorder = rec, .options = *o, .ops = burn_ops_for(m) };
+        k = master_plan_burn(m, o->replace, o->simulate, &b->plan, error);
+        if (k >= 0)
+                k = b->ops->setup(b, error);
+        if (k >= 0)
+                k = job_new(m->manager, o->simulate ? "simulate" : "burn", call->client, m->id, rec, &b->job);
+        if (k < 0)
+                goto fail;
+        b->job->bytes = b->write_blocks * b->ops->block_size;
+        b->job->cancel = burn_cancel;
+        b->job->userdata = b;
+        k = sd_event_add_time_relative(m->manager->event, &b->timer, CLOCK_MONOTONIC, POLL_USEC, 0,
+                                       on_timer, b);
+        if (k >= 0 && b->ops->prepare_run)
+                k = start_stage(b, BURN_STAGE_PREPARING, b->write_blocks, JOB_PHASE_PREPARING, prepare_done);
+        else if (k >= 0) {
+                /* Nothing to prepare: a refusal to write is the call's error. */
+                k = burn_write_begin(b, &reason);
+                if (k < 0)
+                        (void) imapi_error_set(error, hresult_from_errno(k), "%s",
+                                               reason ?: "The recorder refused to start writing.");
+        }
+        if (k < 0) {
+                b->job = job_free(b->job);
+                goto fail;
+        }
+        burn_announce(b, call->client);
+        *ret = b->job;
+        return 0;
+
+fail:
+        if (b->ops->end_files) {
+                BurnEndFiles files = { .close_fd = -1 };
+
+                b->ops->end_files(b, &files);
+                if (files.remove_path)
+                        (void) stash_remove_file(m->stash, files.remove_path);
+                free(files.remove_path);
+                safe_close(files.close_fd);
+                stash_release(m->stash, files.reserved);
+        }
+        drive_release(rec->drive, false);
+        burn_free(b);
+        return k;
+}
+
+static void burn_prepared(Recorder *r, int k, const ImapiError *prep_error, void *userdata) {
+        _cleanup_free_ BurnCall *call = userdata;
+        _cleanup_(client_unrefp) Client *c = call->client;
+        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+        Master *m = call->master;
+        Job *job = NULL;
+
+        m->preparing--;
+        if (k < 0) {
+                call->done(call->userdata, k, prep_error, NULL);
+                master_work_done(m);
+                return;
+        }
+        /* What may have changed while the drive was read: the master closed, say. */
+        k = burn_check(m, &error);
+        if (k < 0)
+                drive_release(r->drive, false);
+        else
+                k = burn_begin(call, &job, &error);
+        if (k < 0 && !imapi_error_is_set(&error))
+                (void) imapi_error_set_errno(&error, k, NULL);
+        call->done(call->userdata, k, k < 0 ? &error : NULL, job);
+        master_work_done(m);
+}
+
+int burn_start(Master *m, Client *c, const RecordOptions *o, core_done_fn done, void *userdata,
+               ImapiError *error) {
+        BurnCall *call;
+        int k;
+
+        k = burn_check(m, error);
+        if (k < 0)
+                return k;
+        call = malloc(sizeof(BurnCall));
+        if (!call)
+                return -ENOMEM;
+        *call = (BurnCall) {
+                .master = m,
+                .client = client_ref(c),
+                .options = *o,
+                .done = done,
+                .userdata = userdata,
+        };
+        k = recorder_prepare(m->recorder, true, burn_prepared, call, error);
+        if (k < 0) {
+                client_unref(call->client);
+                free(call);
+                return k;
+        }
+        m->preparing++;
+        return 1;
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The image's tree from the staged entries, and its layout (iso-internal.h, iso.h). */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jolietname.h"
+#include "log.h"
+#include "macro.h"
+#include "media/iso-internal.h"
+
+/* The largest file ISO levels 1 and 2 can hold: one extent (libisofs' limit). */
+#define ISO_MAX_SINGLE_EXTENT UINT64_C(0xFFFFF800)
+/* libisofs' FIFO between its writer thread and iso-write.c, in blocks. */
+#define ISO_FIFO_BLOCKS 512U
+/* The Joliet volume descriptor's volume identifier: 32 bytes of UCS-2. */
+#define JOLIET_VOLUME_ID_MAX 16
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(IsoStashStreams *, iso_stash_streams_free);
+
+static const char *entry_path(const IsoSource *src, size_t i) {
+        IsoEntry e;
+
+        src->get(i, &e, src->userdata);
+        return e.image_path + (e.image_path[0] == '/');
+}
+
+static int compare_entries(const void *a, const void *b, void *userdata) {
+        const IsoSource *src = userdata;
+        size_t i = *(const size_t *) a, j = *(const size_t *) b;
+        int c = strcmp(entry_path(src, i), entry_path(src, j));
+
+        /* Stable: of two entries for one path, the later one is added last and wins. */
+        if (c != 0)
+                return c;
+        return i < j ? -1 : i > j;
+}
+
+static void node_set_attributes(IsoNode *node, mode_t mode, uint64_t mtime_usec, mode_t default_mode) {
+        mode_t perm = mode & 07777;
+
+        iso_node_set_permissions(node, perm != 0 ? perm : default_mode);
+        iso_node_set_uid(node, 0);
+        iso_node_set_gid(node, 0);
+        if (mtime_usec > 0) {
+                time_t t = (time_t) (mtime_usec / 1000000);
+
+                iso_node_set_mtime(node, t);
+                iso_node_set_atime(node, t);
+                iso_node_set_ctime(node, t);
+        }
+}
+
+/* Finds or creates the directory `name` in dir. */
+static int dir_get_or_add(IsoDir *dir, const char *name, const char *path, IsoDir **ret) {
+        IsoNode *node = NULL;
+        IsoDir *sub = NULL;
+        int r;
+
+        r = iso_dir_get_node(dir, name, &node);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        if (r > 0) {
+                if (!ISO_NODE_IS_DIR(node))
+                        return log_error_errno(ENOTDIR, "Cannot add \"%s\": \"%s\" is a file in the image.",
+                                               path, name);
+                *ret = (IsoDir *) node;
+                return 0;
+        }
+        r = iso_tree_add_new_dir(dir, name, &sub);
+        if (r < 0)
+                return log_error_errno(-iso_code_to_errno(r), "Cannot add directory \"%s\" for \"%s\": %s",
+                                       name, path, iso_error_to_msg(r));
+        node_set_attributes((IsoNode *) sub, 0755, 0, 0755);
+        *ret = sub;
+        return 0;
+}
+
+static int image_add_entry(IsoImage *image, IsoStashStreams *ctx, size_t index, int sort_weight) {
+        const IsoSource *src = iso_stash_streams_source(ctx);
+        _cleanup_free_ char *path = NULL;
+        IsoDir *dir = iso_image_get_root(image);
+        IsoNode *node = NULL;
+        IsoStream *stream = NULL;
+        IsoFile *file = NULL;
+        IsoEntry entry;
+        const IsoEntry *e = &entry;
+        char *name, *slash;
+        int r;
+
+        src->get(index, &entry, src->userdata);
+        path = strdup(e->image_path + (e->image_path[0] == '/'));
+        if (!path)
+                return log_oom();
+
+        for (name = path; (slash = strchr(name, '/')); name = slash + 1) {
+                *slash = '\0';
+                r = dir_get_or_add(dir, name, e->image_path, &dir);
+                if (r < 0)
+                        return r;
+        }
+
+        r = iso_dir_get_node(dir, name, &node);
+        if (r < 0)
+                return iso_code_to_errno(r);
+
+        if (e->is_dir) {
+                if (r > 0 && ISO_NODE_IS_DIR(node)) {
+                        node_set_attributes(node, e->mode, e->mtime_usec, 0755);
+                        return 0;
+                }
+                if (r > 0) {
+                        r = iso_node_remove(node);
+                        if (r < 0)
+                                return iso_code_to_errno(r);
+                }
+                r = iso_tree_add_new_dir(dir, name, (IsoDir **) &node);
+                if (r < 0)
+                        return log_error_errno(-iso_code_to_errno(r), "Cannot add directory \"%s\": %s",
+                                               e->image_path, iso_error_to_msg(r));
+                node_set_attributes(node, e->mode, e->mtime_usec, 0755);
+                return 0;
+        }
+
+        if (r > 0) {
+                if (ISO_NODE_IS_DIR(node))
+                        return log_error_errno(EISDIR, "Cannot add file \"%s\": a directory of that name "
+                                               "exists.", e->image_path);
+                /* A file staged again, or one from the previous session: the new one replaces it. */
+                r = iso_node_remove(node);
+                if (r < 0)
+                        return iso_code_to_errno(r);
+        }
+        r = iso_stash_stream_new(ctx, index, &stream);
+        if (r < 0)
+                return r;
+        r = iso_image_add_new_file(image, dir, name, stream, &file);
+        if (r < 0) {
+                iso_stream_unref(stream);
+                return log_error_errno(-iso_code_to_errno(r), "Cannot add \"%s\": %s", e->image_path,
+                                       iso_error_to_msg(r));
+        }
+        node = (IsoNode *) file;
+        node_set_attributes(node, e->mode, e->mtime_usec, 0644);
+        iso_node_set_sort_weight(node, sort_weight);
+        return 0;
+}
+
+static int check_volume_id(const char *id) {
+        unsigned depth = 0;
+        size_t units = 0;
+
+        if (!id || !*id)
+                return 0;
+        /* A volume id obeys the rules of one Joliet name, and fits the Joliet descriptor. */
+        if (joliet_name_check(id, NULL, &depth) != JOLIET_NAME_OK || depth != 1)
+                return log_error_errno(EINVAL, "Invalid volume name \"%s\".", id);
+        for (const unsigned char *p = (const unsigned char *) id; *p; p++) {
+                if (*p >= 0xF0)
+                        return log_error_errno(EINVAL, "Volume name \"%s\" has a character beyond U+FFFF, "
+                                               "which a Joliet volume id cannot hold.", id);
+                if ((*p & 0xC0) != 0x80)
+                        units++;
+        }
+        if (units > JOLIET_VOLUME_ID_MAX)
+                return log_error_errno(EINVAL, "Volume name \"%s\" is longer than %d characters.", id,
+                                       JOLIET_VOLUME_ID_MAX);
+        return 0;
+}
+
+static int check_entries(const IsoSource *src, const IsoOptions *o) {
+        for (size_t i = 0; i < src->n; i++) {
+                JolietNameError je;
+                IsoEntry e;
+
+                src->get(i, &e, src->userdata);
+                if (!e.image_path)
+                        return log_error_errno(EINVAL, "Entry %zu has no path in the image.", i);
+                je = joliet_name_check(e.image_path, NULL, NULL);
+                if (je != JOLIET_NAME_OK)
+                        return log_error_errno(EINVAL, "Invalid path in the image \"%s\": %s", e.image_path,
+                                               joliet_name_error_to_string(je));
+                if (!e.is_dir && e.size > ISO_MAX_SINGLE_EXTENT && o->iso_level < 3)
+                        return log_error_errno(EFBIG, "\"%s\" is %" PRIu64 " bytes; files of 4 GiB and more "
+                                               "need ISO level 3, the image is level %d.", e.image_path,
+                                               e.size, o->iso_level);
+        }
+        return 0;
+}
+
+
+void iso_build_done(IsoBuild *b) {
+        if (b->source) {
+                /* cancel() stops libisofs' writer thread and joins it; free_data() then frees the
+                 * image stream (and joins the thread itself if it still runs). */
+                if (b->started && !b->ended && b->source->cancel)
+                        b->source->cancel(b->source);
+                if (b->source->free_data)
+                        b->source->free_data(b->source);
+                free(b->source);
+                b->source = NULL;
+        }
+        if (b->opts)
+                iso_write_opts_free(TAKE_PTR(b->opts));
+        if (b->image)
+                iso_image_unref(TAKE_PTR(b->image));
+        b->streams = iso_stash_streams_free(b->streams);
+}
+
+
+/* Every entry into the image, in path order. */
+static int add_entries(IsoImage *image, IsoStashStreams *streams) {
+        const IsoSource *src = iso_stash_streams_source(streams);
+        _cleanup_free_ size_t *order = NULL;
+        size_t n = src->n;
+        int r;
+
+        order = malloc(MAX(n, (size_t) 1) * sizeof(size_t));
+        if (!order)
+                return log_oom();
+        for (size_t i = 0; i < n; i++)
+                order[i] = i;
+        qsort_r(order, n, sizeof(size_t), compare_entries, (void *) src);
+        for (size_t i = 0; i < n; i++) {
+                /* Higher weights are written first: data in path order. */
+                int weight = (int) MIN(n - i, (size_t) INT32_MAX);
+
+                r = image_add_entry(image, streams, order[i], weight);
+                if (r < 0) {
+                        (void) iso_flush_messages(iso_image_get_msg_id(image), false);
+                        return r;
+                }
+        }
+        /* The order is freed before libisofs lays out its trees, the peak of the build. */
+        return 0;
+}
+
+/* The choices of iso.c, as libisofs' write options. */
+static int make_write_opts(const IsoOptions *o, bool estimate_only, IsoWriteOpts **ret) {
+        _cleanup_(write_opts_freep) IsoWriteOpts *opts = NULL;
+        int r;
+
+        r = iso_write_opts_new(&opts, 0);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        if (iso_write_opts_set_iso_level(opts, o->iso_level) < 0 ||
+            iso_write_opts_set_rockridge(opts, o->rock_ridge) < 0 ||
+            iso_write_opts_set_joliet(opts, o->joliet) < 0 ||
+            iso_write_opts_set_joliet_utf16(opts, 1) < 0 ||
+            iso_write_opts_set_joliet_longer_paths(opts, 1) < 0 ||
+            iso_write_opts_set_allow_longer_paths(opts, 1) < 0 ||
+            iso_write_opts_set_dir_rec_mtime(opts, 7) < 0 ||
+            iso_write_opts_set_sort_files(opts, 1) < 0 ||
+            iso_write_opts_set_fifo_size(opts, ISO_FIFO_BLOCKS) < 0 ||
+            iso_write_opts_set_will_cancel(opts, estimate_only) < 0)
+                return log_error_errno(EINVAL, "libisofs refused the image options.");
+        /* Only the new session is produced; after an import it refers to the previous one's
+         * data. The head is only of use to a real build. */
+        if ((o->read_block && iso_write_opts_set_appendable(opts, 1) < 0) ||
+            (o->next_lba > 0 && iso_write_opts_set_ms_block(opts, o->next_lba) < 0) ||
+            (o->head && !estimate_only && iso_write_opts_set_overwrite_buf(opts, o->head) < 0))
+                return log_error_errno(EINVAL, "libisofs refused the multi-session options.");
+        *ret = TAKE_PTR(opts);
+        return 0;
+}
+
+int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
+                    IsoBuild *ret) {
+        IsoImport ignored = {};
+        /* Declared before the image, so freed after it. */
+        _cleanup_(iso_stash_streams_freep) IsoStashStreams *streams = NULL;
+        _cleanup_(image_unrefp) IsoImage *image = NULL;
+        _cleanup_(write_opts_freep) IsoWriteOpts *opts = NULL;
+        struct burn_source *source = NULL;
+        const char *vol = o->volume_id ?: "";
+        int imgid, r;
+
+        if (o->iso_level < 1 || o->iso_level > 3)
+                return log_error_errno(EINVAL, "Invalid ISO level %d (1..3).", o->iso_level);
+        if (src->n > 0 && (!src->get || !src->open))
+                return -EINVAL;
+        r = check_volume_id(o->volume_id);
+        if (r < 0)
+                return r;
+        r = check_entries(src, o);
+        if (r < 0)
+                return r;
+
+        r = iso_stash_streams_new(src, &streams);
+        if (r < 0)
+                return r;
+
+        r = iso_image_new(vol, &image);
+        if (r < 0)
+                return iso_code_to_errno(r);
+
+        if (o->head && o->next_lba < 32)
+                return log_error_errno(EINVAL, "A session after a head must start at block 32 or later.");
+        if (o->read_block) {
+                r = iso_import_previous(image, o);
+                if (r < 0)
+                        return r;
+                r = iso_import_prune(image, o, imp ?: &ignored);
+                iso_import_done(&ignored);
+                if (r < 0)
+                        return r;
+                /* The previous session brings its own name; the new one is given, or kept. */
+                if (o->volume_id) {
+                        iso_image_set_volume_id(image, vol);
+                        iso_image_set_volset_id(image, vol);
+                }
+        }
+        iso_image_set_application_id(image, "IMAPID " PACKAGE_VERSION);
+
+        r = add_entries(image, streams);
+        if (r < 0)
+                return r;
+        if (o->read_block && imp) {
+                r = iso_import_collect_extents(image, imp);
+                if (r < 0)
+                        return r;
+        }
+
+        r = make_write_opts(o, estimate_only, &opts);
+        if (r < 0)
+                return r;
+
+        r = iso_image_create_burn_source(image, opts, &source);
+        if (r < 0) {
+                int q = iso_flush_messages(iso_image_get_msg_id(image), false);
+
+                return log_error_errno(q < 0 ? -q : -iso_code_to_errno(r), "Cannot lay out the image: %s",
+                                       iso_error_to_msg(r));
+        }
+
+        /* The message id first: the order of evaluation inside an initializer is unspecified. */
+        imgid = iso_image_get_msg_id(image);
+        *ret = (IsoBuild) {
+                .streams = TAKE_PTR(streams),
+                .imgid = imgid,
+                .image = TAKE_PTR(image),
+                .opts = TAKE_PTR(opts),
+                .source = source,
+                .blocks = (uint64_t) source->get_size(source) / ISO_BLOCK,
+                .started = !estimate_only,
+        };
+        return 0;
+}
+
+int iso_build_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks) {
+        IsoBuild b = {};
+        uint64_t blocks;
+        int r;
+
+        r = iso_build_image(src, o, true, NULL, &b);
+        if (r < 0) {
+                /* Whatever libisofs said about it has been logged; don't leave it for the next. */
+                (void) iso_flush_messages(-1, false);
+                return r;
+        }
+        blocks = b.blocks;
+        iso_build_done(&b);
+        (void) iso_flush_messages(-1, false);
+        *ret_blocks = blocks;
+        return 0;
+}
