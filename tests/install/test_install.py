@@ -94,6 +94,10 @@ class Layout:
             (os.path.join(self.mandir, "man8"), "imapid.8"),
             (os.path.join(self.docdir, "examples"), "imapid.conf"),
         ] + [(self.docdir, d) for d in docs]
+        if self.bashdir != "no":
+            files.append((self.bashdir, "imapictl"))
+        if self.zshdir != "no":
+            files.append((self.zshdir, "_imapictl"))
         return {os.path.join(d, f) for d, f in files}
 
 
