@@ -72,7 +72,7 @@ class Layout:
         self.docdir = o["docdir"] or os.path.join(self.datadir, "doc", "imapid")
 
     def expected(self):
-        docs = ["README.md", "design.md", "errors.txt", "manager-api.txt",
+        docs = ["README.md", "design.md", "writing-a-client.md", "errors.txt", "manager-api.txt",
                 "recorder-api.txt", "discmaster-api.txt", "joliet-api.txt", "redbook-api.txt", "job-api.txt"]
         files = [
             (self.libexecdir, "imapid"),
@@ -93,6 +93,9 @@ class Layout:
             (os.path.join(self.mandir, "man5"), "imapid.conf.5"),
             (os.path.join(self.mandir, "man8"), "imapid.8"),
             (os.path.join(self.docdir, "examples"), "imapid.conf"),
+            (os.path.join(self.docdir, "examples"), "burn-folder.py"),
+            (os.path.join(self.docdir, "examples"), "burn-folder.c"),
+            (os.path.join(self.docdir, "examples"), "org.imapid.Imapi1.xml"),
         ] + [(self.docdir, d) for d in docs]
         if self.bashdir != "no":
             files.append((self.bashdir, "imapictl"))
