@@ -96,6 +96,10 @@ class Layout:
             (os.path.join(self.docdir, "examples"), "burn-folder.py"),
             (os.path.join(self.docdir, "examples"), "burn-folder.c"),
             (os.path.join(self.docdir, "examples"), "org.imapid.Imapi1.xml"),
+            (self.libexecdir, "imapid-burn-files"),
+            (os.path.join(self.datadir, "applications"), "org.imapid.BurnToDisc.desktop"),
+            (os.path.join(self.datadir, "nemo", "actions"), "imapid-burn.nemo_action"),
+            (os.path.join(self.datadir, "kio", "servicemenus"), "imapid-burn.desktop"),
         ] + [(self.docdir, d) for d in docs]
         if self.bashdir != "no":
             files.append((self.bashdir, "imapictl"))
@@ -144,6 +148,13 @@ def test_every_file_in_its_place():
     imapid = os.path.join(layout.libexecdir, "imapid")
     assert f"\nExecStart={imapid} " in read(dest, os.path.join(layout.unitdir, "imapid.service"))
     assert f"\nExec={imapid} " in read(dest, os.path.join(layout.dbusservicedir, "org.imapid.Imapi1.service"))
+    helper = os.path.join(layout.libexecdir, "imapid-burn-files")
+    for f in (os.path.join(layout.datadir, "applications", "org.imapid.BurnToDisc.desktop"),
+              os.path.join(layout.datadir, "nemo", "actions", "imapid-burn.nemo_action"),
+              os.path.join(layout.datadir, "kio", "servicemenus", "imapid-burn.desktop")):
+        assert f"\nExec={helper} %F\n" in read(dest, f), f
+    assert os.path.join(layout.bindir, "imapictl") in read(dest, helper)
+    assert os.access(dest + helper, os.X_OK)
     # the man pages name the directories they were installed with
     page = read(dest, os.path.join(layout.mandir, "man8", "imapid.8"))
     assert layout.polkitdir.replace("-", "\\-") in page and layout.docdir.replace("-", "\\-") in page, page[:200]
