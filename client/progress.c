@@ -75,10 +75,12 @@ void job_state_done(JobState *s) {
         *s = (JobState) { .buffer_fill = -1 };
 }
 
+/* Asked at every redraw, so that the line follows a resized window. A terminal that does not
+ * say (0 columns) is taken as 80 wide; a narrow one as it is (progress-line.h). */
 static unsigned terminal_width(void) {
         struct winsize ws;
 
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 20)
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
                 return 80;
         return MIN(ws.ws_col, 300);
 }
