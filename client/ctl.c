@@ -95,27 +95,42 @@ int ctl_connect(sd_bus **ret) {
         return 0;
 }
 
-int ctl_report_error(const char *what, const sd_bus_error *error, int r) {
-        const HResultInfo *info = hresult_lookup_dbus_name(error ? error->name : NULL);
+const char *ctl_error_message(const char *message) {
+        unsigned a, b;
+        int n = 0;
 
-        if (info) {
-                /* The message starts with the hex value already. */
-                fprintf(stderr, "imapictl: %s: %s: %s\n", what, info->constant, error->message ?: info->message);
+        /* imapid's messages start with the HRESULT once ("0x8004020D: ..."); older ones could
+         * carry it twice, which says nothing more. */
+        if (message && sscanf(message, "0x%8X: 0x%8X: %n", &a, &b, &n) == 2 && n > 0 && a == b)
+                return message + strlen("0x00000000: ");
+        return message;
+}
+
+int ctl_report_error(const char *what, const sd_bus_error *error, int r) {
+        const char *message;
+
+        if (!sd_bus_error_is_set(error)) {
+                fprintf(stderr, "imapictl: %s: %s\n", what, strerror(abs(r)));
                 return CTL_EXIT_FAILED;
         }
+        message = ctl_error_message(error->message) ?: "";
         if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
                                    SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED)) {
-                fprintf(stderr, "imapictl: %s: imapid is not running (%s).\n", what, error->message);
+                fprintf(stderr, "imapictl: %s: imapid is not running (%s: %s)\n", what, error->name, message);
                 return CTL_EXIT_UNAVAILABLE;
         }
         if (sd_bus_error_has_names(error, SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_METHOD)) {
-                fprintf(stderr, "imapictl: %s: no such object (%s).\n", what, error->message);
+                fprintf(stderr, "imapictl: %s: no such object (%s: %s)\n", what, error->name, message);
                 return CTL_EXIT_NOTFOUND;
         }
-        if (sd_bus_error_is_set(error))
-                fprintf(stderr, "imapictl: %s: %s: %s\n", what, error->name, error->message ?: "");
-        else
-                fprintf(stderr, "imapictl: %s: %s\n", what, strerror(-r));
+        /* The name as the bus carries it, then imapid's message, which starts with the HRESULT. */
+        if (!*message) {
+                const HResultInfo *info = hresult_lookup_dbus_name(error->name);
+                _cleanup_free_ char *text = info ? hresult_format(info->hresult, NULL) : NULL;
+
+                fprintf(stderr, "imapictl: %s: %s%s%s\n", what, error->name, text ? ": " : "", strempty(text));
+        } else
+                fprintf(stderr, "imapictl: %s: %s: %s\n", what, error->name, message);
         return CTL_EXIT_FAILED;
 }
 
@@ -245,21 +260,6 @@ int ctl_resolve_recorder(sd_bus *bus, const char *name, char **ret_path) {
         }
         fprintf(stderr, "imapictl: no recorder named '%s' (see 'imapictl devices').\n", name);
         return CTL_EXIT_NOTFOUND;
-}
-
-void format_bytes(uint64_t bytes, char *buf, size_t size) {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-        double v = (double) bytes;
-        size_t u = 0;
-
-        while (v >= 1024.0 && u < ELEMENTSOF(units) - 1) {
-                v /= 1024.0;
-                u++;
-        }
-        if (u == 0)
-                snprintf(buf, size, "%llu B", (unsigned long long) bytes);
-        else
-                snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
 int ctl_catch_signals(sd_event *event, sd_event_signal_handler_t handler, void *userdata,

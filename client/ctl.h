@@ -8,6 +8,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "format-util.h"
+
 /* Exit codes, documented in imapictl(1). */
 enum {
         CTL_EXIT_OK = 0,
@@ -30,8 +32,12 @@ extern CtlOptions arg;
 /* Connects to imapid: --socket, --bus-address, $IMAPI_BUS_ADDRESS, the system bus if imapid is
  * running or activatable there, else its peer-to-peer socket if that exists. Returns an exit code. */
 int ctl_connect(sd_bus **ret);
-/* Prints "imapictl: IMAPI_E_X: 0x8004...: message" for a failed call, and returns the exit code. */
+/* Prints "imapictl: WHAT: org.imapid.Imapi1.Error.IMAPI_E_X: 0x8004...: sentence" for a failed call:
+ * the D-Bus error name as the bus has it, and imapid's message (which starts with the HRESULT).
+ * Returns the exit code. */
 int ctl_report_error(const char *what, const sd_bus_error *error, int r);
+/* An error message with a repeated HRESULT prefix ("0x80040227: 0x80040227: ...") shown once. */
+const char *ctl_error_message(const char *message);
 
 /* Calls a method on an imapid object; on failure reports it and returns a (positive) exit code. */
 int ctl_call(sd_bus *bus, const char *path, const char *interface, const char *member, sd_bus_message **reply,
@@ -48,6 +54,3 @@ int ctl_get_string(sd_bus *bus, const char *path, const char *interface, const c
  * killing imapictl, so that a verb can stop its work cleanly. Returns a negative errno. */
 int ctl_catch_signals(sd_event *event, sd_event_signal_handler_t handler, void *userdata,
                       sd_event_source **ret_sigint, sd_event_source **ret_sigterm);
-
-/* "700.0 MiB", "4.4 GiB": binary units, one decimal. */
-void format_bytes(uint64_t bytes, char *buf, size_t size);

@@ -2,6 +2,7 @@
 /* JSON output for scripts: one document per line (or per event with --json progress). */
 
 #include <math.h>
+#include <stdbool.h>
 
 #include "json.h"
 
@@ -81,6 +82,30 @@ void json_double(JsonWriter *w, const char *key, double value) {
 void json_bool(JsonWriter *w, const char *key, bool value) {
         json_key(w, key);
         fputs(value ? "true" : "false", w->f);
+}
+
+void json_null(JsonWriter *w, const char *key) {
+        json_key(w, key);
+        fputs("null", w->f);
+}
+
+char *json_key_from_name(const char *name, char *buf, size_t size) {
+        size_t n = 0;
+
+        if (size == 0)
+                return buf;
+        for (const char *c = name; *c && n + 2 < size; c++) {
+                bool upper = *c >= 'A' && *c <= 'Z';
+                bool after_word = c > name && ((c[-1] >= 'a' && c[-1] <= 'z') || (c[-1] >= '0' && c[-1] <= '9'));
+                /* The last capital of a run before a lower-case letter starts a word ("HTTPServer"). */
+                bool ends_run = c > name && c[-1] >= 'A' && c[-1] <= 'Z' && c[1] >= 'a' && c[1] <= 'z';
+
+                if (upper && (after_word || ends_run))
+                        buf[n++] = '_';
+                buf[n++] = upper ? (char) (*c - 'A' + 'a') : *c;
+        }
+        buf[n] = 0;
+        return buf;
 }
 
 void json_finish(JsonWriter *w) {

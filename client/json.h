@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 
 typedef struct JsonWriter {
@@ -21,5 +22,8 @@ void json_int(JsonWriter *w, const char *key, int64_t value);
 void json_uint(JsonWriter *w, const char *key, uint64_t value);
 void json_double(JsonWriter *w, const char *key, double value);
 void json_bool(JsonWriter *w, const char *key, bool value);
+void json_null(JsonWriter *w, const char *key);
+/* A D-Bus or IMAPI name in the keys' style: WriteSpeed is write_speed (imapictl(1), JSON). */
+char *json_key_from_name(const char *name, char *buf, size_t size);
 /* Ends the document with a newline. */
 void json_finish(JsonWriter *w);

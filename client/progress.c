@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "eta.h"
 #include "hresult.h"
 #include "json.h"
 #include "macro.h"
+#include "progress-line.h"
 #include "progress.h"
 
 #define LINE_INTERVAL_USEC (1000 * 1000)
@@ -26,6 +28,7 @@ struct Progress {
         double last_fraction;
         char *last_phase;
         bool bar_shown;         /* a bar is on the screen without its newline */
+        Eta eta;
 };
 
 static uint64_t now_usec(clockid_t clock) {
@@ -42,6 +45,7 @@ Progress *progress_new(bool json) {
                 return NULL;
         p->mode = json ? PROGRESS_JSON : isatty(STDOUT_FILENO) ? PROGRESS_TTY : PROGRESS_LINES;
         p->last_fraction = -1;
+        eta_init(&p->eta);
         return p;
 }
 
@@ -71,10 +75,12 @@ void job_state_done(JobState *s) {
         *s = (JobState) { .buffer_fill = -1 };
 }
 
+/* Asked at every redraw, so that the line follows a resized window. A terminal that does not
+ * say (0 columns) is taken as 80 wide; a narrow one as it is (progress-line.h). */
 static unsigned terminal_width(void) {
         struct winsize ws;
 
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col < 20)
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_col == 0)
                 return 80;
         return MIN(ws.ws_col, 300);
 }
@@ -107,18 +113,27 @@ static bool due(Progress *p, const char *phase, double fraction, bool force) {
         return true;
 }
 
-/* The bar: redraws one line in place, cut to the terminal's width. */
-static void draw_bar(Progress *p, double fraction, bool valid, const char *text) {
-        unsigned width = terminal_width(), cells = 24, filled;
-        char bar[32];
+/* The fields as a plain line (a pipe or a file has no width), or as the bar on a terminal, redrawn
+ * in place and fitted to its width field by field. */
+static void show_fields(Progress *p, const ProgressField *fields, size_t n, double fraction, bool valid,
+                        bool final) {
+        char line[512];
 
-        filled = valid ? (unsigned) lround(MIN(MAX(fraction, 0.0), 1.0) * cells) : 0;
-        for (unsigned i = 0; i < cells; i++)
-                bar[i] = i < filled ? '#' : valid ? '-' : '.';
-        bar[cells] = 0;
-        printf("\r[%s] %.*s\033[K", bar, (int) (width > cells + 4 ? width - cells - 4 : 0), text);
+        if (p->mode == PROGRESS_TTY) {
+                progress_line_layout(fields, n, fraction, valid, terminal_width(), line, sizeof line);
+                printf("\r%s\033[K", line);
+                p->bar_shown = true;
+                if (final)
+                        end_bar(p);
+        } else {
+                size_t pos = 0;
+
+                line[0] = 0;
+                for (size_t i = 0; i < n && pos < sizeof line; i++)
+                        pos += snprintf(line + pos, sizeof line - pos, "%s%s", i > 0 ? "  " : "", fields[i].text);
+                printf("%s\n", line);
+        }
         fflush(stdout);
-        p->bar_shown = true;
 }
 
 static void format_duration(uint64_t sec, char *buf, size_t size) {
@@ -134,7 +149,7 @@ void progress_staging(Progress *p, uint64_t files, uint64_t files_total, uint64_
                       uint64_t bytes_total, bool final) {
         double fraction = bytes_total > 0 ? (double) bytes / (double) bytes_total :
                           files_total > 0 ? (double) files / (double) files_total : 1.0;
-        char done[32], total[32], text[160];
+        char done[FORMAT_BYTES_MAX], total[FORMAT_BYTES_MAX], percent[16], files_text[64], bytes_text[80];
 
         /* The totals were counted before staging; files may have grown since. */
         fraction = MIN(fraction, 1.0);
@@ -158,16 +173,13 @@ void progress_staging(Progress *p, uint64_t files, uint64_t files_total, uint64_
         }
         format_bytes(bytes, done, sizeof done);
         format_bytes(bytes_total, total, sizeof total);
-        snprintf(text, sizeof text, "staging %5.1f%%  %llu/%llu files  %s/%s", fraction * 100.0,
-                 (unsigned long long) files, (unsigned long long) files_total, done, total);
-        if (p->mode == PROGRESS_TTY) {
-                draw_bar(p, fraction, true, text);
-                if (final)
-                        end_bar(p);
-        } else {
-                printf("%s\n", text);
-                fflush(stdout);
-        }
+        snprintf(percent, sizeof percent, "%5.1f%%", fraction * 100.0);
+        snprintf(files_text, sizeof files_text, "%llu/%llu files", (unsigned long long) files,
+                 (unsigned long long) files_total);
+        snprintf(bytes_text, sizeof bytes_text, "%s/%s", done, total);
+        show_fields(p, (const ProgressField[]) {
+                            { "staging  ", 4 }, { percent, 0 }, { files_text, 1 }, { bytes_text, 3 },
+                    }, 4, fraction, true, final);
 }
 
 void progress_job_started(Progress *p, const JobState *s) {
@@ -194,19 +206,16 @@ void progress_job_started(Progress *p, const JobState *s) {
         fflush(stdout);
 }
 
-static double eta_seconds(const JobState *s) {
-        uint64_t now = now_usec(CLOCK_REALTIME);
-
-        if (s->expected_end == 0 || !s->progress_valid || s->completed || streq_ptr(s->phase, "done"))
-                return NAN;
-        return s->expected_end > now ? (double) ((s->expected_end - now + 500000) / 1000000) : 0.0;
-}
-
 void progress_job(Progress *p, const JobState *s) {
-        double eta = eta_seconds(s);
-        char text[256], rate[32], when[32], buf[32];
+        double eta = NAN;
+        char phase[16], percent[16], rate[FORMAT_BYTES_MAX + 8], when[32], buffer[32];
+        ProgressField fields[5];
         size_t n = 0;
+        bool ongoing = s->progress_valid && !s->completed && !streq_ptr(s->phase, "done");
 
+        /* Every update counts for the estimate, shown or not. */
+        if (ongoing)
+                eta = eta_update(&p->eta, s->phase, s->progress, now_usec(CLOCK_MONOTONIC));
         if (!due(p, s->phase, s->progress, false))
                 return;
         if (p->mode == PROGRESS_JSON) {
@@ -227,33 +236,43 @@ void progress_job(Progress *p, const JobState *s) {
                 return;
         }
 
-        n += snprintf(text + n, sizeof text - n, "%-9s", strna(s->phase));
+        snprintf(phase, sizeof phase, "%-9s", strna(s->phase));
+        fields[n++] = (ProgressField) { phase, 4 };
         if (s->progress_valid)
-                n += snprintf(text + n, sizeof text - n, " %5.1f%%", s->progress * 100.0);
+                snprintf(percent, sizeof percent, "%5.1f%%", s->progress * 100.0);
         else
-                n += snprintf(text + n, sizeof text - n, "     --");
-        if (s->rate > 0 && n < sizeof text) {
-                format_bytes(s->rate, rate, sizeof rate);
-                n += snprintf(text + n, sizeof text - n, "  %s/s", rate);
+                snprintf(percent, sizeof percent, "   --");
+        fields[n++] = (ProgressField) { percent, 0 };
+        if (s->rate > 0) {
+                char b[FORMAT_BYTES_MAX];
+
+                snprintf(rate, sizeof rate, "%s/s", format_bytes(s->rate, b, sizeof b));
+                fields[n++] = (ProgressField) { rate, 2 };
         }
-        if (!isnan(eta) && n < sizeof text) {
-                format_duration((uint64_t) eta, when, sizeof when);
-                n += snprintf(text + n, sizeof text - n, "  ETA %s", when);
+        if (ongoing) {
+                /* "--" until the current phase has shown its pace (eta.h). */
+                if (isnan(eta))
+                        snprintf(when, sizeof when, "ETA --");
+                else {
+                        char d[24];
+
+                        format_duration((uint64_t) llround(eta), d, sizeof d);
+                        snprintf(when, sizeof when, "ETA %s", d);
+                }
+                fields[n++] = (ProgressField) { when, 3 };
         }
-        if (s->buffer_fill >= 0 && n < sizeof text) {
-                snprintf(buf, sizeof buf, "%.0f%%", s->buffer_fill * 100.0);
-                n += snprintf(text + n, sizeof text - n, "  buffer %s", buf);
+        if (s->buffer_fill >= 0) {
+                snprintf(buffer, sizeof buffer, "buffer %.0f%%", s->buffer_fill * 100.0);
+                fields[n++] = (ProgressField) { buffer, 1 };
         }
-        if (p->mode == PROGRESS_TTY)
-                draw_bar(p, s->progress, s->progress_valid, text);
-        else {
-                printf("%s\n", text);
-                fflush(stdout);
-        }
+        show_fields(p, fields, n, s->progress, s->progress_valid, false);
 }
 
 void progress_job_completed(Progress *p, const JobState *s) {
         const HResultInfo *info = hresult_lookup(s->hresult);
+        /* A failure is named as a D-Bus error of the same HRESULT would be. */
+        const char *error_name = !s->success && info ? info->dbus_name : NULL;
+        const char *message = ctl_error_message(s->message);
 
         if (p->mode == PROGRESS_JSON) {
                 JsonWriter w = { .f = stdout };
@@ -266,7 +285,11 @@ void progress_job_completed(Progress *p, const JobState *s) {
                 json_bool(&w, "success", s->success);
                 json_uint(&w, "hresult", s->hresult);
                 json_string(&w, "hresult_name", info ? info->constant : "");
-                json_string(&w, "message", s->message);
+                if (error_name)
+                        json_string(&w, "error_name", error_name);
+                else
+                        json_null(&w, "error_name");
+                json_string(&w, "message", message);
                 json_end_object(&w);
                 json_finish(&w);
                 return;
@@ -274,19 +297,17 @@ void progress_job_completed(Progress *p, const JobState *s) {
         end_bar(p);
         fflush(stdout);
         if (s->success) {
-                const char *note = s->message ? strchr(s->message, ' ') : NULL;
+                const char *note = message ? strchr(message, ' ') : NULL;
 
                 printf("Done: %s finished.\n", s->operation ?: "job");
                 /* Something to know beyond the success itself ("0x00000000: ..."). */
                 if (note && info && !streq(note + 1, info->message))
                         printf("%s\n", note + 1);
-        }
-        else if (s->hresult == IMAPI_E_USERABORT)
-                fprintf(stderr, "imapictl: %s cancelled: %s\n", s->operation ?: "job", strna(s->message));
-        else
-                /* The message starts with the hex value already, as with ctl_report_error. */
-                fprintf(stderr, "imapictl: %s failed: %s: %s\n", s->operation ?: "job",
-                        info ? info->constant : "E_FAIL", strna(s->message));
+        } else
+                /* The message starts with the HRESULT already, as with ctl_report_error(). */
+                fprintf(stderr, "imapictl: %s %s: %s%s%s\n", s->operation ?: "job",
+                        s->hresult == IMAPI_E_USERABORT ? "cancelled" : "failed", strempty(error_name),
+                        error_name ? ": " : "", strna(message));
         fflush(stdout);
 }
 

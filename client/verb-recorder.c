@@ -370,9 +370,12 @@ static int print_recorder_properties(sd_bus *bus, const char *path) {
                         r = sd_bus_message_read(reply, "v", "i", &v);
                 if (r < 0)
                         break;
-                if (arg.json)
-                        json_int(&w, name, v);
-                else
+                if (arg.json) {
+                        char key[128];
+
+                        json_key_from_name(name, key, sizeof key);
+                        json_int(&w, key, v);
+                } else
                         printf("%-26s %d\n", name, v);
                 r = sd_bus_message_exit_container(reply);
         }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "hresult-bus.h"
+#include "log.h"
 #include "macro.h"
 
 /* Room for every entry: the table's size is known only at link time. */
@@ -46,33 +47,38 @@ int hresult_register_error_map(void) {
         return sd_bus_error_add_map(error_map);
 }
 
-int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_list ap) {
+int bus_error_hresult_text(sd_bus_error *error, uint32_t hr, const char *text) {
         const HResultInfo *info = hresult_lookup(hr);
-        _cleanup_free_ char *text = NULL, *msg = NULL;
+        _cleanup_free_ char *msg = NULL;
 
         if (!info || !info->dbus_name)
                 info = hresult_lookup(IMAPI_E_FAIL);
-
-        if (fmt) {
-                if (vasprintf(&text, fmt, ap) < 0)
-                        return -ENOMEM;
-        }
         msg = hresult_format(info->hresult, text);
         if (!msg)
                 return -ENOMEM;
-
         if (error)
                 (void) sd_bus_error_set(error, info->dbus_name, msg);
         return -info->errnum;
 }
 
-int bus_error_hresult(sd_bus_error *error, uint32_t hr, const char *fmt, ...) {
+int bus_error_hresultv(sd_bus_error *error, uint32_t hr, const char *fmt, va_list ap) {
+        _cleanup_free_ char *text = NULL;
+
+        if (fmt && vasprintf(&text, fmt, ap) < 0)
+                return -ENOMEM;
+        return bus_error_hresult_text(error, hr, text);
+}
+
+int bus_error_hresult_internal(const char *file, int line, const char *func, sd_bus_error *error, uint32_t hr,
+                               const char *fmt, ...) {
         va_list ap;
         int r;
 
         va_start(ap, fmt);
         r = bus_error_hresultv(error, hr, fmt, ap);
         va_end(ap);
+        if (error && sd_bus_error_is_set(error))
+                (void) log_internal(LOG_DEBUG, 0, file, line, func, "%s", error->message);
         return r;
 }
 

@@ -9,8 +9,11 @@
 
 #include "hresult.h"
 #include "imapi-error.h"
+#include "log.h"
 
-static int imapi_error_setv(ImapiError *e, uint32_t hr, const char *fmt, va_list ap) {
+static int imapi_error_setv(const char *file, int line, const char *func, ImapiError *e, uint32_t hr,
+                            const char *fmt, va_list ap) {
+        const HResultInfo *info = hresult_lookup(hr);
         char *message = NULL;
 
         if (!e)
@@ -20,28 +23,32 @@ static int imapi_error_setv(ImapiError *e, uint32_t hr, const char *fmt, va_list
                 message = NULL;
         free(e->message);
         *e = (ImapiError) { .hresult = hr, .message = message };
+        (void) log_internal(LOG_DEBUG, 0, file, line, func, "%s: %s", info ? info->constant : "HRESULT",
+                            message ?: info ? info->message : "");
         return hresult_to_errno(hr);
 }
 
-int imapi_error_set(ImapiError *e, uint32_t hr, const char *fmt, ...) {
+int imapi_error_set_internal(const char *file, int line, const char *func, ImapiError *e, uint32_t hr,
+                             const char *fmt, ...) {
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = imapi_error_setv(e, hr, fmt, ap);
+        r = imapi_error_setv(file, line, func, e, hr, fmt, ap);
         va_end(ap);
         return r;
 }
 
-int imapi_error_set_errno(ImapiError *e, int r, const char *fmt, ...) {
+int imapi_error_set_errno_internal(const char *file, int line, const char *func, ImapiError *e, int r,
+                                   const char *fmt, ...) {
         va_list ap;
 
         if (!fmt) {
-                (void) imapi_error_set(e, hresult_from_errno(r), "%s.", strerror(abs(r)));
+                (void) imapi_error_set_internal(file, line, func, e, hresult_from_errno(r), "%s.", strerror(abs(r)));
                 return r;
         }
         va_start(ap, fmt);
-        (void) imapi_error_setv(e, hresult_from_errno(r), fmt, ap);
+        (void) imapi_error_setv(file, line, func, e, hresult_from_errno(r), fmt, ap);
         va_end(ap);
         return r;
 }

@@ -21,11 +21,17 @@ typedef struct ImapiError {
 #define IMAPI_ERROR_NULL ((ImapiError) {})
 
 /* Sets *e (which may be NULL: the caller only wants the errno) to hr and a sentence, replacing
- * what was there. Returns hresult_to_errno(hr). */
-int imapi_error_set(ImapiError *e, uint32_t hr, const char *fmt, ...) _printf_(3, 4);
+ * what was there. Returns hresult_to_errno(hr). An error that is set is logged once, here, at
+ * debug level with the caller's location: every refusal of a client's call shows in the log. */
+#define imapi_error_set(e, hr, ...) imapi_error_set_internal(__FILE__, __LINE__, __func__, e, hr, __VA_ARGS__)
+int imapi_error_set_internal(const char *file, int line, const char *func, ImapiError *e, uint32_t hr,
+                             const char *fmt, ...) _printf_(6, 7);
 /* For a negative errno without an IMAPI meaning of its own: its HRESULT (hresult_from_errno())
  * with fmt, or with strerror() when fmt is NULL. Returns r. */
-int imapi_error_set_errno(ImapiError *e, int r, const char *fmt, ...) _printf_(3, 4);
+#define imapi_error_set_errno(e, r, ...) \
+        imapi_error_set_errno_internal(__FILE__, __LINE__, __func__, e, r, __VA_ARGS__)
+int imapi_error_set_errno_internal(const char *file, int line, const char *func, ImapiError *e, int r,
+                                   const char *fmt, ...) _printf_(6, 7);
 void imapi_error_done(ImapiError *e);
 /* Moves src into *dst (freeing what dst held); src is left empty. */
 void imapi_error_move(ImapiError *dst, ImapiError *src);

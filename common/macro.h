@@ -95,6 +95,10 @@ static inline const char *strna(const char *s) {
         return s ?: "n/a";
 }
 
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
 /* IN_SET(x, a, b, ...): whether x equals one of the listed constants. */
 #define IN_SET(x, first, ...)                                                   \
         ({                                                                      \

@@ -12,10 +12,8 @@
 int bus_error_set_imapi(sd_bus_error *error, int r, const ImapiError *e) {
         if (!imapi_error_is_set(e))
                 return r;
-        if (e->message)
-                (void) bus_error_hresult(error, e->hresult, "%s", e->message);
-        else
-                (void) bus_error_hresult(error, e->hresult, NULL);
+        /* Quietly: the core logged it where it was decided. */
+        (void) bus_error_hresult_text(error, e->hresult, e->message);
         return r;
 }
 

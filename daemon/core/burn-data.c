@@ -160,10 +160,8 @@ static int burn_data_setup(Burn *b, ImapiError *error) {
         estimate = staging_estimate_blocks(&m->staging, NULL, 0);
         d->image_blocks = b->write_blocks = estimate;
         if (estimate > b->plan.room)
-                return imapi_error_set(error, IMAPI_E_DISCFULL,
-                                       "The disc cannot hold the image (needs %llu MiB, %llu MiB free).",
-                                       (unsigned long long) DIV_ROUND_UP(estimate * 2048, 1024 * 1024),
-                                       (unsigned long long) ((uint64_t) b->plan.room * 2048 / (1024 * 1024)));
+                return imapi_error_set(error, IMAPI_E_DISCFULL, "The disc cannot hold the image (%s).",
+                                       master_format_room(estimate, b->plan.room, (char[MASTER_ROOM_MAX]) {}));
         /* The image is written sparse: it costs what the staged data costs, plus its
          * directories. */
         reserve = m->staging.cost + (estimate > m->staging.data_blocks ? (estimate - m->staging.data_blocks) * 2048 : 0);
@@ -237,10 +235,8 @@ static int burn_data_prepared(Burn *b, ImapiError *error) {
         BurnData *d = data_of(b);
 
         if (d->too_big)
-                return imapi_error_set(error, IMAPI_E_DISCFULL,
-                                       "The disc cannot hold the image (needs %llu MiB, %llu MiB free).",
-                                       (unsigned long long) DIV_ROUND_UP(d->image_blocks * 2048, 1024 * 1024),
-                                       (unsigned long long) ((uint64_t) b->plan.room * 2048 / (1024 * 1024)));
+                return imapi_error_set(error, IMAPI_E_DISCFULL, "The disc cannot hold the image (%s).",
+                                       master_format_room(d->image_blocks, b->plan.room, (char[MASTER_ROOM_MAX]) {}));
         b->write_blocks = d->image_blocks;
         job_set_bytes(b->job, d->image_blocks * 2048);
         return 0;

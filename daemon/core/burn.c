@@ -130,11 +130,12 @@ static void end_report(Burn *b, uint32_t hr, const char *text) {
         Job *j = b->job;
 
         if (IMAPI_HRESULT_SUCCEEDED(hr))
-                job_log(j, LOG_INFO, rec->id, hr, "%s of disc master %u on %s finished.", j->operation,
-                        m->id, rec->id);
+                job_log(j, LOG_INFO, IMAPI_MESSAGE_BURN_FINISHED, rec->id, hr, "%s of disc master %u on %s finished.",
+                        j->operation, m->id, rec->id);
         else
-                job_log(j, LOG_WARNING, rec->id, hr, "%s of disc master %u on %s failed: %s", j->operation,
-                        m->id, rec->id, strna(text));
+                job_log(j, LOG_WARNING, hr == IMAPI_E_USERABORT ? IMAPI_MESSAGE_BURN_CANCELLED : IMAPI_MESSAGE_BURN_FAILED,
+                        rec->id, hr, "%s of disc master %u on %s %s: %s", j->operation, m->id, rec->id,
+                        hr == IMAPI_E_USERABORT ? "cancelled" : "failed", strna(text));
         manager_notify_event(m->manager, m, MASTER_EVENT_BURN_COMPLETE, 0, 0, hr);
         job_complete(j, hr, text);
 }
@@ -477,7 +478,7 @@ static void burn_announce(Burn *b, Client *c) {
                                   (uint64_t) INT32_MAX) : 1, 0);
         if (b->ops->started)
                 b->ops->started(b);
-        job_log(b->job, LOG_INFO, rec->id, 0,
+        job_log(b->job, LOG_INFO, IMAPI_MESSAGE_BURN_STARTED, rec->id, 0,
                 "%s of disc master %u on %s started by %s (%llu blocks, %s at block %u).",
                 b->job->operation, m->id, rec->id, c ? c->description : "?", (unsigned long long) b->write_blocks,
                 session_mode_to_string(b->plan.mode), b->plan.start_lba);

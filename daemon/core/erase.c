@@ -73,10 +73,10 @@ static void erase_end_done(void *userdata) {
         recorder_changed(r);
 
         if (IMAPI_HRESULT_SUCCEEDED(e->hr))
-                job_log(e->job, LOG_INFO, r->id, e->hr, "%s of recorder %s finished.",
+                job_log(e->job, LOG_INFO, IMAPI_MESSAGE_ERASE_FINISHED, r->id, e->hr, "%s of recorder %s finished.",
                         erase_kind_to_string(e->kind, e->full), r->id);
         else
-                job_log(e->job, LOG_WARNING, r->id, e->hr, "%s of recorder %s failed: %s",
+                job_log(e->job, LOG_WARNING, IMAPI_MESSAGE_ERASE_FAILED, r->id, e->hr, "%s of recorder %s failed: %s",
                         erase_kind_to_string(e->kind, e->full), r->id, strna(e->text));
 
         manager_notify_erase_complete(r->manager, r, e->hr);
@@ -228,7 +228,7 @@ int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret
         manager_notify_work(r->manager, true, "Erasing a disc");
         r->busy++;
         recorder_changed(r);
-        job_log(e->job, LOG_INFO, r->id, 0, "%s of recorder %s (%s) started by %s.",
+        job_log(e->job, LOG_INFO, IMAPI_MESSAGE_ERASE_STARTED, r->id, 0, "%s of recorder %s (%s) started by %s.",
                 erase_kind_to_string(kind, full), r->id, r->media.profile_name, c->description);
         *ret_job = e->job;
         TAKE_PTR(e);

@@ -43,11 +43,13 @@ void hotplug_check(Manager *m) {
                         continue;       /* image files do not come and go */
                 exists = node_exists(dev);
                 if (r->present && !exists) {
-                        log_info("Recorder %s (%s) was removed.", r->id, dev);
+                        recorder_log_event(r, LOG_NOTICE, IMAPI_MESSAGE_RECORDER_REMOVED,
+                                           "Recorder %s (%s) was removed.", r->id, dev);
                         recorder_set_present(r, false);
                         changed = true;
                 } else if (!r->present && exists && r->busy == 0) {
-                        log_info("Recorder %s (%s) is back.", r->id, dev);
+                        recorder_log_event(r, LOG_INFO, IMAPI_MESSAGE_RECORDER_ADDED, "Recorder %s (%s) is back.",
+                                           r->id, dev);
                         recorder_set_present(r, true);
                         changed = true;
                 } else if (r->present && exists && r->busy == 0 && drive_is_lost(r->drive))

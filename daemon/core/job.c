@@ -13,6 +13,7 @@
 #include "core/job.h"
 #include "core/recorder.h"
 #include "hresult.h"
+#include "log-job.h"
 #include "log.h"
 #include "macro.h"
 
@@ -162,17 +163,14 @@ int job_request_cancel(Job *j, ImapiError *error) {
         return 0;
 }
 
-void job_log(Job *j, int level, const char *recorder, uint32_t hresult, const char *fmt, ...) {
-        char job[32], op[64], rec[64], hr[32], message[1024];
-        const char *fields[] = { job, op, rec, hr, NULL };
+void job_log_internal(const char *file, int line, const char *func, Job *j, int level, sd_id128_t message_id,
+                      const char *recorder, uint32_t hresult, const char *fmt, ...) {
+        char message[1024];
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(message, sizeof message, fmt, ap);
         va_end(ap);
-        snprintf(job, sizeof job, "IMAPI_JOB=%u", j->id);
-        snprintf(op, sizeof op, "IMAPI_OPERATION=%s", j->operation);
-        snprintf(rec, sizeof rec, "IMAPI_RECORDER=%s", recorder ?: "");
-        snprintf(hr, sizeof hr, "IMAPI_HRESULT=0x%08X", hresult);
-        log_event(level, fields, "Job %u: %s", j->id, message);
+        log_job_event_internal(level, file, line, func, message_id, j->id, j->operation, recorder, hresult,
+                               "Job %u: %s", j->id, message);
 }

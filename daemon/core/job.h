@@ -13,6 +13,8 @@
 #include "core/client.h"
 #include "core/manager.h"
 #include "imapi-error.h"
+#include "macro.h"
+#include "message-id.h"
 
 typedef enum JobPhase {
         JOB_PHASE_PREPARING,    /* checking the medium, building the image */
@@ -75,9 +77,11 @@ int job_request_cancel(Job *j, ImapiError *error);
 /* The work's size changed (Bytes). */
 void job_set_bytes(Job *j, uint64_t bytes);
 
-/* Logs an event of the job for the administrator, with IMAPI_JOB=, IMAPI_OPERATION=,
- * IMAPI_RECORDER= and IMAPI_HRESULT= fields in the journal. */
-void job_log(Job *j, int level, const char *recorder, uint32_t hresult, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+/* Logs an event of the job for the administrator: the journal entry has message_id
+ * (common/message-id.h), the fields of log-job.h and the caller's source location. */
+#define job_log(j, level, message_id, recorder, hresult, ...) \
+        job_log_internal(__FILE__, __LINE__, __func__, j, level, message_id, recorder, hresult, __VA_ARGS__)
+void job_log_internal(const char *file, int line, const char *func, Job *j, int level, sd_id128_t message_id,
+                      const char *recorder, uint32_t hresult, const char *fmt, ...) _printf_(9, 10);
 
 const char *job_phase_to_string(JobPhase p);

@@ -94,8 +94,9 @@ static int manager_add_recorder(Manager *m, Drive *drive, const char *id) {
                 (void) recorder_refresh_media(r, NULL);
                 drive_release(drive, false);
         }
-        log_info("Recorder %s: %s %s %s at %s.", r->id, drive_get_vendor(drive), drive_get_product(drive),
-                 drive_get_revision(drive), drive_get_address(drive));
+        recorder_log_event(r, LOG_INFO, IMAPI_MESSAGE_RECORDER_ADDED, "Recorder %s: %s %s %s at %s.", r->id,
+                           drive_get_vendor(drive), drive_get_product(drive), drive_get_revision(drive),
+                           drive_get_address(drive));
         return 0;
 }
 

@@ -278,10 +278,8 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
         need_blocks = staging_estimate_blocks(&m->staging, reqs, b->n);
         if (need_blocks > m->total_blocks)
                 return imapi_error_set(error, IMAPI_E_DISCFULL,
-                                       "The disc cannot hold this data (needs %llu MiB, %llu "
-                                       "MiB free); nothing of this call was added.",
-                                       (unsigned long long) DIV_ROUND_UP(need_blocks * 2048, 1024 * 1024),
-                                       (unsigned long long) ((uint64_t) m->total_blocks * 2048 / (1024 * 1024)));
+                                       "The disc cannot hold this data (%s); nothing of this call was added.",
+                                       master_format_room(need_blocks, m->total_blocks, (char[MASTER_ROOM_MAX]) {}));
         r = stash_reserve(m->stash, cost, error);
         if (r < 0)
                 return r;

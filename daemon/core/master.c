@@ -16,6 +16,7 @@
 #include "core/recorder.h"
 #include "core/worker.h"
 #include "hresult.h"
+#include "format-util.h"
 #include "jolietname.h"
 #include "log.h"
 #include "macro.h"
@@ -566,6 +567,19 @@ uint32_t master_used_blocks(const Master *m) {
                 return 0;
         b = staging_estimate_blocks(&m->staging, NULL, 0);
         return (uint32_t) MIN(b, (uint64_t) INT32_MAX);
+}
+
+char *master_format_room(uint64_t need_blocks, uint64_t free_blocks, char buf[static MASTER_ROOM_MAX]) {
+        char need[FORMAT_BYTES_MAX], room[FORMAT_BYTES_MAX];
+
+        format_bytes(need_blocks * 2048, need, sizeof need);
+        format_bytes(free_blocks * 2048, room, sizeof room);
+        if (streq(need, room))
+                snprintf(buf, MASTER_ROOM_MAX, "needs %s, %s free: %llu blocks short", need, room,
+                         (unsigned long long) (need_blocks - MIN(need_blocks, free_blocks)));
+        else
+                snprintf(buf, MASTER_ROOM_MAX, "needs %s, %s free", need, room);
+        return buf;
 }
 
 Job *master_job(const Master *m) {

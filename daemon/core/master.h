@@ -121,6 +121,10 @@ void master_delete_staged(Staging *s, Redbook *rb, Stash *stash);
 void master_clear_staging(Master *m);
 
 uint32_t master_used_blocks(const Master *m);
+/* For DISCFULL messages: "needs 2.1 MiB, 2.0 MiB free", and how many blocks are missing when the
+ * sizes read the same. */
+#define MASTER_ROOM_MAX 96
+char *master_format_room(uint64_t need_blocks, uint64_t free_blocks, char buf[static MASTER_ROOM_MAX]);
 const char *master_format_to_iid(MasterFormat f);
 /* The IIDs of the formats, for EnumDiscMasterFormats. */
 extern const char *const master_format_iids[];

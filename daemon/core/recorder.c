@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,19 @@ void recorder_reset_properties(Recorder *r) {
         r->write_speed = -1;
         r->audio_gap = RECORDER_AUDIO_GAP_DEFAULT;
         r->enable_buf = -1;
+}
+
+void recorder_log_event_internal(const char *file, int line, const char *func, const Recorder *r, int level,
+                                 sd_id128_t message_id, const char *fmt, ...) {
+        char rec[64], dev[128];
+        const char *fields[] = { rec, dev, NULL };
+        va_list ap;
+
+        snprintf(rec, sizeof rec, "IMAPI_RECORDER=%s", r->id);
+        snprintf(dev, sizeof dev, "IMAPI_DEVICE=%s", drive_get_address(r->drive));
+        va_start(ap, fmt);
+        log_event_internalv(level, file, line, func, message_id, fields, fmt, ap);
+        va_end(ap);
 }
 
 void recorder_changed(Recorder *r) {

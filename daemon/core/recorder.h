@@ -12,7 +12,9 @@
 #include "core/client.h"
 #include "core/manager.h"
 #include "imapi-error.h"
+#include "macro.h"
 #include "media/drive.h"
+#include "message-id.h"
 
 /* IMAPI's AudioGapSize: 2 seconds by default, at most 3 (75 blocks a second). */
 #define RECORDER_AUDIO_GAP_DEFAULT 150
@@ -127,3 +129,10 @@ void recorder_client_gone(Recorder *r, Client *c);
 
 /* Tells the observer that the state, holder or medium changed. */
 void recorder_changed(Recorder *r);
+
+/* Logs that the recorder came or went, for the administrator: message_id (RECORDER_ADDED or
+ * _REMOVED of common/message-id.h), IMAPI_RECORDER, IMAPI_DEVICE and the caller's location. */
+#define recorder_log_event(r, level, message_id, ...) \
+        recorder_log_event_internal(__FILE__, __LINE__, __func__, r, level, message_id, __VA_ARGS__)
+void recorder_log_event_internal(const char *file, int line, const char *func, const Recorder *r, int level,
+                                 sd_id128_t message_id, const char *fmt, ...) _printf_(7, 8);

@@ -24,6 +24,7 @@ struct Drive {
         bool fifo_starved;              /* seen while writing: an underrun risk */
         uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
         unsigned idle_polls;            /* polls since libburn said IDLE */
+        bool cancelled;                 /* drive_cancel() was called for this operation */
         bool lost;                      /* libburn's object was forgotten and not renewed: nothing
                                          * may touch info.drive until drive_revive() */
 };
@@ -43,6 +44,10 @@ int drive_attach(Drive *d, unsigned tries);
 
 /* Frees what a write or erase set up (drive-write.c). */
 void drive_free_write_state(Drive *d);
+
+/* A cancel of an operation was asked for and the operation has not finished: libburn then ends
+ * it with a FATAL "Burn run failed", which is no news. Any thread. */
+void drive_note_cancel(bool begins);
 
 uint64_t drive_message_seq(void);
 /* How many libburn write threads have ended so far (their last message). */

@@ -307,6 +307,10 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
 }
 
 void drive_cancel(Drive *d) {
+        if (!d->cancelled) {
+                d->cancelled = true;
+                drive_note_cancel(true);
+        }
         if (!d->lost)
                 burn_drive_cancel(d->info.drive);
 }
@@ -414,6 +418,10 @@ uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message) {
 
         *ret_message = NULL;
         (void) drive_drain_messages(NULL, NULL);
+        if (d->cancelled) {
+                d->cancelled = false;
+                drive_note_cancel(false);
+        }
         if (cancelled)
                 hr = IMAPI_E_USERABORT;
         else if (!well)

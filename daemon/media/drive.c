@@ -70,6 +70,16 @@ bool drive_message_get(uint64_t seq, DriveMessage *ret) {
         return found;
 }
 
+/* Operations whose cancel was asked for and that have not finished yet. */
+static int cancels_pending;
+
+void drive_note_cancel(bool begins) {
+        (void) __atomic_add_fetch(&cancels_pending, begins ? 1 : -1, __ATOMIC_RELAXED);
+}
+
+/* libburn's "Burn run failed" (FATAL), with which it ends any write it did not finish. */
+#define BURN_RUN_FAILED 0x0002010b
+
 int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
         char text[BURN_MSGS_MESSAGE_LEN], severity[80];
         int code, os_errno, worst = (int) ELEMENTSOF(severity_names), last = 0, n = 0;
@@ -78,6 +88,10 @@ int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
         while (burn_msgs_obtain("ALL", &code, text, &os_errno, severity) > 0) {
                 int rank = severity_rank(severity);
                 int level = rank <= 3 ? LOG_WARNING : rank <= 5 ? LOG_NOTICE : LOG_DEBUG;
+
+                /* The end of a write that was asked to stop is what was asked for. */
+                if (code == BURN_RUN_FAILED && __atomic_load_n(&cancels_pending, __ATOMIC_RELAXED) > 0)
+                        level = LOG_DEBUG;
 
                 log_full(level, "libburn: %s 0x%08X: %s", severity, (unsigned) code, text);
                 /* "Write thread on drive %d ended": the write is really over (libburn reports

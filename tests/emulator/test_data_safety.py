@@ -79,7 +79,7 @@ def refused(emulator, case):
         e = expect_dbus_error(ERR + error, m.dm.SetActiveDiscRecorder, disc.path, {})
         assert "replace" in e.get_dbus_message(), e.get_dbus_message()
         r = burn_ctl(h, disc, src, check=1)
-        assert error in r.stderr and "--replace" in r.stderr, r.stderr
+        assert ": " + ERR + error + ": 0x" in r.stderr and "--replace" in r.stderr, r.stderr
         assert "SetActiveDiscRecorder" in r.stderr, "refused before anything is staged: " + r.stderr
         assert disc.content_digest() == before, (disc.name, what)
         # the open master holds nothing; imapictl's is gone with its stash

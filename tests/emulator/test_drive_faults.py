@@ -142,7 +142,8 @@ def erase_refused():
     for media in ("cd-r", "dvd+r", "bd-r"):
         with Harness(emulator=["--media", media]) as h:
             r = h.ctl("erase", "sr0", check=1)
-            assert "IMAPI_E_MEDIUM_INVALIDTYPE" in r.stderr and "write-once" in r.stderr, r.stderr
+            assert "org.imapid.Imapi1.Error.IMAPI_E_MEDIUM_INVALIDTYPE: 0x80040210: " in r.stderr, r.stderr
+            assert "write-once" in r.stderr, r.stderr
 
 
 def test_simulation_refused_up_front():

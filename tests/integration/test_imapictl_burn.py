@@ -6,9 +6,11 @@ names and exit codes, Ctrl-C, and the stash left empty after every case."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 
 import dbus
 
@@ -136,8 +138,12 @@ def test_json_progress():
         assert {"preparing", "writing", "done"} <= {e["phase"] for e in progress}, progress
         assert progress[-1]["progress"] == 1.0 and progress[-1]["phase"] == "done", progress[-1]
         end = events[-1]
-        assert end["success"] is True and end["hresult"] == 0, end
+        assert end["success"] is True and end["hresult"] == 0 and end["error_name"] is None, end
         assert end["message"].startswith("0x00000000"), end
+        # one style of keys throughout (imapictl(1), JSON OUTPUT)
+        for e in events:
+            for key in e:
+                assert key == key.lower() and " " not in key, (key, e)
 
 
 def test_simulate_leaves_image_untouched():
@@ -202,7 +208,8 @@ def test_iso_level_2_refuses_huge_file():
         with open(huge, "wb") as f:
             f.truncate(5 * 1024 * 1024 * 1024)  # sparse
         r = h.ctl("burn", "--iso-level", "2", huge, check=EXIT_FAILED)
-        assert "RecordDisc: IMAPI_E_INVALIDARG: 0x80070057: " in r.stderr and "ISO level 3" in r.stderr, r.stderr
+        assert "RecordDisc: org.imapid.Imapi1.Error.E_INVALIDARG: 0x80070057: " in r.stderr, r.stderr
+        assert "ISO level 3" in r.stderr, r.stderr
         wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
         assert no_masters(h)
 
@@ -218,7 +225,8 @@ def test_name_imapid_refuses():
         with open(os.path.join(tree, "what?.txt"), "w") as f:
             f.write("?")
         r = h.ctl("burn", tree, check=EXIT_FAILED)
-        assert "AddData: IMAPI_E_BADJOLIETNAME: 0x8004021D: " in r.stderr and "what?.txt" in r.stderr, r.stderr
+        assert "AddData: org.imapid.Imapi1.Error.IMAPI_E_BADJOLIETNAME: 0x8004021D: " in r.stderr, r.stderr
+        assert "what?.txt" in r.stderr, r.stderr
         wait_until(lambda: stash_dirs(h) == [] and no_masters(h), "the stash to be removed")
 
 
@@ -231,7 +239,7 @@ def test_recorder_held_elsewhere():
         rec = other.get_object(BUS_NAME, h.recorder_path())
         rec.OpenExclusive({}, dbus_interface="org.imapid.Imapi1.Recorder")
         r = h.ctl("burn", src, check=EXIT_FAILED)
-        assert "IMAPI_E_DEVICE_NOTACCESSIBLE: 0x" in r.stderr, r.stderr
+        assert ": org.imapid.Imapi1.Error.IMAPI_E_DEVICE_NOTACCESSIBLE: 0x80040212: " in r.stderr, r.stderr
         wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
         rec.Close({}, dbus_interface="org.imapid.Imapi1.Recorder")
         h.ctl("burn", src, check=0)
@@ -254,6 +262,8 @@ def test_ctrl_c_during_burn():
         assert p.returncode == EXIT_CANCELLED, (p.returncode, err)
         end = events[-1]
         assert end["event"] == "completed" and end["hresult"] == USERABORT and end["success"] is False, end
+        assert end["error_name"] == "org.imapid.Imapi1.Error.IMAPI_E_USERABORT", end
+        assert end["hresult_name"] == "IMAPI_E_USERABORT" and end["message"].startswith("0x8004020D: "), end
         assert "cancelling" in [e["event"] for e in events], events
         wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
         assert no_masters(h)
@@ -261,17 +271,23 @@ def test_ctrl_c_during_burn():
             "org.imapid.Imapi1.Recorder", "State", dbus_interface=PROPS) == 0
 
 
+def slow_burn_until_writing(h):
+    """imapictl burning 24 MiB at 2 MB/s (seconds of writing), once it has printed "writing"."""
+    big = os.path.join(h.tmp, "big.bin")
+    random_file(big, 24)
+    p = ctl_popen(h, "burn", "--speed-kbps", "2000", big)
+    for line in p.stdout:
+        if line.startswith("writing"):
+            return p
+    raise AssertionError("imapictl never reached writing: " + p.communicate()[1])
+
+
 def test_second_ctrl_c_stops_waiting():
     with Harness() as h:
-        big = os.path.join(h.tmp, "big.bin")
-        random_file(big, 24)
-        p = ctl_popen(h, "burn", "--speed-kbps", "2000", big)
-        for line in p.stdout:
-            if line.startswith("writing"):
-                # two SIGINTs sent at once would merge into one pending signal; SIGTERM counts the same
-                p.send_signal(signal.SIGINT)
-                p.send_signal(signal.SIGTERM)
-                break
+        p = slow_burn_until_writing(h)
+        # two SIGINTs sent at once would merge into one pending signal; SIGTERM counts the same
+        p.send_signal(signal.SIGINT)
+        p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=120)
         assert p.returncode == EXIT_CANCELLED, (p.returncode, err)
         assert "Not waiting any longer" in out, out
@@ -383,9 +399,83 @@ def test_thousand_files():
         wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
 
 
+def test_cancelled_burn_names_the_error():
+    """A job's failure shows the D-Bus name of its HRESULT and imapid's sentence, once each."""
+    with Harness() as h:
+        p = slow_burn_until_writing(h)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == EXIT_CANCELLED, (p.returncode, err)
+        lines = [line for line in err.splitlines() if "cancelled" in line]
+        assert len(lines) == 1, err
+        assert lines[0].startswith("imapictl: burn cancelled: org.imapid.Imapi1.Error.IMAPI_E_USERABORT: "
+                                   "0x8004020D: "), err
+        assert lines[0].count("0x8004020D") == 1, lines[0]
+        wait_until(lambda: stash_dirs(h) == [] and no_masters(h), "imapid to clean up", timeout=120)
+
+
+def test_eta_is_honest():
+    """No ETA until the write has shown its pace, then one near the time really left: the fast
+    image build at the start must not make it promise an early end."""
+    with Harness() as h:
+        data = os.path.join(h.tmp, "data.bin")
+        random_file(data, 12)
+        # about 12 s of writing (imapid reads an image file at the rate asked for)
+        p = ctl_popen(h, "--json", "burn", "--no-verify", "--speed-kbps", "1000", data)
+        seen = []
+        for line in p.stdout:
+            seen.append((time.monotonic(), json.loads(line)))
+        p.wait(timeout=120)
+        assert p.returncode == 0, p.stderr.read()
+        end = seen[-1][0]
+        writing = [(t, e) for t, e in seen if e["event"] == "progress" and e["phase"] == "writing"]
+        assert len(writing) > 10, writing
+        assert writing[0][1]["eta"] is None, writing[0]
+        known = [(t, e["eta"]) for t, e in writing if e["eta"] is not None]
+        assert len(known) > len(writing) / 2, writing
+        for t, eta in known:
+            left = end - t
+            assert 0.5 * left - 1.5 <= eta <= 2 * left + 2, (eta, left, writing)
+
+
+def test_progress_on_narrow_terminal():
+    """On narrow terminals the progress line never wraps and no field is cut in two."""
+    for cols, bar in ((40, True), (16, False)):
+        progress_on_terminal(cols, bar)
+
+
+def progress_on_terminal(cols, bar):
+    with Harness() as h:
+        data = os.path.join(h.tmp, "data.bin")
+        random_file(data, 6)
+        cmd = (f"stty cols {cols} rows 24; exec {build_path('imapictl')} --bus-address={h.address} burn "
+               f"--no-verify --speed-kbps 2000 {data}")
+        r = subprocess.run(["script", "-qefc", cmd, "/dev/null"], env=h.env, capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stdout + r.stderr
+        segments = [seg.replace("\033[K", "") for seg in re.split(r"[\r\n]+", r.stdout) if seg.strip()]
+        field = re.compile(r"(ETA (--|\d+:\d\d(:\d\d)?)|\d+\.\d (B|KiB|MiB|GiB)/s|buffer \d+%|\d+/\d+ files|"
+                           r"[\d.]+ (B|KiB|MiB|GiB)/[\d.]+ (B|KiB|MiB|GiB))")
+        bars = shown = 0
+        for seg in segments:
+            # the Job and Done lines are printed once, not redrawn: only the progress line is fitted
+            if not re.match(r"\[|(staging|preparing|writing|closing|verifying|done) |\s*\d+\.\d%|\s+--$", seg):
+                continue
+            shown += 1
+            assert len(seg) <= cols - 1, (cols, len(seg), seg)
+            m = re.fullmatch(r"(\[[#.-]{10,24}\] )?(\w+ *)?( *\d+\.\d%|   --)((  [^ ].*?)*)", seg)
+            assert m, seg
+            bars += bool(m.group(1))
+            for f in filter(None, m.group(4).split("  ")):
+                assert field.fullmatch(f), (f, seg)
+        # the bar stays as long as it fits; at 16 columns the phase and percentage are all there is
+        assert shown > 3 and (bars > 3) == bar, (cols, segments)
+
+
 if __name__ == "__main__":
     run_tests([test_burn_tree_read_back, test_json_progress, test_simulate_leaves_image_untouched,
                test_bad_paths_stage_nothing, test_name_imapid_refuses, test_iso_level_2_refuses_huge_file,
                test_recorder_held_elsewhere,
                test_ctrl_c_during_burn, test_second_ctrl_c_stops_waiting, test_ctrl_c_during_staging,
-               test_jobs_watch_cancel, test_erase_image_file, test_thousand_files])
+               test_jobs_watch_cancel, test_erase_image_file, test_thousand_files,
+               test_cancelled_burn_names_the_error, test_eta_is_honest, test_progress_on_narrow_terminal])

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The live objects match dbus/org.imapid.Imapi1.xml, the API's source of truth, member for member."""
+"""The live objects match dbus/org.imapid.Imapi1.xml, the API's source of truth, member for member,
+annotations included."""
 
 import os
 import sys
@@ -14,17 +15,23 @@ import dbus  # noqa: E402
 XML = os.path.join(SRCDIR, "dbus", "org.imapid.Imapi1.xml")
 
 
+def annotations(element):
+    return tuple(sorted((a.get("name"), a.get("value")) for a in element.findall("annotation")))
+
+
 def members(iface):
-    """{(kind, name): signature-and-direction description} of an <interface> element."""
-    out = {}
+    """{(kind, name): signature, direction and annotations} of an <interface> element. Annotations
+    count: EmitsChangedSignal tells generated code and clients whether to expect PropertiesChanged."""
+    out = {("interface", iface.get("name")): annotations(iface)}
     for m in iface:
         if m.tag == "method":
             args = tuple((a.get("type"), a.get("direction", "in"), a.get("name")) for a in m.findall("arg"))
-            out[("method", m.get("name"))] = args
+            out[("method", m.get("name"))] = (args, annotations(m))
         elif m.tag == "signal":
-            out[("signal", m.get("name"))] = tuple((a.get("type"), a.get("name")) for a in m.findall("arg"))
+            args = tuple((a.get("type"), a.get("name")) for a in m.findall("arg"))
+            out[("signal", m.get("name"))] = (args, annotations(m))
         elif m.tag == "property":
-            out[("property", m.get("name"))] = (m.get("type"), m.get("access"))
+            out[("property", m.get("name"))] = (m.get("type"), m.get("access"), annotations(m))
     return out
 
 
@@ -67,16 +74,28 @@ def test_served_interfaces_match_xml():
         assert set(s) == seen, (set(s), seen)
 
 
+def test_const_properties_are_marked():
+    """The XML says which properties never change, and that is what the daemon says too (above); here
+    the other half: a property marked const is one whose value a client may cache."""
+    root = ET.parse(XML).getroot()
+    const = sorted(f"{i.get('name')}.{p.get('name')}" for i in root.findall("interface") for p in i.findall("property")
+                   if ("org.freedesktop.DBus.Property.EmitsChangedSignal", "const") in annotations(p))
+    assert "org.imapid.Imapi1.Recorder.Id" in const and "org.imapid.Imapi1.Job.Operation" in const, const
+    assert not [c for c in const if c.endswith((".State", ".Phase", ".Progress", ".MediaStatus"))], const
+
+
 def test_xml_is_valid_introspection():
     root = ET.parse(XML).getroot()
     assert root.tag == "node"
     for i in root.findall("interface"):
         assert i.get("name").startswith("org.imapid.Imapi1."), i.get("name")
         for m in i:
+            if m.tag == "annotation":
+                continue
             assert m.get("name") and m.get("name")[0].isupper(), m.get("name")
             for a in m.findall("arg"):
                 assert a.get("name") and a.get("type"), (m.get("name"), a.attrib)
 
 
 if __name__ == "__main__":
-    run_tests([test_served_interfaces_match_xml, test_xml_is_valid_introspection])
+    run_tests([test_served_interfaces_match_xml, test_const_properties_are_marked, test_xml_is_valid_introspection])

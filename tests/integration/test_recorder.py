@@ -148,14 +148,18 @@ def test_imapictl():
         holder = h.dbus()
         recorder(holder, h).OpenExclusive({})
         r = h.ctl("media", "0", check=1)
-        assert "IMAPI_E_DEVICE_STILL_IN_USE: 0x80040226:" in r.stderr, r.stderr
+        assert "OpenExclusive: org.imapid.Imapi1.Error.IMAPI_E_DEVICE_STILL_IN_USE: 0x80040226: " in r.stderr, r.stderr
         r = h.ctl("properties", "0", "AudioGapSize=1", check=1)
-        assert "IMAPI_E_DEVICE_STILL_IN_USE" in r.stderr, r.stderr
+        assert "org.imapid.Imapi1.Error.IMAPI_E_DEVICE_STILL_IN_USE: 0x80040226: " in r.stderr, r.stderr
         holder.close()
         wait_until(lambda: json.loads(h.ctl("--json", "devices").stdout)[0]["state"] == "idle", "release")
         r = h.ctl("properties", "1", "AudioGapSize=100", "Bogus=1", check=0)
         assert "IMAPI_S_PROPERTIESIGNORED" in r.stderr and "AudioGapSize              100" not in r.stdout
         assert "AudioGapSize               100" in r.stdout, r.stdout
+        # --json keys are snake_case, as in devices: the IMAPI names WriteSpeed, AudioGapSize ...
+        props = json.loads(h.ctl("--json", "properties", "1", check=0).stdout)
+        assert props["audio_gap_size"] == 100 and props["write_speed"] == devs[1]["write_speed"], props
+        assert {"max_write_speed", "enable_buffer_underrun_free", "buffer_underrun_free_capable"} <= set(props), props
         r = h.ctl("properties", "1", "AudioGapSize=abc", check=2)
         h.ctl("frobnicate", check=2)
         assert h.ctl("--help", check=0).stdout.startswith("Usage: imapictl")

@@ -28,9 +28,16 @@ wait_for = imapitest.wait_until
 sanitizer_report = imapitest.sanitizer_report
 
 
+# What imapid must see of the test's environment: systemd-socket-activate passes on only
+# LISTEN_FDS, LISTEN_PID and the variables named with -E (as systemd starts a service with a
+# clean environment), so everything else is named here.
+PASSED_ENV = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "IMAPID_LOG_LEVEL")
+
+
 class SocketActivated:
     """imapid started by systemd-socket-activate on a socket in a fresh directory, the way
-    imapid.socket starts it, without a bus (--no-bus). Use as a context manager."""
+    imapid.socket starts it, without a bus (--no-bus). env: variables for imapid, on top of the
+    sanitizer options and log level of the test's environment. Use as a context manager."""
 
     def __init__(self, drives=1, extra_args=(), config=None, no_bus=True, env=None):
         self.tmp = tempfile.mkdtemp(prefix="imapid-p2p-")
@@ -46,6 +53,7 @@ class SocketActivated:
         self.no_bus = no_bus
         self.env = dict(os.environ)
         self.env.update(env or {})
+        self.passed = [k for k in PASSED_ENV if k in self.env] + list(env or {})
         self.log_path = os.path.join(self.tmp, "imapid.log")
         self.proc = None
 
@@ -64,7 +72,9 @@ class SocketActivated:
         return False
 
     def start(self):
-        args = ["systemd-socket-activate", "-l", self.socket, build_path("imapid")]
+        args = ["systemd-socket-activate", "-l", self.socket]
+        args += [f"--setenv={k}={self.env[k]}" for k in self.passed]
+        args += [build_path("imapid")]
         args += ["--no-bus"] if self.no_bus else []
         args += ["--config=" + self.config, "--no-scan", "--no-default-drive", "--stash-dir=" + self.stash]
         args += ["--drive=stdio:" + p for p in self.images] + self.extra_args

@@ -126,29 +126,15 @@ static void rm_rf(const char *path) {
         (void) nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-/* make-test-fs.py, found next to this source file; __FILE__ is relative to the build directory,
- * which is three levels above this executable. */
+/* make-test-fs.py, in the source tree meson names in $IMAPI_SRCDIR. (__FILE__ is relative to the
+ * source tree, not to where the test runs.) */
 static char *find_fs_script(void) {
-        char exe[PATH_MAX], *p, *script;
-        ssize_t n;
+        const char *src = getenv("IMAPI_SRCDIR");
+        char *p;
 
-        if (__FILE__[0] == '/') {
-                if (asprintf(&script, "%s", __FILE__) < 0)
-                        abort();
-        } else {
-                n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-                if (n < 0)
-                        return NULL;
-                exe[n] = '\0';
-                for (int i = 0; i < 3 && (p = strrchr(exe, '/')); i++)
-                        *p = '\0';
-                if (asprintf(&script, "%s/%s", exe, __FILE__) < 0)
-                        abort();
-        }
-        p = strrchr(script, '/');
-        *p = '\0';
-        p = path_join(script, "../data/make-test-fs.py");
-        free(script);
+        if (!src)
+                return NULL;
+        p = path_join(src, "tests/data/make-test-fs.py");
         if (access(p, R_OK) < 0) {
                 free(p);
                 return NULL;
