@@ -22,14 +22,29 @@ from journaltest import message_ids, parse_native  # noqa: E402
 import dbus  # noqa: E402
 
 
-def collect(sock):
-    sock.setblocking(False)
-    entries = []
-    while True:
-        try:
-            entries.append(parse_native(sock.recv(1 << 20)))
-        except BlockingIOError:
-            return entries
+class Collector:
+    """Reads the journal socket while imapid logs, as journald would: a datagram socket holds only
+    net.unix.max_dgram_qlen entries (10) before the sender blocks."""
+
+    def __init__(self, sock):
+        import threading
+        self.sock, self.entries, self.done = sock, [], False
+        sock.settimeout(0.1)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            try:
+                self.entries.append(parse_native(self.sock.recv(1 << 20)))
+            except socket.timeout:
+                if self.done:
+                    return
+
+    def stop(self):
+        self.done = True
+        self.thread.join()
+        return self.entries
 
 
 def inside_namespace():
@@ -39,7 +54,7 @@ def inside_namespace():
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind("/run/systemd/journal/socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-    entries = []
+    collector = Collector(sock)
     with Harness(start=False, extra_args=["--log-level=debug"]) as h:
         open(h.daemon_log, "ab").close()
         st = os.stat(h.daemon_log)
@@ -50,7 +65,6 @@ def inside_namespace():
         with open(os.path.join(src, "a.txt"), "w") as f:
             f.write("journal\n")
         h.ctl("burn", src, check=0)
-        entries += collect(sock)
         # a refusal: a name no disc can hold
         m = Master(h.dbus())
         with open(os.path.join(src, "a.txt")) as f:
@@ -59,8 +73,7 @@ def inside_namespace():
         m.dm.Close({})
         # an erase of the image file
         h.ctl("erase", "stdio0", check=0)
-        entries += collect(sock)
-    print(repr({"entries": entries + collect(sock)}))
+    print(repr({"entries": collector.stop()}))
 
 
 def journal():
