@@ -131,6 +131,9 @@ static void on_burn_complete(ImapiDiscMaster *master, guint hresult, gpointer us
         else
                 printf("Failed: 0x%08X%s\n", hresult, hresult == USERABORT ? " (cancelled)" : "");
         b->status = hresult == 0 ? 0 : hresult == USERABORT ? 5 : 1;
+        /* The job's last property changes may be dispatched in the same turn of the loop: the
+         * burn is over, so its progress is no news any more. */
+        g_signal_handlers_disconnect_by_func(b->job, on_job_changed, NULL);
         g_main_loop_quit(b->loop);
 }
 
