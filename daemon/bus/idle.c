@@ -118,6 +118,23 @@ static int idle_loop_begin_exit(IdleLoop *l) {
         return 0;
 }
 
+/* sd_event_run(), with each dispatch timed: sd-event dispatches one source per iteration, so
+ * the time is that one handler's, and the manager keeps the worst for every job. */
+static int idle_loop_run_once(BusDaemon *d, uint64_t wait) {
+        uint64_t start;
+        int r;
+
+        r = sd_event_prepare(d->event);
+        if (r == 0)
+                r = sd_event_wait(d->event, wait);
+        if (r <= 0)
+                return r;
+        start = now_usec();
+        r = sd_event_dispatch(d->event);
+        manager_note_dispatch(d->manager, now_usec() - start);
+        return r;
+}
+
 int idle_run(BusDaemon *d, sd_bus *bus, uint64_t idle_timeout_usec) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *filter = NULL;
         IdleLoop l = {
@@ -162,7 +179,7 @@ int idle_run(BusDaemon *d, sd_bus *bus, uint64_t idle_timeout_usec) {
                         wait = l.last_activity + l.timeout - now;
                 }
 
-                r = sd_event_run(d->event, wait);
+                r = idle_loop_run_once(d, wait);
                 if (r < 0)
                         return log_error_errno(r, "Event loop failed: %m");
         }

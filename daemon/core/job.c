@@ -74,6 +74,8 @@ Job *job_free(Job *j) {
         if (!j)
                 return NULL;
         m = j->manager;
+        log_debug("Job %u (%s): the longest event-loop dispatch while it ran took %.2f ms.", j->id, j->operation,
+                  (double) j->longest_dispatch_usec / 1000.0);
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (m->jobs[i] == j) {
                         memmove(m->jobs + i, m->jobs + i + 1, (m->n_jobs - i - 1) * sizeof(Job *));

@@ -55,6 +55,10 @@ struct Job {
         uint64_t last_bytes_done;
         uint64_t last_sample_usec;
 
+        /* The event loop's longest single dispatch while the job existed, from RecordDisc or
+         * Erase to the end of its cleanup: what held up every other client meanwhile. */
+        uint64_t longest_dispatch_usec;
+
         job_cancel_fn cancel;
         void *userdata;
 };

@@ -74,6 +74,12 @@ void manager_check_exit(Manager *m);
 /* No clients, disc masters, jobs, held or reserved recorders. */
 bool manager_is_idle(const Manager *m);
 
+/* One dispatch of the event loop took this long: kept as the worst of every job that exists,
+ * and logged at debug when it is over MANAGER_SLOW_DISPATCH_USEC, the most that any call may
+ * wait behind another's work. */
+#define MANAGER_SLOW_DISPATCH_USEC 2000
+void manager_note_dispatch(Manager *m, uint64_t usec);
+
 /* Telling the observer. */
 void manager_notify_added(Manager *m, ObjectKind kind, void *object);
 void manager_notify_removed(Manager *m, ObjectKind kind, void *object);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """imapid's journal entries, as an administrator finds them: a recorder added, a burn and an
 erase started and finished, a cancelled and a failed burn, each with its MESSAGE_ID, the job's
-fields and the source location of the code that decided it; a refused call logged once.
+fields and the source location of the code that decided it; a refused call logged once; each job's
+longest event-loop dispatch at debug level.
 
 imapid runs with its stderr as its "journal stream" in a mount namespace of its own, where a
 tmpfs on /run holds the journal socket the test reads (test_log.py does the same for log.c):
@@ -106,6 +107,12 @@ def test_events():
             assert x["CODE_FILE"] == where and x["CODE_FUNC"] != "job_log_internal", x
         assert e[0]["IMAPI_HRESULT"] == "0x00000000" and e[0]["IMAPI_JOB"] == s[0]["IMAPI_JOB"], e
         assert e[0]["PRIORITY"] == "6", e
+        # the worst stall of the event loop while the job existed, for finding what holds up other callers
+        job = e[0]["IMAPI_JOB"]
+        stall = [x for x in entries if x.get("MESSAGE", "").startswith(f"Job {job} ({operation}): the longest "
+                                                                        "event-loop dispatch while it ran took ")]
+        assert len(stall) == 1 and stall[0]["PRIORITY"] == "7", stall
+        assert float(stall[0]["MESSAGE"].split()[-2]) > 0, stall
 
     refused = [e for e in entries if "a/../b" in e.get("MESSAGE", "")]
     assert len(refused) == 1 and refused[0]["PRIORITY"] == "7", refused
