@@ -7,6 +7,12 @@
  * as MMC-6 7.5.4.2 describes for BUFE=0.  When the host is faster than the
  * write rate, WRITE blocks until there is room, as a real drive's does.
  * A rate of 0 means an infinitely fast drive: the buffer never fills.
+ *
+ * With a record file (buffer-record), every WRITE appends a line "T FILL CAPACITY STATE": T on
+ * CLOCK_MONOTONIC in seconds, FILL the bytes in the buffer when the WRITE arrived (after what
+ * drained meanwhile, before the WRITE's data), STATE F while filling, D while the laser drains
+ * it; a line with U marks the moment it ran dry without BURN-Free, one with S a SYNCHRONIZE
+ * CACHE. Benchmarks compare a writer's own report of the drive buffer with this record.
  */
 #include <math.h>
 #include <time.h>
@@ -31,11 +37,17 @@ static void sleep_for(double s) {
         nanosleep(&ts, NULL);
 }
 
-void buffer_init(WriteBuffer *b, int kib, int rate_kbs) {
+static void record(WriteBuffer *b, char state) {
+        if (b->record)
+                fprintf(b->record, "%.6f %.0f %llu %c\n", b->last, b->fill, (unsigned long long) b->capacity, state);
+}
+
+void buffer_init(WriteBuffer *b, int kib, int rate_kbs, FILE *record_file) {
         *b = (WriteBuffer) {
                 .capacity = (uint64_t) kib * 1024,
                 .rate = rate_kbs * 1000.0,
                 .last = now(),
+                .record = record_file,
         };
 }
 
@@ -52,8 +64,11 @@ void buffer_update(WriteBuffer *b, bool bufe) {
                 if (b->fill <= 0) {
                         b->fill = 0;
                         b->draining = false;
-                        if (!bufe)
+                        if (!bufe && !b->underrun) {
                                 b->underrun = true;
+                                b->last = t;
+                                record(b, 'U');
+                        }
                 }
         }
         b->last = t;
@@ -67,6 +82,7 @@ uint64_t buffer_free(WriteBuffer *b, bool bufe) {
 /* Returns a sense code (S_LOSS_OF_STREAMING) or 0. */
 int buffer_add(WriteBuffer *b, size_t bytes, bool bufe) {
         buffer_update(b, bufe);
+        record(b, b->draining ? 'D' : 'F');
         if (b->underrun)
                 return S_LOSS_OF_STREAMING;
         if (b->rate <= 0)
@@ -93,4 +109,5 @@ void buffer_flush(WriteBuffer *b) {
         b->draining = false;
         b->underrun = false;
         b->last = now();
+        record(b, 'S');
 }

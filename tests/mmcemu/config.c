@@ -118,6 +118,8 @@ int drive_config_load(Drive *d) {
                         c->write_rate = atoi(v) > 0 ? atoi(v) : 0;
                 else if (strcmp(s, "burnfree") == 0)
                         c->burnfree = atoi(v) != 0;
+                else if (strcmp(s, "buffer-record") == 0)
+                        c->buffer_record = atoi(v) != 0;
                 else if (strcmp(s, "erase-seconds") == 0)
                         c->erase_seconds = strtod(v, NULL) > 0 ? strtod(v, NULL) : 0;
         }

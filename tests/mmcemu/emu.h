@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define EMU_MAX_DRIVES   16
@@ -86,6 +87,7 @@ typedef struct DriveConfig {
         int write_rate;                 /* modelled physical write rate kB/s, 0 = unlimited */
         bool burnfree;                  /* page 2A BUF bit */
         double erase_seconds;           /* duration of a BLANK or FORMAT UNIT, 0 = instant */
+        bool buffer_record;             /* append the buffer's fill at every WRITE to <dir>/buffer.log */
 } DriveConfig;
 
 typedef struct WriteBuffer {
@@ -95,6 +97,7 @@ typedef struct WriteBuffer {
         bool draining;          /* the "laser" is on */
         bool underrun;          /* drained empty while BUFE off */
         double last;            /* monotonic seconds of last update */
+        FILE *record;           /* buffer.log, or NULL */
 } WriteBuffer;
 
 typedef struct CueEntry {
@@ -183,7 +186,7 @@ ssize_t medium_pread(Drive *d, void *data, size_t n, off_t off);
 void track_path(const Drive *d, int number, char *buf, size_t len);
 
 /* buffer.c */
-void buffer_init(WriteBuffer *b, int kib, int rate_kbs);
+void buffer_init(WriteBuffer *b, int kib, int rate_kbs, FILE *record);
 void buffer_update(WriteBuffer *b, bool bufe);
 int buffer_add(WriteBuffer *b, size_t bytes, bool bufe);
 void buffer_flush(WriteBuffer *b);

@@ -136,6 +136,21 @@ static int max_speed(Drive *d) {
         return m;
 }
 
+/* The write buffer, empty; its record file, when asked for, stays open across a change of disc. */
+static void drive_buffer_init(Drive *d) {
+        FILE *f = d->buf.record;
+
+        if (!f && d->cfg.buffer_record) {
+                char path[PATH_MAX + 16];
+
+                snprintf(path, sizeof path, "%s/buffer.log", d->dir);
+                f = fopen(path, "ae");
+                if (f)
+                        setvbuf(f, NULL, _IOLBF, 0);
+        }
+        buffer_init(&d->buf, d->cfg.buffer_kib, d->cfg.write_rate, f);
+}
+
 void drive_init(Drive *d, const char *dir, int index) {
         memset(d, 0, sizeof *d);
         pthread_mutex_init(&d->lock, NULL);
@@ -146,7 +161,7 @@ void drive_init(Drive *d, const char *dir, int index) {
         faults_reset(&d->faults);
         (void) drive_refresh_faults(d);
         d->unit_attention = false;
-        buffer_init(&d->buf, d->cfg.buffer_kib, d->cfg.write_rate);
+        drive_buffer_init(d);
         /* Default write parameters page: TAO, Mode 1, no multi-session. */
         d->page05[0] = 0x05;
         d->page05[1] = 0x32;
@@ -1465,7 +1480,7 @@ void mmc_execute(Drive *d, MmcCommand *c) {
                  * report the change once, as a drive does after a medium change (SPC-4 5.14). */
                 (void) medium_load(d);
                 d->sao_pending = false;
-                buffer_init(&d->buf, d->cfg.buffer_kib, d->cfg.write_rate);
+                drive_buffer_init(d);
                 d->unit_attention = true;
         }
 

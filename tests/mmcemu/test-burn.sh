@@ -608,7 +608,7 @@ buffer-underrun|buffer-burnfree)
         # the buffer runs dry.  Without BURN-Free that is loss of streaming.
         random_file "$T/part1" 1048576
         random_file "$T/part2" 1048576
-        emu --media cd-r --write-rate 1000 --buffer-kib 256 >/dev/null
+        emu --media cd-r --write-rate 1000 --buffer-kib 256 --buffer-record >/dev/null
         opts=()
         [ "$case_name" = buffer-underrun ] && opts=(driveropts=noburnfree)
         rc=0
@@ -616,10 +616,18 @@ buffer-underrun|buffer-burnfree)
                 emu -- cdrskin -v dev=/dev/sr0 gracetime=0 fs=64k "${opts[@]}" -tao tsize=2097152 - \
                 > "$T/out" 2>&1 || rc=$?
         cat "$T/out" >&2
+        # The drive's record: a line per WRITE, the fill never above the 256 KiB, and the
+        # laser on (D) once the buffer was full.
+        R="$S/sr0/buffer.log"
+        [ -s "$R" ] || fail "no buffer record"
+        awk '$3 != 262144 || $2 > $3 { exit 1 }' "$R" || fail "buffer record: a fill above the capacity"
+        grep -q ' D$' "$R" || fail "buffer record: the laser never started"
         if [ "$case_name" = buffer-underrun ]; then
                 [ $rc != 0 ] || fail "burn survived a drained buffer without BURN-Free"
                 expect_out "loss of streaming"
+                grep -q ' U$' "$R" || fail "buffer record: the underrun is not in it"
         else
+                grep -q ' U$' "$R" && fail "buffer record: an underrun with BURN-Free"
                 [ $rc = 0 ] || fail "burn with BURN-Free failed"
                 cat "$T/part1" "$T/part2" > "$T/all"
                 same_prefix "$T/all" "$S/sr0/track-01.bin"
