@@ -120,6 +120,8 @@ int job_state_read(sd_bus_message *m, JobState *s) {
                         r = sd_bus_message_read(m, "v", "t", &s->expected_end);
                 else if (streq(name, "BufferFill"))
                         r = sd_bus_message_read(m, "v", "d", &s->buffer_fill);
+                else if (streq(name, "DriveBufferFill"))
+                        r = sd_bus_message_read(m, "v", "d", &s->drive_buffer_fill);
                 else if (streq(name, "HResult"))
                         r = sd_bus_message_read(m, "v", "u", &s->hresult);
                 else if (streq(name, "Objects"))
@@ -290,7 +292,7 @@ int job_follow_new(sd_bus *bus, Progress *p, JobFollow **ret) {
                 return -ENOMEM;
         f->bus = sd_bus_ref(bus);
         f->progress = p;
-        f->state.buffer_fill = -1;
+        f->state.buffer_fill = f->state.drive_buffer_fill = -1;
 
         if (asprintf(&props, "type='signal',%s%s%sinterface='org.freedesktop.DBus.Properties',"
                      "member='PropertiesChanged',path_namespace='" IMAPI_JOBS_PATH "',"

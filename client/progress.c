@@ -72,7 +72,7 @@ void job_state_done(JobState *s) {
         free(s->phase);
         free(s->message);
         strv_free(s->objects);
-        *s = (JobState) { .buffer_fill = -1 };
+        *s = (JobState) { .buffer_fill = -1, .drive_buffer_fill = -1 };
 }
 
 /* Asked at every redraw, so that the line follows a resized window. A terminal that does not
@@ -208,8 +208,8 @@ void progress_job_started(Progress *p, const JobState *s) {
 
 void progress_job(Progress *p, const JobState *s) {
         double eta = NAN;
-        char phase[16], percent[16], rate[FORMAT_BYTES_MAX + 8], when[32], buffer[32];
-        ProgressField fields[5];
+        char phase[16], percent[16], rate[FORMAT_BYTES_MAX + 8], when[32], buffer[32], drive[32];
+        ProgressField fields[6];
         size_t n = 0;
         bool ongoing = s->progress_valid && !s->completed && !streq_ptr(s->phase, "done");
 
@@ -231,6 +231,7 @@ void progress_job(Progress *p, const JobState *s) {
                 json_uint(&w, "rate", s->rate);
                 json_double(&w, "eta", eta);
                 json_double(&w, "buffer_fill", s->buffer_fill >= 0 ? s->buffer_fill : NAN);
+                json_double(&w, "drive_buffer_fill", s->drive_buffer_fill >= 0 ? s->drive_buffer_fill : NAN);
                 json_end_object(&w);
                 json_finish(&w);
                 return;
@@ -264,6 +265,10 @@ void progress_job(Progress *p, const JobState *s) {
         if (s->buffer_fill >= 0) {
                 snprintf(buffer, sizeof buffer, "buffer %.0f%%", s->buffer_fill * 100.0);
                 fields[n++] = (ProgressField) { buffer, 1 };
+        }
+        if (s->drive_buffer_fill >= 0) {
+                snprintf(drive, sizeof drive, "drive %.0f%%", s->drive_buffer_fill * 100.0);
+                fields[n++] = (ProgressField) { drive, 1 };
         }
         show_fields(p, fields, n, s->progress, s->progress_valid, false);
 }

@@ -26,6 +26,7 @@ typedef struct JobState {
         uint64_t rate;          /* bytes per second, 0 if unknown */
         uint64_t expected_end;  /* µs, CLOCK_REALTIME; 0 if unknown */
         double buffer_fill;     /* 0..1, -1 when not writing */
+        double drive_buffer_fill; /* the drive's own buffer, 0..1, -1 when not writing or unknown */
         uint32_t hresult;
         bool completed, success;
         char *message;

@@ -84,7 +84,7 @@ int verb_jobs(int argc, char *argv[], sd_bus *bus) {
         while ((r = sd_bus_message_read(reply, "o", &path)) > 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
                 sd_bus_error error = SD_BUS_ERROR_NULL;
-                JobState s = { .buffer_fill = -1 };
+                JobState s = { .buffer_fill = -1, .drive_buffer_fill = -1 };
                 char objects[512] = "";
 
                 r = sd_bus_call_method(bus, IMAPI_BUS_NAME, path, "org.freedesktop.DBus.Properties",
@@ -117,6 +117,7 @@ int verb_jobs(int argc, char *argv[], sd_bus *bus) {
                         json_uint(&w, "rate", s.rate);
                         json_uint(&w, "expected_end_time", s.expected_end);
                         json_double(&w, "buffer_fill", s.buffer_fill);
+                        json_double(&w, "drive_buffer_fill", s.drive_buffer_fill);
                         json_begin_array(&w, "objects");
                         for (char **o = s.objects; o && *o; o++)
                                 json_string(&w, NULL, *o);

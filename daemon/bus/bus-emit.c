@@ -46,12 +46,12 @@ static const ChangeMap master_changes[] = {
 };
 
 static const ChangeMap job_changes[] = {
-        { JOB_CHANGED_PHASE, IMAPI_JOB_INTERFACE, NAMES("Phase", "Rate", "BufferFill") },
+        { JOB_CHANGED_PHASE, IMAPI_JOB_INTERFACE, NAMES("Phase", "Rate", "BufferFill", "DriveBufferFill") },
         { JOB_CHANGED_PROGRESS, IMAPI_JOB_INTERFACE,
-          NAMES("Progress", "ProgressValid", "Rate", "ExpectedEndTime", "BufferFill") },
+          NAMES("Progress", "ProgressValid", "Rate", "ExpectedEndTime", "BufferFill", "DriveBufferFill") },
         { JOB_CHANGED_BYTES, IMAPI_JOB_INTERFACE, NAMES("Bytes") },
         { JOB_CHANGED_RESULT, IMAPI_JOB_INTERFACE, NAMES("Phase", "HResult", "Progress", "Cancelable",
-                                                         "BufferFill") },
+                                                         "BufferFill", "DriveBufferFill") },
         {}
 };
 

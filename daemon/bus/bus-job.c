@@ -84,6 +84,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "t", j->expected_end_usec);
         if (streq(property, "BufferFill"))
                 return sd_bus_message_append(reply, "d", j->buffer_fill);
+        if (streq(property, "DriveBufferFill"))
+                return sd_bus_message_append(reply, "d", j->drive_buffer_fill);
         if (streq(property, "Cancelable"))
                 return sd_bus_message_append(reply, "b", j->cancelable && !j->completed);
         if (streq(property, "StartedByUID"))
@@ -110,6 +112,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         CONST_PROP("StartTime", "t"),
         PROP("ExpectedEndTime", "t"),
         PROP("BufferFill", "d"),
+        PROP("DriveBufferFill", "d"),
         PROP("Cancelable", "b"),
         CONST_PROP("StartedByUID", "u"),
         PROP("HResult", "u"),

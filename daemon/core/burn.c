@@ -124,11 +124,26 @@ static void end_run(void *userdata) {
                 log_debug("Out of memory rebuilding the staging index; AddData will retry.");
 }
 
+static const char *format_lowest(char *buf, size_t n, double lowest) {
+        if (lowest < 0)
+                snprintf(buf, n, "never half full");
+        else
+                snprintf(buf, n, "at least %.0f%% full", lowest * 100.0);
+        return buf;
+}
+
 static void end_report(Burn *b, uint32_t hr, const char *text) {
         Master *m = b->master;
         Recorder *rec = b->recorder;
         Job *j = b->job;
 
+        if (j->lowest_drive_buffer_fill >= 0 || j->lowest_buffer_fill >= 0) {
+                char drive[32], fifo[32];
+
+                log_debug("Job %u: while writing, the drive's buffer was %s, the FIFO %s.", j->id,
+                          format_lowest(drive, sizeof drive, j->lowest_drive_buffer_fill),
+                          format_lowest(fifo, sizeof fifo, j->lowest_buffer_fill));
+        }
         if (IMAPI_HRESULT_SUCCEEDED(hr))
                 job_log(j, LOG_INFO, IMAPI_MESSAGE_BURN_FINISHED, rec->id, hr, "%s of disc master %u on %s finished.",
                         j->operation, m->id, rec->id);
@@ -325,6 +340,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                                     (int32_t) MIN(atomic_load(&b->blocks_done), (uint64_t) INT32_MAX),
                                     (int32_t) MIN(b->write_blocks, (uint64_t) INT32_MAX));
                 update_job(b, p.fifo_fill);
+                job_set_drive_buffer(b->job, p.drive_buffer_fill);
                 if (!active) {
                         write_ended(b);
                         return 0;

@@ -55,7 +55,8 @@ int job_new(Manager *m, const char *operation, Client *owner, unsigned master_id
         j->phase = JOB_PHASE_PREPARING;
         j->start_usec = now_usec(CLOCK_REALTIME);
         j->last_sample_usec = now_usec(CLOCK_MONOTONIC);
-        j->buffer_fill = -1;
+        j->buffer_fill = j->drive_buffer_fill = -1;
+        j->lowest_buffer_fill = j->lowest_drive_buffer_fill = -1;
         j->cancelable = true;
         if (!j->operation || (recorder && !j->recorder_id)) {
                 job_free(j);
@@ -102,7 +103,7 @@ void job_set_phase(Job *j, JobPhase phase) {
         j->last_bytes_done = 0;
         j->last_sample_usec = now_usec(CLOCK_MONOTONIC);
         if (phase != JOB_PHASE_WRITING)
-                j->buffer_fill = -1;
+                j->buffer_fill = j->drive_buffer_fill = -1;
         manager_notify_job(j->manager, j, JOB_CHANGED_PHASE);
 }
 
@@ -129,6 +130,21 @@ void job_set_progress(Job *j, double fraction, uint64_t bytes_done, double buffe
         manager_notify_job(j->manager, j, JOB_CHANGED_PROGRESS);
 }
 
+static void keep_lowest(double *lowest, bool *was_full, double fill) {
+        if (fill < 0)
+                return;
+        if (fill >= 0.5)
+                *was_full = true;
+        if (*was_full && (*lowest < 0 || fill < *lowest))
+                *lowest = fill;
+}
+
+void job_set_drive_buffer(Job *j, double fill) {
+        j->drive_buffer_fill = fill;
+        keep_lowest(&j->lowest_drive_buffer_fill, &j->drive_buffer_was_full, fill);
+        keep_lowest(&j->lowest_buffer_fill, &j->buffer_was_full, j->buffer_fill);
+}
+
 void job_set_bytes(Job *j, uint64_t bytes) {
         j->bytes = bytes;
         manager_notify_job(j->manager, j, JOB_CHANGED_BYTES);
@@ -143,7 +159,7 @@ void job_complete(Job *j, uint32_t hresult, const char *message) {
         j->hresult = hresult;
         j->cancelable = false;
         j->phase = JOB_PHASE_DONE;
-        j->buffer_fill = -1;
+        j->buffer_fill = j->drive_buffer_fill = -1;
         if (success) {
                 j->progress = 1.0;
                 j->progress_valid = true;

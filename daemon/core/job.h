@@ -46,6 +46,11 @@ struct Job {
         uint64_t start_usec;    /* CLOCK_REALTIME, as udisks */
         uint64_t expected_end_usec;
         double buffer_fill;     /* the write FIFO's fill, 0..1; -1 when not writing */
+        double drive_buffer_fill; /* the drive's own buffer as it last reported it, 0..1; -1 likewise */
+        /* The lowest fills while writing, once each had been half full (the ramp-up at the start
+         * does not count): how close the drive came to starving. -1 if never that full. */
+        double lowest_buffer_fill, lowest_drive_buffer_fill;
+        bool buffer_was_full, drive_buffer_was_full;
         bool cancelable;
         bool cancel_requested;
         bool completed;
@@ -80,6 +85,8 @@ void job_complete(Job *j, uint32_t hresult, const char *message);
 int job_request_cancel(Job *j, ImapiError *error);
 /* The work's size changed (Bytes). */
 void job_set_bytes(Job *j, uint64_t bytes);
+/* While writing: the drive's buffer fill (-1 unknown); keeps the lowest fills of both buffers. */
+void job_set_drive_buffer(Job *j, double fill);
 
 /* Logs an event of the job for the administrator: the journal entry has message_id
  * (common/message-id.h), the fields of log-job.h and the caller's source location. */

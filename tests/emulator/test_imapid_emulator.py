@@ -270,6 +270,30 @@ def test_buffer_underrun():
             assert hr == want, (burnfree, hex(hr), completed)
 
 
+def test_drive_buffer_reported():
+    """Job.DriveBufferFill is the drive's own account: every value imapictl shows while writing is
+    a fill that the emulated drive reported to a READ BUFFER CAPACITY (its record), and the drive
+    was seen fed, its buffer at least half full."""
+    emu = ["--media", "dvd-r", "--write-rate", "11080", "--buffer-kib", "2048", "--buffer-record"]
+    with Harness(emulator=emu, extra_args=["--log-level=debug"]) as h:
+        write_files(h.tmp, {"big.bin": os.urandom(32 * 1024 * 1024)})
+        r = h.ctl("--json", "burn", "--no-verify", os.path.join(h.tmp, "big.bin"), check=0)
+        events = [json.loads(line) for line in r.stdout.splitlines()]
+        shown = [e["drive_buffer_fill"] for e in events
+                 if e.get("event") == "progress" and e.get("drive_buffer_fill") is not None]
+        assert all(e["phase"] in ("writing", "closing") for e in events
+                   if e.get("event") == "progress" and e.get("drive_buffer_fill") is not None), events
+        with open(h.emu_file("sr0", "buffer.log")) as f:
+            record = [line.split() for line in f]
+        reported = [float(fill) / float(cap) for _, fill, cap, state in record if state == "R"]
+        assert reported, "libburn never asked the drive for its buffer"
+        assert shown, r.stdout
+        for v in shown:
+            assert any(abs(v - x) < 1e-5 for x in reported), (v, sorted(set(round(x, 4) for x in reported)))
+        assert max(shown) >= 0.5, shown
+        assert "the drive's buffer was at least" in h.log(), h.log()
+
+
 def test_hotplug():
     """Drives that appear and disappear: ObjectManager signals, PnPActivity, DEVICE_NOTPRESENT."""
     import time
@@ -377,4 +401,5 @@ def test_slow_drive():
 
 if __name__ == "__main__":
     run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
-               test_drive_errors, test_wrong_disc, test_buffer_underrun, test_hotplug, test_slow_drive])
+               test_drive_errors, test_wrong_disc, test_buffer_underrun, test_drive_buffer_reported,
+               test_hotplug, test_slow_drive])

@@ -12,7 +12,8 @@
  * CLOCK_MONOTONIC in seconds, FILL the bytes in the buffer when the WRITE arrived (after what
  * drained meanwhile, before the WRITE's data), STATE F while filling, D while the laser drains
  * it; a line with U marks the moment it ran dry without BURN-Free, one with S a SYNCHRONIZE
- * CACHE. Benchmarks compare a writer's own report of the drive buffer with this record.
+ * CACHE, one with R the fill that a READ BUFFER CAPACITY reported. Benchmarks and tests compare
+ * a writer's own report of the drive buffer with this record.
  */
 #include <math.h>
 #include <time.h>
@@ -77,6 +78,13 @@ void buffer_update(WriteBuffer *b, bool bufe) {
 uint64_t buffer_free(WriteBuffer *b, bool bufe) {
         buffer_update(b, bufe);
         return b->capacity - (uint64_t) fmin(b->fill, (double) b->capacity);
+}
+
+uint64_t buffer_report(WriteBuffer *b, bool bufe) {
+        uint64_t free_bytes = buffer_free(b, bufe);
+
+        record(b, 'R');
+        return free_bytes;
 }
 
 /* Returns a sense code (S_LOSS_OF_STREAMING) or 0. */

@@ -191,6 +191,8 @@ void buffer_update(WriteBuffer *b, bool bufe);
 int buffer_add(WriteBuffer *b, size_t bytes, bool bufe);
 void buffer_flush(WriteBuffer *b);
 uint64_t buffer_free(WriteBuffer *b, bool bufe);
+/* buffer_free() for READ BUFFER CAPACITY, which the record notes. */
+uint64_t buffer_report(WriteBuffer *b, bool bufe);
 
 /* mmc.c */
 void mmc_execute(Drive *d, MmcCommand *c);

@@ -1441,7 +1441,7 @@ static int dispatch(Drive *d, MmcCommand *c, uint8_t *r, size_t *len) {
         case 0xa8:
         case 0xbe: return cmd_read(d, cdb, c->data, c->dir == EMU_DIR_FROM_DEV ? c->data_len : 0, len);
         case 0x5c: {
-                uint64_t cap = d->buf.capacity, fr = buffer_free(&d->buf, bufe(d));
+                uint64_t cap = d->buf.capacity, fr = buffer_report(&d->buf, bufe(d));
 
                 /* READ BUFFER CAPACITY (MMC-6 6.21) */
                 put16(r, 10);
