@@ -4,7 +4,8 @@
 BD-RE reads back from the disc with stock xorriso byte for byte; a disc too small is DISCFULL
 before anything is copied; a disc that is not blank is refused by name; a write stopped by a
 cancel or a loss of streaming ends as a data disc's does, with the image kept for another try and
-nothing else in the stash."""
+nothing else in the stash. (tests/emulator/image-large.py runs the same through imapictl with a
+1 GiB image, by hand.)"""
 
 import os
 import subprocess

@@ -2,19 +2,23 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Image format: a disc image burned as it is to image-file recorders. The format's rules next
 to Joliet and Redbook, a hybrid ISO (an MBR and an appended partition) that comes out byte for
-byte, each refusal by its IMAPI name with nothing left in the stash, and cancelling."""
+byte, each refusal by its IMAPI name with nothing left in the stash, cancelling, and imapictl burn
+--image (and the hint of imapictl burn FILE.iso)."""
 
 import os
+import signal
+import subprocess
 import sys
 
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from imapitest import (ERR, IMAGE, IMAGE_IID, JOLIET_IID, REDBOOK_IID, Harness, Master,  # noqa: E402
-                       cancel_in_phase, expect_dbus_error, glib_connection, make_image, run_tests,
+                       build_path, cancel_in_phase, expect_dbus_error, glib_connection, make_image, run_tests,
                        same_bytes, stash_dirs, stash_files, wait_until)
 
 S_OK, USERABORT = 0, 0x8004020D
+EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 5
 
 
 def image_master(bus, recorder=0, options=None):
@@ -144,6 +148,70 @@ def test_cancel_keeps_image_for_retry():
         burn_and_close(h, m, src, options={"replace": True})
 
 
+def ctl_popen(h, *args):
+    return subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, *args], env=h.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_imapictl_burn_image():
+    with Harness(drives=1) as h:
+        src = make_image(h, name="distro.iso")
+        r = h.ctl("burn", "--image=" + src, check=0)
+        assert same_bytes(h.images[0], src)
+        assert "IMAPI_E" not in r.stderr, r.stderr
+        assert stash_dirs(h) == []
+
+        # misuse, before anything is staged
+        r = h.ctl("burn", "--image=" + src, src, check=EXIT_USAGE)
+        assert "no other PATH" in r.stderr, r.stderr
+        r = h.ctl("burn", "--image=" + h.tmp, check=EXIT_USAGE)
+        assert "not a folder" in r.stderr, r.stderr
+        h.ctl("burn", "--image=" + src, "--volume-name=X", check=EXIT_USAGE)
+        # the disc holds an image now: refused by name; --replace writes over it
+        r = h.ctl("burn", "--image=" + src, check=EXIT_FAILED)
+        assert "IMAPI_E_MEDIUM_INVALIDTYPE" in r.stderr, r.stderr
+        odd = os.path.join(h.tmp, "odd.iso")
+        with open(odd, "wb") as f:
+            f.write(b"\0" * 4097)
+        r = h.ctl("burn", "--replace", "--image=" + odd, check=EXIT_FAILED)
+        assert "IMAPI_E_INVALIDIMAGE" in r.stderr, r.stderr
+        assert stash_dirs(h) == []
+
+
+def test_imapictl_iso_as_file_hints():
+    with Harness(drives=1) as h:
+        src = make_image(h, name="distro.iso", mib=1, hybrid=False)
+        r = h.ctl("burn", src, check=0)
+        hint = "imapictl burn --image=" + src
+        assert hint in r.stderr, r.stderr
+        # said first, before staging
+        assert hint in r.stderr.splitlines()[0], r.stderr
+        out = subprocess.run(["xorriso", "-indev", h.images[0], "-find", "/", "-type", "f"], check=True,
+                             capture_output=True, text=True).stdout
+        assert "'/distro.iso'" in out, out
+        # a file that is no image: no hint
+        other = os.path.join(h.tmp, "notes.txt")
+        with open(other, "w") as f:
+            f.write("notes\n")
+        r = h.ctl("burn", other, check=0)
+        assert "--image" not in r.stderr, r.stderr
+
+
+def test_imapictl_interrupted():
+    with Harness(drives=1) as h:
+        src = make_image(h, mib=16, hybrid=False)
+        p = ctl_popen(h, "burn", "--speed-kbps=2000", "--image=" + src)
+        bus = h.dbus()
+        mgr = dbus.Interface(bus.get_object("org.imapid.Imapi1", "/org/imapid/Imapi1/Manager"),
+                             "org.imapid.Imapi1.Manager")
+        wait_until(lambda: len(mgr.GetJobs()) > 0, "the burn to start", timeout=60)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == EXIT_CANCELLED, (p.returncode, out, err)
+        wait_until(lambda: stash_dirs(h) == [], "the stash to go")
+
+
 if __name__ == "__main__":
     run_tests([test_format_rules, test_hybrid_image_byte_identical, test_refusals_leave_nothing,
-               test_cancel_keeps_image_for_retry])
+               test_cancel_keeps_image_for_retry, test_imapictl_burn_image, test_imapictl_iso_as_file_hints,
+               test_imapictl_interrupted])
