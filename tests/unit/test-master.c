@@ -284,8 +284,25 @@ static void test_image(Manager *m, Client *c, Recorder *r) {
         CHECK(k == 0 && master_image_size(master) == 64 * 2048 && master_used_blocks(master) == 64 &&
               staged_copies() == 1, "SetImage copies the image into the stash (%s)", strna(d.message));
         EXPECT_HR(master_set_image(master, img, done_cb, &d, &_e), IMAPI_E_FILEEXISTS, "a second image");
-        k = run_call(m, master_close(master, done_cb, &d, &e), &e, &d, &hr);
-        CHECK(k == 0 && staged_copies() == 0, "Close deletes it");
+        k = run_call(m, master_clear(master, done_cb, &d, &e), &e, &d, &hr);
+        CHECK(k == 0 && staged_copies() == 0 && master_image_size(master) == 0, "ClearFormatContent deletes it");
+
+        /* Closed while the copy runs: the call fails, nothing stays. */
+        d = (Done) {};
+        k = master_set_image(master, img, done_cb, &d, &e);
+        CHECK(k == 1 && master_busy(master), "SetImage copies in a worker");
+        imapi_error_done(&e);
+        CHECK(master_close(master, NULL, NULL, &e) == 0, "Close while it copies is done at once");
+        k = finish(m, 1, &e, &d, &hr);
+        CHECK(k < 0 && hr == IMAPI_E_USERABORT && d.calls == 1, "and the SetImage fails with USERABORT (0x%08X)", hr);
+        settle(m);
+        {
+                struct stat st;
+                _cleanup_free_ char *stash_dir = tmp_path("stash/master-2.stash");
+
+                CHECK(staged_copies() == 0 && stat(stash_dir, &st) < 0 && errno == ENOENT,
+                      "with the copy and the stash gone");
+        }
 }
 
 /* SIGTERM: no new job may start, or it would hold up the exit. */
