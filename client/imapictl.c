@@ -46,6 +46,7 @@ static void help(void) {
                "  burn [OPTIONS] PATH...       Burn files and folders as a Joliet data disc,\n"
                "                               each at the root of the disc as 'cp -r' would\n"
                "                               place it\n"
+               "  burn --image=FILE            Burn a disc image (.iso) as it is, block for block\n"
                "  erase [--full] [RECORDER]    Erase a rewritable disc or an image file\n"
                "  jobs                         List running jobs\n"
                "  cancel JOB                   Cancel a job\n"
@@ -83,6 +84,9 @@ static void help(void) {
                "     --audio               Burn an audio CD: each PATH is an audio file (WAV,\n"
                "                           FLAC, ...; other rates are resampled to 44.1 kHz)\n"
                "                           that becomes one track\n"
+               "     --image=FILE          Burn FILE, a disc image (ISO 9660, hybrid ISO), as the\n"
+               "                           disc itself rather than as a file on a data disc; the\n"
+               "                           disc must be blank (or, with --replace, rewritable)\n"
                "Options of erase:\n"
                "     --full                Blank or format the whole disc, not only what finds\n"
                "                           its files (the table of contents or the file system's\n"
@@ -128,6 +132,7 @@ enum {
         ARG_REPLACE,
         ARG_FULL,
         ARG_FORMAT,
+        ARG_IMAGE,
         ARG_AUDIO,
 };
 
@@ -168,6 +173,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "full", no_argument, NULL, ARG_FULL },
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "audio", no_argument, NULL, ARG_AUDIO },
+                { "image", required_argument, NULL, ARG_IMAGE },
                 {}
         };
         long v;
@@ -246,6 +252,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_AUDIO:
                         arg_burn.audio = true;
+                        break;
+                case ARG_IMAGE:
+                        arg_burn.image = optarg;
                         break;
                 default:
                         return -CTL_EXIT_USAGE;

@@ -2,14 +2,18 @@
 /*
  * imapictl burn: IMAPI's sequence (CreateDiscMaster, Open, SetActiveDiscMasterFormat,
  * SetActiveDiscRecorder, AddData..., RecordDisc, Close) driven from one sd-event loop, so that
- * staging progress, job progress and Ctrl-C are all handled as they come.
+ * staging progress, job progress and Ctrl-C are all handled as they come. With --image the
+ * format is Image and one SetImage, with the image's fd, takes the place of the AddData calls.
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <imapi/imapi.h>
@@ -41,6 +45,7 @@ typedef struct Burn {
         Walker *walker;
         BurnStage stage;
         sd_bus_slot *add_call;
+        int image_fd;                           /* --image: the image (-1: a data disc) */
 
         uint64_t files_total, bytes_total;
         uint64_t files_done, bytes_done;        /* of the batches imapid has confirmed */
@@ -74,7 +79,7 @@ static int on_add_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
 
         b->add_call = sd_bus_slot_unref(b->add_call);
         if (e) {
-                burn_fail(b, ctl_report_error("AddData", e, -EIO));
+                burn_fail(b, ctl_report_error(b->image_fd >= 0 ? "SetImage" : "AddData", e, -EIO));
                 return 0;
         }
         b->files_done += b->batch_files;
@@ -87,6 +92,28 @@ static int on_add_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         return 0;
 }
 
+/* --image: one SetImage, answered when imapid has copied the image into its stash. */
+static int send_image(Burn *b) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (b->files_done > 0)
+                return start_record(b);
+        r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master, IMAPI_IMAGE_INTERFACE,
+                                           "SetImage");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ha{sv}", b->image_fd, 0);
+        if (r >= 0)
+                r = sd_bus_call_async(b->bus, &b->add_call, m, on_add_reply, b, UINT64_MAX);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: SetImage: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+        b->batch_files = 1;
+        b->batch_bytes = b->bytes_total;
+        return 0;
+}
+
 /* The next AddData: up to BATCH_MAX entries. The message holds its own copies of the fds; ours
  * are closed at once, and the next batch is opened only after imapid has copied this one. */
 static int send_batch(Burn *b) {
@@ -94,6 +121,8 @@ static int send_batch(Burn *b) {
         size_t n = 0;
         int r;
 
+        if (b->image_fd >= 0)
+                return send_image(b);
         r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master, IMAPI_JOLIET_INTERFACE,
                                            "AddData");
         if (r >= 0)
@@ -234,6 +263,55 @@ static int preflight(char **paths, uint64_t *ret_files, uint64_t *ret_bytes) {
         return 0;
 }
 
+/* --image FILE: a regular file, opened here (imapid reads it through the fd); exit 2 if not. */
+static int preflight_image(const char *path, int *ret_fd, uint64_t *ret_bytes) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                fprintf(stderr, "imapictl: %s: %s\n", path, strerror(errno));
+                return CTL_EXIT_USAGE;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                fprintf(stderr, "imapictl: %s: --image takes a disc image file, not a %s.\n", path,
+                        S_ISDIR(st.st_mode) ? "folder" : "device or special file");
+                return CTL_EXIT_USAGE;
+        }
+        *ret_bytes = (uint64_t) st.st_size;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* A single file named like a disc image, or holding an ISO 9660 volume descriptor: the user may
+ * well want the image itself as the disc. */
+static bool looks_like_image(const char *path) {
+        _cleanup_close_ int fd = -1;
+        const char *dot = strrchr(path, '.');
+        struct stat st;
+        char id[5];
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return false;
+        if (dot && (strcasecmp(dot, ".iso") == 0 || strcasecmp(dot, ".img") == 0))
+                return true;
+        return pread(fd, id, sizeof id, 16 * 2048 + 1) == (ssize_t) sizeof id && memcmp(id, "CD001", 5) == 0;
+}
+
+static int check_image_args(int argc) {
+        if (argc > 1) {
+                fprintf(stderr, "imapictl: burn --image=FILE burns that one image; it takes no other PATH.\n");
+                return CTL_EXIT_USAGE;
+        }
+        if (arg_burn.audio || arg_burn.volume_name || arg_burn.iso_level > 0) {
+                /* The image brings its own file system, or is not a data disc at all. */
+                fprintf(stderr, "imapictl: --audio, --volume-name and --iso-level do not go with --image: "
+                        "an image is burned as it is.\n");
+                return CTL_EXIT_USAGE;
+        }
+        return 0;
+}
+
 static int prepare_master(sd_bus *bus, const char *master, const char *recorder) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -241,7 +319,7 @@ static int prepare_master(sd_bus *bus, const char *master, const char *recorder)
         r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Open", NULL, "a{sv}", 0);
         if (r == 0)
                 r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscMasterFormat", NULL,
-                             "sa{sv}", "joliet", 0);
+                             "sa{sv}", arg_burn.image ? "image" : "joliet", 0);
         if (r == 0)
                 r = arg_burn.replace ?
                         ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
@@ -263,20 +341,33 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         _cleanup_(job_follow_freep) JobFollow *follow = NULL;
         _cleanup_(walker_freep) Walker *walker = NULL;
         _cleanup_free_ char *recorder = NULL, *master = NULL;
+        _cleanup_close_ int image_fd = -1;
         const char *path;
         Burn b = {};
         int r, k;
 
-        if (arg_burn.audio)
+        if (arg_burn.image) {
+                r = check_image_args(argc);
+                if (r == 0)
+                        r = preflight_image(arg_burn.image, &image_fd, &b.bytes_total);
+                if (r != 0)
+                        return r;
+                b.files_total = 1;
+        } else if (arg_burn.audio)
                 return verb_burn_audio(argc, argv, bus);
-        if (argc < 2) {
+        else if (argc < 2) {
                 fprintf(stderr,
                         "imapictl: burn needs the files and folders to burn (see 'imapictl --help').\n");
                 return CTL_EXIT_USAGE;
+        } else {
+                if (argc == 2 && looks_like_image(argv[1]))
+                        fprintf(stderr, "imapictl: %s looks like a disc image; it is burned as one file on a data "
+                                "disc. To write the image itself as the disc, run: imapictl burn --image=%s\n",
+                                argv[1], argv[1]);
+                r = preflight(argv + 1, &b.files_total, &b.bytes_total);
+                if (r != 0)
+                        return r;
         }
-        r = preflight(argv + 1, &b.files_total, &b.bytes_total);
-        if (r != 0)
-                return r;
         r = ctl_resolve_recorder(bus, arg_burn.recorder, &recorder);
         if (r != 0)
                 return r;
@@ -285,7 +376,7 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         r = progress ? sd_event_default(&event) : -ENOMEM;
         if (r >= 0)
                 r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
+        if (r >= 0 && !arg_burn.image)
                 r = walker_new(argv + 1, true, false, &walker);
         if (r >= 0)
                 r = job_follow_new(bus, progress, &follow);
@@ -304,7 +395,8 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         }
 
         b = (Burn) { .bus = bus, .event = event, .master = master, .progress = progress, .follow = follow,
-                     .walker = walker, .files_total = b.files_total, .bytes_total = b.bytes_total };
+                     .walker = walker, .files_total = b.files_total, .bytes_total = b.bytes_total,
+                     .image_fd = image_fd };
         r = prepare_master(bus, master, recorder);
         if (r != 0)
                 goto close;

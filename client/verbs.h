@@ -27,6 +27,7 @@ typedef struct BurnArgs {
         bool full;              /* erase --full */
         const char *format;     /* erase --format: "restricted-overwrite" or "sequential" (DVD-RW) */
         bool audio;             /* burn --audio: an audio CD, one track per file */
+        const char *image;      /* burn --image: a disc image burned as it is */
 } BurnArgs;
 
 extern BurnArgs arg_burn;

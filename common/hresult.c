@@ -67,7 +67,7 @@
         X(IMAPI_E_NOACTIVERECORDER, "IMAPI_E_NOACTIVERECORDER", IMAPI_ERRNO(IMAPI_E_NOACTIVERECORDER),  \
           "No recorder has been selected; call SetActiveDiscRecorder first.")                           \
         X(IMAPI_E_WRONGFORMAT, "IMAPI_E_WRONGFORMAT", IMAPI_ERRNO(IMAPI_E_WRONGFORMAT),                 \
-          "This call belongs to the other disc format; change the format first.")                       \
+          "This call belongs to another disc format; change the format first.")                         \
         X(IMAPI_E_ALREADYOPEN, "IMAPI_E_ALREADYOPEN", IMAPI_ERRNO(IMAPI_E_ALREADYOPEN),                 \
           "The object is already open.")                                                                \
         X(IMAPI_E_WRONGDISC, "IMAPI_E_WRONGDISC", IMAPI_ERRNO(IMAPI_E_WRONGDISC),                       \

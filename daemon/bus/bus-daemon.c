@@ -139,6 +139,9 @@ static int add_objects(BusDaemon *d, sd_bus *bus) {
                 r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_MASTERS_PATH, IMAPI_REDBOOK_INTERFACE,
                                                bus_redbook_vtable, bus_master_find, d);
         if (r >= 0)
+                r = sd_bus_add_fallback_vtable(bus, NULL, IMAPI_MASTERS_PATH, IMAPI_IMAGE_INTERFACE,
+                                               bus_image_vtable, bus_master_find, d);
+        if (r >= 0)
                 r = sd_bus_add_node_enumerator(bus, NULL, IMAPI_MASTERS_PATH, bus_master_enumerate, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add disc master objects: %m");

@@ -39,8 +39,10 @@ static const ChangeMap master_changes[] = {
                                                                    "ActiveRecorder") },
         { MASTER_CHANGED_STATE, IMAPI_JOLIET_INTERFACE, NAMES("TotalDataBlocks", "UsedDataBlocks") },
         { MASTER_CHANGED_STATE, IMAPI_REDBOOK_INTERFACE, REDBOOK_COUNTS },
+        { MASTER_CHANGED_STATE, IMAPI_IMAGE_INTERFACE, NAMES("ImageSize") },
         { MASTER_CHANGED_JOB, IMAPI_DISC_MASTER_INTERFACE, NAMES("Job") },
         { MASTER_CHANGED_DATA_USED, IMAPI_JOLIET_INTERFACE, NAMES("UsedDataBlocks") },
+        { MASTER_CHANGED_DATA_USED, IMAPI_IMAGE_INTERFACE, NAMES("ImageSize") },
         { MASTER_CHANGED_AUDIO, IMAPI_REDBOOK_INTERFACE, REDBOOK_COUNTS },
         {}
 };

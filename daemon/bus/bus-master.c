@@ -34,6 +34,28 @@ int bus_master_check_caller(sd_bus_message *msg, Master *m, Client **ret, sd_bus
         return 0;
 }
 
+int bus_master_fd_method(sd_bus_message *msg, Master *m, bus_master_fd_fn fn, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        BusPending *p;
+        int fd, r;
+
+        r = bus_master_check_caller(msg, m, NULL, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "h", &fd);
+        if (r < 0)
+                return r;
+        r = bus_read_options(msg, NULL, NULL, NULL, error);
+        if (r < 0)
+                return r;
+        /* The pending reply keeps the message, and with it the fd. */
+        p = bus_pending_new(msg, NULL);
+        if (!p)
+                return -ENOMEM;
+        r = fn(m, fd, bus_pending_done, p, &e);
+        return bus_pending_return(p, r, &e, error);
+}
+
 /* The caller's, and opened. */
 static int check_caller_opened(sd_bus_message *msg, Master *m, sd_bus_error *error) {
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
@@ -98,7 +120,8 @@ static int method_enum_formats(sd_bus_message *msg, void *userdata, sd_bus_error
         r = check_caller_opened(msg, userdata, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, "as", 2, master_format_iids[0], master_format_iids[1]);
+        return sd_bus_reply_method_return(msg, "as", 3, master_format_iids[0], master_format_iids[1],
+                                          master_format_iids[2]);
 }
 
 static int method_get_format(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -17,6 +17,7 @@ int bus_recorder_enumerate(sd_bus *bus, const char *path, void *userdata, char *
 extern const sd_bus_vtable bus_master_vtable[];
 extern const sd_bus_vtable bus_joliet_vtable[];
 extern const sd_bus_vtable bus_redbook_vtable[];
+extern const sd_bus_vtable bus_image_vtable[];
 int bus_master_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                     sd_bus_error *error);
 int bus_master_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);

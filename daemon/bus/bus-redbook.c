@@ -54,25 +54,7 @@ static int method_add_audio_track_blocks(sd_bus_message *msg, void *userdata, sd
 }
 
 static int method_add_audio_track_blocks_from_fd(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
-        Master *m = userdata;
-        BusPending *p;
-        int fd, r;
-
-        r = bus_master_check_caller(msg, m, NULL, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(msg, "h", &fd);
-        if (r < 0)
-                return r;
-        r = bus_read_options(msg, NULL, NULL, NULL, error);
-        if (r < 0)
-                return r;
-        p = bus_pending_new(msg, NULL);
-        if (!p)
-                return -ENOMEM;
-        r = master_add_audio_fd(m, fd, bus_pending_done, p, &e);
-        return bus_pending_return(p, r, &e, error);
+        return bus_master_fd_method(msg, userdata, master_add_audio_fd, error);
 }
 
 static int method_close_audio_track(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

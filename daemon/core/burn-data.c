@@ -27,8 +27,6 @@
 #include "media/isohead.h"
 #include "media/stash.h"
 
-#define VERIFY_CHUNK_BLOCKS 32
-
 typedef struct BurnData {
         Burn *burn;
         IsoSource source;               /* the master's staging, read in place by the worker */
@@ -253,7 +251,7 @@ static int burn_data_write_start(Burn *b, const DriveWriteOptions *common, char 
         return drive_write_start(b->recorder->drive, data_of(b)->image_path, &wo, ret_reason);
 }
 
-static bool burn_data_write_progress(Burn *b, const DriveProgress *p) {
+bool burn_data_write_progress(Burn *b, const DriveProgress *p) {
         if (p->closing)
                 burn_announce_closing(b, 5);
         if (p->sectors_total == 0)
@@ -292,52 +290,6 @@ static uint64_t burn_data_verify_blocks(Burn *b) {
         return n;
 }
 
-/* Reads n blocks at lba and compares them with `want` (NULL: only reading counts). 0, or the
- * first block that differs (> 0) or cannot be read (< 0), as -(lba + 1) or lba + 1. */
-static int64_t verify_chunk(Burn *b, uint32_t lba, size_t n, const uint8_t *want, uint8_t *buf) {
-        Drive *drive = b->recorder->drive;
-
-        if (drive_read_blocks(drive, lba, buf, n) < 0) {
-                /* Which block: one at a time, once, after the fast path failed. */
-                for (size_t k = 0; k < n; k++)
-                        if (drive_read_blocks(drive, lba + (uint32_t) k, buf, 1) < 0)
-                                return -(int64_t) (lba + k + 1);
-                return -(int64_t) (lba + 1);
-        }
-        if (want)
-                for (size_t k = 0; k < n; k++)
-                        if (memcmp(want + k * 2048, buf + k * 2048, 2048) != 0)
-                                return (int64_t) (lba + k + 1);
-        return 0;
-}
-
-/* The new session against the image in the stash. */
-static int verify_session(Burn *b, uint8_t *a, uint8_t *buf) {
-        BurnData *d = data_of(b);
-
-        for (uint64_t i = 0; i < d->image_blocks; i += VERIFY_CHUNK_BLOCKS) {
-                size_t n = (size_t) MIN((uint64_t) VERIFY_CHUNK_BLOCKS, d->image_blocks - i);
-                int64_t bad;
-
-                if (b->cancel)
-                        return -ECANCELED;
-                if (pread(d->image_fd, a, n * 2048, (off_t) (i * 2048)) != (ssize_t) (n * 2048))
-                        return burn_fail(b, IMAPI_E_FILEACCESS,
-                                         "Cannot read the image in the stash for verification.");
-                bad = verify_chunk(b, b->plan.start_lba + (uint32_t) i, n, a, buf);
-                if (bad < 0)
-                        return burn_fail(b, IMAPI_E_DISCINFO,
-                                         "Verification failed: block %lld of the new session "
-                                         "cannot be read back.", (long long) -bad - 1);
-                if (bad > 0)
-                        return burn_fail(b, IMAPI_E_CANNOT_WRITE_TO_MEDIA,
-                                         "Verification failed: block %lld reads "
-                                         "back differently from what was written.", (long long) bad - 1);
-                atomic_fetch_add(&b->blocks_done, n);
-        }
-        return 0;
-}
-
 /* The head, as it was written. */
 static int verify_head(Burn *b) {
         _cleanup_free_ uint8_t *h = malloc(DRIVE_HEAD_BYTES);
@@ -345,7 +297,7 @@ static int verify_head(Burn *b) {
 
         if (!h)
                 return -ENOMEM;
-        bad = verify_chunk(b, 0, ISOHEAD_BLOCKS, data_of(b)->head, h);
+        bad = burn_verify_chunk(b, 0, ISOHEAD_BLOCKS, data_of(b)->head, h);
         if (bad != 0)
                 return burn_fail(b, IMAPI_E_CANNOT_WRITE_TO_MEDIA,
                                  "Verification failed: block %lld, which leads "
@@ -362,13 +314,13 @@ static int verify_imported(Burn *b, uint8_t *buf) {
         for (size_t e = 0; e < imp->n_extents; e++) {
                 const IsoExtent *x = &imp->extents[e];
 
-                for (uint32_t i = 0; i < x->blocks; i += VERIFY_CHUNK_BLOCKS) {
-                        size_t n = MIN((size_t) VERIFY_CHUNK_BLOCKS, (size_t) (x->blocks - i));
+                for (uint32_t i = 0; i < x->blocks; i += BURN_VERIFY_CHUNK_BLOCKS) {
+                        size_t n = MIN((size_t) BURN_VERIFY_CHUNK_BLOCKS, (size_t) (x->blocks - i));
                         int64_t bad;
 
                         if (b->cancel)
                                 return -ECANCELED;
-                        bad = verify_chunk(b, x->start + i, n, NULL, buf);
+                        bad = burn_verify_chunk(b, x->start + i, n, NULL, buf);
                         if (bad < 0)
                                 return burn_fail(b, IMAPI_E_DISCINFO,
                                                  "Verification failed: block %lld, which holds "
@@ -382,14 +334,16 @@ static int verify_imported(Burn *b, uint8_t *buf) {
 
 /* Worker: read back every block that a reader of the new tree follows. */
 static void burn_data_verify(Burn *b) {
-        _cleanup_free_ uint8_t *a = malloc(VERIFY_CHUNK_BLOCKS * 2048), *buf = malloc(VERIFY_CHUNK_BLOCKS * 2048);
+        _cleanup_free_ uint8_t *buf = malloc(BURN_VERIFY_CHUNK_BLOCKS * 2048);
+        BurnData *d = data_of(b);
         int r;
 
-        if (!a || !buf) {
+        if (!buf) {
                 b->result = -ENOMEM;
                 return;
         }
-        r = verify_session(b, a, buf);
+        /* The new session against the image in the stash. */
+        r = burn_verify_file(b, d->image_fd, d->image_blocks, b->plan.start_lba, "the new session");
         if (r >= 0 && data_of(b)->head)
                 r = verify_head(b);
         if (r >= 0)

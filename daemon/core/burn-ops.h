@@ -105,6 +105,19 @@ struct BurnOps {
 
 extern const BurnOps burn_data_ops;
 extern const BurnOps burn_audio_ops;
+extern const BurnOps burn_image_ops;
+
+/* The write progress of one data track (burn-data.c), for the data and the image burn. */
+bool burn_data_write_progress(Burn *b, const DriveProgress *p);
+
+/* Verification (burn-verify.c), in a worker. A chunk: n blocks at lba read and compared with
+ * `want` (NULL: only reading counts); 0, or the first block that differs (lba + 1) or cannot be
+ * read (-(lba + 1)). */
+#define BURN_VERIFY_CHUNK_BLOCKS 32
+int64_t burn_verify_chunk(Burn *b, uint32_t lba, size_t n, const uint8_t *want, uint8_t *buf);
+/* blocks of the medium from start_lba against the file fd of the stash, counted in
+ * b->blocks_done; what: "the new session", for messages. 0, -ECANCELED, or burn_fail()'s. */
+int burn_verify_file(Burn *b, int fd, uint64_t blocks, uint32_t start_lba, const char *what);
 
 /* For the ops: closing the disc has begun (ClosingDisc with an estimate, in seconds); once. */
 void burn_announce_closing(Burn *b, int32_t seconds);

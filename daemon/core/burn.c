@@ -431,7 +431,8 @@ void burn_abort(Burn *b) {
 /* The start */
 
 static const BurnOps *burn_ops_for(const Master *m) {
-        return m->format == MASTER_FORMAT_REDBOOK ? &burn_audio_ops : &burn_data_ops;
+        return m->format == MASTER_FORMAT_REDBOOK ? &burn_audio_ops :
+               m->format == MASTER_FORMAT_IMAGE ? &burn_image_ops : &burn_data_ops;
 }
 
 /* What RecordDisc needs of the master and its recorder, before and after the drive is read. */
@@ -454,7 +455,7 @@ static int burn_check(Master *m, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is already burning.", m->id);
-        if (m->adding || m->audio_adding)
+        if (m->adding || m->audio_adding || m->image_adding)
                 return imapi_error_set(error, IMAPI_E_GENERIC, "Disc master %u is still staging data.", m->id);
         if (!rec->present)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",

@@ -22,11 +22,18 @@
 #include "macro.h"
 #include "media/stash.h"
 
-const char *const master_format_iids[] = { IMAPI_IID_IJOLIETDISCMASTER, IMAPI_IID_IREDBOOKDISCMASTER, NULL };
+const char *const master_format_iids[] = { IMAPI_IID_IJOLIETDISCMASTER, IMAPI_IID_IREDBOOKDISCMASTER,
+                                           IMAPI_IID_IIMAGEDISCMASTER, NULL };
 
 const char *master_format_to_iid(MasterFormat f) {
         return f == MASTER_FORMAT_JOLIET ? IMAPI_IID_IJOLIETDISCMASTER :
-               f == MASTER_FORMAT_REDBOOK ? IMAPI_IID_IREDBOOKDISCMASTER : "";
+               f == MASTER_FORMAT_REDBOOK ? IMAPI_IID_IREDBOOKDISCMASTER :
+               f == MASTER_FORMAT_IMAGE ? IMAPI_IID_IIMAGEDISCMASTER : "";
+}
+
+const char *master_format_to_name(MasterFormat f) {
+        return f == MASTER_FORMAT_JOLIET ? "Joliet" : f == MASTER_FORMAT_REDBOOK ? "Redbook" :
+               f == MASTER_FORMAT_IMAGE ? "Image" : "no";
 }
 
 static void default_volume_name(char buf[static JOLIET_VOLUME_NAME_MAX + 1]) {
@@ -252,7 +259,7 @@ int master_check_format(Master *m, MasterFormat f, ImapiError *error) {
         if (m->format != f)
                 return imapi_error_set(error, IMAPI_E_WRONGFORMAT,
                                        "The %s format is active on disc master %u; change the format first.",
-                                       m->format == MASTER_FORMAT_JOLIET ? "Joliet" : "Redbook", m->id);
+                                       master_format_to_name(m->format), m->id);
         return 0;
 }
 
@@ -336,6 +343,8 @@ static MasterFormat parse_format(const char *s) {
                 return MASTER_FORMAT_JOLIET;
         if (strcasecmp(s, "redbook") == 0)
                 return MASTER_FORMAT_REDBOOK;
+        if (strcasecmp(s, "image") == 0)
+                return MASTER_FORMAT_IMAGE;
         /* An IID, with or without braces, in any case. */
         if (n == 38 && s[0] == '{' && s[37] == '}') {
                 s++;
@@ -345,6 +354,8 @@ static MasterFormat parse_format(const char *s) {
                 return MASTER_FORMAT_JOLIET;
         if (n == 36 && strncasecmp(s, IMAPI_IID_IREDBOOKDISCMASTER, 36) == 0)
                 return MASTER_FORMAT_REDBOOK;
+        if (n == 36 && strncasecmp(s, IMAPI_IID_IIMAGEDISCMASTER, 36) == 0)
+                return MASTER_FORMAT_IMAGE;
         return MASTER_FORMAT_NONE;
 }
 
@@ -366,7 +377,7 @@ static int master_busy_error(Master *m, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->adding || m->audio_adding)
+        if (m->adding || m->audio_adding || m->image_adding)
                 return imapi_error_set(error, IMAPI_E_GENERIC,
                                        "Disc master %u is still staging the previous AddData.", m->id);
         if (m->preparing > 0)
@@ -426,9 +437,9 @@ static int check_set_recorder(Master *m, Recorder *r, bool replace, ImapiError *
         if (!master_recorder_supports(m, r, m->format))
                 return imapi_error_set(error, IMAPI_E_INVALIDARG, "Recorder %s cannot write %s discs.", r->id,
                                        m->format == MASTER_FORMAT_REDBOOK ? "audio" : "data");
-        if (replace && m->format != MASTER_FORMAT_JOLIET)
+        if (replace && m->format == MASTER_FORMAT_REDBOOK)
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
-                                       "Only a data disc can replace what a disc holds.");
+                                       "Only a data disc or an image can replace what a disc holds.");
         k = master_busy_error(m, error);
         if (k < 0)
                 return k;
@@ -450,11 +461,18 @@ static int apply_recorder(Master *m, Recorder *r, bool replace, ImapiError *erro
 
         if (m->format == MASTER_FORMAT_REDBOOK)
                 k = session_plan_audio(r, &plan, error);
+        else if (m->format == MASTER_FORMAT_IMAGE)
+                k = session_plan_image(r, replace, &plan, error);
         else
                 k = session_plan_data(r, replace, &plan, error);
         if (k < 0)
                 return k;
 
+        if (m->format == MASTER_FORMAT_IMAGE && m->staging.data_blocks > plan.room)
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The staged image does not fit the disc in recorder %s (%s).", r->id,
+                                       master_format_room(m->staging.data_blocks, plan.room,
+                                                          (char[MASTER_ROOM_MAX]) {}));
         if (m->format == MASTER_FORMAT_JOLIET && staging_count(&m->staging) > 0 &&
             (need = staging_estimate_blocks(&m->staging, NULL, 0)) > plan.room)
                 return imapi_error_set(error, IMAPI_E_DISCFULL,
@@ -529,7 +547,9 @@ int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, I
                         return imapi_error_set(error, IMAPI_E_INVALIDARG,
                                                "Only a data disc can replace what a disc holds.");
                 k = session_plan_audio(rec, &p, error);
-        } else
+        } else if (m->format == MASTER_FORMAT_IMAGE)
+                k = session_plan_image(rec, replace || m->replace, &p, error);
+        else
                 k = session_plan_data(rec, replace || m->replace, &p, error);
         if (k >= 0 && m->plan_known)
                 k = session_plan_check_same(rec, &m->plan, &p, error);
@@ -565,7 +585,7 @@ uint32_t master_used_blocks(const Master *m) {
 
         if (staging_count(&m->staging) == 0)
                 return 0;
-        b = staging_estimate_blocks(&m->staging, NULL, 0);
+        b = m->format == MASTER_FORMAT_IMAGE ? m->staging.data_blocks : staging_estimate_blocks(&m->staging, NULL, 0);
         return (uint32_t) MIN(b, (uint64_t) INT32_MAX);
 }
 
@@ -623,4 +643,5 @@ int master_set_volume_name(Master *m, const char *name, ImapiError *error) {
 void master_cancel_staging(Master *m) {
         master_cancel_adding(m);
         master_cancel_audio_adding(m);
+        master_cancel_image_adding(m);
 }

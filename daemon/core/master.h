@@ -23,11 +23,13 @@ typedef struct Stash Stash;
 typedef struct Burn Burn;
 typedef struct AddBatch AddBatch;
 typedef struct AudioAdd AudioAdd;
+typedef struct ImageAdd ImageAdd;
 
 typedef enum MasterFormat {
         MASTER_FORMAT_NONE,
         MASTER_FORMAT_JOLIET,
         MASTER_FORMAT_REDBOOK,
+        MASTER_FORMAT_IMAGE,    /* a disc image burned as it is (master-image.c) */
 } MasterFormat;
 
 /* At most this many (name, fd) entries in one AddData call: a bound on the fds held. */
@@ -69,12 +71,17 @@ struct Master {
         /* Redbook (master-redbook.c) */
         Redbook redbook;
         AudioAdd *audio_adding; /* an AddAudioTrackBlocks whose write runs */
+
+        /* Image (master-image.c): the image is the one entry of the staging, so that it is
+         * cleared, handed to workers and deleted after a successful burn as Joliet's files are. */
+        ImageAdd *image_adding; /* a SetImage whose copy runs */
 };
 
 /* Staging or a burn runs, or the drive is being read: the master may not change, and its close
  * waits. */
 static inline bool master_busy(const Master *m) {
-        return m->adding || m->burn || m->audio_adding || m->discarding > 0 || m->preparing > 0;
+        return m->adding || m->burn || m->audio_adding || m->image_adding || m->discarding > 0 ||
+               m->preparing > 0;
 }
 
 int master_new(Manager *manager, Client *owner, Master **ret);
@@ -98,7 +105,9 @@ int master_get_recorder(Master *m, Recorder **ret, ImapiError *error);
 bool master_offers_recorder(const Master *m, const Recorder *r);
 /* IMAPI_E_NOACTIVEFORMAT, or WRONGFORMAT when the other format is active. */
 int master_check_format(Master *m, MasterFormat f, ImapiError *error);
-/* format: "joliet", "redbook" or an IID. Done once the staged files are deleted. */
+/* "Joliet", "Redbook" or "Image", for messages. */
+const char *master_format_to_name(MasterFormat f);
+/* format: "joliet", "redbook", "image" or an IID. Done once the staged files are deleted. */
 int master_set_format(Master *m, const char *format, core_done_fn done, void *userdata, ImapiError *error);
 bool master_recorder_supports(const Master *m, const Recorder *r, MasterFormat f);
 /* Reads the disc in r, as IMAPI does here; replace: the burn is to write a new file system over
@@ -120,6 +129,7 @@ void master_delete_staged(Staging *s, Redbook *rb, Stash *stash);
 /* Drops the staged content and deletes its stash files, here. */
 void master_clear_staging(Master *m);
 
+/* UsedDataBlocks: the staged data's estimate (Joliet), the image's blocks (Image). */
 uint32_t master_used_blocks(const Master *m);
 /* For DISCFULL messages: "needs 2.1 MiB, 2.0 MiB free", and how many blocks are missing when the
  * sizes read the same. */
@@ -170,3 +180,12 @@ typedef struct MasterAudioCounts {
         uint64_t tracks, total, used, available;
 } MasterAudioCounts;
 void master_audio_counts(const Master *m, MasterAudioCounts *ret);
+
+/* IImageDiscMaster (master-image.c): SetImage copies the disc image the client's fd reads (a
+ * regular file, whole 2048-byte blocks) into the stash in a worker, after checking that it fits
+ * the disc in the active recorder; fd must stay open until done is called. One image per disc
+ * master: another needs ClearFormatContent first. */
+int master_set_image(Master *m, int fd, core_done_fn done, void *userdata, ImapiError *error);
+void master_cancel_image_adding(Master *m);
+/* The staged image's size in bytes, 0 without one. */
+uint64_t master_image_size(const Master *m);

@@ -145,6 +145,44 @@ int session_plan_audio(const Recorder *rec, SessionPlan *ret, ImapiError *error)
         return 0;
 }
 
+int session_plan_image(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error) {
+        const MediaInfo *mi = &rec->media;
+        bool blank;
+        int k;
+
+        k = check_present(rec, error);
+        if (k < 0)
+                return k;
+        if (mi->random_access && mi->unformatted && mi->profile != 0x1A)
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                       "The %s in recorder %s is not formatted; format it first "
+                                       "(Recorder.Erase, imapictl erase %s).", medium_name(mi), rec->id, rec->id);
+        blank = mi->random_access ? mi->content == MEDIA_CONTENT_NONE : mi->status == MEDIA_STATUS_BLANK;
+        if (!blank && !(replace && mi->random_access)) {
+                if (!mi->random_access && mi->status == MEDIA_STATUS_CLOSED)
+                        return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                               "The %s in recorder %s is closed and takes no more data%s.",
+                                               medium_name(mi), rec->id,
+                                               mi->erasable ? "; erase it first to use it again" : "");
+                /* An image's file system points at blocks from 0 on: it is a whole disc, never a
+                 * later session. */
+                return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
+                                       "A disc image is written to a blank disc, from its first block; the %s in "
+                                       "recorder %s is not blank (it holds %s) and an image cannot be appended "
+                                       "to it as a session; %s.", medium_name(mi), rec->id,
+                                       mi->content_text[0] ? mi->content_text : "data",
+                                       mi->random_access ? "burn with the option replace to write over it" :
+                                       mi->erasable ? "erase it first" : "use a blank disc");
+        }
+        *ret = (SessionPlan) {
+                .mode = blank ? SESSION_NEW : SESSION_REPLACE,
+                .random_access = mi->random_access,
+                .start_lba = 0,
+                .room = mi->random_access ? mi->capacity : mi->free_blocks,
+        };
+        return 0;
+}
+
 int session_plan_check_same(const Recorder *rec, const SessionPlan *then, const SessionPlan *now,
                             ImapiError *error) {
         if (now->mode == SESSION_REPLACE || then->mode == SESSION_REPLACE)

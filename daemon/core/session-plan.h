@@ -36,6 +36,10 @@ typedef struct SessionPlan {
 int session_plan_data(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error);
 /* An audio CD: it needs a blank CD-R or CD-RW. */
 int session_plan_audio(const Recorder *rec, SessionPlan *ret, ImapiError *error);
+/* A disc image burned as it is: from block 0 of a blank medium, or, with replace, over what an
+ * overwriteable medium or image file holds. Its addresses start at block 0, so it cannot be a
+ * later session. */
+int session_plan_image(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error);
 /* RecordDisc made plan `now` for what SetActiveDiscRecorder planned as `then`: the same disc
  * must still be there (IMAPI_E_WRONGDISC), unless the burn now replaces what it holds. */
 int session_plan_check_same(const Recorder *rec, const SessionPlan *then, const SessionPlan *now,

@@ -36,9 +36,11 @@ typedef enum RECORDER_TYPES {
 #define RECORDER_OPENED         0x1
 #define RECORDER_BURNING        0x2
 
-/* The two disc master formats, by the IIDs IDiscMaster::EnumDiscMasterFormats returns. */
+/* The disc master formats, by the IIDs IDiscMaster::EnumDiscMasterFormats returns: IMAPI's two,
+ * and imapid's own for a disc image burned as it is (IMAPIv1 has none; the IID is imapid's). */
 #define IMAPI_IID_IJOLIETDISCMASTER     "e3bc42ce-4e5c-11d3-9144-00104ba11c5e"
 #define IMAPI_IID_IREDBOOKDISCMASTER    "e3bc42cd-4e5c-11d3-9144-00104ba11c5e"
+#define IMAPI_IID_IIMAGEDISCMASTER      "6d1a3a5e-2f0b-4c47-9c8e-1b2f8e5a0d13"
 
 /* Sizes of one block in each format. */
 #define IMAPI_DATA_BLOCK_SIZE           2048
@@ -57,6 +59,7 @@ typedef enum RECORDER_TYPES {
 #define IMAPI_DISC_MASTER_INTERFACE     "org.imapid.Imapi1.DiscMaster"
 #define IMAPI_JOLIET_INTERFACE          "org.imapid.Imapi1.JolietDiscMaster"
 #define IMAPI_REDBOOK_INTERFACE         "org.imapid.Imapi1.RedbookDiscMaster"
+#define IMAPI_IMAGE_INTERFACE           "org.imapid.Imapi1.ImageDiscMaster"
 #define IMAPI_JOB_INTERFACE             "org.imapid.Imapi1.Job"
 
 /* Peer-to-peer socket of the socket-activated service. */

@@ -73,7 +73,8 @@ class Layout:
 
     def expected(self):
         docs = ["README.md", "design.md", "writing-a-client.md", "errors.txt", "manager-api.txt",
-                "recorder-api.txt", "discmaster-api.txt", "joliet-api.txt", "redbook-api.txt", "job-api.txt"]
+                "recorder-api.txt", "discmaster-api.txt", "joliet-api.txt", "redbook-api.txt", "image-api.txt",
+                "job-api.txt"]
         files = [
             (self.libexecdir, "imapid"),
             (self.bindir, "imapictl"),

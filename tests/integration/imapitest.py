@@ -296,6 +296,8 @@ JOB = "org.imapid.Imapi1.Job"
 PROPS = "org.freedesktop.DBus.Properties"
 JOLIET_IID = "e3bc42ce-4e5c-11d3-9144-00104ba11c5e"
 REDBOOK_IID = "e3bc42cd-4e5c-11d3-9144-00104ba11c5e"
+IMAGE = "org.imapid.Imapi1.ImageDiscMaster"
+IMAGE_IID = "6d1a3a5e-2f0b-4c47-9c8e-1b2f8e5a0d13"
 
 
 def glib_connection(h):
@@ -317,6 +319,7 @@ class Master:
         self.obj = bus.get_object(BUS_NAME, self.path)
         self.dm = dbus.Interface(self.obj, DM)
         self.joliet = dbus.Interface(self.obj, JOLIET)
+        self.image = dbus.Interface(self.obj, IMAGE)
         if open:
             self.dm.Open({})
             if fmt:
@@ -341,6 +344,15 @@ class Master:
         finally:
             for fd in fds:
                 os.close(fd)
+
+    def set_image(self, path, **kw):
+        """SetImage with an fd of the file at path, opened here and closed after."""
+        import dbus
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            return self.image.SetImage(dbus.types.UnixFd(fd), {}, **kw)
+        finally:
+            os.close(fd)
 
     def record(self, simulate=False, eject=False, options=None, on_job=None, timeout=600):
         """RecordDisc, then wait for BurnComplete. Returns (hresult, signals, completed_args).
@@ -383,6 +395,16 @@ def wait_until(cond, what, timeout=30):
     raise AssertionError("timed out waiting for " + what)
 
 
+def cancel_in_phase(bus, phase="writing"):
+    """An on_job for Master.record: cancels the job once it is in that phase."""
+    def on_job(job):
+        j = bus.get_object(BUS_NAME, job)
+        wait_until(lambda: str(j.Get(JOB, "Phase", dbus_interface=PROPS)) == phase, "the job to be " + phase,
+                   timeout=120)
+        j.Cancel({}, dbus_interface=JOB)
+    return on_job
+
+
 def stash_dirs(h):
     return sorted(d for d in os.listdir(h.stash) if d.endswith(".stash"))
 
@@ -408,6 +430,42 @@ def make_tree(root, empty_dir="empty dir", data_size=3 * 1024 * 1024 + 17):
             f.write(data)
     os.makedirs(os.path.join(root, empty_dir))
     return files
+
+
+def make_image(h, name="disc.img", mib=24, hybrid=True, volume="IMAGE TEST"):
+    """An ISO 9660 image made by stock xorriso from random files; hybrid: with an MBR partition
+    table and an appended EFI-type partition, as the images of Linux distributions have."""
+    src = os.path.join(h.tmp, "src-" + name)
+    os.makedirs(src)
+    with open(os.path.join(src, "data.bin"), "wb") as f:
+        f.write(os.urandom(mib * 1024 * 1024))
+    with open(os.path.join(src, "readme.txt"), "w") as f:
+        f.write("inside the image\n")
+    args = ["xorriso", "-as", "mkisofs", "-R", "-J", "-V", volume]
+    if hybrid:
+        part = os.path.join(h.tmp, "part-" + name)
+        with open(part, "wb") as f:
+            f.write(os.urandom(1024 * 1024))
+        args += ["-append_partition", "2", "0xef", part]
+    path = os.path.join(h.tmp, name)
+    subprocess.run(args + ["-o", path, src], check=True, capture_output=True)
+    with open(path, "rb") as f:
+        mbr = f.read(512)
+    # what makes it hybrid: a partition table in the system area, one partition past the ISO tree
+    assert not hybrid or (mbr[510:] == b"\x55\xaa" and mbr[446 + 16 + 4] == 0xef), mbr[446:].hex()
+    return path
+
+
+def same_bytes(a, b):
+    return subprocess.run(["cmp", a, b], capture_output=True).returncode == 0
+
+
+def stash_files(h):
+    """Every file in every stash directory."""
+    out = []
+    for d in stash_dirs(h):
+        out += [os.path.join(d, f) for f in os.listdir(os.path.join(h.stash, d))]
+    return out
 
 
 def extract(image, out):

@@ -12,7 +12,7 @@ import sys
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imapitest import (ERR, JOLIET, JOLIET_IID, REDBOOK_IID, Harness, Master, expect_dbus_error,  # noqa: E402
+from imapitest import (ERR, JOLIET, JOLIET_IID, REDBOOK_IID, IMAGE_IID, Harness, Master, expect_dbus_error,  # noqa: E402
                        extract, glib_connection, make_tree, run_tests, stash_dirs, wait_until)
 
 S_OK, USERABORT = 0, 0x8004020D
@@ -102,7 +102,7 @@ def test_ordering_rules():
             expect_dbus_error(ERR + "IMAPI_E_NOTOPENED", call)
         m.dm.Open({})
         expect_dbus_error(ERR + "IMAPI_E_ALREADYOPEN", m.dm.Open, {})
-        assert list(m.dm.EnumDiscMasterFormats()) == [JOLIET_IID, REDBOOK_IID]
+        assert list(m.dm.EnumDiscMasterFormats()) == [JOLIET_IID, REDBOOK_IID, IMAGE_IID]
         expect_dbus_error(ERR + "IMAPI_E_NOACTIVEFORMAT", m.dm.GetActiveDiscMasterFormat)
         expect_dbus_error(ERR + "IMAPI_E_NOACTIVEFORMAT", m.add, [("f.txt", src)])
         expect_dbus_error(ERR + "IMAPI_E_NOACTIVEFORMAT", m.dm.SetActiveDiscRecorder, h.recorder_path(), {})

@@ -230,6 +230,81 @@ static void test_staging(Manager *m, Master *master) {
         }
 }
 
+/* A call of the core to its end (async.h); 0, or the errno with the HRESULT in *hr. */
+static int run_call(Manager *m, int k, ImapiError *e, Done *d, uint32_t *hr) {
+        *d = (Done) {};
+        k = finish(m, k, e, d, hr);
+        imapi_error_done(e);
+        return k;
+}
+
+/* The Image format: one image from an fd, everything that can refuse it checked before the
+ * copy. */
+static void test_image(Manager *m, Client *c, Recorder *r) {
+        _cleanup_close_ int img = make_file("image.iso", 64 * 2048), odd = make_file("odd.iso", 64 * 2048 + 1),
+                            dir = open(tmpdir, O_RDONLY | O_DIRECTORY);
+        ImapiError e = IMAPI_ERROR_NULL;
+        Master *master = NULL;
+        Done d = {};
+        uint32_t hr;
+        int k;
+
+        CHECK(manager_create_master(m, c, &master, &e) == 0 && master_open(master, &e) == 0,
+              "a disc master for an image");
+        imapi_error_done(&e);
+        if (!master)
+                return;
+        k = run_call(m, master_set_format(master, "IMAGE", done_cb, &d, &e), &e, &d, &hr);
+        CHECK(k == 0 && master->format == MASTER_FORMAT_IMAGE &&
+              streq(master_format_to_iid(master->format), IMAPI_IID_IIMAGEDISCMASTER),
+              "the Image format, by name in any case");
+        EXPECT_HR(master_set_image(master, img, done_cb, &d, &_e), IMAPI_E_NOACTIVERECORDER,
+                  "SetImage before a recorder");
+        EXPECT_HR(master_add_data(master, NULL, 0, false, done_cb, &d, &_e), IMAPI_E_WRONGFORMAT,
+                  "AddData while Image is active");
+        EXPECT_HR(master_create_audio_track(master, 75, &_e), IMAPI_E_WRONGFORMAT,
+                  "Redbook staging while Image is active");
+        k = run_call(m, master_set_recorder(master, r, false, done_cb, &d, &e), &e, &d, &hr);
+        CHECK(k == 0 && master->plan.start_lba == 0, "a blank image file takes the image from block 0");
+        d = (Done) {};
+
+        EXPECT_HR(master_set_image(master, odd, done_cb, &d, &_e), IMAPI_E_INVALIDIMAGE,
+                  "an image that is not whole 2048-byte blocks");
+        EXPECT_HR(master_set_image(master, dir, done_cb, &d, &_e), IMAPI_E_INVALIDARG, "a folder for an image");
+        {
+                _cleanup_close_ int big = make_file("big.iso", ((uint64_t) master->total_blocks + 16) * 2048);
+
+                EXPECT_HR(master_set_image(master, big, done_cb, &d, &_e), IMAPI_E_DISCFULL,
+                          "an image larger than the disc");
+        }
+        CHECK(staged_copies() == 0 && master_image_size(master) == 0 && !d.called,
+              "and of all these nothing is copied");
+
+        k = run_call(m, master_set_image(master, img, done_cb, &d, &e), &e, &d, &hr);
+        CHECK(k == 0 && master_image_size(master) == 64 * 2048 && master_used_blocks(master) == 64 &&
+              staged_copies() == 1, "SetImage copies the image into the stash (%s)", strna(d.message));
+        EXPECT_HR(master_set_image(master, img, done_cb, &d, &_e), IMAPI_E_FILEEXISTS, "a second image");
+        k = run_call(m, master_clear(master, done_cb, &d, &e), &e, &d, &hr);
+        CHECK(k == 0 && staged_copies() == 0 && master_image_size(master) == 0, "ClearFormatContent deletes it");
+
+        /* Closed while the copy runs: the call fails, nothing stays. */
+        d = (Done) {};
+        k = master_set_image(master, img, done_cb, &d, &e);
+        CHECK(k == 1 && master_busy(master), "SetImage copies in a worker");
+        imapi_error_done(&e);
+        CHECK(master_close(master, NULL, NULL, &e) == 0, "Close while it copies is done at once");
+        k = finish(m, 1, &e, &d, &hr);
+        CHECK(k < 0 && hr == IMAPI_E_USERABORT && d.calls == 1, "and the SetImage fails with USERABORT (0x%08X)", hr);
+        settle(m);
+        {
+                struct stat st;
+                _cleanup_free_ char *stash_dir = tmp_path("stash/master-2.stash");
+
+                CHECK(staged_copies() == 0 && stat(stash_dir, &st) < 0 && errno == ENOENT,
+                      "with the copy and the stash gone");
+        }
+}
+
 /* SIGTERM: no new job may start, or it would hold up the exit. */
 static void test_exiting(Manager *m, Client *c, Recorder *r) {
         _cleanup_close_ int f = make_file("c.txt", 100);
@@ -332,6 +407,7 @@ int main(void) {
                 CHECK(stat(dir, &st) < 0 && errno == ENOENT, "and so does the stash");
         }
 
+        test_image(m, other, r);
         test_exiting(m, other, r);
 
         manager_set_observer(m, NULL);

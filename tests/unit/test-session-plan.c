@@ -29,19 +29,29 @@ static void medium(unsigned profile, const char *name, MediaStatus status, bool 
                  content == MEDIA_CONTENT_FOREIGN ? "data that is not an ISO 9660 file system" : "");
 }
 
-/* The error a plan gives, "" for none. */
-static const char *plan(bool replace, SessionPlan *ret) {
+typedef int (*plan_fn)(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error);
+
+/* The error a plan gives, "" for none: of a data disc, or of an image (plan_image). */
+static const char *plan_by(plan_fn fn, bool replace, SessionPlan *ret) {
         static char name[128];
         ImapiError e = IMAPI_ERROR_NULL;
         SessionPlan p = {};
 
         name[0] = 0;
-        if (session_plan_data(&rec, replace, &p, &e) < 0)
+        if (fn(&rec, replace, &p, &e) < 0)
                 snprintf(name, sizeof name, "%s", hresult_lookup(e.hresult) ? hresult_lookup(e.hresult)->constant : "?");
         imapi_error_done(&e);
         if (ret)
                 *ret = p;
         return name;
+}
+
+static const char *plan(bool replace, SessionPlan *ret) {
+        return plan_by(session_plan_data, replace, ret);
+}
+
+static const char *plan_image(bool replace, SessionPlan *ret) {
+        return plan_by(session_plan_image, replace, ret);
 }
 
 int main(void) {
@@ -97,6 +107,26 @@ int main(void) {
         k = session_plan_audio(&rec, &p, &e);
         CHECK(k < 0 && e.hresult == IMAPI_E_MEDIUM_INVALIDTYPE, "but not on a DVD-R");
         imapi_error_done(&e);
+
+        /* An image is a whole disc, from block 0 of a blank one. */
+        medium(0x1A, "DVD+RW", MEDIA_STATUS_BLANK, true, MEDIA_CONTENT_NONE);
+        CHECK(!*plan_image(false, &p) && p.mode == SESSION_NEW && p.start_lba == 0 && p.room == 100000,
+              "an image goes to block 0 of a blank DVD+RW, not to block 32");
+        medium(0x43, "BD-RE", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
+        CHECK(strcmp(plan_image(false, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0,
+              "an image is not appended to a file system");
+        CHECK(!*plan_image(true, &p) && p.mode == SESSION_REPLACE && p.start_lba == 0 && p.room == 100000,
+              "with replace it is written over it, from block 0");
+        medium(0x11, "DVD-R", MEDIA_STATUS_BLANK, false, MEDIA_CONTENT_NONE);
+        rec.media.next_writable = 0;
+        CHECK(!*plan_image(false, &p) && p.mode == SESSION_NEW && p.room == 60000, "a blank DVD-R takes an image");
+        medium(0x09, "CD-R", MEDIA_STATUS_APPENDABLE, false, MEDIA_CONTENT_ISO9660);
+        CHECK(strcmp(plan_image(true, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0,
+              "an appendable CD-R does not, replace or not");
+        medium(0x41, "BD-R", MEDIA_STATUS_CLOSED, false, MEDIA_CONTENT_ISO9660);
+        CHECK(strcmp(plan_image(false, NULL), "IMAPI_E_DISCFULL") == 0, "a closed BD-R is full");
+        medium(0x08, "CD-ROM", MEDIA_STATUS_CLOSED, false, MEDIA_CONTENT_ISO9660);
+        CHECK(strcmp(plan_image(true, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "a pressed disc is read-only");
 
         /* The disc of SetActiveDiscRecorder at RecordDisc. */
         medium(0x1A, "DVD+RW", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
