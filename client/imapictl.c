@@ -201,6 +201,12 @@ static int parse_argv(int argc, char *argv[]) {
                         arg.no_ask = true;
                         break;
                 case ARG_RECORDER:
+                        /* One burn goes to one recorder: a second one is refused, not dropped. */
+                        if (arg_burn.recorder) {
+                                fprintf(stderr, "imapictl: --recorder was given twice ('%s' and '%s'); "
+                                        "a burn goes to one recorder.\n", arg_burn.recorder, optarg);
+                                return -CTL_EXIT_USAGE;
+                        }
                         arg_burn.recorder = optarg;
                         break;
                 case ARG_SIMULATE:

@@ -197,6 +197,9 @@ def test_bad_paths_stage_nothing():
         r = h.ctl("burn", check=EXIT_USAGE)
         r = h.ctl("burn", "--iso-level", "4", good, check=EXIT_USAGE)
         assert "--iso-level" in r.stderr, r.stderr
+        # a second recorder is refused, not silently dropped
+        r = h.ctl("burn", "--recorder=0", "--recorder=stdio0", good, check=EXIT_USAGE)
+        assert "--recorder was given twice ('0' and 'stdio0')" in r.stderr, r.stderr
         # none of these got as far as a disc master
         assert "Disc master" not in h.log(), h.log()
         assert stash_dirs(h) == [] and no_masters(h)
