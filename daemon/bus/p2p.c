@@ -31,6 +31,7 @@
 typedef struct Listener {
         P2PServer *server;
         sd_event_source *source;        /* owns the fd */
+        sd_event_source *resume;        /* after running out of fds: when to accept again */
 } Listener;
 
 typedef struct Peer {
@@ -304,6 +305,25 @@ static int p2p_on_post(sd_event_source *source, void *userdata) {
         return 0;
 }
 
+static int listener_on_resume(sd_event_source *source, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+
+        l->resume = sd_event_source_disable_unref(l->resume);
+        return sd_event_source_set_enabled(l->source, SD_EVENT_ON);
+}
+
+/* A connection that cannot be accepted stays in the backlog and keeps the socket readable: stop
+ * watching it for a second rather than spin. The fd budget (limits.h) keeps this from
+ * happening; it is the last line. */
+static void listener_pause(Listener *l, int error) {
+        log_warning_errno(error, "Failed to accept a peer-to-peer connection, pausing for a second: %m");
+        if (l->resume)
+                return;
+        if (sd_event_add_time_relative(sd_event_source_get_event(l->source), &l->resume, CLOCK_MONOTONIC,
+                                       1000000, 0, listener_on_resume, l) >= 0)
+                (void) sd_event_source_set_enabled(l->source, SD_EVENT_OFF);
+}
+
 static int listener_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
         P2PServer *s = l->server;
@@ -313,11 +333,15 @@ static int listener_on_io(sd_event_source *source, int fd, uint32_t revents, voi
         if (nfd < 0) {
                 if (IN_SET(errno, EAGAIN, EINTR, ECONNABORTED))
                         return 0;
-                log_warning_errno(errno, "Failed to accept a peer-to-peer connection, ignoring: %m");
+                if (IN_SET(errno, EMFILE, ENFILE, ENOBUFS, ENOMEM))
+                        listener_pause(l, errno);
+                else
+                        log_warning_errno(errno, "Failed to accept a peer-to-peer connection, ignoring: %m");
                 return 0;
         }
-        if (s->n_peers >= s->daemon->manager->config->max_clients) {
-                log_warning("Too many peer-to-peer connections (%zu), refusing another.", s->n_peers);
+        if (s->n_peers >= s->daemon->manager->limits.max_peers) {
+                log_warning("Too many peer-to-peer connections (%zu, within MaxClients and the file "
+                            "descriptor limit), refusing another.", s->n_peers);
                 safe_close(nfd);
                 return 0;
         }
@@ -382,8 +406,10 @@ void p2p_done(BusDaemon *d) {
                 peer_gone(s->peers[s->n_peers - 1]);
         free(s->peers);
         sd_event_source_disable_unref(s->post);
-        for (size_t i = 0; i < s->n_listeners; i++)
+        for (size_t i = 0; i < s->n_listeners; i++) {
+                sd_event_source_disable_unref(s->listeners[i].resume);
                 sd_event_source_disable_unref(s->listeners[i].source);
+        }
         free(s->listeners);
         free(s);
         d->p2p = NULL;

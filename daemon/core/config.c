@@ -20,6 +20,7 @@ void config_init(Config *c) {
                 .idle_timeout_usec = 0,
                 .hotplug_interval_usec = 2 * 1000000ULL,
                 .max_masters_per_client = 8,
+                .max_masters = 1024,
                 .max_clients = 256,
         };
 }
@@ -150,6 +151,8 @@ static int config_set(Config *c, const char *key, const char *v) {
                 return config_parse_timespan(v, &c->idle_timeout_usec);
         if (streq(key, "MaxDiscMastersPerClient"))
                 return parse_uint(v, 1, 1024, &c->max_masters_per_client);
+        if (streq(key, "MaxDiscMasters"))
+                return parse_uint(v, 1, 65536, &c->max_masters);
         if (streq(key, "MaxClients"))
                 return parse_uint(v, 1, 65536, &c->max_clients);
         return -ENOENT;

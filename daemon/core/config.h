@@ -15,6 +15,7 @@ typedef struct Config {
         uint64_t idle_timeout_usec;     /* 0: never exit on idle */
         uint64_t hotplug_interval_usec; /* how often to look for drives that come and go; 0: never */
         unsigned max_masters_per_client;
+        unsigned max_masters;           /* in all; lowered to what the fd budget holds (limits.h) */
         unsigned max_clients;
 } Config;
 

@@ -34,6 +34,8 @@ typedef struct AddItem {
 } AddItem;
 
 struct AddBatch {
+        Manager *manager;       /* whose budget of calls holds held_fds of the batch's fds */
+        size_t held_fds;
         Master *master;
         Stash *stash;
         core_done_fn done;
@@ -54,6 +56,8 @@ struct AddBatch {
 static AddBatch *add_batch_free(AddBatch *b) {
         if (!b)
                 return NULL;
+        if (b->manager)
+                manager_release_call_fds(b->manager, b->held_fds);
         for (size_t i = 0; i < b->n; i++) {
                 free(b->items[i].image_path);
         }
@@ -235,9 +239,17 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
         if (n > MASTER_ADD_BATCH_MAX)
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
                                        "At most %d entries may be added in one call.", MASTER_ADD_BATCH_MAX);
+        /* The entries' fds stay open until the copy is done. */
+        r = manager_hold_call_fds(m->manager, n, error);
+        if (r < 0)
+                return r;
         b = calloc(1, sizeof(AddBatch));
-        if (!b)
+        if (!b) {
+                manager_release_call_fds(m->manager, n);
                 return -ENOMEM;
+        }
+        b->manager = m->manager;
+        b->held_fds = n;
         b->items = calloc(MAX(n, (size_t) 1), sizeof(AddItem));
         if (!b->items)
                 return -ENOMEM;

@@ -95,6 +95,7 @@ void master_clear_staging(Master *m) {
  * stash goes too. */
 typedef struct Disposal {
         Master *master;         /* NULL: the master is gone; the stash is freed as well */
+        Manager *manager;       /* set while a gone master's stash (and its fd) is being freed */
         Stash *stash;
         Staging staging;
         Redbook redbook;
@@ -116,6 +117,8 @@ static void disposal_done(void *userdata) {
         Disposal *x = userdata;
         Master *m = x->master;
 
+        if (x->manager)
+                x->manager->n_stashes_leaving--;
         if (x->done)
                 x->done(x->userdata, 0, NULL, NULL);
         free(x);
@@ -151,6 +154,10 @@ static int master_dispose(Master *m, bool with_stash, core_done_fn done, void *u
         if (w && worker_submit(w, disposal_run, disposal_done, x) >= 0) {
                 if (!with_stash)
                         m->discarding++;
+                else if (x->stash) {
+                        x->manager = m->manager;
+                        x->manager->n_stashes_leaving++;
+                }
                 return 1;
         }
         disposal_run(x);

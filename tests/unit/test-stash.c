@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -197,6 +198,17 @@ static void test_location(const char *base) {
         imapi_error_done(&e);
 }
 
+/* What a forked child wrote to the pipe p before it exited. */
+static void child_answer(int p[2], pid_t pid, char *buf, size_t size) {
+        ssize_t n;
+
+        close(p[1]);
+        n = read(p[0], buf, size - 1);
+        buf[MAX(n, 0)] = '\0';
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+}
+
 static void test_locking(const char *root) {
         ImapiError e = IMAPI_ERROR_NULL;
         Stash *s = NULL, *s2 = NULL;
@@ -233,11 +245,7 @@ static void test_locking(const char *root) {
                 dprintf(pipe_lock[1], "%s", t ? "locked" : hresult_lookup(ce.hresult) ? hresult_lookup(ce.hresult)->constant : "?");
                 _exit(0);
         }
-        close(pipe_lock[1]);
-        ssize_t n = read(pipe_lock[0], name, sizeof(name) - 1);
-        name[MAX(n, 0)] = '\0';
-        close(pipe_lock[0]);
-        waitpid(pid, NULL, 0);
+        child_answer(pipe_lock, pid, name, sizeof(name));
         CHECK(streq(name, "IMAPI_E_STASHINUSE"), "another process gets IMAPI_E_STASHINUSE (got %s)", name);
 
         /* And the other way round: a stash held by another process, which then dies. */
@@ -746,6 +754,41 @@ static void test_ioerror(const char *root, const char *base) {
         fs_teardown(dir);
 }
 
+/* Out of fds between making the directory and opening it (a child, for its own RLIMIT_NOFILE):
+ * the error names the limit, and no directory is left behind. */
+static void test_out_of_fds(const char *root) {
+        _cleanup_free_ char *dir = path_join(root, "nofds.stash");
+        char answer[64] = "";
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                abort();
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                ImapiError e = IMAPI_ERROR_NULL;
+                Stash *s = NULL;
+                int lowest = dup(0);
+                struct rlimit rl;
+
+                /* Room for the root's fd only (fds below the lowest free one are in use). */
+                close(lowest);
+                getrlimit(RLIMIT_NOFILE, &rl);
+                rl.rlim_cur = (rlim_t) lowest + 1;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        _exit(1);
+                stash_new(root, "nofds", &s, &e);
+                dprintf(p[1], "%s %s", s ? "made" : hresult_lookup(e.hresult)->constant,
+                        e.message && strstr(e.message, "file descriptors") ? "named" : "unnamed");
+                _exit(0);
+        }
+        child_answer(p, pid, answer, sizeof(answer));
+        CHECK(streq(answer, "IMAPI_E_OUTOFMEMORY named"),
+                "stash_new out of fds: OUTOFMEMORY saying so (got \"%s\")", answer);
+        CHECK(!exists(dir), "and the directory it made is gone");
+}
+
 static int run_tests(void) {
         _cleanup_free_ char *root = path_join(tmp, "root");
         bool mounts = false;
@@ -756,6 +799,7 @@ static int run_tests(void) {
 
         test_location(tmp);
         test_locking(root);
+        test_out_of_fds(root);
         test_copy(root, tmp);
         test_removable(root, tmp);
 
