@@ -16,6 +16,7 @@
 #include "core/job.h"
 #include "core/manager.h"
 #include "core/master.h"
+#include "core/quota.h"
 #include "core/recorder.h"
 #include "core/worker.h"
 #include "hresult.h"
@@ -262,6 +263,9 @@ int manager_add_client(Manager *m, uid_t uid, const char *description, Client **
                 return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
                                        "imapid serves at most %u clients holding recorders or disc masters.",
                                        m->config->max_clients);
+        r = quota_check_client(m, uid, error);
+        if (r < 0)
+                return r;
         l = realloc(m->clients, (m->n_clients + 1) * sizeof(Client *));
         if (!l)
                 return -ENOMEM;
@@ -326,6 +330,12 @@ int manager_create_master(Manager *m, Client *c, Master **ret, ImapiError *error
                                        "imapid holds %u disc masters, as many as it serves (MaxDiscMasters, "
                                        "within its file descriptor limit); try again when one is closed.",
                                        m->limits.max_masters);
+        if (c) {
+                int r = quota_check_master(m, c->uid, error);
+
+                if (r < 0)
+                        return r;
+        }
         if (manager_count_masters_of(m, c) >= m->config->max_masters_per_client)
                 return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
                                        "A client may hold at most %u disc masters; close one first.",

@@ -18,6 +18,7 @@
 #include <imapi/imapierror.h>
 
 #include "core/master.h"
+#include "core/quota.h"
 #include "core/recorder.h"
 #include "core/worker.h"
 #include "hresult.h"
@@ -403,6 +404,10 @@ static int add_audio(Master *m, const void *data, size_t size, int fd, uint64_t 
         a->total_blocks = known != UINT64_MAX ? known / REDBOOK_BLOCK_SIZE : a->max_blocks;
         if (a->max_blocks == 0 && known != 0)
                 return imapi_error_set(error, IMAPI_E_DISCFULL, "The disc is full; nothing was added.");
+        /* A source of unknown length may fill the disc. */
+        r = quota_check_staging(m->manager, m, MIN(known, a->max_blocks * REDBOOK_BLOCK_SIZE), 0, error);
+        if (r < 0)
+                return r;
 
         a->done = done;
         a->userdata = userdata;

@@ -310,6 +310,15 @@ void stash_release(Stash *s, uint64_t bytes) {
         pthread_mutex_unlock(&reservations_lock);
 }
 
+int stash_get_size(const Stash *s, uint64_t *ret_bytes) {
+        struct statvfs sv;
+
+        if (fstatvfs(s->dir_fd, &sv) < 0)
+                return -errno;
+        *ret_bytes = (uint64_t) sv.f_blocks * sv.f_frsize;
+        return 0;
+}
+
 uint64_t stash_reserved(const Stash *s) {
         uint64_t r;
 

@@ -45,6 +45,8 @@ const char *stash_get_path(const Stash *s);
 int stash_reserve(Stash *s, uint64_t bytes, ImapiError *error);
 void stash_release(Stash *s, uint64_t bytes);
 uint64_t stash_reserved(const Stash *s);
+/* The size of the stash's file system, in bytes. */
+int stash_get_size(const Stash *s, uint64_t *ret_bytes);
 
 /* How much disk a copy of the open file src would take: its allocated size (st_blocks), so a
  * sparse file costs what its data costs. */

@@ -20,6 +20,23 @@ import imapitest  # noqa: E402
 import svctest  # noqa: E402
 
 
+def test_users(n):
+    """n unprivileged users with distinct names, as svctest.TestUser makes them (a context manager
+    that yields the list)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def users():
+        with contextlib.ExitStack() as stack:
+            made = []
+            for i in range(n):
+                u = svctest.TestUser()
+                u.name = u.name[:24] + "x" + str(i)
+                made.append(stack.enter_context(u))
+            yield made
+    return users()
+
+
 class LimitedHarness(imapitest.Harness):
     """imapid on a private bus, started with RLIMIT_NOFILE soft:hard (prlimit)."""
 
@@ -49,6 +66,25 @@ def usage(pid):
             k, _, v = line.partition(":")
             status[k] = v.split()
     return {"fds": fds, "threads": int(status["Threads"][0]), "rss_kib": int(status["VmRSS"][0])}
+
+
+def fd_targets(pid):
+    """What a process' fds are (for messages)."""
+    out = []
+    for n in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out.append(os.readlink(f"/proc/{pid}/fd/{n}"))
+        except FileNotFoundError:
+            pass
+    return sorted(out)
+
+
+def wait_for_baseline(pid, base, keys=("fds",)):
+    """Waits until the process holds what it held at base (usage()), or fails saying what it holds."""
+    try:
+        imapitest.wait_until(lambda: all(usage(pid)[k] == base[k] for k in keys), "")
+    except AssertionError:
+        raise AssertionError(f"imapid holds {usage(pid)}, not {base} as before; fds: {fd_targets(pid)}")
 
 
 def holds_files_under(pid, directory):

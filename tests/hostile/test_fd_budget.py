@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""The fd exhaustion attack: one unprivileged user opens as many disc masters as imapid lets it
-and sends calls carrying 16 fds; imapid must refuse by name, stay up, finish root's burn, and
+"""The fd exhaustion attack: unprivileged users open as many disc masters as imapid lets them
+and send calls carrying 16 fds; imapid must refuse by name, stay up, finish root's burn, and
 come back to its baseline once the attacker is gone. And an imapid that cannot go on (its bus
 went away, too few fds to start) says why and exits with a failure."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -12,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile import (Attacker, LimitedHarness, burn_and_check, fd_limit, holds_files_under,  # noqa: E402
-                     let_in, usage)
+                     let_in, test_users, usage, wait_for_baseline)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -52,7 +53,9 @@ sys.stdin.read()
 
 
 def test_fd_exhaustion():
-    with svctest.TestUser() as user, LimitedHarness(nofile=(1024, 2048)) as h:
+    """Five users together take every disc master there is: each is held to its share, the last
+    to what the fds allow, and imapid stays up."""
+    with test_users(5) as users, LimitedHarness(nofile=(1024, 2048)) as h:
         let_in(h)
         pid = h.daemon.pid
         assert fd_limit(pid) == 2048, "imapid did not raise its soft fd limit to the hard limit"
@@ -69,26 +72,33 @@ def test_fd_exhaustion():
         base = usage(pid)
         stashes = imapitest.stash_dirs(h)
 
-        with Attacker(user, FILL_MASTERS, [300], env=h.env) as a:
-            out = a.result
-            assert out["refusal"] and out["refusal"][0] == ERR + "E_OUTOFMEMORY", out
-            assert "MaxDiscMasters" in out["refusal"][1] and "file descriptor" in out["refusal"][1], out
-            # With 2048 fds and three per master, far fewer than the 256 x 8 MaxClients allows.
-            assert 0 < out["masters"] < 2048 // 3, out
-            # Every call with 16 fds got an answer (a named refusal: /dev/null is no file).
-            assert out["answers"] == {ERR + "E_INVALIDARG": (out["masters"] + 7) // 8}, out
+        with contextlib.ExitStack() as stack:
+            results = [stack.enter_context(Attacker(u, FILL_MASTERS, [300], env=h.env)).result for u in users]
+            for out in results:
+                assert out["refusal"] and out["refusal"][0] == ERR + "E_OUTOFMEMORY", out
+                # Every call with 16 fds got an answer (a named refusal: /dev/null is no file).
+                calls = (out["masters"] + 7) // 8
+                assert out["answers"] == ({ERR + "E_INVALIDARG": calls} if calls else {}), results
+            # Each user is held to a quarter of what the fds allow (2048 fds, three per master);
+            # root's master and the first four users' take them all, the fifth gets none.
+            share = results[0]["masters"]
+            per_user = [r for r in results if "MaxDiscMastersPerUser" in r["refusal"][1]]
+            of_all = [r for r in results if "MaxDiscMasters," in r["refusal"][1]]
+            assert len(per_user) == 3 and len(of_all) == 2, results
+            assert all(r["masters"] == share for r in results[:4]) and results[4]["masters"] == 0, results
+            assert "file descriptor" in of_all[0]["refusal"][1], of_all
+            total = 1 + sum(r["masters"] for r in results)
+            assert total < 2048 // 3, results
             assert h.daemon.poll() is None, "imapid exited under the attack:\n" + h.log()
             during = usage(pid)
-            print(f"# {out['connections']} connections, {out['masters']} disc masters; imapid before {base}, "
-                  f"during {during}", flush=True)
+            print(f"# {sum(r['connections'] for r in results)} connections of 5 users, {total} disc masters; "
+                  f"imapid before {base}, during {during}", flush=True)
             assert during["fds"] <= 2048 - 253, f"imapid kept no room for the next message: {during}"
-            # The attacker holds every master there is: root's burn goes on regardless.
+            # The attackers hold every master there is: root's burn goes on regardless.
             burn_and_check(h, bus, master, {"tree/" + n: d for n, d in files.items()})
-            a.stop()
 
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == stashes, "the attacker's stashes to go")
-        back = lambda: usage(pid)["fds"] == base["fds"] and usage(pid)["threads"] == base["threads"]  # noqa: E731
-        imapitest.wait_until(back, f"imapid's fds and threads to come back to {base}")
+        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == stashes, "the attackers' stashes to go")
+        wait_for_baseline(pid, base, ("fds", "threads"))
         after = usage(pid)
         assert after["rss_kib"] <= base["rss_kib"] + 32 * 1024, f"RSS {after} after, {base} before"
         master.dm.Close({})
