@@ -273,12 +273,19 @@ int master_check_recorder(Master *m, ImapiError *error) {
         return 0;
 }
 
+int master_check_not_open(Master *m, ImapiError *error) {
+        if (m->opened)
+                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+        return 0;
+}
+
 int master_open(Master *m, ImapiError *error) {
         char name[32];
         int r;
 
-        if (m->opened)
-                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+        r = master_check_not_open(m, error);
+        if (r < 0)
+                return r;
 
         r = stash_check_location(m->manager->config->stash_dir, "/sys", error);
         if (r < 0)

@@ -37,7 +37,19 @@ def test_users(n):
     return users()
 
 
-class LimitedHarness(imapitest.Harness):
+# What the users of these tests may do: stage and burn (the burn action is asked at Open).
+ALLOWED = ["org.imapid.imapi1.burn"]
+
+
+class Harness(imapitest.Harness):
+    """imapid on a private bus with python-dbusmock's polkit, which allows ALLOWED to everyone."""
+
+    def __init__(self, **kw):
+        kw.setdefault("polkit", ALLOWED)
+        super().__init__(**kw)
+
+
+class LimitedHarness(Harness):
     """imapid on a private bus, started with RLIMIT_NOFILE soft:hard (prlimit)."""
 
     def __init__(self, nofile=(1024, 2048), **kw):

@@ -10,7 +10,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import Attacker, burn_and_check, fd_targets, let_in, usage, wait_for_baseline  # noqa: E402
+from hostile import (Attacker, Harness, burn_and_check, fd_targets, let_in, usage,  # noqa: E402
+                     wait_for_baseline)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -88,7 +89,7 @@ def root_burns(h):
 
 
 def test_client_slots():
-    with svctest.TestUser() as user, imapitest.Harness() as h:
+    with svctest.TestUser() as user, Harness() as h:
         let_in(h)
         pid = h.daemon.pid
         base = usage(pid)
@@ -105,7 +106,7 @@ def test_client_slots():
 
 
 def test_stash_share():
-    with svctest.TestUser() as user, imapitest.Harness(start=False) as h:
+    with svctest.TestUser() as user, Harness(start=False) as h:
         config_path = os.path.join(h.tmp, "imapid.conf")
         with open(config_path, "w") as f:
             f.write("[Daemon]\nMaxStashBytesPerUser=3M\nMaxStagedFilesPerUser=8\n")
