@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,7 @@ static void copy_progress(uint64_t done, void *userdata) {
 /* In the worker thread: copy every file; on any failure, remove what was copied. */
 static void add_batch_run(void *userdata) {
         AddBatch *b = userdata;
+        uint64_t cost;
         int r = 0;
 
         for (size_t i = 0; i < b->n && r >= 0; i++) {
@@ -106,10 +108,22 @@ static void add_batch_run(void *userdata) {
                 }
                 if (it->is_dir)
                         continue;
-                r = stash_copy_in(b->stash, it->fd, &b->cancel, copy_progress, b, &it->copy, &b->error);
+                r = stash_copy_in(b->stash, it->fd, it->size, it->image_path, &b->cancel, copy_progress, b,
+                                  &it->copy, &cost, &b->error);
                 atomic_store(&b->file_done, 0);
-                if (r >= 0)
-                        atomic_fetch_add(&b->bytes_done, it->size);
+                if (r < 0)
+                        break;
+                atomic_fetch_add(&b->bytes_done, it->size);
+                /* Holes filled since the file was examined would take more than was reserved
+                 * for it (a whole file never takes more than its size in whole blocks). */
+                if (cost > MAX(it->cost, ALIGN_TO(it->size, (uint64_t) 64 * 1024)))
+                        r = imapi_error_set(&b->error, IMAPI_E_FILEACCESS,
+                                            "'%s' takes %" PRIu64 " KiB now, more than the %" PRIu64
+                                            " KiB it took when it was added; stage it again once it "
+                                            "stays the same.", it->image_path, DIV_ROUND_UP(cost, 1024),
+                                            DIV_ROUND_UP(it->cost, 1024));
+                /* What is accounted is what the stash holds. */
+                it->cost = cost;
         }
         if (r < 0)
                 for (size_t i = 0; i < b->n; i++)
