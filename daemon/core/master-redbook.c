@@ -371,9 +371,13 @@ static int check_source_fd(int fd, uint64_t *ret_known, ImapiError *error) {
                                                (unsigned long long) *ret_known, REDBOOK_BLOCK_SIZE);
                 return 0;
         }
-        if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+        /* A socket is not a pipe: its peer may hold it open without end, send ancillary data, or
+         * be imapid's own bus. */
+        if (!S_ISFIFO(st.st_mode))
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
-                                       "The file descriptor is neither a regular file nor a pipe.");
+                                       "The file descriptor is %s, neither a regular file nor a pipe.",
+                                       S_ISSOCK(st.st_mode) ? "a socket" : S_ISDIR(st.st_mode) ? "a directory" :
+                                       "a device or special file");
         *ret_known = UINT64_MAX;
         return 0;
 }

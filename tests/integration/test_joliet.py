@@ -156,7 +156,11 @@ def test_add_data_errors():
         with open(src2, "w") as f:
             f.write("second")
         bad = ["x" * 65, "a/../b", "./a", "a//b", "what?.txt", "a:b", "back\\slash", "star*", "semi;colon",
-               "/".join(["d"] * 9), "tab\there", "", "/".join(["abcdefghij" * 5] * 5)]
+               "/".join(["d"] * 9), "tab\there", "", "/".join(["abcdefghij" * 5] * 5),
+               # C1 controls, bidirectional overrides and isolates, noncharacters (which sd-bus
+               # itself refuses to read, past the bus)
+               "del\x7f", "c1\x85", "photo\u202egpj.exe", "iso\u2066late", "non\ufffe", "non\uffff",
+               "non\U0010ffff", "non\ufdd0"]
         for name in bad:
             e = expect_dbus_error(ERR + "IMAPI_E_BADJOLIETNAME", m.add, [(name, src)])
             assert e.get_dbus_message().startswith("0x8004021D: "), e.get_dbus_message()
