@@ -523,8 +523,9 @@ int master_set_recorder(Master *m, Recorder *r, bool replace, core_done_fn done,
         if (!call)
                 return -ENOMEM;
         *call = (SetRecorderCall) { .master = m, .replace = replace, .done = done, .userdata = userdata };
-        /* Read the disc, as IMAPI does here. */
-        k = recorder_prepare(r, true, set_recorder_prepared, call, error);
+        /* Read the disc, as IMAPI does here: after another call's read of this recorder, if one
+         * runs, since this one lets go of the drive at once. */
+        k = recorder_prepare_after(r, true, set_recorder_prepared, call, error);
         if (k < 0) {
                 free(call);
                 return k;

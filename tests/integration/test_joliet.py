@@ -307,6 +307,29 @@ m.joliet.AddData([("big%d.bin" % i, dbus.types.UnixFd(fd)) for i in range(8)], F
         assert not [p for p in objs if "/masters/" in p], list(objs)
 
 
+def test_two_masters_choose_recorder_at_once():
+    """Choosing a recorder only reads its disc and lets go: two disc masters choosing it at the
+    same moment both succeed, the second after the first's read."""
+    from gi.repository import GLib
+    with Harness() as h:
+        a, b = Master(glib_connection(h), recorder=None), Master(glib_connection(h), recorder=None)
+        path = a.dm.EnumDiscRecorders()[0]
+        for n in range(10):
+            results = []
+            loop = GLib.MainLoop()
+
+            def done(who, error=None):
+                results.append((who, error))
+                if len(results) == 2:
+                    loop.quit()
+            for who, m in (("a", a), ("b", b)):
+                m.dm.SetActiveDiscRecorder(path, {}, reply_handler=lambda who=who: done(who),
+                                           error_handler=lambda e, who=who: done(who, e.get_dbus_name()))
+            GLib.timeout_add(60000, loop.quit)
+            loop.run()
+            assert sorted(results) == [("a", None), ("b", None)], (n, results)
+
+
 def test_second_master_same_recorder():
     with Harness() as h:
         big = os.path.join(h.tmp, "big.bin")
@@ -400,5 +423,6 @@ def test_bus_gone_mid_burn():
 
 if __name__ == "__main__":
     run_tests([test_burn_tree_read_back, test_ordering_rules, test_add_data_errors, test_discfull_keeps_nothing,
-               test_cancel_mid_write, test_client_vanishes_mid_staging, test_second_master_same_recorder,
+               test_cancel_mid_write, test_client_vanishes_mid_staging, test_two_masters_choose_recorder_at_once,
+               test_second_master_same_recorder,
                test_crash_leaves_no_stale_stash, test_sigterm_mid_burn, test_bus_gone_mid_burn])
