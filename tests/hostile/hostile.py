@@ -80,6 +80,15 @@ def usage(pid):
     return {"fds": fds, "threads": int(status["Threads"][0]), "rss_kib": int(status["VmRSS"][0])}
 
 
+def rss_back(pid, base, slack_kib=32 * 1024):
+    """Whether the process' RSS is back within slack of base. AddressSanitizer keeps freed memory
+    in its quarantine (256 MiB) by design, so under it RSS says nothing and is not checked."""
+    with open(f"/proc/{pid}/maps") as f:
+        if "libasan" in f.read():
+            return True
+    return usage(pid)["rss_kib"] <= base["rss_kib"] + slack_kib
+
+
 def fd_targets(pid):
     """What a process' fds are (for messages)."""
     out = []

@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile import (Attacker, LimitedHarness, burn_and_check, fd_limit, holds_files_under,  # noqa: E402
-                     let_in, test_users, usage, wait_for_baseline)
+                     let_in, rss_back, test_users, usage, wait_for_baseline)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -99,8 +99,7 @@ def test_fd_exhaustion():
 
         imapitest.wait_until(lambda: imapitest.stash_dirs(h) == stashes, "the attackers' stashes to go")
         wait_for_baseline(pid, base, ("fds", "threads"))
-        after = usage(pid)
-        assert after["rss_kib"] <= base["rss_kib"] + 32 * 1024, f"RSS {after} after, {base} before"
+        assert rss_back(pid, base), f"RSS {usage(pid)} after, {base} before"
         master.dm.Close({})
         imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "root's stash to go")
 
