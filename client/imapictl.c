@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "polkit-agent.h"
 #include "verbs.h"
 
 typedef struct Verb {
@@ -297,5 +298,10 @@ int main(int argc, char *argv[]) {
         r = ctl_connect(&bus);
         if (r != 0)
                 return r;
-        return verb->run(nargs, argv + optind, bus);
+        /* Before the first call that may need a password, as systemctl does. */
+        if (!arg.no_ask)
+                (void) polkit_agent_open();
+        r = verb->run(nargs, argv + optind, bus);
+        polkit_agent_close();
+        return r;
 }

@@ -55,8 +55,15 @@ static size_t utf8_decode(const unsigned char *s, uint32_t *ret_cp) {
 
 static bool joliet_char_forbidden(uint32_t cp) {
         /* Joliet specification, section 3.3; "/" never gets here, it separates components. */
-        return cp < 0x20 || IN_SET(cp, (uint32_t) '*', (uint32_t) ':', (uint32_t) ';', (uint32_t) '?',
-                                   (uint32_t) '\\');
+        if (cp < 0x20 || IN_SET(cp, (uint32_t) '*', (uint32_t) ':', (uint32_t) ';', (uint32_t) '?',
+                                (uint32_t) '\\'))
+                return true;
+        /* What a name on a disc must not hide: DEL and the C1 controls, the bidirectional
+         * embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069), with which
+         * "gpj.exe" shows as "exe.jpg", and noncharacters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF),
+         * which no reader is meant to get. */
+        return (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+               (cp >= 0x2066 && cp <= 0x2069) || (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
 }
 
 JolietNameError joliet_name_check(const char *path, char **ret_normalized, unsigned *ret_depth) {
@@ -136,7 +143,8 @@ const char *joliet_name_error_to_string(JolietNameError e) {
                 [JOLIET_NAME_EMPTY_COMPONENT] = "empty path component (\"//\" or a trailing \"/\")",
                 [JOLIET_NAME_DOT_COMPONENT] = "path component \".\" or \"..\"",
                 [JOLIET_NAME_BAD_CHARACTER] =
-                        "path contains a control character or one of * : ; ? \\",
+                        "path contains a control character (C0, DEL, C1 or a bidirectional override), "
+                        "a noncharacter, or one of * : ; ? \\",
                 [JOLIET_NAME_COMPONENT_TOO_LONG] = "path component longer than 64 characters",
                 [JOLIET_NAME_PATH_TOO_LONG] = "path longer than 240 characters",
                 [JOLIET_NAME_TOO_DEEP] = "path deeper than 8 levels",

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -18,6 +19,7 @@
 #include "bus/p2p.h"
 #include "core/config.h"
 #include "core/hotplug.h"
+#include "core/limits.h"
 #include "core/manager.h"
 #include "hresult-bus.h"
 #include "log.h"
@@ -220,6 +222,22 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return 0;
 }
 
+/* Every disc master holds a directory open, and every peer a socket: imapid takes all the
+ * descriptors it may have (the unit's LimitNOFILE=, or the hard limit when run by hand) and
+ * derives its limits from that (core/limits.h). select() is nowhere in imapid or its libraries,
+ * so fds past 1024 are fine. Under the unit's system call filter setrlimit() is refused, but
+ * LimitNOFILE= sets both limits already. */
+static void raise_fd_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug_errno(errno, "Failed to raise the file descriptor limit to %llu, ignoring: %m",
+                                (unsigned long long) rl.rlim_max);
+}
+
 /* Before any thread exists (libburn, libisofs and our workers start their own). */
 static void process_setup(void) {
         sigset_t mask;
@@ -236,6 +254,25 @@ static void process_setup(void) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        raise_fd_limit();
+}
+
+/* The bus connection ended under imapid (the broker went away, or it closed the connection): a
+ * failure, which systemd should see as one. With a peer-to-peer socket to serve, imapid goes
+ * on serving it. */
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        BusDaemon *daemon = userdata;
+
+        if (!sd_bus_message_is_signal(m, "org.freedesktop.DBus.Local", "Disconnected"))
+                return 0;
+        if (daemon->p2p) {
+                log_warning("Lost the connection to the bus; serving the peer-to-peer socket only.");
+                return 0;
+        }
+        log_error("Lost the connection to the bus, exiting.");
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Lost the connection to the bus.");
+        return sd_event_exit(daemon->event, -ECONNRESET);
 }
 
 /* The sockets of socket activation, and the bus with imapid's name unless told otherwise. */
@@ -266,8 +303,9 @@ static int serve(BusDaemon *daemon, const Config *config, sd_bus **ret_bus, int 
                 if (r < 0)
                         return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
                 /* Without a socket to serve, a daemon whose bus went away has nobody to serve. */
-                if (n_sockets == 0)
-                        (void) sd_bus_set_exit_on_disconnect(bus, true);
+                r = sd_bus_add_filter(bus, NULL, on_bus_disconnected, daemon);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch the bus connection: %m");
         }
         *ret_bus = TAKE_PTR(bus);
         *ret_sockets = n_sockets;
@@ -282,12 +320,23 @@ static int run_daemon(const Config *config, sd_event *event) {
         int n_sockets = 0, r;
 
         r = manager_new(event, config, &manager);
+        if (r == -EMFILE) {
+                struct rlimit rl = {};
+
+                (void) getrlimit(RLIMIT_NOFILE, &rl);
+                log_error("imapid needs at least %llu file descriptors to serve anyone, but may open only "
+                          "%llu (LimitNOFILE=, ulimit -n).",
+                          (unsigned long long) limits_min_fds(config),
+                          (unsigned long long) rl.rlim_cur);
+                goto finish;
+        }
         if (r >= 0)
                 r = bus_daemon_new(manager, &daemon);
         if (r < 0) {
-                log_oom();
+                log_error_errno(r, "Failed to set up imapid: %m");
                 goto finish;
         }
+        limits_log(&manager->limits, config);
         r = manager_add_recorders(manager);
         if (r < 0)
                 goto finish;
@@ -314,7 +363,11 @@ static int run_daemon(const Config *config, sd_event *event) {
 
         r = idle_run(daemon, bus, config->idle_timeout_usec);
         (void) sd_notify(false, "STOPPING=1");
-        log_info("imapid exiting.");
+        /* SIGTERM and idle end the loop with 0; anything else logged its cause and is a failure. */
+        if (r == 0)
+                log_info("imapid exiting.");
+        else if (r > 0)
+                r = log_error_errno(EIO, "imapid's event loop ended with status %d, exiting.", r);
 
 finish:
         /* The bus layer first: its clients go, and with them what they held in the core. */

@@ -115,6 +115,13 @@ int bus_client_get(BusDaemon *d, sd_bus_message *m, bool create, Client **ret, s
         return 0;
 }
 
+bool bus_client_on_bus(const BusDaemon *d, sd_bus *bus) {
+        for (const BusClient *c = d->clients; c; c = c->next)
+                if (c->bus == bus)
+                        return true;
+        return false;
+}
+
 void bus_client_peer_gone(BusDaemon *d, sd_bus *bus) {
         for (BusClient *c = d->clients, *next; c; c = next) {
                 next = c->next;

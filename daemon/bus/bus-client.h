@@ -15,6 +15,8 @@
 /* The client that sent m, or NULL (and -ENOENT) when it holds nothing; created when create is
  * set (IMAPI_E_OUTOFMEMORY past MaxClients). */
 int bus_client_get(BusDaemon *d, sd_bus_message *m, bool create, Client **ret, sd_bus_error *error);
+/* Whether a client on this connection holds something (a recorder, a disc master, a job). */
+bool bus_client_on_bus(const BusDaemon *d, sd_bus *bus);
 /* The clients of a closed peer-to-peer connection are gone. */
 void bus_client_peer_gone(BusDaemon *d, sd_bus *bus);
 /* Every client is gone (at exit). */

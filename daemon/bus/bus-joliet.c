@@ -26,7 +26,23 @@ static int read_entries(sd_bus_message *msg, MasterAddEntry **ret, size_t *ret_n
         r = sd_bus_message_enter_container(msg, 'a', "(sh)");
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_read(msg, "(sh)", &name, &fd)) > 0) {
+        while ((r = sd_bus_message_enter_container(msg, 'r', "sh")) > 0) {
+                /* sd-bus refuses what the bus lets through: noncharacters (U+FFFE, U+FFFF,
+                 * U+10FFFF, ...) in a string, an fd index past the message's fds. Both are
+                 * the client's mistakes, and get names. */
+                r = sd_bus_message_read_basic(msg, 's', &name);
+                if (r < 0)
+                        return bus_error_hresult(error, IMAPI_E_BADJOLIETNAME,
+                                                 "Entry %zu cannot be a name on the disc: it holds a "
+                                                 "noncharacter or is not valid UTF-8.", n + 1);
+                r = sd_bus_message_read_basic(msg, 'h', &fd);
+                if (r < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "Entry %zu ('%s') has no file descriptor: its index is "
+                                                 "past the %s the message carries.", n + 1, name, "fds");
+                r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        return r;
                 if (n >= MASTER_ADD_BATCH_MAX)
                         return bus_error_hresult(error, IMAPI_E_INVALIDARG,
                                                  "At most %d entries may be added in "

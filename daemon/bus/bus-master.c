@@ -68,20 +68,32 @@ static int check_caller_opened(sd_bus_message *msg, Master *m, sd_bus_error *err
         return r < 0 ? bus_error_set_imapi(error, r, &e) : 0;
 }
 
+/* Authorization before work: the burn action is asked for at Open, before the stash is made and
+ * anything staged at imapid's cost, and the answer is kept for the disc master's RecordDisc. */
 static int method_open(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Master *m = userdata;
         int r;
 
-        r = bus_read_options(msg, NULL, NULL, NULL, error);
+        r = bus_read_options(msg, allowed, polkit_option_cb, NULL, error);
         if (r < 0)
                 return r;
         r = bus_master_check_caller(msg, m, NULL, error);
         if (r < 0)
                 return r;
+        r = master_check_not_open(m, &e);
+        if (r < 0)
+                return bus_error_set_imapi(error, r, &e);
+        r = polkit_authorize(bus_daemon_of(m->manager), msg, IMAPI_ACTION_BURN, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
         r = master_open(m, &e);
         if (r < 0)
                 return bus_error_set_imapi(error, r, &e);
+        m->burn_authorized = true;
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -334,7 +346,9 @@ static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = bus_master_check_caller(msg, m, &c, error);
         if (r < 0)
                 return r;
-        r = polkit_authorize(bus_daemon_of(m->manager), msg, IMAPI_ACTION_BURN, error);
+        /* Asked at Open, and the answer kept for this disc master. */
+        r = m->burn_authorized ? 1 :
+                polkit_authorize(bus_daemon_of(m->manager), msg, IMAPI_ACTION_BURN, error);
         if (r < 0)
                 return r;
         if (r == 0)

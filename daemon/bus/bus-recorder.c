@@ -30,16 +30,24 @@ static int read_no_options(sd_bus_message *m, sd_bus_error *error) {
         return bus_read_options(m, NULL, NULL, NULL, error);
 }
 
+/* Holding a recorder keeps every other user from it: its own polkit action, asked before the
+ * caller becomes a client. */
 static int method_open_exclusive(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const char *const allowed[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r = userdata;
         BusPending *p;
         Client *c;
         int k;
 
-        k = read_no_options(m, error);
+        k = bus_read_options(m, allowed, polkit_option_cb, NULL, error);
         if (k < 0)
                 return k;
+        k = polkit_authorize(daemon_of(r), m, IMAPI_ACTION_OPEN_EXCLUSIVE, error);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return 1;       /* polkit is asked; the call comes back with the answer */
         k = caller_client(m, r, true, &c, error);
         if (k < 0)
                 return k;

@@ -31,12 +31,15 @@
 typedef struct Listener {
         P2PServer *server;
         sd_event_source *source;        /* owns the fd */
+        sd_event_source *resume;        /* after running out of fds: when to accept again */
 } Listener;
 
 typedef struct Peer {
         P2PServer *server;
         sd_bus *bus;
         sd_bus_slot *disconnected_slot;
+        sd_event_source *timeout;       /* see peer_on_timeout() */
+        uint64_t last_message;          /* CLOCK_MONOTONIC; 0 before the first */
         unsigned id;
         struct ucred ucred;
         bool allowed;                   /* root, or in the socket file's group */
@@ -57,6 +60,7 @@ static Peer *peer_free(Peer *p) {
         if (!p)
                 return NULL;
         sd_bus_slot_unref(p->disconnected_slot);
+        sd_event_source_disable_unref(p->timeout);
         if (p->bus) {
                 (void) sd_bus_detach_event(p->bus);
                 /* No flush: a peer that stopped reading must not stall the daemon. */
@@ -92,6 +96,9 @@ static int peer_on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error 
 /* Only a bus driver sets senders. A peer that sets one would otherwise make sd-bus look its
  * credentials up by that name, and bus_client_get() take it for a bus client. */
 static int peer_filter(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Peer *p = userdata;
+
+        (void) sd_event_now(p->server->daemon->event, CLOCK_MONOTONIC, &p->last_message);
         if (!sd_bus_message_get_sender(m) || !sd_bus_message_is_method_call(m, NULL, NULL))
                 return 0;
         (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_ACCESS_DENIED,
@@ -171,6 +178,40 @@ static const sd_bus_vtable driver_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* A peer that holds nothing (no recorder, disc master or job) must not keep a connection slot
+ * that others need: it is closed when it has made no call within the first-call timeout (a
+ * tenth of PeerIdleTimeoutSec, at most 10 s) or stayed silent for PeerIdleTimeoutSec. */
+static uint64_t peer_first_call_usec(const P2PServer *s) {
+        return MIN(s->daemon->manager->config->peer_idle_timeout_usec / 10, 10 * 1000000ULL);
+}
+
+static int peer_on_timeout(sd_event_source *source, uint64_t now, void *userdata) {
+        Peer *p = userdata;
+        P2PServer *s = p->server;
+        uint64_t idle = s->daemon->manager->config->peer_idle_timeout_usec;
+
+        if (bus_client_on_bus(s->daemon, p->bus) || (p->last_message > 0 && now < p->last_message + idle)) {
+                (void) sd_event_source_set_time(source, MAX(now, p->last_message) + idle);
+                return sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        }
+        log_info("Closing peer %u (uid %u): %s.", p->id, (unsigned) p->ucred.uid,
+                 p->last_message == 0 ? "it made no call in time" : "idle, holding nothing");
+        peer_gone(p);
+        return 0;
+}
+
+/* A quarter of the peer connections per user, so that one cannot take them all (root, who
+ * administers imapid, only MaxClients). */
+static bool peer_over_share(const P2PServer *s, uid_t uid) {
+        size_t n = 0;
+
+        if (uid == 0)
+                return false;
+        for (size_t i = 0; i < s->n_peers; i++)
+                n += s->peers[i]->ucred.uid == uid;
+        return n >= MAX(s->daemon->manager->limits.max_peers / 4, 1u);
+}
+
 static bool peer_in_group(int fd, const struct ucred *ucred, gid_t gid) {
         gid_t groups[256];
         socklen_t len = sizeof groups;
@@ -203,6 +244,12 @@ static int peer_start(P2PServer *s, gid_t socket_gid, int fd) {
         p->id = ++s->next_peer_id;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->ucred, &len) < 0)
                 return -errno;
+        if (peer_over_share(s, p->ucred.uid)) {
+                log_warning("Refusing a peer-to-peer connection of uid %u: it has a quarter of the %u "
+                            "connections imapid serves.", (unsigned) p->ucred.uid,
+                            s->daemon->manager->limits.max_peers);
+                return 0;
+        }
         p->allowed = p->ucred.uid == 0 || peer_in_group(fd, &p->ucred, socket_gid);
 
         r = sd_bus_new(&p->bus);
@@ -247,6 +294,9 @@ static int peer_start(P2PServer *s, gid_t socket_gid, int fd) {
         if (r < 0)
                 return r;
         r = sd_bus_attach_event(p->bus, s->daemon->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0 && s->daemon->manager->config->peer_idle_timeout_usec > 0)
+                r = sd_event_add_time_relative(s->daemon->event, &p->timeout, CLOCK_MONOTONIC,
+                                               peer_first_call_usec(s), 0, peer_on_timeout, p);
         if (r < 0) {
                 bus_daemon_detach(s->daemon, p->bus);
                 return r;
@@ -304,6 +354,25 @@ static int p2p_on_post(sd_event_source *source, void *userdata) {
         return 0;
 }
 
+static int listener_on_resume(sd_event_source *source, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+
+        l->resume = sd_event_source_disable_unref(l->resume);
+        return sd_event_source_set_enabled(l->source, SD_EVENT_ON);
+}
+
+/* A connection that cannot be accepted stays in the backlog and keeps the socket readable: stop
+ * watching it for a second rather than spin. The fd budget (limits.h) keeps this from
+ * happening; it is the last line. */
+static void listener_pause(Listener *l, int error) {
+        log_warning_errno(error, "Failed to accept a peer-to-peer connection, pausing for a second: %m");
+        if (l->resume)
+                return;
+        if (sd_event_add_time_relative(sd_event_source_get_event(l->source), &l->resume, CLOCK_MONOTONIC,
+                                       1000000, 0, listener_on_resume, l) >= 0)
+                (void) sd_event_source_set_enabled(l->source, SD_EVENT_OFF);
+}
+
 static int listener_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
         P2PServer *s = l->server;
@@ -313,11 +382,15 @@ static int listener_on_io(sd_event_source *source, int fd, uint32_t revents, voi
         if (nfd < 0) {
                 if (IN_SET(errno, EAGAIN, EINTR, ECONNABORTED))
                         return 0;
-                log_warning_errno(errno, "Failed to accept a peer-to-peer connection, ignoring: %m");
+                if (IN_SET(errno, EMFILE, ENFILE, ENOBUFS, ENOMEM))
+                        listener_pause(l, errno);
+                else
+                        log_warning_errno(errno, "Failed to accept a peer-to-peer connection, ignoring: %m");
                 return 0;
         }
-        if (s->n_peers >= s->daemon->manager->config->max_clients) {
-                log_warning("Too many peer-to-peer connections (%zu), refusing another.", s->n_peers);
+        if (s->n_peers >= s->daemon->manager->limits.max_peers) {
+                log_warning("Too many peer-to-peer connections (%zu, within MaxClients and the file "
+                            "descriptor limit), refusing another.", s->n_peers);
                 safe_close(nfd);
                 return 0;
         }
@@ -382,8 +455,10 @@ void p2p_done(BusDaemon *d) {
                 peer_gone(s->peers[s->n_peers - 1]);
         free(s->peers);
         sd_event_source_disable_unref(s->post);
-        for (size_t i = 0; i < s->n_listeners; i++)
+        for (size_t i = 0; i < s->n_listeners; i++) {
+                sd_event_source_disable_unref(s->listeners[i].resume);
                 sd_event_source_disable_unref(s->listeners[i].source);
+        }
         free(s->listeners);
         free(s);
         d->p2p = NULL;

@@ -98,7 +98,10 @@ void polkit_done(BusDaemon *d) {
 static int refuse(sd_bus_error *error, const char *action, PolkitResult result) {
         switch (result) {
         case POLKIT_CHALLENGE:
-                return bus_error_hresult(error, IMAPI_E_ACCESSDENIED,
+                /* The standard name, which tells a client that asking again with interaction
+                 * allowed (an agent running) would help. */
+                log_debug("Refusing %s: interactive authorization required.", action);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
                                          "Not authorized for %s without authentication, and interactive "
                                          "authorization was not allowed.", action);
         case POLKIT_UNAVAILABLE:

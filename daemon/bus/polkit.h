@@ -38,6 +38,7 @@
 
 /* Action ids, as in dbus/org.imapid.Imapi1.policy. */
 #define IMAPI_ACTION_BURN                       "org.imapid.imapi1.burn"
+#define IMAPI_ACTION_OPEN_EXCLUSIVE             "org.imapid.imapi1.open-exclusive"
 #define IMAPI_ACTION_ERASE                      "org.imapid.imapi1.erase"
 #define IMAPI_ACTION_EJECT                      "org.imapid.imapi1.eject"
 #define IMAPI_ACTION_SET_PROPERTIES             "org.imapid.imapi1.set-properties"

@@ -22,6 +22,7 @@
 #include <imapi/imapierror.h>
 
 #include "core/burn-ops.h"
+#include "core/quota.h"
 #include "core/worker.h"
 #include "hresult.h"
 #include "log.h"
@@ -591,6 +592,8 @@ int burn_start(Master *m, Client *c, const RecordOptions *o, core_done_fn done, 
         int k;
 
         k = burn_check(m, error);
+        if (k >= 0 && c)
+                k = quota_check_job(m->manager, c->uid, error);
         if (k < 0)
                 return k;
         call = malloc(sizeof(BurnCall));

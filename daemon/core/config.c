@@ -19,8 +19,15 @@ void config_init(Config *c) {
                 .default_drive = strdup(CONFIG_DEFAULT_DRIVE),
                 .idle_timeout_usec = 0,
                 .hotplug_interval_usec = 2 * 1000000ULL,
+                .peer_idle_timeout_usec = 60 * 1000000ULL,
                 .max_masters_per_client = 8,
+                .max_masters = 1024,
                 .max_clients = 256,
+                .max_clients_per_user = 64,
+                .max_masters_per_user = 256,
+                .max_stash_bytes_per_user = 0,
+                .max_staged_files_per_user = 1000000,
+                .max_jobs_per_user = 4,
         };
 }
 
@@ -51,14 +58,13 @@ int config_add_drive(Config *c, const char *address) {
         return 0;
 }
 
-int config_parse_timespan(const char *s, uint64_t *ret_usec) {
-        static const struct {
-                const char *suffix;
-                uint64_t usec;
-        } units[] = {
-                { "ms", 1000ULL }, { "s", 1000000ULL }, { "sec", 1000000ULL }, { "", 1000000ULL },
-                { "m", 60000000ULL }, { "min", 60000000ULL }, { "h", 3600000000ULL },
-        };
+typedef struct Unit {
+        const char *suffix;
+        uint64_t factor;
+} Unit;
+
+/* A decimal number followed by one of the units' suffixes. */
+static int parse_with_units(const char *s, const Unit *units, size_t n_units, uint64_t *ret) {
         char *end;
         unsigned long long v;
 
@@ -68,14 +74,31 @@ int config_parse_timespan(const char *s, uint64_t *ret_usec) {
         v = strtoull(s, &end, 10);
         if (errno != 0)
                 return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+        for (size_t i = 0; i < n_units; i++)
                 if (streq(end, units[i].suffix)) {
-                        if (v > UINT64_MAX / units[i].usec)
+                        if (v > UINT64_MAX / units[i].factor)
                                 return -ERANGE;
-                        *ret_usec = v * units[i].usec;
+                        *ret = v * units[i].factor;
                         return 0;
                 }
         return -EINVAL;
+}
+
+int config_parse_timespan(const char *s, uint64_t *ret_usec) {
+        static const Unit units[] = {
+                { "ms", 1000ULL }, { "s", 1000000ULL }, { "sec", 1000000ULL }, { "", 1000000ULL },
+                { "m", 60000000ULL }, { "min", 60000000ULL }, { "h", 3600000000ULL },
+        };
+
+        return parse_with_units(s, units, ELEMENTSOF(units), ret_usec);
+}
+
+int config_parse_size(const char *s, uint64_t *ret_bytes) {
+        static const Unit units[] = {
+                { "", 1 }, { "K", 1ULL << 10 }, { "M", 1ULL << 20 }, { "G", 1ULL << 30 }, { "T", 1ULL << 40 },
+        };
+
+        return parse_with_units(s, units, ELEMENTSOF(units), ret_bytes);
 }
 
 static int parse_bool(const char *v) {
@@ -146,12 +169,26 @@ static int config_set(Config *c, const char *key, const char *v) {
         }
         if (streq(key, "HotplugIntervalSec"))
                 return config_parse_timespan(v, &c->hotplug_interval_usec);
+        if (streq(key, "PeerIdleTimeoutSec"))
+                return config_parse_timespan(v, &c->peer_idle_timeout_usec);
         if (streq(key, "IdleTimeoutSec"))
                 return config_parse_timespan(v, &c->idle_timeout_usec);
         if (streq(key, "MaxDiscMastersPerClient"))
                 return parse_uint(v, 1, 1024, &c->max_masters_per_client);
+        if (streq(key, "MaxDiscMasters"))
+                return parse_uint(v, 1, 65536, &c->max_masters);
         if (streq(key, "MaxClients"))
                 return parse_uint(v, 1, 65536, &c->max_clients);
+        if (streq(key, "MaxClientsPerUser"))
+                return parse_uint(v, 1, 65536, &c->max_clients_per_user);
+        if (streq(key, "MaxDiscMastersPerUser"))
+                return parse_uint(v, 1, 65536, &c->max_masters_per_user);
+        if (streq(key, "MaxStashBytesPerUser"))
+                return config_parse_size(v, &c->max_stash_bytes_per_user);
+        if (streq(key, "MaxStagedFilesPerUser"))
+                return parse_uint(v, 1, 100000000, &c->max_staged_files_per_user);
+        if (streq(key, "MaxJobsPerUser"))
+                return parse_uint(v, 1, 1024, &c->max_jobs_per_user);
         return -ENOENT;
 }
 

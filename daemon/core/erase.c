@@ -9,6 +9,7 @@
 #include "core/erase.h"
 #include "hresult.h"
 #include "core/job.h"
+#include "core/quota.h"
 #include "log.h"
 #include "macro.h"
 #include "core/recorder.h"
@@ -177,6 +178,8 @@ int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret
         int k;
 
         k = recorder_check_owner(r, c, error);
+        if (k >= 0 && c)
+                k = quota_check_job(r->manager, c->uid, error);
         if (k < 0)
                 return k;
         /* An erase cannot be stopped: a new one would hold up the exit. */

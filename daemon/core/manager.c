@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <imapi/imapierror.h>
@@ -15,6 +16,7 @@
 #include "core/job.h"
 #include "core/manager.h"
 #include "core/master.h"
+#include "core/quota.h"
 #include "core/recorder.h"
 #include "core/worker.h"
 #include "hresult.h"
@@ -22,14 +24,22 @@
 #include "macro.h"
 
 int manager_new(sd_event *event, const Config *config, Manager **ret) {
+        struct rlimit rl;
+        Limits limits;
         Manager *m;
         int r;
 
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        r = limits_derive(config, rl.rlim_cur, &limits);
+        if (r < 0)
+                return r;
         m = calloc(1, sizeof(Manager));
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
         m->config = config;
+        m->limits = limits;
         r = worker_new(event, &m->worker);
         if (r < 0) {
                 sd_event_unref(m->event);
@@ -253,6 +263,9 @@ int manager_add_client(Manager *m, uid_t uid, const char *description, Client **
                 return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
                                        "imapid serves at most %u clients holding recorders or disc masters.",
                                        m->config->max_clients);
+        r = quota_check_client(m, uid, error);
+        if (r < 0)
+                return r;
         l = realloc(m->clients, (m->n_clients + 1) * sizeof(Client *));
         if (!l)
                 return -ENOMEM;
@@ -296,7 +309,33 @@ static unsigned manager_count_masters_of(Manager *m, Client *c) {
         return n;
 }
 
+int manager_hold_call_fds(Manager *m, size_t n, ImapiError *error) {
+        if (n > m->limits.max_call_fds - MIN(m->n_call_fds, m->limits.max_call_fds))
+                return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
+                                       "Calls in progress hold %zu of the %u file descriptors imapid keeps "
+                                       "for them; %zu more do not fit, try again when they are done.",
+                                       m->n_call_fds, m->limits.max_call_fds, n);
+        m->n_call_fds += n;
+        return 0;
+}
+
+void manager_release_call_fds(Manager *m, size_t n) {
+        m->n_call_fds -= MIN(n, m->n_call_fds);
+}
+
 int manager_create_master(Manager *m, Client *c, Master **ret, ImapiError *error) {
+        /* A stash still being deleted holds its directory's fd as an open master does. */
+        if (m->n_masters + m->n_stashes_leaving >= m->limits.max_masters)
+                return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
+                                       "imapid holds %u disc masters, as many as it serves (MaxDiscMasters, "
+                                       "within its file descriptor limit); try again when one is closed.",
+                                       m->limits.max_masters);
+        if (c) {
+                int r = quota_check_master(m, c->uid, error);
+
+                if (r < 0)
+                        return r;
+        }
         if (manager_count_masters_of(m, c) >= m->config->max_masters_per_client)
                 return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
                                        "A client may hold at most %u disc masters; close one first.",

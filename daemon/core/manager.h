@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "core/limits.h"
 #include "core/observer.h"
 #include "imapi-error.h"
 
@@ -40,11 +41,17 @@ struct Manager {
         size_t n_jobs;
         unsigned next_job_id;
 
+        Limits limits;          /* from the fd budget (limits.h) */
+        size_t n_call_fds;      /* client fds that calls in progress hold */
+        size_t n_stashes_leaving; /* of masters that are gone, still being deleted by a worker */
+
         bool exiting;           /* SIGTERM: cancel work, exit when it has stopped */
         sd_event_source *hotplug; /* hotplug.c: looking for drives that come and go */
         uint32_t hotplug_rejected; /* /dev/srN nodes that are not usable drives, by N */
 };
 
+/* The limits come from the fd budget the process has now (RLIMIT_NOFILE): -EMFILE when it is too
+ * small for imapid to serve anyone (limits_derive()). */
 int manager_new(sd_event *event, const Config *config, Manager **ret);
 Manager *manager_free(Manager *m);
 /* The observer is told of everything from now on; NULL stops that (before its owner goes). */
@@ -64,7 +71,13 @@ int manager_add_client(Manager *m, uid_t uid, const char *description, Client **
 /* The client went away: releases what it held, then drops it. */
 void manager_client_gone(Manager *m, Client *c);
 
-/* CreateDiscMaster, with the limit of masters per client. */
+/* A call that keeps n of the client's fds open until it is done (AddData's sources) takes them
+ * from the budget for calls in progress, and gives them back when done: a call past the budget
+ * fails with IMAPI_E_OUTOFMEMORY instead of imapid running out of descriptors. */
+int manager_hold_call_fds(Manager *m, size_t n, ImapiError *error);
+void manager_release_call_fds(Manager *m, size_t n);
+
+/* CreateDiscMaster, with the limits of masters in all and per client. */
 int manager_create_master(Manager *m, Client *c, Master **ret, ImapiError *error);
 
 /* SIGTERM/SIGINT: cancels running jobs and staging, and leaves the event loop once they have

@@ -19,6 +19,7 @@
 #include <imapi/imapierror.h>
 
 #include "core/master.h"
+#include "core/quota.h"
 #include "core/worker.h"
 #include "hresult.h"
 #include "log.h"
@@ -34,7 +35,8 @@ struct ImageAdd {
         core_done_fn done;
         void *userdata;
         int fd;                 /* the client's, open until done */
-        uint64_t size, cost;
+        uint64_t size, cost;    /* cost: what is reserved for the copy */
+        uint64_t staged_cost;   /* what the copy takes in the stash */
         uint64_t mtime_usec;
         uint32_t copy;          /* the copy in the stash, once made */
         _Atomic uint64_t bytes_done;
@@ -85,7 +87,15 @@ static void copy_progress(uint64_t done, void *userdata) {
 static void image_add_run(void *userdata) {
         ImageAdd *a = userdata;
 
-        a->result = stash_copy_in(a->stash, a->fd, &a->cancel, copy_progress, a, &a->copy, &a->error);
+        uint64_t cost = 0;
+
+        /* Exactly the size that was checked: a file that grew is cut back to it, one that shrank
+         * fails the call (stash.h). */
+        a->result = stash_copy_in(a->stash, a->fd, a->size, "the image", &a->cancel, copy_progress, a, &a->copy,
+                                  &cost, &a->error);
+        /* What is accounted is what the stash holds (a clone takes nothing). */
+        if (a->result >= 0)
+                a->staged_cost = cost;
 }
 
 /* The copy must be what was checked: a file that changed size meanwhile is not the image the
@@ -122,7 +132,7 @@ static void image_add_done(void *userdata) {
                         .copy = a->copy,
                         .mode = S_IFREG | 0444,
                         .size = a->size,
-                        .cost = a->cost,
+                        .cost = a->staged_cost,
                         .mtime_usec = a->mtime_usec,
                 };
                 uint32_t replaced = 0; /* none: the staging was empty */
@@ -221,6 +231,9 @@ int master_set_image(Master *m, int fd, core_done_fn done, void *userdata, Imapi
         if (r < 0)
                 return r;
         r = check_image_ready(m, a->size / 2048, error);
+        if (r < 0)
+                return r;
+        r = quota_check_staging(m->manager, m, a->cost, 1, error);
         if (r < 0)
                 return r;
         r = stash_reserve(m->stash, a->cost, error);

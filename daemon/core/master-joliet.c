@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <imapi/imapierror.h>
 
 #include "core/master.h"
+#include "core/quota.h"
 #include "core/worker.h"
 #include "hresult.h"
 #include "jolietname.h"
@@ -34,6 +36,8 @@ typedef struct AddItem {
 } AddItem;
 
 struct AddBatch {
+        Manager *manager;       /* whose budget of calls holds held_fds of the batch's fds */
+        size_t held_fds;
         Master *master;
         Stash *stash;
         core_done_fn done;
@@ -54,6 +58,8 @@ struct AddBatch {
 static AddBatch *add_batch_free(AddBatch *b) {
         if (!b)
                 return NULL;
+        if (b->manager)
+                manager_release_call_fds(b->manager, b->held_fds);
         for (size_t i = 0; i < b->n; i++) {
                 free(b->items[i].image_path);
         }
@@ -90,6 +96,7 @@ static void copy_progress(uint64_t done, void *userdata) {
 /* In the worker thread: copy every file; on any failure, remove what was copied. */
 static void add_batch_run(void *userdata) {
         AddBatch *b = userdata;
+        uint64_t cost;
         int r = 0;
 
         for (size_t i = 0; i < b->n && r >= 0; i++) {
@@ -101,10 +108,22 @@ static void add_batch_run(void *userdata) {
                 }
                 if (it->is_dir)
                         continue;
-                r = stash_copy_in(b->stash, it->fd, &b->cancel, copy_progress, b, &it->copy, &b->error);
+                r = stash_copy_in(b->stash, it->fd, it->size, it->image_path, &b->cancel, copy_progress, b,
+                                  &it->copy, &cost, &b->error);
                 atomic_store(&b->file_done, 0);
-                if (r >= 0)
-                        atomic_fetch_add(&b->bytes_done, it->size);
+                if (r < 0)
+                        break;
+                atomic_fetch_add(&b->bytes_done, it->size);
+                /* Holes filled since the file was examined would take more than was reserved
+                 * for it (a whole file never takes more than its size in whole blocks). */
+                if (cost > MAX(it->cost, ALIGN_TO(it->size, (uint64_t) 64 * 1024)))
+                        r = imapi_error_set(&b->error, IMAPI_E_FILEACCESS,
+                                            "'%s' takes %" PRIu64 " KiB now, more than the %" PRIu64
+                                            " KiB it took when it was added; stage it again once it "
+                                            "stays the same.", it->image_path, DIV_ROUND_UP(cost, 1024),
+                                            DIV_ROUND_UP(it->cost, 1024));
+                /* What is accounted is what the stash holds. */
+                it->cost = cost;
         }
         if (r < 0)
                 for (size_t i = 0; i < b->n; i++)
@@ -235,9 +254,17 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
         if (n > MASTER_ADD_BATCH_MAX)
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
                                        "At most %d entries may be added in one call.", MASTER_ADD_BATCH_MAX);
+        /* The entries' fds stay open until the copy is done. */
+        r = manager_hold_call_fds(m->manager, n, error);
+        if (r < 0)
+                return r;
         b = calloc(1, sizeof(AddBatch));
-        if (!b)
+        if (!b) {
+                manager_release_call_fds(m->manager, n);
                 return -ENOMEM;
+        }
+        b->manager = m->manager;
+        b->held_fds = n;
         b->items = calloc(MAX(n, (size_t) 1), sizeof(AddItem));
         if (!b->items)
                 return -ENOMEM;
@@ -280,6 +307,9 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
                 return imapi_error_set(error, IMAPI_E_DISCFULL,
                                        "The disc cannot hold this data (%s); nothing of this call was added.",
                                        master_format_room(need_blocks, m->total_blocks, (char[MASTER_ROOM_MAX]) {}));
+        r = quota_check_staging(m->manager, m, cost, b->n, error);
+        if (r < 0)
+                return r;
         r = stash_reserve(m->stash, cost, error);
         if (r < 0)
                 return r;

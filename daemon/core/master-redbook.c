@@ -18,6 +18,7 @@
 #include <imapi/imapierror.h>
 
 #include "core/master.h"
+#include "core/quota.h"
 #include "core/recorder.h"
 #include "core/worker.h"
 #include "hresult.h"
@@ -370,9 +371,13 @@ static int check_source_fd(int fd, uint64_t *ret_known, ImapiError *error) {
                                                (unsigned long long) *ret_known, REDBOOK_BLOCK_SIZE);
                 return 0;
         }
-        if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+        /* A socket is not a pipe: its peer may hold it open without end, send ancillary data, or
+         * be imapid's own bus. */
+        if (!S_ISFIFO(st.st_mode))
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
-                                       "The file descriptor is neither a regular file nor a pipe.");
+                                       "The file descriptor is %s, neither a regular file nor a pipe.",
+                                       S_ISSOCK(st.st_mode) ? "a socket" : S_ISDIR(st.st_mode) ? "a directory" :
+                                       "a device or special file");
         *ret_known = UINT64_MAX;
         return 0;
 }
@@ -403,6 +408,10 @@ static int add_audio(Master *m, const void *data, size_t size, int fd, uint64_t 
         a->total_blocks = known != UINT64_MAX ? known / REDBOOK_BLOCK_SIZE : a->max_blocks;
         if (a->max_blocks == 0 && known != 0)
                 return imapi_error_set(error, IMAPI_E_DISCFULL, "The disc is full; nothing was added.");
+        /* A source of unknown length may fill the disc. */
+        r = quota_check_staging(m->manager, m, MIN(known, a->max_blocks * REDBOOK_BLOCK_SIZE), 0, error);
+        if (r < 0)
+                return r;
 
         a->done = done;
         a->userdata = userdata;

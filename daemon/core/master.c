@@ -102,6 +102,7 @@ void master_clear_staging(Master *m) {
  * stash goes too. */
 typedef struct Disposal {
         Master *master;         /* NULL: the master is gone; the stash is freed as well */
+        Manager *manager;       /* set while a gone master's stash (and its fd) is being freed */
         Stash *stash;
         Staging staging;
         Redbook redbook;
@@ -123,6 +124,8 @@ static void disposal_done(void *userdata) {
         Disposal *x = userdata;
         Master *m = x->master;
 
+        if (x->manager)
+                x->manager->n_stashes_leaving--;
         if (x->done)
                 x->done(x->userdata, 0, NULL, NULL);
         free(x);
@@ -158,6 +161,10 @@ static int master_dispose(Master *m, bool with_stash, core_done_fn done, void *u
         if (w && worker_submit(w, disposal_run, disposal_done, x) >= 0) {
                 if (!with_stash)
                         m->discarding++;
+                else if (x->stash) {
+                        x->manager = m->manager;
+                        x->manager->n_stashes_leaving++;
+                }
                 return 1;
         }
         disposal_run(x);
@@ -273,12 +280,19 @@ int master_check_recorder(Master *m, ImapiError *error) {
         return 0;
 }
 
+int master_check_not_open(Master *m, ImapiError *error) {
+        if (m->opened)
+                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+        return 0;
+}
+
 int master_open(Master *m, ImapiError *error) {
         char name[32];
         int r;
 
-        if (m->opened)
-                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+        r = master_check_not_open(m, error);
+        if (r < 0)
+                return r;
 
         r = stash_check_location(m->manager->config->stash_dir, "/sys", error);
         if (r < 0)
@@ -527,8 +541,9 @@ int master_set_recorder(Master *m, Recorder *r, bool replace, core_done_fn done,
         if (!call)
                 return -ENOMEM;
         *call = (SetRecorderCall) { .master = m, .replace = replace, .done = done, .userdata = userdata };
-        /* Read the disc, as IMAPI does here. */
-        k = recorder_prepare(r, true, set_recorder_prepared, call, error);
+        /* Read the disc, as IMAPI does here: after another call's read of this recorder, if one
+         * runs, since this one lets go of the drive at once. */
+        k = recorder_prepare_after(r, true, set_recorder_prepared, call, error);
         if (k < 0) {
                 free(call);
                 return k;

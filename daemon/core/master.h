@@ -42,6 +42,7 @@ struct Master {
         unsigned id;
         Client *owner;          /* NULL once it is gone */
         bool opened;
+        bool burn_authorized;   /* the owner may burn it: asked at Open, before anything is staged */
         bool closing;           /* closed or owner gone while work was running */
         core_done_fn close_done; /* the Close to answer once the stash is removed */
         void *close_userdata;
@@ -85,6 +86,8 @@ static inline bool master_busy(const Master *m) {
 }
 
 int master_new(Manager *manager, Client *owner, Master **ret);
+/* IMAPI_E_ALREADYOPEN once Open has succeeded. */
+int master_check_not_open(Master *m, ImapiError *error);
 /* Removes and frees everything, the stash included. No work may be running. */
 Master *master_free(Master *m);
 /* Closes, or defers the close until running work has stopped. */

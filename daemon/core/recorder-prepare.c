@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <imapi/imapierror.h>
 
@@ -16,6 +17,7 @@
 #include "macro.h"
 
 struct RecorderPrep {
+        RecorderPrep *next;     /* on the recorder's waiting list */
         Recorder *recorder;
         bool load;
         int grab_result;
@@ -32,6 +34,9 @@ static void prep_run(void *userdata) {
         if (p->grab_result >= 0)
                 (void) recorder_readout(drive, &p->readout);
 }
+
+static int prep_start(RecorderPrep *p);
+static void prep_next(Recorder *r);
 
 static void prep_done(void *userdata) {
         _cleanup_free_ RecorderPrep *p = userdata;
@@ -51,40 +56,111 @@ static void prep_done(void *userdata) {
         }
         recorder_readout_done(&p->readout);
         p->fn(r, k, k < 0 ? &error : NULL, p->userdata);
+        prep_next(r);
         /* Whoever waited for the drive may use it now; the idle check sees the reservation go. */
         recorder_changed(r);
         manager_check_exit(r->manager);
+}
+
+/* The next waiting call's turn, unless the one that ended keeps the drive. */
+static void prep_next(Recorder *r) {
+        while (r->waiting && !r->prep) {
+                _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+                RecorderPrep *p = r->waiting;
+                int k;
+
+                r->waiting = p->next;
+                r->n_waiting--;
+                p->next = NULL;
+                if (drive_is_grabbed(r->drive))
+                        k = imapi_error_set(&error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is in use.",
+                                            r->id);
+                else {
+                        k = prep_start(p);
+                        if (k >= 0)
+                                continue;
+                        k = imapi_error_set(&error, IMAPI_E_OUTOFMEMORY, "Recorder %s cannot be read: %s.",
+                                            r->id, strerror(-k));
+                }
+                p->fn(r, k, &error, p->userdata);
+                free(p);
+        }
+}
+
+static int prep_start(RecorderPrep *p) {
+        int k;
+
+        k = worker_submit(p->recorder->manager->worker, prep_run, prep_done, p);
+        if (k < 0)
+                return k;
+        p->recorder->prep = p;
+        return 0;
+}
+
+static RecorderPrep *prep_new(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata) {
+        RecorderPrep *p = calloc(1, sizeof(RecorderPrep));
+
+        if (p)
+                *p = (RecorderPrep) {
+                        .recorder = r,
+                        .load = load,
+                        .readout.error = -ENODATA,
+                        .fn = fn,
+                        .userdata = userdata,
+                };
+        return p;
 }
 
 int recorder_prepare(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata, ImapiError *error) {
         RecorderPrep *p;
         int k;
 
-        if (r->prep)
+        if (r->prep || r->waiting)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Recorder %s is being read for another call; try again.", r->id);
         if (drive_is_grabbed(r->drive))
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE, "Recorder %s is in use.", r->id);
 
-        p = calloc(1, sizeof(RecorderPrep));
+        p = prep_new(r, load, fn, userdata);
         if (!p)
                 return -ENOMEM;
-        *p = (RecorderPrep) {
-                .recorder = r,
-                .load = load,
-                .readout.error = -ENODATA,
-                .fn = fn,
-                .userdata = userdata,
-        };
-        k = worker_submit(r->manager->worker, prep_run, prep_done, p);
+        k = prep_start(p);
         if (k < 0) {
                 free(p);
                 return k;
         }
-        r->prep = p;
         return 1;
 }
 
+int recorder_prepare_after(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata, ImapiError *error) {
+        RecorderPrep *p, **tail;
+
+        if (!r->prep)
+                return recorder_prepare(r, load, fn, userdata, error);
+        if (r->n_waiting >= RECORDER_WAITING_MAX)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is being read for another call, and %u more wait; try "
+                                       "again.", r->id, r->n_waiting);
+        p = prep_new(r, load, fn, userdata);
+        if (!p)
+                return -ENOMEM;
+        for (tail = &r->waiting; *tail; tail = &(*tail)->next)
+                ;
+        *tail = p;
+        r->n_waiting++;
+        return 1;
+}
+
+void recorder_drop_waiting(Recorder *r) {
+        while (r->waiting) {
+                RecorderPrep *p = r->waiting;
+
+                r->waiting = p->next;
+                free(p);
+        }
+        r->n_waiting = 0;
+}
+
 bool recorder_reserved(const Recorder *r) {
-        return r->busy > 0 || r->prep;
+        return r->busy > 0 || r->prep || r->waiting;
 }

@@ -38,6 +38,7 @@ int recorder_new(Manager *m, Drive *drive, const char *id, Recorder **ret) {
 Recorder *recorder_free(Recorder *r) {
         if (!r)
                 return NULL;
+        recorder_drop_waiting(r);
         drive_free(r->drive);
         free(r->profiles);
         free(r->speeds);

@@ -31,6 +31,8 @@ struct Recorder {
         Client *owner;          /* OpenExclusive holder */
         unsigned busy;          /* jobs using the drive */
         RecorderPrep *prep;     /* a call's grab and read running in a worker */
+        RecorderPrep *waiting;  /* calls that wait for it to end, first first (recorder_prepare_after) */
+        unsigned n_waiting;
 
         MediaInfo media;        /* as of the last grab */
         DriveProfile *profiles;
@@ -93,6 +95,15 @@ void recorder_readout_done(RecorderReadout *ro);
  * has the drive; DEVICE_NOTPRESENT; DISCINFO). */
 typedef void (*recorder_prepared_fn)(Recorder *r, int k, const ImapiError *error, void *userdata);
 int recorder_prepare(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata, ImapiError *error);
+/* The same, but a read that another call started is waited for instead of refused (at most
+ * RECORDER_WAITING_MAX calls wait): a step such as choosing a recorder, which only reads the
+ * disc and lets go, need not fail because another client chose it at the same moment. When the
+ * other call keeps the drive (a burn, OpenExclusive), the waiting ones fail then, as they would
+ * have at once. */
+#define RECORDER_WAITING_MAX 16
+int recorder_prepare_after(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata, ImapiError *error);
+/* Drops the calls still waiting, without calling them (at exit). */
+void recorder_drop_waiting(Recorder *r);
 /* A job or a prepare holds the drive. */
 bool recorder_reserved(const Recorder *r);
 int recorder_eject(Recorder *r, Client *c, ImapiError *error);

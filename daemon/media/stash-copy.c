@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <imapi/imapierror.h>
+#include "hresult.h"
 #include "log.h"
 #include "macro.h"
 #include "media/stash-internal.h"
@@ -194,27 +195,74 @@ static int copy_extents(int src_fd, int dst_fd, uint64_t size, const volatile bo
         return 0;
 }
 
-int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progress_fn progress,
-        void *userdata, uint32_t *ret_id, ImapiError *error) {
+/* The source is shorter than what was examined: the copy would not be what was accounted.
+ * -ENODATA, with the error set. */
+static int source_shrank(ImapiError *error, const char *name, uint64_t size, uint64_t now) {
+        (void) imapi_error_set(error, IMAPI_E_FILEACCESS,
+                "'%s' shrank from %" PRIu64 " to %" PRIu64 " bytes while it was being staged; stage it "
+                "again once it stays the same.", strna(name), size, now);
+        return -ENODATA;
+}
+
+/* The copy holds exactly size bytes, or the source shrank: it is checked again after the copy,
+ * since copy_extents() cannot tell a shorter source from a trailing hole. */
+static int copy_data(Stash *s, int src_fd, int dst_fd, uint64_t size, const char *name,
+                     const volatile bool *cancel, stash_progress_fn progress, void *userdata,
+                     ImapiError *error) {
+        uint64_t end = 0;
+        struct stat st;
+        int r;
+
+        /* A reflink shares the source's blocks: no data moves and no space is used. Where the
+         * stash's file system cannot clone at all, stop asking. A clone takes the whole file;
+         * what the file grew by since it was examined is cut off below. */
+        if (!__atomic_load_n(&s->no_reflink, __ATOMIC_RELAXED) && size > 0) {
+                if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
+                        if (progress)
+                                progress(size, userdata);
+                        end = size;
+                } else if (IN_SET(errno, EOPNOTSUPP, ENOTTY))
+                        __atomic_store_n(&s->no_reflink, true, __ATOMIC_RELAXED);
+        }
+        if (end == 0) {
+                r = copy_extents(src_fd, dst_fd, size, cancel, progress, userdata, &end);
+                if (r < 0)
+                        return r;
+        }
+        if (fstat(src_fd, &st) < 0)
+                return -errno;
+        if ((uint64_t) st.st_size < size)
+                return source_shrank(error, name, size, (uint64_t) st.st_size);
+        /* A trailing hole has no extent to copy; the size makes it. A clone of a file that grew
+         * loses what it grew by. */
+        if (ftruncate(dst_fd, (off_t) size) < 0)
+                return -errno;
+        return 0;
+}
+
+int stash_copy_in(Stash *s, int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
+                  stash_progress_fn progress, void *userdata, uint32_t *ret_id, uint64_t *ret_cost,
+                  ImapiError *error) {
         _cleanup_close_ int dst_fd = -1;
         uint32_t id = 0;
         struct stat st;
-        uint64_t end = 0;
         int r;
 
         if (fstat(src_fd, &st) < 0) {
                 r = -errno;
                 return imapi_error_set(error, IMAPI_E_FILEACCESS,
-                        "The file to stage cannot be examined: %s.", strerror(-r));
+                        "'%s' cannot be examined: %s.", strna(name), strerror(-r));
         }
         if (!S_ISREG(st.st_mode))
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
-                        "Only regular files can be staged; this is a %s.",
+                        "Only regular files can be staged; '%s' is a %s.", strna(name),
                         S_ISDIR(st.st_mode)                          ? "directory"
                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device"
                         : S_ISFIFO(st.st_mode)                       ? "pipe"
                         : S_ISSOCK(st.st_mode)                       ? "socket"
                                                                      : "special file");
+        if ((uint64_t) st.st_size < size)
+                return source_shrank(error, name, size, (uint64_t) st.st_size);
         if (cancel && *cancel)
                 return -ECANCELED;
 
@@ -224,28 +272,18 @@ int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progr
                 if (IN_SET(r, -ENOSPC, -EDQUOT))
                         return imapi_error_set(error, IMAPI_E_NOTENOUGHDISKFORSTASH,
                                 "The stash %s has no room for another file: %s.", s->path, strerror(-r));
+                if (IN_SET(r, -EMFILE, -ENFILE))
+                        return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
+                                "'%s' cannot be staged: imapid has run out of file descriptors.",
+                                strna(name));
                 return imapi_error_set(error, IMAPI_E_FILEACCESS,
                         "A file cannot be created in the stash %s: %s.", s->path, strerror(-r));
         }
 
-        /* A reflink shares the source's blocks: no data moves and no space is used. Where the
-         * stash's file system cannot clone at all, stop asking. */
-        if (!__atomic_load_n(&s->no_reflink, __ATOMIC_RELAXED) && st.st_size > 0) {
-                if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
-                        if (progress)
-                                progress((uint64_t) st.st_size, userdata);
-                        *ret_id = id;
-                        return 0;
-                }
-                if (IN_SET(errno, EOPNOTSUPP, ENOTTY))
-                        __atomic_store_n(&s->no_reflink, true, __ATOMIC_RELAXED);
-        }
-
-        r = copy_extents(src_fd, dst_fd, (uint64_t) st.st_size, cancel, progress, userdata, &end);
+        r = copy_data(s, src_fd, dst_fd, size, name, cancel, progress, userdata, error);
         if (r < 0)
                 goto fail;
-        /* A trailing hole has no extent to copy; the size makes it. */
-        if (end != (uint64_t) st.st_size && ftruncate(dst_fd, st.st_size) < 0) {
+        if (fstat(dst_fd, &st) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -257,6 +295,8 @@ int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progr
         }
 
         *ret_id = id;
+        if (ret_cost)
+                *ret_cost = (uint64_t) st.st_blocks * 512;
         return 0;
 
 fail:
@@ -269,17 +309,18 @@ fail:
         }
         if (r == -ECANCELED)
                 return r;
+        if (r == -ENODATA)      /* the source shrank: error is set */
+                return hresult_to_errno(IMAPI_E_FILEACCESS);
         if (IN_SET(r, -ENOSPC, -EDQUOT, -EFBIG))
                 return imapi_error_set(error, IMAPI_E_NOTENOUGHDISKFORSTASH,
-                        "The stash %s ran out of space while copying a %" PRIu64 " MiB file (%s); "
+                        "The stash %s ran out of space while copying '%s', %" PRIu64 " MiB (%s); "
                         "free some space or choose another directory with --stash-dir.",
-                        s->path, DIV_ROUND_UP((uint64_t) st.st_size, MIB), strerror(-r));
+                        s->path, strna(name), DIV_ROUND_UP(size, MIB), strerror(-r));
         if (r == -ENOMEM)
                 return r;
         if (r == -EIO)
                 /* A disk is failing: worth the administrator's attention, not only the client's. */
                 log_error_errno(r, "I/O error while copying a file into the stash %s: %m", s->path);
-        return imapi_error_set(error, IMAPI_E_FILEACCESS, "Copying a file into the stash %s failed: %s.",
-                s->path, strerror(-r));
+        return imapi_error_set(error, IMAPI_E_FILEACCESS, "Copying '%s' into the stash %s failed: %s.",
+                strna(name), s->path, strerror(-r));
 }
-

@@ -108,9 +108,61 @@ static int open_locked(int root_fd, const char *dirname) {
         return TAKE_FD(fd);
 }
 
+/* EMFILE and ENFILE are imapid's or the system's limit, not the stash's fault: named as such. */
+static int stash_error_errno(ImapiError *error, int r, const char *what, const char *path) {
+        if (IN_SET(-r, EMFILE, ENFILE))
+                return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
+                        "The stash %s cannot be %s: imapid has run out of file descriptors.", path, what);
+        return imapi_error_set(error, IMAPI_E_FILEACCESS, "The stash %s cannot be %s: %s.", path, what,
+                               strerror(-r));
+}
+
+/* Makes and locks the directory; *created tells whether it was made here (so a failure after
+ * that can take it away again). Returns the locked fd. */
+static int stash_make_locked(int root_fd, const char *dirname, const char *path, bool *created,
+                             ImapiError *error) {
+        _cleanup_close_ int fd = -1;
+
+        /* stash_remove_stale() in another process may remove the directory between our mkdir and
+         * our lock; a lock on a directory that no longer has this name is worth nothing, so
+         * check and try again. */
+        for (unsigned attempt = 0;; attempt++) {
+                struct stat a, b;
+
+                if (mkdirat(root_fd, dirname, 0700) >= 0)
+                        *created = true;
+                else if (errno != EEXIST)
+                        return stash_error_errno(error, -errno, "created", path);
+                fd = open_locked(root_fd, dirname);
+                if (fd == -EWOULDBLOCK)
+                        return imapi_error_set(error, IMAPI_E_STASHINUSE,
+                                "The stash %s is in use: its lock is held by another disc master or "
+                                "process.",
+                                path);
+                if (fd == -ENOENT && attempt < 3)
+                        continue;
+                if (fd < 0) {
+                        int r = fd;
+
+                        fd = -1;
+                        return stash_error_errno(error, r, "opened", path);
+                }
+                if (fstat(fd, &a) == 0 && fstatat(root_fd, dirname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+                        a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                        return TAKE_FD(fd);
+                fd = safe_close(fd);
+                if (attempt >= 3)
+                        return imapi_error_set(error, IMAPI_E_STASHINUSE,
+                                "The stash %s keeps being replaced by another process.", path);
+        }
+}
+
 int stash_new(const char *root, const char *name, Stash **ret, ImapiError *error) {
         _cleanup_free_ char *dirname = NULL, *path = NULL;
         _cleanup_close_ int root_fd = -1, fd = -1;
+        bool created = false;
+        struct stat st;
+        uint32_t tag;
         Stash *s;
         int r;
 
@@ -126,60 +178,34 @@ int stash_new(const char *root, const char *name, Stash **ret, ImapiError *error
         root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root_fd < 0) {
                 r = -errno;
+                if (IN_SET(-r, EMFILE, ENFILE))
+                        return stash_error_errno(error, r, "made", path);
                 return imapi_error_set(error, IMAPI_E_FILEACCESS,
                         "The stash directory %s cannot be opened: %s.", root, strerror(-r));
         }
 
-        /* stash_remove_stale() in another process may remove the directory between our mkdir and
-         * our lock; a lock on a directory that no longer has this name is worth nothing, so
-         * check and try again. */
-        for (unsigned attempt = 0;; attempt++) {
-                struct stat a, b;
-
-                if (mkdirat(root_fd, dirname, 0700) < 0 && errno != EEXIST) {
-                        r = -errno;
-                        return imapi_error_set(error, IMAPI_E_FILEACCESS,
-                                "The stash %s cannot be created: %s.", path, strerror(-r));
-                }
-                fd = open_locked(root_fd, dirname);
-                if (fd == -EWOULDBLOCK)
-                        return imapi_error_set(error, IMAPI_E_STASHINUSE,
-                                "The stash %s is in use: its lock is held by another disc master or "
-                                "process.",
-                                path);
-                if (fd == -ENOENT && attempt < 3)
-                        continue;
-                if (fd < 0) {
-                        r = fd;
-                        fd = -1;
-                        return imapi_error_set(error, IMAPI_E_FILEACCESS,
-                                "The stash %s cannot be opened: %s.", path, strerror(-r));
-                }
-                if (fstat(fd, &a) == 0 && fstatat(root_fd, dirname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-                        a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-                        break;
-                fd = safe_close(fd);
-                if (attempt >= 3)
-                        return imapi_error_set(error, IMAPI_E_STASHINUSE,
-                                "The stash %s keeps being replaced by another process.", path);
-        }
+        r = fd = stash_make_locked(root_fd, dirname, path, &created, error);
+        if (r < 0)
+                goto fail;
 
         /* Whatever is in it was left by a daemon that died without cleaning up. */
         r = rm_rf_children(fd, 0);
-        if (r < 0)
-                return imapi_error_set(error, IMAPI_E_FILEACCESS,
-                        "The stash %s holds old files that cannot be removed: %s.", path, strerror(-r));
-
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        uint32_t tag;
+        if (r < 0) {
+                r = stash_error_errno(error, r, "emptied of old files", path);
+                goto fail;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = stash_error_errno(error, -errno, "examined", path);
+                goto fail;
+        }
         if (getrandom(&tag, sizeof(tag), GRND_NONBLOCK) != sizeof(tag))
                 tag = (uint32_t) getpid() ^ (uint32_t) time(NULL);
 
         s = calloc(1, sizeof(Stash));
-        if (!s)
-                return -ENOMEM;
+        if (!s) {
+                r = -ENOMEM;
+                goto fail;
+        }
         *s = (Stash){
                 .path = TAKE_PTR(path),
                 .dir_fd = TAKE_FD(fd),
@@ -196,6 +222,13 @@ int stash_new(const char *root, const char *name, Stash **ret, ImapiError *error
 
         *ret = s;
         return 0;
+
+fail:
+        /* A failed Open leaves nothing behind: the directory goes if it was made here (it is
+         * empty, or its lock, still ours, kept others out while it was emptied). */
+        if (created)
+                (void) unlinkat(root_fd, dirname, AT_REMOVEDIR);
+        return r;
 }
 
 Stash *stash_free(Stash *s) {
@@ -275,6 +308,15 @@ void stash_release(Stash *s, uint64_t bytes) {
         pthread_mutex_lock(&reservations_lock);
         s->reserved -= MIN(bytes, s->reserved);
         pthread_mutex_unlock(&reservations_lock);
+}
+
+int stash_get_size(const Stash *s, uint64_t *ret_bytes) {
+        struct statvfs sv;
+
+        if (fstatvfs(s->dir_fd, &sv) < 0)
+                return -errno;
+        *ret_bytes = (uint64_t) sv.f_blocks * sv.f_frsize;
+        return 0;
 }
 
 uint64_t stash_reserved(const Stash *s) {

@@ -45,22 +45,29 @@ const char *stash_get_path(const Stash *s);
 int stash_reserve(Stash *s, uint64_t bytes, ImapiError *error);
 void stash_release(Stash *s, uint64_t bytes);
 uint64_t stash_reserved(const Stash *s);
+/* The size of the stash's file system, in bytes. */
+int stash_get_size(const Stash *s, uint64_t *ret_bytes);
 
 /* How much disk a copy of the open file src would take: its allocated size (st_blocks), so a
  * sparse file costs what its data costs. */
 int stash_file_cost(int src_fd, uint64_t *ret_bytes);
 
-/* Copies the regular file open at src_fd into a new file of the stash, a "copy" known by its
- * id (*ret_id, never 0): the daemon keeps 100,000 staged files as numbers, not paths. As cheap
- * as the file system allows: a reflink (FICLONE) where it works, else copy_file_range() over the
- * data extents (SEEK_DATA/SEEK_HOLE, so holes stay holes), else read/write. *cancel is polled
- * between chunks (-ECANCELED). progress, if set, is called with the bytes copied so far. An I/O
- * error is FILEACCESS; ENOSPC that a reservation did not foresee is NOTENOUGHDISKFORSTASH. A
- * failed copy leaves no file behind. Safe to call from a worker thread; several may run at once
- * on one stash. */
+/* Copies the first size bytes of the regular file open at src_fd into a new file of the stash,
+ * a "copy" known by its id (*ret_id, never 0): the daemon keeps 100,000 staged files as numbers,
+ * not paths. size is what the caller examined and accounted (the disc's room, the stash's
+ * reservation): a file that grew since is copied up to size and no further, one that became
+ * shorter fails (FILEACCESS, "shrank", with -ENODATA), so that a copy always holds exactly size
+ * bytes. *ret_cost is the disk the copy takes. As cheap as the file system allows: a reflink
+ * (FICLONE) where it works, else copy_file_range() over the data extents (SEEK_DATA/SEEK_HOLE,
+ * so holes stay holes), else read/write. *cancel is polled between chunks (-ECANCELED).
+ * progress, if set, is called with the bytes copied so far. An I/O error is FILEACCESS; ENOSPC
+ * that a reservation did not foresee is NOTENOUGHDISKFORSTASH. Messages name the file as name.
+ * A failed copy leaves no file behind. Safe to call from a worker thread; several may run at
+ * once on one stash. */
 typedef void (*stash_progress_fn)(uint64_t done, void *userdata);
-int stash_copy_in(Stash *s, int src_fd, const volatile bool *cancel, stash_progress_fn progress,
-                  void *userdata, uint32_t *ret_id, ImapiError *error);
+int stash_copy_in(Stash *s, int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
+                  stash_progress_fn progress, void *userdata, uint32_t *ret_id, uint64_t *ret_cost,
+                  ImapiError *error);
 /* Opens a copy for reading (O_RDONLY, any thread): an fd, or a negative errno. */
 int stash_open_copy(const Stash *s, uint32_t id);
 /* Deletes a copy. */

@@ -12,6 +12,7 @@ import ctypes.util
 import math
 import os
 import re
+import socket
 import sys
 import wave
 
@@ -259,6 +260,13 @@ def test_staging_errors():
         with open(path, "rb") as f:
             expect_dbus_error(ERR + "E_INVALIDARG", rb.AddAudioTrackBlocksFromFd, dbus.types.UnixFd(f.fileno()),
                               {"bogus": True})
+        # a socket is not a pipe, even with whole blocks in it
+        a, b = socket.socketpair()
+        a.sendall(bytes(2 * BLOCK))
+        a.close()
+        e = expect_dbus_error(ERR + "E_INVALIDARG", rb.AddAudioTrackBlocksFromFd, dbus.types.UnixFd(b.fileno()), {})
+        assert "a socket" in e.get_dbus_message(), e
+        b.close()
         assert rb_prop(m, "UsedAudioBlocks") == 0
         # 299 blocks: too short, and the track stays open for more
         rb.AddAudioTrackBlocks(dbus.ByteArray(bytes(299 * BLOCK)))

@@ -156,7 +156,11 @@ def test_add_data_errors():
         with open(src2, "w") as f:
             f.write("second")
         bad = ["x" * 65, "a/../b", "./a", "a//b", "what?.txt", "a:b", "back\\slash", "star*", "semi;colon",
-               "/".join(["d"] * 9), "tab\there", "", "/".join(["abcdefghij" * 5] * 5)]
+               "/".join(["d"] * 9), "tab\there", "", "/".join(["abcdefghij" * 5] * 5),
+               # C1 controls, bidirectional overrides and isolates, noncharacters (which sd-bus
+               # itself refuses to read, past the bus)
+               "del\x7f", "c1\x85", "photo\u202egpj.exe", "iso\u2066late", "non\ufffe", "non\uffff",
+               "non\U0010ffff", "non\ufdd0"]
         for name in bad:
             e = expect_dbus_error(ERR + "IMAPI_E_BADJOLIETNAME", m.add, [(name, src)])
             assert e.get_dbus_message().startswith("0x8004021D: "), e.get_dbus_message()
@@ -303,6 +307,29 @@ m.joliet.AddData([("big%d.bin" % i, dbus.types.UnixFd(fd)) for i in range(8)], F
         assert not [p for p in objs if "/masters/" in p], list(objs)
 
 
+def test_two_masters_choose_recorder_at_once():
+    """Choosing a recorder only reads its disc and lets go: two disc masters choosing it at the
+    same moment both succeed, the second after the first's read."""
+    from gi.repository import GLib
+    with Harness() as h:
+        a, b = Master(glib_connection(h), recorder=None), Master(glib_connection(h), recorder=None)
+        path = a.dm.EnumDiscRecorders()[0]
+        for n in range(10):
+            results = []
+            loop = GLib.MainLoop()
+
+            def done(who, error=None):
+                results.append((who, error))
+                if len(results) == 2:
+                    loop.quit()
+            for who, m in (("a", a), ("b", b)):
+                m.dm.SetActiveDiscRecorder(path, {}, reply_handler=lambda who=who: done(who),
+                                           error_handler=lambda e, who=who: done(who, e.get_dbus_name()))
+            GLib.timeout_add(60000, loop.quit)
+            loop.run()
+            assert sorted(results) == [("a", None), ("b", None)], (n, results)
+
+
 def test_second_master_same_recorder():
     with Harness() as h:
         big = os.path.join(h.tmp, "big.bin")
@@ -383,16 +410,19 @@ def test_sigterm_mid_burn():
 
 
 def test_bus_gone_mid_burn():
-    """The bus going away ends imapid, which stops libburn's write before tearing down."""
+    """The bus going away ends imapid, which stops libburn's write before tearing down, and says
+    that it failed: an exit systemd should see as one."""
     with Harness() as h:
         slow_burn_started(h)
         h.stop_bus()
-        assert h.daemon.wait(timeout=60) == 0, h.log()
+        assert h.daemon.wait(timeout=60) == 1, h.log()
+        assert "Lost the connection to the bus, exiting." in h.log(), h.log()
         assert stash_dirs(h) == [], stash_dirs(h)
-        h.stop_daemon()
+        h.stop_daemon(expect_clean=False)
 
 
 if __name__ == "__main__":
     run_tests([test_burn_tree_read_back, test_ordering_rules, test_add_data_errors, test_discfull_keeps_nothing,
-               test_cancel_mid_write, test_client_vanishes_mid_staging, test_second_master_same_recorder,
+               test_cancel_mid_write, test_client_vanishes_mid_staging, test_two_masters_choose_recorder_at_once,
+               test_second_master_same_recorder,
                test_crash_leaves_no_stale_stash, test_sigterm_mid_burn, test_bus_gone_mid_burn])

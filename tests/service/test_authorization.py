@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from svctest import (ACTION, BUS_NAME, ERR, MANAGER, PROPS, REC, SRCDIR, SocketActivated, TestUser,  # noqa: E402
-                     imapitest, python_as, wait_for)
+                     build_path, imapitest, python_as, wait_for)
 
 import dbus  # noqa: E402
 
@@ -128,7 +128,7 @@ def test_bus_policy_other_names():
 
 
 def test_polkit_denies():
-    with imapitest.Harness(polkit=[]) as h:
+    with imapitest.Harness(polkit=[ACTION + "open-exclusive"]) as h:
         bus = h.dbus()
         rec = recorder(bus, h)
         rec.OpenExclusive({})
@@ -151,7 +151,8 @@ def test_polkit_denies():
 
 
 def test_polkit_allows():
-    with imapitest.Harness(polkit=[ACTION + "set-properties", ACTION + "eject"]) as h:
+    allowed = [ACTION + "open-exclusive", ACTION + "set-properties", ACTION + "eject"]
+    with imapitest.Harness(polkit=allowed) as h:
         bus = h.dbus()
         rec = recorder(bus, h)
         rec.OpenExclusive({})
@@ -165,6 +166,125 @@ def test_polkit_allows():
         imapitest.expect_dbus_error(DENIED, rec.SetRecorderProperties, {"WriteSpeed": dbus.Int32(8)})
         assert write_speed(bus, h) == 4
         rec.Eject({})
+
+
+def test_open_exclusive_authorized():
+    """Holding a recorder keeps others from it: OpenExclusive is an action of its own."""
+    with imapitest.Harness(polkit=[]) as h:
+        bus = h.dbus()
+        rec = recorder(bus, h)
+        e = imapitest.expect_dbus_error(DENIED, rec.OpenExclusive, {})
+        assert ACTION + "open-exclusive" in e.get_dbus_message(), e
+        obj = bus.get_object(BUS_NAME, h.recorder_path(0))
+        assert obj.Get(REC, "ExclusiveOwner", dbus_interface=PROPS) == "" and rec.GetRecorderState() == 0
+        imapitest.expect_dbus_error(ERR + "E_INVALIDARG", rec.OpenExclusive, {"bogus": True})
+        h.polkit_allow([ACTION + "open-exclusive"])
+        rec.OpenExclusive({"auth.no_user_interaction": True})
+        assert obj.Get(REC, "ExclusiveOwner", dbus_interface=PROPS) != ""
+
+
+def test_burn_authorized_at_open():
+    """A user who may not burn stages nothing: the burn action is asked for at Open, and the
+    answer holds for that disc master's RecordDisc."""
+    with imapitest.Harness(polkit=[]) as h:
+        bus = h.dbus()
+        m = imapitest.Master(bus, open=False)
+        e = imapitest.expect_dbus_error(DENIED, m.dm.Open, {})
+        assert ACTION + "burn" in e.get_dbus_message(), e
+        assert imapitest.stash_dirs(h) == [], "a refused Open made a stash"
+        imapitest.expect_dbus_error(ERR + "IMAPI_E_NOTOPENED", m.dm.SetActiveDiscMasterFormat, "joliet", {})
+        h.polkit_allow([ACTION + "burn"])
+        m.dm.Open({})
+        m.dm.SetActiveDiscMasterFormat("joliet", {})
+        m.dm.SetActiveDiscRecorder(m.dm.EnumDiscRecorders()[0], {})
+        src = os.path.join(h.tmp, "a.txt")
+        with open(src, "wb") as f:
+            f.write(b"authorized once\n")
+        m.add([("a.txt", src)])
+        # The answer was the disc master's: taking it back from polkit now changes nothing.
+        h.polkit_allow([])
+        assert "/jobs/" in str(m.dm.RecordDisc(True, False, {}))
+        imapitest.wait_until(lambda: str(m.prop("Job")) == "/", "the simulated burn to end")
+        # Another disc master asks again.
+        other = imapitest.Master(bus, open=False)
+        imapitest.expect_dbus_error(DENIED, other.dm.Open, {})
+
+
+def challenge_polkit(h, log):
+    """A mock polkit that answers every check with "allowed after authentication", logging calls
+    (and an agent's registration) to log."""
+    mock = subprocess.Popen([sys.executable, "-m", "dbusmock", "--system", "-l", log, "org.freedesktop.PolicyKit1",
+                             "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority"],
+                            env=h.env, stdout=subprocess.DEVNULL)
+    wait_for(lambda: subprocess.run(["busctl", "--address=" + h.address, "status", "org.freedesktop.PolicyKit1"],
+                                    capture_output=True).returncode == 0, "the mock polkit")
+    obj = h.dbus().get_object("org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority")
+    obj.AddMethod("org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", "(sa{sv})sa{ss}us", "(bba{ss})",
+                  "ret = (False, True, dbus.Dictionary({}, signature='ss'))", dbus_interface="org.freedesktop.DBus.Mock")
+    for name, sig in (("RegisterAuthenticationAgent", "(sa{sv})ss"),
+                      ("RegisterAuthenticationAgentWithOptions", "(sa{sv})ssa{sv}"),
+                      ("UnregisterAuthenticationAgent", "(sa{sv})s")):
+        obj.AddMethod("org.freedesktop.PolicyKit1.Authority", name, sig, "", "",
+                      dbus_interface="org.freedesktop.DBus.Mock")
+    return mock
+
+
+def test_interactive_authorization_required():
+    """Refused for want of authentication the caller did not allow: the standard error that says
+    so, naming the action."""
+    with imapitest.Harness() as h:
+        mock = challenge_polkit(h, os.path.join(h.tmp, "polkit.log"))
+        try:
+            r = subprocess.run(["busctl", "--address=" + h.address, "--allow-interactive-authorization=no", "call",
+                                BUS_NAME, h.recorder_path(0), REC, "OpenExclusive", "a{sv}", "0"],
+                               capture_output=True, text=True)
+            assert r.returncode != 0 and "open-exclusive" in r.stderr, r
+            bus = h.dbus()
+            e = imapitest.expect_dbus_error("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+                                            recorder(bus, h).OpenExclusive, {"auth.no_user_interaction": True})
+            assert ACTION + "open-exclusive" in e.get_dbus_message(), e
+            r = h.ctl("--no-ask-password", "media", check=1)
+            assert "InteractiveAuthorizationRequired" in r.stderr and "open-exclusive" in r.stderr, r
+        finally:
+            mock.terminate()
+            mock.wait(timeout=10)
+
+
+def test_polkit_agent():
+    """imapictl on a terminal, as a user, starts pkttyagent for itself (as systemctl does), and
+    with --no-ask-password does not."""
+    if not os.access("/usr/bin/pkttyagent", os.X_OK):
+        raise imapitest.Skip("pkttyagent (polkitd) is not installed")
+    with TestUser() as user, imapitest.Harness() as h:
+        os.chmod(h.tmp, 0o755)
+        log = os.path.join(h.tmp, "polkit.log")
+        mock = challenge_polkit(h, log)
+        try:
+            def on_terminal(*args):
+                cmd = " ".join([build_path("imapictl"), "--bus-address=" + h.address] + list(args))
+                return subprocess.run(["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups",
+                                       "--", "script", "-qec", cmd, "/dev/null"], capture_output=True, text=True,
+                                      env=h.env, timeout=60, stdin=subprocess.DEVNULL)
+
+            def registrations():
+                with open(log) as f:
+                    return [line for line in f if " RegisterAuthenticationAgent" in line]
+
+            r = on_terminal("--no-ask-password", "devices")
+            assert r.returncode == 0 and "stdio0" in r.stdout, r
+            assert registrations() == [], registrations()
+            r = on_terminal("devices")
+            assert r.returncode == 0 and "stdio0" in r.stdout, r
+            regs = registrations()
+            assert len(regs) == 1 and "unix-process" in regs[0], regs
+            # Not on a terminal: no agent.
+            r = subprocess.run(["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--",
+                                build_path("imapictl"), "--bus-address=" + h.address, "devices"],
+                               capture_output=True, text=True, env=h.env, stdin=subprocess.DEVNULL, timeout=60)
+            assert r.returncode == 0 and len(registrations()) == 1, (r, registrations())
+        finally:
+            mock.terminate()
+            mock.wait(timeout=10)
 
 
 def test_polkit_async():
@@ -306,6 +426,10 @@ tests = [
     test_bus_policy_other_names,
     test_polkit_denies,
     test_polkit_allows,
+    test_open_exclusive_authorized,
+    test_burn_authorized_at_open,
+    test_interactive_authorization_required,
+    test_polkit_agent,
     test_polkit_async,
     test_polkit_query,
     test_no_polkit_user_denied,

@@ -41,6 +41,28 @@ int main(void) {
         config_done(&c);
 
         config_init(&c);
+        p = write_temp("[Daemon]\nMaxClientsPerUser=5\nMaxDiscMastersPerUser=6\nMaxStashBytesPerUser=2G\n"
+                       "MaxStagedFilesPerUser=7\nMaxJobsPerUser=1\nPeerIdleTimeoutSec=30s\nMaxDiscMasters=9\n");
+        CHECK(config_parse_file(&c, p, true) == 0 && c.max_clients_per_user == 5 &&
+              c.max_masters_per_user == 6 && c.max_stash_bytes_per_user == 2ULL << 30 &&
+              c.max_staged_files_per_user == 7 && c.max_jobs_per_user == 1 &&
+              c.peer_idle_timeout_usec == 30000000ULL && c.max_masters == 9,
+              "the per-user limits, PeerIdleTimeoutSec and MaxDiscMasters");
+        unlink(p);
+        free(p);
+        p = write_temp("[Daemon]\nMaxStashBytesPerUser=2X\n");
+        CHECK(config_parse_file(&c, p, true) == -EINVAL, "a size with an unknown suffix is refused");
+        unlink(p);
+        free(p);
+        {
+                uint64_t b = 0;
+
+                CHECK(config_parse_size("512K", &b) == 0 && b == 512 * 1024 &&
+                      config_parse_size("3", &b) == 0 && b == 3 &&
+                      config_parse_size("1T", &b) == 0 && b == 1ULL << 40 &&
+                      config_parse_size("99999999999T", &b) == -ERANGE && config_parse_size("-1", &b) < 0,
+                      "config_parse_size: K, M, G, T; overflow and signs refused");
+        }
         p = write_temp("[Daemon]\nStashDirectory=relative\n");
         CHECK(config_parse_file(&c, p, true) == -EINVAL, "relative stash directory is refused");
         unlink(p);

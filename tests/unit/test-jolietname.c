@@ -77,14 +77,41 @@ static void test_characters(void) {
                         ok++;
         }
         CHECK(ok == 0x1F, "every control character U+0001..U+001F is refused (%u of 31)", ok);
-        CHECK(check("a b!\"#$%&'()+,-.=@[]^_`{|}~<>\x7f") == JOLIET_NAME_OK,
+        CHECK(check("a b!\"#$%&'()+,-.=@[]^_`{|}~<>") == JOLIET_NAME_OK,
               "other ASCII punctuation is fine");
+        {
+                /* What a name must not hide, and its harmless neighbours. */
+                static const struct {
+                        const char *name, *what;
+                        bool refused;
+                } hidden[] = {
+                        { "a\x7f", "DEL", true },
+                        { "\xC2\x80", "U+0080 (C1)", true },
+                        { "a\xC2\x85" "b", "U+0085 (C1)", true },
+                        { "\xC2\x9F", "U+009F (C1)", true },
+                        { "\xC2\xA0", "U+00A0", false },
+                        { "\xE2\x80\xAA", "U+202A (embedding)", true },
+                        { "photo\xE2\x80\xAEgpj.exe", "U+202E (override)", true },
+                        { "\xE2\x80\xA9", "U+2029", false },
+                        { "\xE2\x81\xA6", "U+2066 (isolate)", true },
+                        { "\xE2\x81\xA9", "U+2069 (isolate)", true },
+                        { "\xE2\x81\xAA", "U+206A", false },
+                        { "\xEF\xB7\x90", "U+FDD0 (noncharacter)", true },
+                        { "\xEF\xBF\xBE", "U+FFFE (noncharacter)", true },
+                        { "\xEF\xBF\xBF", "U+FFFF (noncharacter)", true },
+                        { "\xF0\x9F\xBF\xBE", "U+1FFFE (noncharacter)", true },
+                        { "\xF4\x8F\xBF\xBF", "U+10FFFF (noncharacter)", true },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(hidden); i++)
+                        CHECK((check(hidden[i].name) == JOLIET_NAME_BAD_CHARACTER) == hidden[i].refused,
+                              "%s is %s", hidden[i].what, hidden[i].refused ? "refused" : "fine");
+        }
 
         CHECK(check("照片/二〇二四年/长城.jpg") == JOLIET_NAME_OK, "Chinese");
         CHECK(check("Φωτογραφίες/Ακρόπολη.png") == JOLIET_NAME_OK, "Greek");
         CHECK(check("party \xF0\x9F\x8E\x89/\xF0\x9F\x98\x80.txt") == JOLIET_NAME_OK,
               "emoji (beyond U+FFFF)");
-        CHECK(check("\xF4\x8F\xBF\xBF") == JOLIET_NAME_OK, "U+10FFFF, the last code point");
+        CHECK(check("\xF4\x8F\xBF\xBD") == JOLIET_NAME_OK, "U+10FFFD, the last character");
         CHECK(check("\xEF\xBF\xBD") == JOLIET_NAME_OK, "U+FFFD");
 }
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -197,6 +198,17 @@ static void test_location(const char *base) {
         imapi_error_done(&e);
 }
 
+/* What a forked child wrote to the pipe p before it exited. */
+static void child_answer(int p[2], pid_t pid, char *buf, size_t size) {
+        ssize_t n;
+
+        close(p[1]);
+        n = read(p[0], buf, size - 1);
+        buf[MAX(n, 0)] = '\0';
+        close(p[0]);
+        waitpid(pid, NULL, 0);
+}
+
 static void test_locking(const char *root) {
         ImapiError e = IMAPI_ERROR_NULL;
         Stash *s = NULL, *s2 = NULL;
@@ -233,11 +245,7 @@ static void test_locking(const char *root) {
                 dprintf(pipe_lock[1], "%s", t ? "locked" : hresult_lookup(ce.hresult) ? hresult_lookup(ce.hresult)->constant : "?");
                 _exit(0);
         }
-        close(pipe_lock[1]);
-        ssize_t n = read(pipe_lock[0], name, sizeof(name) - 1);
-        name[MAX(n, 0)] = '\0';
-        close(pipe_lock[0]);
-        waitpid(pid, NULL, 0);
+        child_answer(pipe_lock, pid, name, sizeof(name));
         CHECK(streq(name, "IMAPI_E_STASHINUSE"), "another process gets IMAPI_E_STASHINUSE (got %s)", name);
 
         /* And the other way round: a stash held by another process, which then dies. */
@@ -342,7 +350,12 @@ static void cancel_after_first(uint64_t done, void *userdata) {
 static int copy_in(Stash *s, int fd, const volatile bool *cancel, stash_progress_fn progress, void *userdata,
                    char **ret_path, ImapiError *error) {
         uint32_t id = 0;
-        int r = stash_copy_in(s, fd, cancel, progress, userdata, &id, error);
+        struct stat st;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                abort();
+        r = stash_copy_in(s, fd, (uint64_t) st.st_size, "test", cancel, progress, userdata, &id, NULL, error);
 
         if (r >= 0 && (id == 0 || !(*ret_path = stash_copy_path(s, id))))
                 abort();
@@ -369,6 +382,36 @@ static void *copy_thread(void *p) {
         return NULL;
 }
 
+/* A file that changed between the caller's look and the copy: grown, it is copied up to the size
+ * the caller saw; shrunk, the copy fails naming it and leaves nothing. */
+static void test_copy_changed(Stash *s, const char *src, const void *data, size_t size) {
+        ImapiError e = IMAPI_ERROR_NULL;
+        _cleanup_free_ char *out = NULL;
+        uint32_t id = 0;
+        uint64_t cost = 0;
+        char *buf = malloc(size);
+        int fd = open(src, O_RDONLY | O_CLOEXEC), r;
+
+        r = stash_copy_in(s, fd, size / 2, "grown.bin", NULL, NULL, NULL, &id, &cost, &e);
+        out = id ? stash_copy_path(s, id) : NULL;
+        _cleanup_close_ int copy_fd = id ? stash_open_copy(s, id) : -1;
+        struct stat st;
+        CHECK(r == 0 && copy_fd >= 0 && fstat(copy_fd, &st) == 0 && (size_t) st.st_size == size / 2 &&
+                read(copy_fd, buf, size) == (ssize_t) (size / 2) && memcmp(buf, data, size / 2) == 0,
+                "a file grown since it was examined is copied up to the size seen (%s)", strna(e.message));
+        CHECK(cost <= size / 2 + 64 * 1024, "and takes no more than that (%llu)", (unsigned long long) cost);
+        if (id)
+                (void) stash_remove_copy(s, id);
+        id = 0;
+        r = stash_copy_in(s, fd, size * 2, "shrunk.bin", NULL, NULL, NULL, &id, &cost, &e);
+        CHECK(r < 0 && id == 0 && error_is(&e, IMAPI_E_FILEACCESS) && message_has(&e, "'shrunk.bin' shrank"),
+                "a file shorter than when it was examined fails, naming it (%s)", strna(e.message));
+        CHECK(count_entries(stash_get_path(s)) == 0, "and leaves no copy behind");
+        imapi_error_done(&e);
+        close(fd);
+        free(buf);
+}
+
 static void test_copy(const char *root, const char *base) {
         _cleanup_free_ char *src = path_join(base, "src.bin"), *sparse = path_join(base, "sparse.bin"),
                             *out = NULL;
@@ -386,7 +429,8 @@ static void test_copy(const char *root, const char *base) {
 
         fd = open(src, O_RDONLY | O_CLOEXEC);
         uint32_t id = 0;
-        r = stash_copy_in(s, fd, NULL, record_progress, NULL, &id, &e);
+        uint64_t copy_cost = 0;
+        r = stash_copy_in(s, fd, size, "src.bin", NULL, record_progress, NULL, &id, &copy_cost, &e);
         out = id != 0 ? stash_copy_path(s, id) : NULL;
         CHECK(r == 0 && out && strncmp(out, stash_get_path(s), strlen(stash_get_path(s))) == 0,
                 "a regular file is copied into the stash (r=%d, %s)", r, strna(e.message));
@@ -399,12 +443,15 @@ static void test_copy(const char *root, const char *base) {
                 (unsigned long long) last_progress);
         CHECK(stash_file_cost(fd, &cost) == 0 && cost >= size && cost < size + MIB,
                 "stash_file_cost of a dense file is its allocated size (%llu)", (unsigned long long) cost);
+        CHECK(copy_cost >= size && copy_cost < size + MIB, "the copy's cost is what it takes (%llu)",
+                (unsigned long long) copy_cost);
         close(fd);
         CHECK(stash_remove_copy(s, id) == 0 && count_entries(stash_get_path(s)) == 0,
                 "the copy can be removed by its id");
         CHECK(stash_open_copy(s, id) == -ENOENT, "and is gone");
         free(out);
         out = NULL;
+        test_copy_changed(s, src, data, size);
 
         /* 64 MiB with 8 KiB of data in two places and a hole at the end. */
         fd = open(sparse, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -746,6 +793,41 @@ static void test_ioerror(const char *root, const char *base) {
         fs_teardown(dir);
 }
 
+/* Out of fds between making the directory and opening it (a child, for its own RLIMIT_NOFILE):
+ * the error names the limit, and no directory is left behind. */
+static void test_out_of_fds(const char *root) {
+        _cleanup_free_ char *dir = path_join(root, "nofds.stash");
+        char answer[64] = "";
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                abort();
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                ImapiError e = IMAPI_ERROR_NULL;
+                Stash *s = NULL;
+                int lowest = dup(0);
+                struct rlimit rl;
+
+                /* Room for the root's fd only (fds below the lowest free one are in use). */
+                close(lowest);
+                getrlimit(RLIMIT_NOFILE, &rl);
+                rl.rlim_cur = (rlim_t) lowest + 1;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        _exit(1);
+                stash_new(root, "nofds", &s, &e);
+                dprintf(p[1], "%s %s", s ? "made" : hresult_lookup(e.hresult)->constant,
+                        e.message && strstr(e.message, "file descriptors") ? "named" : "unnamed");
+                _exit(0);
+        }
+        child_answer(p, pid, answer, sizeof(answer));
+        CHECK(streq(answer, "IMAPI_E_OUTOFMEMORY named"),
+                "stash_new out of fds: OUTOFMEMORY saying so (got \"%s\")", answer);
+        CHECK(!exists(dir), "and the directory it made is gone");
+}
+
 static int run_tests(void) {
         _cleanup_free_ char *root = path_join(tmp, "root");
         bool mounts = false;
@@ -756,6 +838,7 @@ static int run_tests(void) {
 
         test_location(tmp);
         test_locking(root);
+        test_out_of_fds(root);
         test_copy(root, tmp);
         test_removable(root, tmp);
 
