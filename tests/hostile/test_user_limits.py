@@ -33,7 +33,8 @@ print(json.dumps({"clients": len(conns) - (refusal is not None), "refusal": refu
 sys.stdin.read()
 """
 
-# Two disc masters of one user, and AddData calls on them: prints each call's answer.
+# Two disc masters of one user, AddData calls on them, then SetImage on a third: prints each
+# call's answer.
 STAGE = r"""
 import dbus, json, os, sys
 B = "org.imapid.Imapi1"
@@ -64,6 +65,20 @@ add(0, [("b.bin", src + "/2m-b")])
 add(1, [("b.bin", src + "/2m-b")])
 add(1, [("s%d" % i, src + "/small") for i in range(6)])
 add(1, [("t%d" % i, src + "/small") for i in range(3)])
+# a disc image on a third master counts against the same share
+obj = bus.get_object(B, mgr.CreateDiscMaster({}))
+dm = dbus.Interface(obj, "org.imapid.Imapi1.DiscMaster")
+dm.Open({})
+dm.SetActiveDiscMasterFormat("image", {})
+dm.SetActiveDiscRecorder(dm.EnumDiscRecorders()[0], {})
+fd = os.open(src + "/2m-b", os.O_RDONLY)
+try:
+    dbus.Interface(obj, "org.imapid.Imapi1.ImageDiscMaster").SetImage(dbus.types.UnixFd(fd), {})
+    out.append(["ok"])
+except dbus.exceptions.DBusException as e:
+    out.append([e.get_dbus_name(), e.get_dbus_message()])
+finally:
+    os.close(fd)
 print(json.dumps(out), flush=True)
 sys.stdin.read()
 """
@@ -119,10 +134,11 @@ def test_stash_share():
         write(os.path.join(src, "2m-b"), os.urandom(2 * 1024 * 1024))
         write(os.path.join(src, "small"), b"x")
         with Attacker(user, STAGE, [src], env=h.env) as a:
-            first, second, other_master, six, three = a.result
+            first, second, other_master, six, three, image = a.result
             assert first == ["ok"], a.result
-            # 2 MiB more would pass 3 MiB, on the same disc master or another of the user's.
-            for refused in (second, other_master):
+            # 2 MiB more would pass 3 MiB, on the same disc master or another of the user's,
+            # staged as files or as a disc image.
+            for refused in (second, other_master, image):
                 assert refused[0] == ERR + "IMAPI_E_NOTENOUGHDISKFORSTASH", a.result
                 assert "MaxStashBytesPerUser" in refused[1], a.result
             # One file staged; six more make seven, three more would make ten.
