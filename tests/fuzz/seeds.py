@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Writes the seed inputs of the bus fuzzers (fuzz-bus.h's encoding) into their corpus folders:
+one per option or property as clients send it, and the near misses around each rule.
+
+    seeds.py TESTS_FUZZ_DIR
+"""
+
+import os
+import struct
+import sys
+
+# fuzz-bus-options.c's keys[]; the last index + 1 is "a string of the input's own".
+OPTION_KEYS = ["verify", "close", "replace", "iso_level", "write_speed", "write_speed_kbps", "write_mode",
+               "auth.no_user_interaction", "format", "Verify", ""]
+TYPES = "bynqiuxtdsogv"
+
+
+def key(keys, name):
+    if name in keys:
+        return bytes([keys.index(name)])
+    return bytes([len(keys)]) + string(name)
+
+
+def string(s):
+    b = s.encode() if isinstance(s, str) else s
+    return bytes([len(b)]) + b
+
+
+def variant(sig, value=None):
+    if sig == "as":
+        return bytes([len(TYPES)]) + string(value)
+    if sig == "ai":
+        return bytes([len(TYPES) + 1]) + struct.pack("<qq", *value)
+    if sig == "(is)":
+        return bytes([len(TYPES) + 2]) + struct.pack("<q", value[0]) + string(value[1])
+    t = bytes([TYPES.index(sig)])
+    if sig in "sog":
+        return t + string(value)
+    if sig == "b":
+        return t + bytes([1 if value else 0])
+    if sig == "d":
+        return t + struct.pack("<d", value)
+    if sig == "v":
+        return t + variant(*value)
+    return t + struct.pack("<Q", value & 0xFFFFFFFFFFFFFFFF)
+
+
+def entries(keys, *items):
+    return b"".join(key(keys, k) + variant(*v) for k, v in items)
+
+
+def write(folder, name, data):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data)
+
+
+def option_seeds(folder):
+    k = OPTION_KEYS
+    record, erase, recorder, none, variants = b"\0", b"\1", b"\2", b"\3", b"\4"
+    seeds = {
+        "record-empty": record,
+        "record-all": record + entries(k, ("verify", ("b", False)), ("close", ("b", True)),
+                                       ("replace", ("i", -1)), ("iso_level", ("y", 3)),
+                                       ("write_speed", ("u", 8)), ("write_speed_kbps", ("x", 1000000)),
+                                       ("write_mode", ("s", "tao")),
+                                       ("auth.no_user_interaction", ("b", True))),
+        "record-iso-level-4": record + entries(k, ("iso_level", ("i", 4))),
+        "record-iso-level-0": record + entries(k, ("iso_level", ("i", 0))),
+        "record-speed-over": record + entries(k, ("write_speed", ("i", 1001))),
+        "record-kbps-negative": record + entries(k, ("write_speed_kbps", ("x", -1))),
+        "record-speed-t-huge": record + entries(k, ("write_speed", ("t", 1 << 63))),
+        "record-speed-string": record + entries(k, ("write_speed", ("s", "8"))),
+        "record-verify-int-2": record + entries(k, ("verify", ("i", 2))),
+        "record-verify-double": record + entries(k, ("verify", ("d", 1.0))),
+        "record-mode-dao": record + entries(k, ("write_mode", ("s", "dao"))),
+        "record-mode-nested": record + entries(k, ("write_mode", ("v", ("s", "sao")))),
+        "record-unknown-key": record + entries(k, ("Verify", ("b", True))),
+        "record-empty-key": record + entries(k, ("", ("b", True))),
+        "record-format-key": record + entries(k, ("format", ("s", "sequential"))),
+        "record-own-key": record + entries(k, ("write-speed", ("i", 4))),
+        "record-repeated": record + entries(k, ("iso_level", ("i", 1)), ("iso_level", ("i", 9))),
+        "record-array": record + entries(k, ("verify", ("as", "yes"))),
+        "record-struct": record + entries(k, ("iso_level", ("(is)", (2, "two")))),
+        "erase-sequential": erase + entries(k, ("format", ("s", "sequential"))),
+        "erase-overwrite": erase + entries(k, ("format", ("s", "restricted-overwrite")),
+                                           ("auth.no_user_interaction", ("q", 0))),
+        "erase-format-bad": erase + entries(k, ("format", ("s", "Sequential"))),
+        "erase-format-int": erase + entries(k, ("format", ("i", 1))),
+        "erase-polkit-string": erase + entries(k, ("auth.no_user_interaction", ("s", "true"))),
+        "erase-verify": erase + entries(k, ("verify", ("b", True))),
+        "recorder-replace": recorder + entries(k, ("replace", ("b", True))),
+        "recorder-replace-minus-one": recorder + entries(k, ("replace", ("n", -1))),
+        "recorder-replace-object": recorder + entries(k, ("replace", ("o", "/org/imapid"))),
+        "recorder-polkit": recorder + entries(k, ("auth.no_user_interaction", ("b", True))),
+        "none-empty": none,
+        "none-one": none + entries(k, ("verify", ("b", True))),
+        "variants-all": variants + b"".join(
+            key(k, name) + variant(*v) for name, v in [
+                ("", ("y", 7)), ("x", ("t", 1 << 63)), ("xx", ("s", "text")), ("", ("t", 5)),
+                ("x", ("i", -1)), ("x", ("i", 2)), ("xx", ("g", "a{sv}")), ("", ("d", 0.5)),
+                ("x", ("b", True)), ("xx", ("v", ("s", "inner"))), ("", ("ai", (1, 2)))]),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
+def recorder_seeds(folder):
+    k = ["WriteSpeed", "AudioGapSize", "EnableBufferUnderrunFree", "MaxWriteSpeed", "BufferUnderrunFreeCapable",
+         "auth.no_user_interaction", "writespeed", ""]
+    free, caller, other, busy = b"\0", b"\1", b"\2", b"\4"
+    seeds = {
+        "empty": free,
+        "all": free + entries(k, ("WriteSpeed", ("i", 8)), ("AudioGapSize", ("i", 150)),
+                              ("EnableBufferUnderrunFree", ("i", -1))),
+        "speed-highest": free + entries(k, ("WriteSpeed", ("i", -1))),
+        "speed-zero": free + entries(k, ("WriteSpeed", ("u", 0))),
+        "speed-over": free + entries(k, ("WriteSpeed", ("i", 1001))),
+        "speed-minus-two": free + entries(k, ("WriteSpeed", ("x", -2))),
+        "speed-t-huge": free + entries(k, ("WriteSpeed", ("t", 1 << 63))),
+        "speed-string": free + entries(k, ("WriteSpeed", ("s", "8"))),
+        "gap-max": free + entries(k, ("AudioGapSize", ("q", 225))),
+        "gap-over": free + entries(k, ("AudioGapSize", ("q", 226))),
+        "gap-negative": free + entries(k, ("AudioGapSize", ("n", -1))),
+        "buf-two": free + entries(k, ("EnableBufferUnderrunFree", ("y", 2))),
+        "buf-bool": free + entries(k, ("EnableBufferUnderrunFree", ("b", True))),
+        "read-only": free + entries(k, ("MaxWriteSpeed", ("i", 48)), ("BufferUnderrunFreeCapable", ("i", -1))),
+        "unknown": free + entries(k, ("writespeed", ("i", 4)), ("", ("s", "x"))),
+        "polkit": free + entries(k, ("auth.no_user_interaction", ("b", True)), ("WriteSpeed", ("i", 4))),
+        "last-wins": free + entries(k, ("WriteSpeed", ("i", 5000)), ("WriteSpeed", ("i", 4))),
+        "held-by-caller": caller + entries(k, ("WriteSpeed", ("i", 4))),
+        "held-by-other": other + entries(k, ("WriteSpeed", ("i", 4))),
+        "busy": busy + entries(k, ("AudioGapSize", ("i", 0))),
+        "busy-bad-value": busy + entries(k, ("AudioGapSize", ("i", -5))),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
+def joliet_seeds(folder):
+    k = ["VolumeName", "PlaceBootImageOnDisc", "BootImageManufacturerIDString", "BootImagePlatform",
+         "BootImageEmulationType", "BootImage", "volumename", ""]
+    seeds = {
+        "empty": b"",
+        "volume": entries(k, ("VolumeName", ("s", "BACKUP_2026"))),
+        "volume-16": entries(k, ("VolumeName", ("s", "abcdefghijklmnop"))),
+        "volume-17": entries(k, ("VolumeName", ("s", "abcdefghijklmnopq"))),
+        "volume-empty": entries(k, ("VolumeName", ("s", ""))),
+        "volume-slash": entries(k, ("VolumeName", ("s", "a/b"))),
+        "volume-colon": entries(k, ("VolumeName", ("s", "a:b"))),
+        "volume-control": entries(k, ("VolumeName", ("s", "a\tb"))),
+        "volume-c1": entries(k, ("VolumeName", ("s", "a\u0085b"))),
+        "volume-bidi": entries(k, ("VolumeName", ("s", "a\u202eb"))),
+        "volume-chinese": entries(k, ("VolumeName", ("s", "光盘备份"))),
+        "volume-astral": entries(k, ("VolumeName", ("s", "disc \U0001F4BF"))),
+        "volume-int": entries(k, ("VolumeName", ("i", 7))),
+        "volume-last-wins": entries(k, ("VolumeName", ("s", "FIRST")), ("VolumeName", ("s", "SECOND"))),
+        "boot-false": entries(k, ("PlaceBootImageOnDisc", ("b", False)), ("BootImagePlatform", ("y", 0)),
+                              ("BootImageEmulationType", ("y", 0))),
+        "boot-true": entries(k, ("PlaceBootImageOnDisc", ("b", True))),
+        "boot-platform": entries(k, ("BootImagePlatform", ("y", 1))),
+        "boot-string": entries(k, ("BootImageManufacturerIDString", ("s", "x"))),
+        "boot-image": entries(k, ("BootImage", ("s", "/boot.img"))),
+        "boot-platform-string": entries(k, ("BootImagePlatform", ("s", "0"))),
+        "unknown": entries(k, ("volumename", ("s", "x")), ("", ("b", True)), ("Other", ("i", 1))),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    option_seeds(os.path.join(root, "corpus-bus-options"))
+    recorder_seeds(os.path.join(root, "corpus-recorder-properties"))
+    joliet_seeds(os.path.join(root, "corpus-joliet-properties"))
+
+
+if __name__ == "__main__":
+    main()
