@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Writes the seed inputs of the bus fuzzers (fuzz-bus.h's encoding) into their corpus folders:
-one per option or property as clients send it, and the near misses around each rule.
+"""Writes the seed inputs of the bus fuzzers (fuzz-bus.h's encoding) and of fuzz-staging into
+their corpus folders: one per option or property as clients send it, and the near misses around
+each rule; batches of AddData that collide in each way staging.h lists.
 
     seeds.py TESTS_FUZZ_DIR
 """
@@ -169,11 +170,64 @@ def joliet_seeds(folder):
         write(folder, name, data)
 
 
+# fuzz-staging.c's name components.
+PARTS = ["a", "b", "A", "a.txt", "dir", "x y", "\u00fc", "a.", "..", ""]
+
+
+def staged(path, is_dir=False, size=(1, 11)):
+    """One request: a path of PARTS (or raw bytes), a directory or a file of size[0] << size[1]."""
+    if isinstance(path, bytes):
+        name = bytes([0x80 | len(path)]) + path
+    else:
+        slash = path.startswith("/")
+        parts = path.lstrip("/").split("/")
+        name = bytes([(0x40 if slash else 0) | (len(parts) - 1)]) + bytes(PARTS.index(p) for p in parts)
+    if is_dir:
+        return name + b"\1"
+    return name + b"\0" + bytes(size)
+
+
+def batch(*reqs, overwrite=False, drop=False, ensure=False):
+    flags = len(reqs) | (0x20 if overwrite else 0) | (0x40 if drop else 0) | (0x80 if ensure else 0)
+    return bytes([flags]) + b"".join(reqs)
+
+
+def staging_seeds(folder):
+    seeds = {
+        "files": batch(staged("a"), staged("b"), staged("dir/a.txt")),
+        "dirs": batch(staged("dir", True), staged("dir/a", True), staged("dir/a/b")),
+        "same-name": batch(staged("a"), staged("a")),
+        "same-name-overwrite": batch(staged("a"), staged("a", size=(2, 20)), overwrite=True),
+        "again": batch(staged("a")) + batch(staged("/a")),
+        "again-overwrite": batch(staged("a")) + batch(staged("a", size=(255, 30)), overwrite=True),
+        "under-file": batch(staged("a")) + batch(staged("a/b")),
+        "under-file-in-batch": batch(staged("a"), staged("a/b"), overwrite=True),
+        "file-over-dir": batch(staged("a", True)) + batch(staged("a"), overwrite=True),
+        "file-over-implied-dir": batch(staged("a/b")) + batch(staged("a"), overwrite=True),
+        "dir-over-file": batch(staged("a")) + batch(staged("a", True)),
+        "dir-twice": batch(staged("a", True), staged("a", True)) + batch(staged("a", True)),
+        "dir-over-implied": batch(staged("a/b/dir")) + batch(staged("a/b", True)),
+        "case": batch(staged("a"), staged("A"), staged("a."), staged("a.txt")),
+        "unicode": batch(staged("\u00fc/x y"), staged("x y/\u00fc")),
+        "dropped-index": batch(staged("a"), staged("b")) + batch(staged("a"), drop=True) +
+                         batch(staged("b", size=(9, 9)), drop=True, ensure=True, overwrite=True),
+        "bad-name": batch(staged("a"), staged("a/../b")) + batch(staged(b"a//b")),
+        "dot-dot": batch(staged(".."), staged("a")),
+        "raw": batch(staged(b"/dir/file.txt"), staged(b"dir\x01"), staged(b"dir/\xe2\x80\xae")),
+        "big": batch(staged("a", size=(255, 39)), staged("b", size=(255, 39)), staged("dir/a", size=(1, 0))),
+        "many": batch(*(staged(p + "/" + q) for p in PARTS[:4] for q in PARTS[:4])),
+        "empty-batch": batch() + batch(staged("a")),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     option_seeds(os.path.join(root, "corpus-bus-options"))
     recorder_seeds(os.path.join(root, "corpus-recorder-properties"))
     joliet_seeds(os.path.join(root, "corpus-joliet-properties"))
+    staging_seeds(os.path.join(root, "corpus-staging"))
 
 
 if __name__ == "__main__":
