@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Writes the seed inputs of the bus fuzzers (fuzz-bus.h's encoding) and of fuzz-staging into
-their corpus folders: one per option or property as clients send it, and the near misses around
-each rule; batches of AddData that collide in each way staging.h lists.
+"""Writes the seed inputs of the bus fuzzers (fuzz-bus.h's encoding), fuzz-staging and
+fuzz-redbook into their corpus folders: one per option or property as clients send it, and the
+near misses around each rule; batches of AddData that collide in each way staging.h lists;
+audio tracks that fill a CD, hit the 99-track and 4-second rules, and change the gap.
 
     seeds.py TESTS_FUZZ_DIR
 """
@@ -222,12 +223,54 @@ def staging_seeds(folder):
         write(folder, name, data)
 
 
+def disc(total, gap, *ops):
+    """fuzz-redbook's input: the disc's free blocks, AudioGapSize, then the operations."""
+    return struct.pack("<I", total)[:3] + bytes([gap]) + b"".join(ops)
+
+
+def create(hint=0):
+    return b"\0" + struct.pack("<i", hint)
+
+
+def add(blocks):
+    return b"\1" + struct.pack("<I", blocks)[:3]
+
+
+CLOSE = b"\2"
+
+
+def set_gap(gap):
+    return b"\3" + bytes([gap])
+
+
+def redbook_seeds(folder):
+    cd = 359849         # an 80-minute CD-R's free blocks
+    seeds = {
+        "one-track": disc(cd, 150, create(), add(300), CLOSE),
+        "too-short": disc(cd, 150, create(), add(299), CLOSE, add(1), CLOSE),
+        "close-none": disc(cd, 150, CLOSE),
+        "create-twice": disc(cd, 150, create(1000), create()),
+        "fill": disc(cd, 150, create(), add(200000), CLOSE, create(), add(0xFFFFFF), CLOSE, create(), add(1)),
+        "full-exactly": disc(1000, 100, create(), add(600), CLOSE, create(), add(300), CLOSE, create()),
+        "gap-grows": disc(cd, 0, create(), add(cd), CLOSE, set_gap(225), create(), add(10)),
+        "gap-shrinks": disc(cd, 225, create(), add(300), CLOSE, set_gap(0), create(), add(cd)),
+        "no-room": disc(0, 150, create(), add(1), CLOSE),
+        "tiny-disc": disc(301, 2, create(), add(300), CLOSE, create(), add(5)),
+        "tracks-99": disc(0xFFFFFF, 0, *([create(), add(300), CLOSE] * 99), create(), add(300)),
+        "hint-large": disc(cd, 150, create(0x7FFFFFFF), add(400), CLOSE),
+        "room-for-299": disc(1099, 100, create(), add(700), CLOSE, create(), add(1)),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     option_seeds(os.path.join(root, "corpus-bus-options"))
     recorder_seeds(os.path.join(root, "corpus-recorder-properties"))
     joliet_seeds(os.path.join(root, "corpus-joliet-properties"))
     staging_seeds(os.path.join(root, "corpus-staging"))
+    redbook_seeds(os.path.join(root, "corpus-redbook"))
 
 
 if __name__ == "__main__":
