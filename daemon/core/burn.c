@@ -340,8 +340,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         burn_notify(b, MASTER_EVENT_BLOCK_PROGRESS,
                                     (int32_t) MIN(atomic_load(&b->blocks_done), (uint64_t) INT32_MAX),
                                     (int32_t) MIN(b->write_blocks, (uint64_t) INT32_MAX));
-                update_job(b, p.fifo_fill);
+                /* Before the progress, which sends the change. */
                 job_set_drive_buffer(b->job, p.drive_buffer_fill);
+                update_job(b, p.fifo_fill);
                 if (!active) {
                         write_ended(b);
                         return 0;

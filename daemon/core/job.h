@@ -85,7 +85,8 @@ void job_complete(Job *j, uint32_t hresult, const char *message);
 int job_request_cancel(Job *j, ImapiError *error);
 /* The work's size changed (Bytes). */
 void job_set_bytes(Job *j, uint64_t bytes);
-/* While writing: the drive's buffer fill (-1 unknown); keeps the lowest fills of both buffers. */
+/* While writing, before job_set_progress(), which sends it: the drive's buffer fill (-1 unknown);
+ * keeps the lowest fills of both buffers. */
 void job_set_drive_buffer(Job *j, double fill);
 
 /* Logs an event of the job for the administrator: the journal entry has message_id
