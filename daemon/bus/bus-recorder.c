@@ -249,9 +249,14 @@ static int read_setting(sd_bus_message *m, Recorder *r, RecorderSettings *s, boo
                         s->enable_buf = v;
                 return 0;
         }
-        if (streq(name, POLKIT_OPTION_NO_USER_INTERACTION))
-                /* Not a property: how to ask polkit (polkit_authorize() reads it). */
-                return polkit_option_cb(m, name, NULL, error);
+        if (streq(name, POLKIT_OPTION_NO_USER_INTERACTION)) {
+                /* Not a property: how to ask polkit (polkit_authorize() reads it). A value that is
+                 * no boolean is named, as bus_read_options() names it for the methods. */
+                k = polkit_option_cb(m, name, NULL, error);
+                if (k < 0 && !sd_bus_error_is_set(error))
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes a boolean.", name);
+                return k;
+        }
         /* Read-only (MaxWriteSpeed, BufferUnderrunFreeCapable) or unknown names are ignored, and
          * the caller is told so: IMAPI_S_PROPERTIESIGNORED. */
         log_debug("Recorder %s: ignoring property %s.", r->id, name);

@@ -122,6 +122,11 @@ def test_properties_ignored_and_validated():
                           {"AudioGapSize": dbus.Int32(10), "WriteSpeed": dbus.Int32(-7)})
         expect_dbus_error(ERR + "E_INVALIDARG", r.SetRecorderProperties, {"AudioGapSize": dbus.Int32(226)})
         expect_dbus_error(ERR + "E_INVALIDARG", r.SetRecorderProperties, {"EnableBufferUnderrunFree": "on"})
+        # polkit's option is no property, but a wrong type is named all the same
+        for bad in ("yes", dbus.UInt64(2 ** 63)):
+            e = expect_dbus_error(ERR + "E_INVALIDARG", r.SetRecorderProperties,
+                                  {"AudioGapSize": dbus.Int32(10), "auth.no_user_interaction": bad})
+            assert "auth.no_user_interaction takes a boolean" in e.get_dbus_message(), e.get_dbus_message()
         assert r.GetRecorderProperties()["AudioGapSize"] == 150
         # unknown options are refused, not ignored
         expect_dbus_error(ERR + "E_INVALIDARG", r.OpenExclusive, {"bogus": dbus.Int32(1)})
