@@ -115,11 +115,25 @@ class TreeGen:
 
 
 def tree_disk_usage(root):
-    used = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            used += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
-    return used
+    """The allocated bytes of the files under root (directories not counted). A file or folder
+    that goes while it is walked (a stash being emptied) counts as nothing."""
+    total = 0
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append(e.path)
+                        else:
+                            total += e.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+    return total
 
 
 # ---------------------------------------------------------------------------------------------

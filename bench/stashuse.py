@@ -15,6 +15,8 @@ import subprocess
 import threading
 import time
 
+from benchlib import tree_disk_usage
+
 
 def used_bytes(path):
     st = os.statvfs(path)
@@ -26,26 +28,6 @@ def allocated(path):
         return os.lstat(path).st_blocks * 512
     except OSError:
         return 0
-
-
-def walk_allocated(root):
-    total = 0
-    stack = [root]
-    while stack:
-        d = stack.pop()
-        try:
-            with os.scandir(d) as it:
-                for e in it:
-                    try:
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append(e.path)
-                        else:
-                            total += e.stat(follow_symlinks=False).st_blocks * 512
-                    except OSError:
-                        pass
-        except OSError:
-            pass
-    return total
 
 
 class StashSampler:
@@ -61,7 +43,7 @@ class StashSampler:
     def sample(self):
         if self.own_fs:
             return max(0, used_bytes(self.stash) - self.base - allocated(self.disc))
-        return walk_allocated(self.stash)
+        return tree_disk_usage(self.stash)
 
     def _run(self):
         while not self.stop_flag:
