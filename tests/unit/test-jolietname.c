@@ -205,15 +205,131 @@ static void test_outputs(void) {
         CHECK(joliet_name_check("a//b", &n, &depth) != JOLIET_NAME_OK && streq(n, "untouched") &&
               depth == 42,
               "outputs untouched on failure");
-        for (int e = JOLIET_NAME_OK; e <= JOLIET_NAME_TOO_DEEP; e++)
+        for (int e = JOLIET_NAME_OK; e <= JOLIET_NAME_PATH_TOO_LONG_FOR_DISC; e++)
                 CHECK(joliet_name_error_to_string(e) && *joliet_name_error_to_string(e),
                       "error %d has a sentence: %s", e, joliet_name_error_to_string(e));
         CHECK(strstr(joliet_name_error_to_string(JOLIET_NAME_COMPONENT_TOO_LONG), "64"),
               "the component rule names its limit");
 }
 
+/* The Joliet name one folder gives `name` among `others` (NULL-terminated), or name if kept. */
+static char *adapt_in(const char *name, const char *const *others) {
+        const char *names[16] = { name };
+        char *joliet[16];
+        size_t n = 1;
+        char *r;
+
+        for (; others && others[n - 1]; n++)
+                names[n] = others[n - 1];
+        if (joliet_dir_adapt(names, n, joliet) < 0)
+                abort();
+        r = strdup(joliet[0] ?: name);
+        for (size_t i = 0; i < n; i++)
+                free(joliet[i]);
+        return r;
+}
+
+static bool adapted_is(const char *name, const char *const *others, const char *expected) {
+        _cleanup_free_ char *a = adapt_in(name, others);
+        bool ok = streq(a, expected);
+
+        if (!ok)
+                printf("# \"%s\" became \"%s\", not \"%s\"\n", name, a, expected);
+        return ok;
+}
+
+static void test_disc_names(void) {
+        _cleanup_free_ char *c255 = repeat("x", 255), *c256 = repeat("x", 256), *deep = deep_path(40),
+                            *e85 = repeat("\xC3\xA9", 128), *long_path = NULL;
+        unsigned depth = 0;
+
+        CHECK(disc_name_check("what?.txt", NULL, NULL) == JOLIET_NAME_OK, "Rock Ridge holds '?'");
+        CHECK(disc_name_check("a\"<>|*:;\\b", NULL, NULL) == JOLIET_NAME_OK, "and \" < > | * : ; \\");
+        CHECK(disc_name_check(c255, NULL, NULL) == JOLIET_NAME_OK, "a component of 255 bytes");
+        CHECK(disc_name_check(c256, NULL, NULL) == JOLIET_NAME_COMPONENT_TOO_LONG_FOR_DISC,
+              "one of 256 bytes is refused");
+        CHECK(disc_name_check(e85, NULL, NULL) == JOLIET_NAME_COMPONENT_TOO_LONG_FOR_DISC,
+              "bytes count, not characters (128 x U+00E9)");
+        CHECK(disc_name_check(deep, NULL, &depth) == JOLIET_NAME_OK && depth == 40, "40 levels");
+        CHECK(disc_name_check("a/../b", NULL, NULL) == JOLIET_NAME_DOT_COMPONENT, "'..' is refused");
+        CHECK(disc_name_check("a//b", NULL, NULL) == JOLIET_NAME_EMPTY_COMPONENT, "'//' is refused");
+        CHECK(disc_name_check("", NULL, NULL) == JOLIET_NAME_EMPTY, "empty is refused");
+        CHECK(disc_name_check("\xC0\xAF", NULL, NULL) == JOLIET_NAME_BAD_UTF8, "overlong '/' is refused");
+        long_path = strdup(c255);
+        while (strlen(long_path) <= DISC_MAX_PATH_BYTES) {
+                char *n;
+
+                if (asprintf(&n, "%s/%s", long_path, c255) < 0)
+                        abort();
+                free(long_path);
+                long_path = n;
+        }
+        CHECK(disc_name_check(long_path, NULL, NULL) == JOLIET_NAME_PATH_TOO_LONG_FOR_DISC,
+              "a path over 4000 bytes is refused");
+}
+
+static void test_adapt(void) {
+        _cleanup_free_ char *l120 = repeat("L", 116), *l64 = repeat("k", 64), *emoji = repeat("\xF0\x9F\x98\x80", 40);
+        _cleanup_free_ char *l120txt = NULL, *expect = NULL, *a = NULL;
+        const char *twins[] = { "Readme", NULL }, *twins2[] = { "README", NULL };
+
+        CHECK(adapted_is("plain name.txt", NULL, "plain name.txt"), "a legal name is kept");
+        CHECK(adapted_is(l64, NULL, l64), "64 characters are kept");
+        CHECK(adapted_is("what?.txt", NULL, "what_.txt"), "'?' becomes '_'");
+        CHECK(adapted_is("?:*;\\\"<>|", NULL, "_________"), "every forbidden character becomes '_'");
+        CHECK(adapted_is("tab\there", NULL, "tab_here"), "a control becomes '_'");
+        CHECK(adapted_is("ends with dot.", NULL, "ends with dot_"), "a trailing '.' becomes '_'");
+        CHECK(adapted_is("ends with space ", NULL, "ends with space_"), "a trailing space too");
+        CHECK(adapted_is("con.txt", NULL, "con_.txt"), "a device name gets '_'");
+        CHECK(adapted_is("LPT1", NULL, "LPT1_"), "LPT1 too");
+        CHECK(adapted_is("console.txt", NULL, "console.txt"), "a longer name is no device");
+        CHECK(adapted_is("Readme", twins2, "Readme~1"), "of two names differing in case, the second in byte "
+              "order is marked");
+        CHECK(adapted_is("README", twins, "README"), "and the first kept");
+        CHECK(adapted_is("\xC3\xA9t\xC3\xA9", (const char *[]) { "\xC3\x89T\xC3\x89", NULL }, "\xC3\xA9t\xC3\xA9~1"),
+              "case folds beyond ASCII (\xC3\xA9t\xC3\xA9 and \xC3\x89T\xC3\x89)");
+
+        if (asprintf(&l120txt, "%s.txt", l120) < 0 || asprintf(&expect, "%.58s~1.txt", l120) < 0)
+                abort();
+        CHECK(adapted_is(l120txt, NULL, expect), "120 characters: cut to 64 with ~1 before the extension");
+        a = adapt_in(emoji, NULL);
+        CHECK(joliet_component_is_windows_legal(a) && strlen(a) == 31 * 4 + 2 && streq(a + 31 * 4, "~1"),
+              "characters beyond U+FFFF count twice and are never split (%s)", a);
+
+        /* Two names that are alike once shortened. */
+        {
+                _cleanup_free_ char *x = NULL, *y = NULL, *ax = NULL, *ay = NULL;
+
+                if (asprintf(&x, "%s-first.txt", l120) < 0 || asprintf(&y, "%s-second.txt", l120) < 0)
+                        abort();
+                ax = adapt_in(x, (const char *[]) { y, NULL });
+                ay = adapt_in(y, (const char *[]) { x, NULL });
+                CHECK(!streq(ax, ay) && strstr(ax, "~1.txt") && strstr(ay, "~2.txt"),
+                      "names alike once cut get ~1 and ~2 (%s, %s)", ax, ay);
+        }
+        /* A legal name that an adapted one would become stays with its owner. */
+        CHECK(adapted_is("a?", (const char *[]) { "a_", NULL }, "a_~1"), "an adapted name never takes a kept one");
+        CHECK(adapted_is("a_", (const char *[]) { "a?", NULL }, "a_"), "which is kept");
+}
+
+static void test_tree(void) {
+        const char *paths[] = { "top/what?/x.txt", "top/what?/y.txt", "top/ok.txt", "README", "readme" };
+        JolietAdaptation *a = NULL;
+        size_t n = 0;
+
+        CHECK(joliet_tree_adapt(paths, ELEMENTSOF(paths), &a, &n) == 0 && n == 2, "two adaptations (%zu)", n);
+        CHECK(n == 2 && streq(a[0].path, "readme") && streq(a[0].joliet_path, "readme~1"),
+              "the second of README and readme");
+        CHECK(n == 2 && streq(a[1].path, "top/what?") && streq(a[1].joliet_path, "top/what_"),
+              "a folder is listed once, not its files");
+        joliet_adaptations_free(a, n);
+}
+
 int main(void) {
         test_basic();
+        test_disc_names();
+        test_adapt();
+        test_tree();
         test_characters();
         test_utf8();
         test_component_length();
