@@ -117,7 +117,8 @@ static int method_get_joliet_properties(sd_bus_message *msg, void *userdata, sd_
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "a{sv}", 5, "VolumeName", "s", m->volume_name,
+                r = sd_bus_message_append(reply, "a{sv}", 6, "VolumeName", "s", m->volume_name,
+                                          "StrictJolietNames", "b", !m->adapt_names,
                                           "PlaceBootImageOnDisc", "b", 0, "BootImageManufacturerIDString", "s", "",
                                           "BootImagePlatform", "y", 0, "BootImageEmulationType", "y", 0);
         if (r < 0)
@@ -126,8 +127,10 @@ static int method_get_joliet_properties(sd_bus_message *msg, void *userdata, sd_
 }
 
 /* One entry of SetJolietProperties' dictionary: the volume name into *volume (pointing into the
- * message); *ignored for names it does not know. */
-static int read_property(sd_bus_message *msg, const char **volume, bool *ignored, sd_bus_error *error) {
+ * message), StrictJolietNames into *strict (0 or 1; left -1 if absent); *ignored for names it
+ * does not know. */
+static int read_property(sd_bus_message *msg, const char **volume, int *strict, bool *ignored,
+                         sd_bus_error *error) {
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         const char *name, *s;
         int64_t v;
@@ -144,6 +147,10 @@ static int read_property(sd_bus_message *msg, const char **volume, bool *ignored
                 if (r < 0)
                         return bus_error_set_imapi(error, r, &e);
                 *volume = s;
+        } else if (streq(name, "StrictJolietNames")) {
+                if (bus_read_bool_variant(msg, &b) < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes a boolean.", name);
+                *strict = b;
         } else if (streq(name, "PlaceBootImageOnDisc")) {
                 if (bus_read_bool_variant(msg, &b) < 0)
                         return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes a boolean.", name);
@@ -170,7 +177,7 @@ static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         const char *volume = NULL;
         Master *m = userdata;
         bool ignored = false;
-        int r;
+        int strict = -1, r;
 
         r = bus_master_check_caller(msg, m, NULL, error);
         if (r < 0)
@@ -179,7 +186,7 @@ static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                r = read_property(msg, &volume, &ignored, error);
+                r = read_property(msg, &volume, &strict, &ignored, error);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(msg);
@@ -195,12 +202,44 @@ static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         r = check_joliet(msg, m, error);
         if (r < 0)
                 return r;
+        /* The check that can fail first, so that a refused call changes nothing. */
+        if (strict >= 0) {
+                r = master_set_strict_joliet_names(m, strict, &e);
+                if (r < 0)
+                        return bus_error_set_imapi(error, r, &e);
+        }
         if (volume) {
                 r = master_set_volume_name(m, volume, &e);
                 if (r < 0)
                         return bus_error_set_imapi(error, r, &e);
         }
         return sd_bus_reply_method_return(msg, "u", ignored ? IMAPI_S_PROPERTIESIGNORED : IMAPI_S_OK);
+}
+
+static int method_get_adapted_names(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        JolietAdaptation *a = NULL;
+        Master *m = userdata;
+        size_t n = 0;
+        int r;
+
+        r = check_joliet(msg, m, error);
+        if (r < 0)
+                return r;
+        r = master_adapted_names(m, &a, &n);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(ss)", a[i].path, a[i].joliet_path);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        joliet_adaptations_free(a, n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int property_get_joliet(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -227,6 +266,8 @@ const sd_bus_vtable bus_joliet_vtable[] = {
                                 SD_BUS_NO_RESULT, method_add_data, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJolietProperties", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", properties),
                                 method_get_joliet_properties, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetAdaptedNames", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", names),
+                                method_get_adapted_names, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetJolietProperties", SD_BUS_ARGS("a{sv}", properties), SD_BUS_RESULT("u", hresult),
                                 method_set_joliet_properties, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

@@ -110,6 +110,7 @@ static int setup_image(BurnData *d, ImapiError *error) {
         if (!d->volume_name)
                 return -ENOMEM;
         d->iso.volume_id = d->volume_name;
+        d->iso.adapt_joliet_names = m->adapt_names;
         d->iso.iso_level = b->options.iso_level > 0 ? b->options.iso_level : big ? 3 : 2;
         if (d->iso.iso_level < 3 && big)
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,

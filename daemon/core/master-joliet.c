@@ -45,6 +45,7 @@ struct AddBatch {
         AddItem *items;
         size_t n;
         bool overwrite;
+        bool master_adapts;     /* names are checked as StrictJolietNames was at the call */
         uint64_t reserved;
         uint64_t bytes_total;
         _Atomic uint64_t bytes_done;    /* of the files copied completely */
@@ -215,11 +216,13 @@ static int add_item(AddBatch *b, const MasterAddEntry *e, ImapiError *error) {
         char *normalized = NULL;
         int r;
 
-        je = joliet_name_check(e->name, &normalized, NULL);
+        je = b->master_adapts ? disc_name_check(e->name, &normalized, NULL) :
+                                joliet_name_check(e->name, &normalized, NULL);
         if (je != JOLIET_NAME_OK)
                 return imapi_error_set(error, IMAPI_E_BADJOLIETNAME,
-                                       "'%s' cannot be a name on the disc: %s.", e->name,
-                                       joliet_name_error_to_string(je));
+                                       b->master_adapts ? "'%s' cannot be a name on the disc: %s." :
+                                       "'%s' cannot be a name on the disc: %s (StrictJolietNames is on).",
+                                       e->name, joliet_name_error_to_string(je));
         *it = (AddItem) { .image_path = normalized, .fd = e->fd };
         b->n++;
         if (fstat(e->fd, &st) < 0)
@@ -265,6 +268,7 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
         }
         b->manager = m->manager;
         b->held_fds = n;
+        b->master_adapts = m->adapt_names;
         b->items = calloc(MAX(n, (size_t) 1), sizeof(AddItem));
         if (!b->items)
                 return -ENOMEM;
@@ -334,4 +338,42 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
         }
         m->adding = TAKE_PTR(b);
         return 1;
+}
+
+int master_set_strict_joliet_names(Master *m, bool strict, ImapiError *error) {
+        if (strict == !m->adapt_names)
+                return 0;
+        /* The batch being copied was checked by the other rules. */
+        if (m->adding)
+                return imapi_error_set(error, IMAPI_E_GENERIC,
+                                       "Disc master %u is still staging an AddData; set StrictJolietNames "
+                                       "before or after it.", m->id);
+        for (size_t i = 0; strict && i < m->staging.n; i++) {
+                const char *path = m->staging.entries[i].image_path;
+                JolietNameError je = joliet_name_check(path, NULL, NULL);
+
+                if (je != JOLIET_NAME_OK)
+                        return imapi_error_set(error, IMAPI_E_BADJOLIETNAME,
+                                               "'%s' is staged and cannot be a Joliet name as it is: %s; "
+                                               "StrictJolietNames stays off.", path,
+                                               joliet_name_error_to_string(je));
+        }
+        m->adapt_names = !strict;
+        return 0;
+}
+
+int master_adapted_names(Master *m, JolietAdaptation **ret, size_t *ret_n) {
+        _cleanup_free_ const char **paths = NULL;
+
+        if (!m->adapt_names || m->staging.n == 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        paths = malloc(m->staging.n * sizeof(char *));
+        if (!paths)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->staging.n; i++)
+                paths[i] = m->staging.entries[i].image_path;
+        return joliet_tree_adapt(paths, m->staging.n, ret, ret_n);
 }

@@ -17,6 +17,7 @@
 #include "core/session-plan.h"
 #include "core/staging.h"
 #include "imapi-error.h"
+#include "jolietname.h"
 #include "media/drive.h"
 
 typedef struct Stash Stash;
@@ -63,6 +64,7 @@ struct Master {
         /* Joliet */
         Staging staging;
         char *volume_name;
+        bool adapt_names;       /* StrictJolietNames off: Joliet names are adapted (jolietname.h) */
         AddBatch *adding;       /* an AddData whose copy runs (master-joliet.c) */
         unsigned discarding;    /* staged content being deleted in a worker */
         unsigned preparing;     /* a call waiting for the active recorder to be read */
@@ -168,6 +170,13 @@ typedef struct MasterAddEntry {
 int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool overwrite, core_done_fn done,
                     void *userdata, ImapiError *error);
 void master_cancel_adding(Master *m);
+/* StrictJolietNames (master-joliet.c). Strict (the default): AddData refuses with
+ * IMAPI_E_BADJOLIETNAME every name that is no Joliet name as it is, as IMAPI does. Off: only
+ * names no tree can hold are refused (disc_name_check()), and the Joliet tree gets adapted names.
+ * Turning strict on while staged names need adapting is IMAPI_E_BADJOLIETNAME, naming one. */
+int master_set_strict_joliet_names(Master *m, bool strict, ImapiError *error);
+/* The staged names the Joliet tree holds adapted (none while strict), sorted by path. */
+int master_adapted_names(Master *m, JolietAdaptation **ret, size_t *ret_n);
 
 /* IRedbookDiscMaster (master-redbook.c). The adds write in a worker; data (and fd) must stay
  * valid until done is called. */

@@ -178,7 +178,8 @@ static int check_entries(const IsoSource *src, const IsoOptions *o) {
                 src->get(i, &e, src->userdata);
                 if (!e.image_path)
                         return log_error_errno(EINVAL, "Entry %zu has no path in the image.", i);
-                je = joliet_name_check(e.image_path, NULL, NULL);
+                je = o->adapt_joliet_names ? disc_name_check(e.image_path, NULL, NULL) :
+                                             joliet_name_check(e.image_path, NULL, NULL);
                 if (je != JOLIET_NAME_OK)
                         return log_error_errno(EINVAL, "Invalid path in the image \"%s\": %s", e.image_path,
                                                joliet_name_error_to_string(je));
@@ -319,6 +320,12 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
                 return r;
         if (o->read_block && imp) {
                 r = iso_import_collect_extents(image, imp);
+                if (r < 0)
+                        return r;
+        }
+        /* After the import, so that names of the previous session are adapted alike. */
+        if (o->joliet && o->adapt_joliet_names) {
+                r = iso_adapt_joliet_names(image);
                 if (r < 0)
                         return r;
         }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Inside the libisofs boundary (iso.h): what iso.c, iso-stream.c, iso-import.c, iso-build.c and
- * iso-write.c share. Only these files include libisofs.h, through this header.
+ * Inside the libisofs boundary (iso.h): what iso.c, iso-stream.c, iso-import.c, iso-build.c,
+ * iso-names.c and iso-write.c share. Only these files include libisofs.h, through this header.
  */
 #pragma once
 
@@ -56,6 +56,9 @@ int iso_stash_stream_new(IsoStashStreams *s, size_t index, IsoStream **ret);
 int iso_import_previous(IsoImage *image, const IsoOptions *o);
 int iso_import_prune(IsoImage *image, const IsoOptions *o, IsoImport *imp);
 int iso_import_collect_extents(IsoImage *image, IsoImport *imp);
+
+/* iso-names.c: Joliet-only twins for the nodes whose names Joliet cannot hold as they are. */
+int iso_adapt_joliet_names(IsoImage *image);
 
 /* iso-build.c: an image laid out and, unless estimate_only, its writer thread started. */
 typedef struct IsoBuild {

@@ -13,7 +13,8 @@
  *     characters beyond U+FFFF (emoji) as surrogate pairs, which UTF-16 readers (Windows, Linux
  *     mounted with utf8, libisofs) show as the character; plain UCS-2 would turn them into "_".
  *   - iso_write_opts_set_joliet_longer_paths: libisofs measures Joliet paths in bytes against
- *     240 and silently drops files beyond; jolietname.c already enforces 240 UTF-16 units.
+ *     240 and silently drops files beyond; strict names are at most 240 UTF-16 units, adapted
+ *     ones (iso-names.c) may be longer and must not be lost.
  *     iso_write_opts_set_allow_longer_paths likewise, so that an image without Rock Ridge never
  *     loses a file whose mangled ISO 9660 path exceeds 255 bytes.
  *   - Strict ISO 9660 in the primary tree (no relaxed_vol_atts, no lowercase, version numbers

@@ -38,6 +38,9 @@ typedef struct IsoOptions {
         int iso_level;           /* 1..3; 3 is needed for files of 4 GiB and more */
         bool rock_ridge;         /* on by default */
         bool joliet;             /* always on for IMAPI; an option for tests */
+        /* Names Joliet or Windows cannot hold get Joliet names of their own (jolietname.h);
+         * off: every path must pass joliet_name_check() (-EINVAL) and keeps its name. */
+        bool adapt_joliet_names;
         /* Multi-session: read_block, when set, reads one 2048-byte block of the medium at an
          * absolute LBA (returning 0, or a negative errno); the session starting at import_lba
          * (msc1) is imported, and the new one is laid out to start at next_lba (nwa). Only the
