@@ -76,6 +76,10 @@ static void help(void) {
                "     --speed=X             Write at X times the medium's 1x speed\n"
                "     --speed-kbps=N        Write at N kB/s (also for image-file recorders)\n"
                "     --volume-name=NAME    The volume name (default: the date)\n"
+               "     --strict-names        Refuse names that Joliet cannot hold as they are\n"
+               "                           (IMAPI's rules) instead of adapting them for Windows\n"
+               "     --verbose             List every name adapted for Windows (by default a\n"
+               "                           summary; Linux sees the names as they are)\n"
                "     --no-verify           Do not read the disc back to compare it\n"
                "     --iso-level=N         ISO 9660 level 1, 2 or 3 (default: 3 if a file is\n"
                "                           4 GiB or larger, else 2)\n"
@@ -109,8 +113,8 @@ static void help(void) {
                "%s if it exists (socket activation without the bus).\n"
                "\n"
                "Exit status: 0 success, 1 the operation failed, 2 usage error (for burn also a\n"
-               "PATH that does not exist, a name that is not UTF-8 or a folder loop, found\n"
-               "before anything is staged), 3 imapid cannot be reached, 4 no such recorder or\n"
+               "PATH that does not exist, a name that is not UTF-8 or that no disc can hold,\n"
+               "or a folder loop, found before anything is staged), 3 imapid cannot be reached, 4 no such recorder or\n"
                "job, 5 cancelled. See imapictl(1).\n",
                IMAPI_BUS_NAME, DEFAULT_SOCKET_PATH);
 }
@@ -135,6 +139,8 @@ enum {
         ARG_FORMAT,
         ARG_IMAGE,
         ARG_AUDIO,
+        ARG_STRICT_NAMES,
+        ARG_VERBOSE,
 };
 
 /* A whole decimal number in [min, max], or a usage error naming the option. */
@@ -175,6 +181,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "audio", no_argument, NULL, ARG_AUDIO },
                 { "image", required_argument, NULL, ARG_IMAGE },
+                { "strict-names", no_argument, NULL, ARG_STRICT_NAMES },
+                { "verbose", no_argument, NULL, ARG_VERBOSE },
                 {}
         };
         long v;
@@ -243,6 +251,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_CLOSE:
                         arg_burn.close_disc = true;
+                        break;
+                case ARG_STRICT_NAMES:
+                        arg_burn.strict_names = true;
+                        break;
+                case ARG_VERBOSE:
+                        arg_burn.verbose = true;
                         break;
                 case ARG_REPLACE:
                         arg_burn.replace = true;

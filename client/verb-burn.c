@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "follow.h"
 #include "macro.h"
+#include "names.h"
 #include "progress.h"
 #include "verbs.h"
 #include "walk.h"
@@ -235,10 +236,11 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
  * name that cannot travel over D-Bus or a loop is reported with nothing staged (exit 2). */
 static int preflight(char **paths, uint64_t *ret_files, uint64_t *ret_bytes) {
         _cleanup_(walker_freep) Walker *w = NULL;
+        _cleanup_(name_list_freep) NameList *names = name_list_new(arg_burn.strict_names);
         uint64_t files = 0, bytes = 0, entries = 0;
         int r;
 
-        r = walker_new(paths, false, true, &w);
+        r = names ? walker_new(paths, false, true, &w) : -ENOMEM;
         if (r < 0)
                 return CTL_EXIT_FAILED;
         for (;;) {
@@ -252,12 +254,18 @@ static int preflight(char **paths, uint64_t *ret_files, uint64_t *ret_bytes) {
                 entries++;
                 files += !e.is_dir;
                 bytes += e.size;
+                r = name_list_add(names, e.name);
                 walk_entry_done(&e);
+                if (r != 0)
+                        return r;
         }
         if (entries == 0) {
                 fprintf(stderr, "imapictl: nothing to burn: the folders named are empty.\n");
                 return CTL_EXIT_USAGE;
         }
+        r = name_list_report(names, arg_burn.verbose, arg.json);
+        if (r != 0)
+                return r;
         *ret_files = files;
         *ret_bytes = bytes;
         return 0;
@@ -326,6 +334,10 @@ static int prepare_master(sd_bus *bus, const char *master, const char *recorder)
                                  "oa{sv}", recorder, 1, "replace", "b", 1) :
                         ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
                                  "oa{sv}", recorder, 0);
+        /* imapid refuses IMAPI's way unless told otherwise; a home folder should burn as it is. */
+        if (r == 0 && !arg_burn.image)
+                r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetJolietProperties", NULL, "a{sv}", 1,
+                             "StrictJolietNames", "b", arg_burn.strict_names);
         if (r == 0 && arg_burn.volume_name)
                 r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetJolietProperties", &reply, "a{sv}", 1,
                              "VolumeName", "s", arg_burn.volume_name);

@@ -28,6 +28,8 @@ typedef struct BurnArgs {
         const char *format;     /* erase --format: "restricted-overwrite" or "sequential" (DVD-RW) */
         bool audio;             /* burn --audio: an audio CD, one track per file */
         const char *image;      /* burn --image: a disc image burned as it is */
+        bool strict_names;      /* burn --strict-names: IMAPI's Joliet names, no adapting */
+        bool verbose;           /* burn --verbose: every adapted name */
 } BurnArgs;
 
 extern BurnArgs arg_burn;

@@ -217,8 +217,9 @@ def test_iso_level_2_refuses_huge_file():
         assert no_masters(h)
 
 
-def test_name_imapid_refuses():
-    """A valid UTF-8 name that Joliet cannot hold: imapid's error, by name, and nothing left staged."""
+def test_name_joliet_cannot_hold():
+    """A valid UTF-8 name that Joliet cannot hold: adapted for Windows and reported before staging;
+    with --strict-names refused by name before anything is staged."""
     with Harness() as h:
         tree = os.path.join(h.tmp, "tree")
         os.makedirs(tree)
@@ -227,9 +228,17 @@ def test_name_imapid_refuses():
                 f.write("fine")
         with open(os.path.join(tree, "what?.txt"), "w") as f:
             f.write("?")
-        r = h.ctl("burn", tree, check=EXIT_FAILED)
-        assert "AddData: org.imapid.Imapi1.Error.IMAPI_E_BADJOLIETNAME: 0x8004021D: " in r.stderr, r.stderr
-        assert "what?.txt" in r.stderr, r.stderr
+        r = h.ctl("burn", tree, check=0)
+        assert "1 name is adapted for Windows" in r.stderr and "  tree/what?.txt -> tree/what_.txt\n" in r.stderr, \
+            r.stderr
+        assert "/tree/what_.txt" in joliet_listing(h.images[0])
+        with open(h.images[0], "rb") as f:
+            before = f.read()
+        r = h.ctl("burn", "--strict-names", tree, check=EXIT_USAGE)
+        assert "'tree/what?.txt' cannot be a name on the disc: " in r.stderr, r.stderr
+        assert "nothing was staged" in r.stderr and "staging" not in r.stdout, (r.stdout, r.stderr)
+        with open(h.images[0], "rb") as f:
+            assert f.read() == before
         wait_until(lambda: stash_dirs(h) == [] and no_masters(h), "the stash to be removed")
 
 
@@ -477,7 +486,7 @@ def progress_on_terminal(cols, bar):
 
 if __name__ == "__main__":
     run_tests([test_burn_tree_read_back, test_json_progress, test_simulate_leaves_image_untouched,
-               test_bad_paths_stage_nothing, test_name_imapid_refuses, test_iso_level_2_refuses_huge_file,
+               test_bad_paths_stage_nothing, test_name_joliet_cannot_hold, test_iso_level_2_refuses_huge_file,
                test_recorder_held_elsewhere,
                test_ctrl_c_during_burn, test_second_ctrl_c_stops_waiting, test_ctrl_c_during_staging,
                test_jobs_watch_cancel, test_erase_image_file, test_thousand_files,
