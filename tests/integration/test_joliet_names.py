@@ -158,6 +158,36 @@ def test_home_folder_burns_and_reads_back():
         wait_until(lambda: stash_dirs(h) == [], "the stash to be removed")
 
 
+def test_next_session_keeps_adapted_names():
+    """A second burn adds a session: the files of the first keep their adapted Joliet names
+    (the previous session's tree is adapted again) and their data, which is not written twice."""
+    with Harness() as h:
+        src = os.path.join(h.tmp, "home")
+        files = make_home(src)
+        tops = [os.path.join(src, n) for n in sorted(os.listdir(src))]
+        r = h.ctl("--json", "burn", *tops, check=0)
+        adapted = {e["path"]: e["joliet_path"] for e in json.loads(r.stdout.splitlines()[0])["names"]}
+        first_size = os.path.getsize(h.images[0])
+
+        more = os.path.join(h.tmp, "more")
+        os.makedirs(more)
+        with open(os.path.join(more, "second|session.txt"), "wb") as f:
+            f.write(b"added later\n")
+        h.ctl("burn", os.path.join(more, "second|session.txt"), check=0)
+        files["second|session.txt"] = b"added later\n"
+        adapted["second|session.txt"] = "second_session.txt"
+        # the new session holds the new file and the trees, not the first session's data again
+        assert os.path.getsize(h.images[0]) - first_size < 256 * 1024, (first_size, os.path.getsize(h.images[0]))
+
+        out = os.path.join(h.tmp, "rr")
+        extract(h.images[0], out)
+        assert tree_of(out) == files, (sorted(tree_of(out)), sorted(files))
+        jout = os.path.join(h.tmp, "joliet")
+        extract_joliet(h.images[0], jout)
+        check_joliet_names(jout)
+        assert tree_of(jout) == {jp: files[p] for p, jp in joliet_paths(files, adapted).items()}
+
+
 def test_daemon_lists_what_imapictl_reported():
     with Harness() as h:
         src = os.path.join(h.tmp, "home")
@@ -244,5 +274,6 @@ def test_names_no_tree_can_hold():
 
 
 if __name__ == "__main__":
-    run_tests([test_home_folder_burns_and_reads_back, test_daemon_lists_what_imapictl_reported,
+    run_tests([test_home_folder_burns_and_reads_back, test_next_session_keeps_adapted_names,
+               test_daemon_lists_what_imapictl_reported,
                test_strict_refuses_by_name_and_stages_nothing, test_names_no_tree_can_hold])
