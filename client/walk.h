@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* How deep a tree may go before the walk gives up with a clear error. Joliet allows 8 levels;
- * imapid names that limit itself (IMAPI_E_BADJOLIETNAME), this only bounds the fds held open. */
+/* How deep a tree may go before the walk gives up with a clear error. Rock Ridge has no depth
+ * limit and the Joliet tree is adapted (names.h); this only bounds the fds held open. */
 #define WALK_DEPTH_MAX 64
 
 typedef struct Walker Walker;
