@@ -5,6 +5,7 @@
 
 #include "fuzz-adapters.h"
 
-int fuzz_read_property(sd_bus_message *m, const char **volume, bool *ignored, sd_bus_error *error) {
-        return read_property(m, volume, ignored, error);
+int fuzz_read_property(sd_bus_message *m, const char **volume, MasterBootChange *boot, bool *ignored,
+                       sd_bus_error *error) {
+        return read_property(m, volume, boot, ignored, error);
 }
