@@ -92,6 +92,12 @@ static void help(void) {
                "     --image=FILE          Burn FILE, a disc image (ISO 9660, hybrid ISO), as the\n"
                "                           disc itself rather than as a file on a data disc; the\n"
                "                           disc must be blank (or, with --replace, rewritable)\n"
+               "     --boot-image=FILE     Make the data disc bootable (El Torito) with the boot\n"
+               "                           image FILE; the disc must be blank (or, with\n"
+               "                           --replace, rewritable)\n"
+               "     --boot-emulation=TYPE none (default), floppy (FILE of 1200, 1440 or 2880 KiB)\n"
+               "                           or hd (FILE starts with an MBR of one partition)\n"
+               "     --boot-platform=ID    x86 (default), ppc, mac or efi\n"
                "Options of erase:\n"
                "     --full                Blank or format the whole disc, not only what finds\n"
                "                           its files (the table of contents or the file system's\n"
@@ -141,6 +147,9 @@ enum {
         ARG_AUDIO,
         ARG_STRICT_NAMES,
         ARG_VERBOSE,
+        ARG_BOOT_IMAGE,
+        ARG_BOOT_EMULATION,
+        ARG_BOOT_PLATFORM,
 };
 
 /* A whole decimal number in [min, max], or a usage error naming the option. */
@@ -183,6 +192,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "image", required_argument, NULL, ARG_IMAGE },
                 { "strict-names", no_argument, NULL, ARG_STRICT_NAMES },
                 { "verbose", no_argument, NULL, ARG_VERBOSE },
+                { "boot-image", required_argument, NULL, ARG_BOOT_IMAGE },
+                { "boot-emulation", required_argument, NULL, ARG_BOOT_EMULATION },
+                { "boot-platform", required_argument, NULL, ARG_BOOT_PLATFORM },
                 {}
         };
         long v;
@@ -276,6 +288,25 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_IMAGE:
                         arg_burn.image = optarg;
+                        break;
+                case ARG_BOOT_IMAGE:
+                        arg_burn.boot_image = optarg;
+                        break;
+                case ARG_BOOT_EMULATION:
+                        arg_burn.boot_emulation = streq(optarg, "none") ? 0 : streq(optarg, "floppy") ? 1 :
+                                                  streq(optarg, "hd") ? 4 : -1;
+                        if (arg_burn.boot_emulation < 0) {
+                                fprintf(stderr, "imapictl: --boot-emulation takes none, floppy or hd.\n");
+                                return -CTL_EXIT_USAGE;
+                        }
+                        break;
+                case ARG_BOOT_PLATFORM:
+                        arg_burn.boot_platform = streq(optarg, "x86") ? 0 : streq(optarg, "ppc") ? 1 :
+                                                 streq(optarg, "mac") ? 2 : streq(optarg, "efi") ? 0xEF : -1;
+                        if (arg_burn.boot_platform < 0) {
+                                fprintf(stderr, "imapictl: --boot-platform takes x86, ppc, mac or efi.\n");
+                                return -CTL_EXIT_USAGE;
+                        }
                         break;
                 default:
                         return -CTL_EXIT_USAGE;

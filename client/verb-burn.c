@@ -320,6 +320,53 @@ static int check_image_args(int argc) {
         return 0;
 }
 
+/* --boot-image FILE: a regular file, opened here; a floppy emulation's type follows from its
+ * size (El Torito's three floppies). imapid checks the rest (size limits, a hard disk's MBR). */
+static int preflight_boot(const char *path, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                fprintf(stderr, "imapictl: %s: %s\n", path, strerror(errno));
+                return CTL_EXIT_USAGE;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                fprintf(stderr, "imapictl: %s: --boot-image takes a boot image file, not a %s.\n", path,
+                        S_ISDIR(st.st_mode) ? "folder" : "device or special file");
+                return CTL_EXIT_USAGE;
+        }
+        if (arg_burn.boot_emulation == 1) {
+                static const int64_t kib[] = { 1200, 1440, 2880 };
+                size_t i;
+
+                for (i = 0; i < ELEMENTSOF(kib) && st.st_size != kib[i] * 1024; i++)
+                        ;
+                if (i == ELEMENTSOF(kib)) {
+                        fprintf(stderr, "imapictl: %s: floppy emulation needs an image of exactly 1200, 1440 or "
+                                "2880 KiB; it has %lld bytes.\n", path, (long long) st.st_size);
+                        return CTL_EXIT_USAGE;
+                }
+                arg_burn.boot_emulation = 1 + (int) i;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* PlaceBootImageOnDisc and the boot properties, then the image: refused at once on a disc that
+ * is not blank (IMAPI_E_BOOTIMAGE_AND_NONBLANK_DISC), before any file is staged. */
+static int prepare_boot(sd_bus *bus, const char *master, int boot_fd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetJolietProperties", &reply, "a{sv}", 3,
+                     "PlaceBootImageOnDisc", "b", 1, "BootImagePlatform", "y", (uint8_t) arg_burn.boot_platform,
+                     "BootImageEmulationType", "y", (uint8_t) arg_burn.boot_emulation);
+        if (r == 0)
+                r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetBootImage", NULL, "ha{sv}", boot_fd, 0);
+        return r;
+}
+
 static int prepare_master(sd_bus *bus, const char *master, const char *recorder) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -353,11 +400,16 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         _cleanup_(job_follow_freep) JobFollow *follow = NULL;
         _cleanup_(walker_freep) Walker *walker = NULL;
         _cleanup_free_ char *recorder = NULL, *master = NULL;
-        _cleanup_close_ int image_fd = -1;
+        _cleanup_close_ int image_fd = -1, boot_fd = -1;
         const char *path;
         Burn b = {};
         int r, k;
 
+        if (arg_burn.boot_image && (arg_burn.image || arg_burn.audio)) {
+                fprintf(stderr, "imapictl: --boot-image makes a data disc bootable; it does not go with --image "
+                        "or --audio.\n");
+                return CTL_EXIT_USAGE;
+        }
         if (arg_burn.image) {
                 r = check_image_args(argc);
                 if (r == 0)
@@ -379,6 +431,14 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                 r = preflight(argv + 1, &b.files_total, &b.bytes_total);
                 if (r != 0)
                         return r;
+        }
+        if (arg_burn.boot_image) {
+                r = preflight_boot(arg_burn.boot_image, &boot_fd);
+                if (r != 0)
+                        return r;
+        } else if (arg_burn.boot_emulation != 0 || arg_burn.boot_platform != 0) {
+                fprintf(stderr, "imapictl: --boot-emulation and --boot-platform need --boot-image.\n");
+                return CTL_EXIT_USAGE;
         }
         r = ctl_resolve_recorder(bus, arg_burn.recorder, &recorder);
         if (r != 0)
@@ -410,6 +470,8 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                      .walker = walker, .files_total = b.files_total, .bytes_total = b.bytes_total,
                      .image_fd = image_fd };
         r = prepare_master(bus, master, recorder);
+        if (r == 0 && boot_fd >= 0)
+                r = prepare_boot(bus, master, boot_fd);
         if (r != 0)
                 goto close;
 

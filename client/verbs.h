@@ -30,6 +30,9 @@ typedef struct BurnArgs {
         const char *image;      /* burn --image: a disc image burned as it is */
         bool strict_names;      /* burn --strict-names: IMAPI's Joliet names, no adapting */
         bool verbose;           /* burn --verbose: every adapted name */
+        const char *boot_image; /* burn --boot-image: El Torito boot image of a data disc */
+        int boot_emulation;     /* --boot-emulation: 0 none, 1 floppy (the type from the size), 4 hd */
+        int boot_platform;      /* --boot-platform: 0 x86, 1 PowerPC, 2 Mac, 0xEF EFI */
 } BurnArgs;
 
 extern BurnArgs arg_burn;

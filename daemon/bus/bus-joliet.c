@@ -116,21 +116,25 @@ static int method_get_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
+        /* BootImage is an IStream in IMAPI: here the staged image's size in bytes, 0 without one. */
         if (r >= 0)
-                r = sd_bus_message_append(reply, "a{sv}", 6, "VolumeName", "s", m->volume_name,
+                r = sd_bus_message_append(reply, "a{sv}", 7, "VolumeName", "s", m->volume_name,
                                           "StrictJolietNames", "b", !m->adapt_names,
-                                          "PlaceBootImageOnDisc", "b", 0, "BootImageManufacturerIDString", "s", "",
-                                          "BootImagePlatform", "y", 0, "BootImageEmulationType", "y", 0);
+                                          "PlaceBootImageOnDisc", "b", (int) m->staging.boot.place,
+                                          "BootImageManufacturerIDString", "s", m->staging.boot.manufacturer,
+                                          "BootImagePlatform", "y", m->staging.boot.platform,
+                                          "BootImageEmulationType", "y", m->staging.boot.emulation,
+                                          "BootImageSize", "t", m->staging.boot.size);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
 /* One entry of SetJolietProperties' dictionary: the volume name into *volume (pointing into the
- * message), StrictJolietNames into *strict (0 or 1; left -1 if absent); *ignored for names it
- * does not know. */
-static int read_property(sd_bus_message *msg, const char **volume, int *strict, bool *ignored,
-                         sd_bus_error *error) {
+ * message), StrictJolietNames into *strict (0 or 1; left -1 if absent), the boot properties
+ * into *boot, each value checked; *ignored for names it does not know. */
+static int read_property(sd_bus_message *msg, const char **volume, int *strict, MasterBootChange *boot,
+                         bool *ignored, sd_bus_error *error) {
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         const char *name, *s;
         int64_t v;
@@ -154,17 +158,28 @@ static int read_property(sd_bus_message *msg, const char **volume, int *strict, 
         } else if (streq(name, "PlaceBootImageOnDisc")) {
                 if (bus_read_bool_variant(msg, &b) < 0)
                         return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes a boolean.", name);
-                if (b)
-                        return bus_error_hresult(error, IMAPI_E_NOTIMPL,
-                                                 "Bootable discs are not supported yet.");
+                boot->place = b;
         } else if (streq(name, "BootImagePlatform") || streq(name, "BootImageEmulationType")) {
+                bool platform = streq(name, "BootImagePlatform");
+
                 if (bus_read_integer_variant(msg, &v) < 0)
                         return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes an integer.", name);
-                if (v != 0)
-                        return bus_error_hresult(error, IMAPI_E_NOTIMPL,
-                                                 "Bootable discs are not supported yet.");
-        } else if (streq(name, "BootImageManufacturerIDString") || streq(name, "BootImage"))
-                return bus_error_hresult(error, IMAPI_E_NOTIMPL, "Bootable discs are not supported yet.");
+                r = platform ? master_check_boot_platform(v, &e) : master_check_boot_emulation(v, &e);
+                if (r < 0)
+                        return bus_error_set_imapi(error, r, &e);
+                *(platform ? &boot->platform : &boot->emulation) = (int) v;
+        } else if (streq(name, "BootImageManufacturerIDString")) {
+                if (bus_read_string_variant(msg, &s) < 0)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s takes a string.", name);
+                r = master_check_boot_manufacturer(s, &e);
+                if (r < 0)
+                        return bus_error_set_imapi(error, r, &e);
+                boot->manufacturer = s;
+        } else if (streq(name, "BootImage"))
+                /* An IStream in IMAPI; a file descriptor here, which the copy into the stash needs
+                 * a call of its own for. */
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                         "The boot image is passed as a file descriptor with SetBootImage.");
         else {
                 *ignored = true;
                 return sd_bus_message_skip(msg, "v");
@@ -174,9 +189,10 @@ static int read_property(sd_bus_message *msg, const char **volume, int *strict, 
 
 static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        MasterBootChange boot = MASTER_BOOT_CHANGE_NONE;
         const char *volume = NULL;
         Master *m = userdata;
-        bool ignored = false;
+        bool ignored = false, was_strict;
         int strict = -1, r;
 
         r = bus_master_check_caller(msg, m, NULL, error);
@@ -186,7 +202,7 @@ static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-                r = read_property(msg, &volume, &strict, &ignored, error);
+                r = read_property(msg, &volume, &strict, &boot, &ignored, error);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(msg);
@@ -202,11 +218,20 @@ static int method_set_joliet_properties(sd_bus_message *msg, void *userdata, sd_
         r = check_joliet(msg, m, error);
         if (r < 0)
                 return r;
-        /* The check that can fail first, so that a refused call changes nothing. */
+        /* All or nothing: StrictJolietNames and the boot properties can still be refused, the
+         * volume name no more. A refused boot property puts StrictJolietNames back as it was,
+         * which cannot fail: nothing was staged in between. */
+        was_strict = !m->adapt_names;
         if (strict >= 0) {
                 r = master_set_strict_joliet_names(m, strict, &e);
                 if (r < 0)
                         return bus_error_set_imapi(error, r, &e);
+        }
+        r = master_set_boot_properties(m, &boot, &e);
+        if (r < 0) {
+                if (strict >= 0)
+                        (void) master_set_strict_joliet_names(m, was_strict, NULL);
+                return bus_error_set_imapi(error, r, &e);
         }
         if (volume) {
                 r = master_set_volume_name(m, volume, &e);
@@ -242,6 +267,11 @@ static int method_get_adapted_names(sd_bus_message *msg, void *userdata, sd_bus_
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_set_boot_image(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        /* The reply follows when the image is in the stash. */
+        return bus_master_fd_method(msg, userdata, master_set_boot_image, error);
+}
+
 static int property_get_joliet(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Master *m = userdata;
@@ -268,6 +298,8 @@ const sd_bus_vtable bus_joliet_vtable[] = {
                                 method_get_joliet_properties, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetAdaptedNames", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", names),
                                 method_get_adapted_names, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetBootImage", SD_BUS_ARGS("h", fd, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_set_boot_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetJolietProperties", SD_BUS_ARGS("a{sv}", properties), SD_BUS_RESULT("u", hresult),
                                 method_set_joliet_properties, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

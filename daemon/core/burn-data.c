@@ -39,6 +39,7 @@ typedef struct BurnData {
         uint64_t image_blocks;
         char *image_path;
         int image_fd;
+        int boot_fd;                    /* the staged boot image, when the disc is to boot */
         uint64_t reserved;
 } BurnData;
 
@@ -51,6 +52,7 @@ static void burn_data_free(void *p) {
 
         free(d->volume_name);
         safe_close(d->image_fd);
+        safe_close(d->boot_fd);
         free(d->image_path);
         free(d->head);
         iso_import_done(&d->import);
@@ -58,7 +60,8 @@ static void burn_data_free(void *p) {
 }
 
 static int burn_data_check(Master *m, ImapiError *error) {
-        if (staging_count(&m->staging) == 0)
+        /* A boot image alone makes a disc (a boot floppy's, say). */
+        if (staging_count(&m->staging) == 0 && !(m->staging.boot.place && m->staging.boot.copy != 0))
                 return imapi_error_set(error, IMAPI_E_INVALIDIMAGE, "Nothing is staged on disc master %u.",
                                        m->id);
         return 0;
@@ -123,6 +126,20 @@ static int setup_image(BurnData *d, ImapiError *error) {
                 d->iso.read_userdata = d;
                 d->iso.import_lba = b->plan.import_lba;
         }
+        if (m->staging.boot.place) {
+                const StagedBoot *boot = &m->staging.boot;
+
+                d->boot_fd = stash_open_copy(m->stash, boot->copy);
+                if (d->boot_fd < 0)
+                        return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot open the boot image in the "
+                                               "stash: %s.", strerror(-d->boot_fd));
+                d->iso.boot_fd = d->boot_fd;
+                d->iso.boot_size = boot->size;
+                d->iso.boot_emulation = boot->emulation;
+                d->iso.boot_platform = boot->platform;
+                /* The master's string stays as it is until the job has ended. */
+                d->iso.boot_id = boot->manufacturer;
+        }
         d->source = (IsoSource) {
                 .n = staging_count(&m->staging),
                 .get = source_get,
@@ -142,7 +159,7 @@ static int burn_data_setup(Burn *b, ImapiError *error) {
         if (!d)
                 return -ENOMEM;
         d->burn = b;
-        d->image_fd = -1;
+        d->image_fd = d->boot_fd = -1;
         b->format = d;
         d->media = b->recorder->media;
         if (b->plan.random_access) {
@@ -184,6 +201,9 @@ static void build_progress(uint64_t done, uint64_t total, void *userdata) {
 }
 
 static int build_error(Burn *b, int r) {
+        if (r == -ENOEXEC)
+                return burn_fail(b, IMAPI_E_INVALIDARG, "The boot image does not suit its emulation type: a "
+                                 "hard-disk emulation image must start with an MBR that holds one partition.");
         uint32_t hr = r == -ENOSPC ? IMAPI_E_NOTENOUGHDISKFORSTASH : r == -EIO ? IMAPI_E_FILEACCESS :
                       hresult_from_errno(r);
 

@@ -2,10 +2,12 @@
 /* IDiscMaster's state machine: open, format, recorder, staging bookkeeping, close. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <imapi/imapi.h>
@@ -175,7 +177,7 @@ static int master_dispose(Master *m, bool with_stash, core_done_fn done, void *u
 /* The staged content, deleted in a worker (100,000 files take a second): the staging is empty
  * at once, done is called when the files are gone (async.h). */
 static int master_discard_staging(Master *m, core_done_fn done, void *userdata) {
-        if (staging_count(&m->staging) == 0 && m->redbook.n == 0) {
+        if (staging_count(&m->staging) == 0 && m->staging.boot.copy == 0 && m->redbook.n == 0) {
                 master_clear_staging(m);
                 return 0;
         }
@@ -391,7 +393,7 @@ static int master_busy_error(Master *m, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->adding || m->audio_adding || m->image_adding)
+        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding)
                 return imapi_error_set(error, IMAPI_E_GENERIC,
                                        "Disc master %u is still staging the previous AddData.", m->id);
         if (m->preparing > 0)
@@ -479,6 +481,8 @@ static int apply_recorder(Master *m, Recorder *r, bool replace, ImapiError *erro
                 k = session_plan_image(r, replace, &plan, error);
         else
                 k = session_plan_data(r, replace, &plan, error);
+        if (k >= 0 && m->format == MASTER_FORMAT_JOLIET && m->staging.boot.place)
+                k = session_plan_check_boot(r, &plan, error);
         if (k < 0)
                 return k;
 
@@ -568,6 +572,8 @@ int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, I
                 k = session_plan_data(rec, replace || m->replace, &p, error);
         if (k >= 0 && m->plan_known)
                 k = session_plan_check_same(rec, &m->plan, &p, error);
+        if (k >= 0)
+                k = master_check_boot_burn(m, &p, error);
         if (k < 0)
                 return k;
         if (simulate && (!drive_can_simulate(rec->drive) || !rec->media.can_simulate))
@@ -598,7 +604,7 @@ int master_clear(Master *m, core_done_fn done, void *userdata, ImapiError *error
 uint32_t master_used_blocks(const Master *m) {
         uint64_t b;
 
-        if (staging_count(&m->staging) == 0)
+        if (staging_count(&m->staging) == 0 && m->staging.boot.copy == 0)
                 return 0;
         b = m->format == MASTER_FORMAT_IMAGE ? m->staging.data_blocks : staging_estimate_blocks(&m->staging, NULL, 0);
         return (uint32_t) MIN(b, (uint64_t) INT32_MAX);
@@ -615,6 +621,26 @@ char *master_format_room(uint64_t need_blocks, uint64_t free_blocks, char buf[st
         else
                 snprintf(buf, MASTER_ROOM_MAX, "needs %s, %s free", need, room);
         return buf;
+}
+
+int master_examine_fd(int fd, const char *what, struct stat *ret_st, uint64_t *ret_cost, ImapiError *error) {
+        int flags = fcntl(fd, F_GETFL);
+        struct stat st;
+        int r;
+
+        if (flags < 0 || fstat(fd, &st) < 0)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "The %s's file descriptor is not usable.", what);
+        if (!S_ISREG(st.st_mode))
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "The %s must be a regular file, not a %s.", what,
+                                       S_ISDIR(st.st_mode) ? "directory" : S_ISBLK(st.st_mode) ? "block device" :
+                                       S_ISFIFO(st.st_mode) ? "pipe" : "special file");
+        if ((flags & O_ACCMODE) == O_WRONLY)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG, "The %s's file descriptor is not readable.", what);
+        r = stash_file_cost(fd, ret_cost);
+        if (r < 0)
+                return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot examine the %s: %s.", what, strerror(-r));
+        *ret_st = st;
+        return 0;
 }
 
 Job *master_job(const Master *m) {
@@ -657,6 +683,7 @@ int master_set_volume_name(Master *m, const char *name, ImapiError *error) {
 
 void master_cancel_staging(Master *m) {
         master_cancel_adding(m);
+        master_cancel_boot_adding(m);
         master_cancel_audio_adding(m);
         master_cancel_image_adding(m);
 }

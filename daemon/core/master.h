@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "core/async.h"
 #include "core/client.h"
@@ -24,7 +25,7 @@ typedef struct Stash Stash;
 typedef struct Burn Burn;
 typedef struct AddBatch AddBatch;
 typedef struct AudioAdd AudioAdd;
-typedef struct ImageAdd ImageAdd;
+typedef struct FileCopy FileCopy;
 
 typedef enum MasterFormat {
         MASTER_FORMAT_NONE,
@@ -66,6 +67,7 @@ struct Master {
         char *volume_name;
         bool adapt_names;       /* StrictJolietNames off: Joliet names are adapted (jolietname.h) */
         AddBatch *adding;       /* an AddData whose copy runs (master-joliet.c) */
+        FileCopy *boot_adding;  /* a SetBootImage whose copy runs (master-boot.c) */
         unsigned discarding;    /* staged content being deleted in a worker */
         unsigned preparing;     /* a call waiting for the active recorder to be read */
 
@@ -77,13 +79,13 @@ struct Master {
 
         /* Image (master-image.c): the image is the one entry of the staging, so that it is
          * cleared, handed to workers and deleted after a successful burn as Joliet's files are. */
-        ImageAdd *image_adding; /* a SetImage whose copy runs */
+        FileCopy *image_adding; /* a SetImage whose copy runs */
 };
 
 /* Staging or a burn runs, or the drive is being read: the master may not change, and its close
  * waits. */
 static inline bool master_busy(const Master *m) {
-        return m->adding || m->burn || m->audio_adding || m->image_adding || m->discarding > 0 ||
+        return m->adding || m->boot_adding || m->burn || m->audio_adding || m->image_adding || m->discarding > 0 ||
                m->preparing > 0;
 }
 
@@ -151,6 +153,32 @@ Job *master_job(const Master *m);
 int master_check_volume_name(const char *name, ImapiError *error);
 int master_set_volume_name(Master *m, const char *name, ImapiError *error);
 
+/* IJolietDiscMaster's boot image (master-boot.c), kept in Staging.boot. SetJolietProperties'
+ * values are checked one by one (E_INVALIDARG), then applied together: the format must be
+ * Joliet, the master idle, a floppy emulation must match the staged image's size, and a boot
+ * image is refused on a disc that SetActiveDiscRecorder found not blank
+ * (IMAPI_E_BOOTIMAGE_AND_NONBLANK_DISC). */
+#define MASTER_BOOT_MANUFACTURER_MAX 24
+/* A boot image's load size is counted in 512-byte sectors in 16 bits. */
+#define MASTER_BOOT_IMAGE_MAX (UINT64_C(65535) * 512)
+typedef struct MasterBootChange {
+        int place, platform, emulation; /* -1: unchanged */
+        const char *manufacturer;       /* NULL: unchanged */
+} MasterBootChange;
+#define MASTER_BOOT_CHANGE_NONE ((MasterBootChange) { .place = -1, .platform = -1, .emulation = -1 })
+int master_check_boot_platform(int64_t v, ImapiError *error);
+int master_check_boot_emulation(int64_t v, ImapiError *error);
+int master_check_boot_manufacturer(const char *s, ImapiError *error);
+int master_set_boot_properties(Master *m, const MasterBootChange *c, ImapiError *error);
+/* SetBootImage: the image the client's fd reads (a regular file, 1 byte to
+ * MASTER_BOOT_IMAGE_MAX) copied into the stash in a worker; it replaces a previous one. fd must
+ * stay open until done is called. */
+int master_set_boot_image(Master *m, int fd, core_done_fn done, void *userdata, ImapiError *error);
+void master_cancel_boot_adding(Master *m);
+/* RecordDisc of a Joliet master with PlaceBootImageOnDisc: an image is staged, and the plan
+ * writes the medium's first file system. */
+int master_check_boot_burn(const Master *m, const SessionPlan *p, ImapiError *error);
+
 /* The client vanished. */
 void master_client_gone(Master *m, Client *c);
 /* Work on the master (staging, a burn) ended: finish a deferred close. */
@@ -192,6 +220,11 @@ typedef struct MasterAudioCounts {
         uint64_t tracks, total, used, available;
 } MasterAudioCounts;
 void master_audio_counts(const Master *m, MasterAudioCounts *ret);
+
+/* A file the client passes to be copied into the stash whole (SetImage, SetBootImage; `what`
+ * names it in messages): a regular file open for reading (else E_INVALIDARG), with what its copy
+ * will cost the stash. */
+int master_examine_fd(int fd, const char *what, struct stat *ret_st, uint64_t *ret_cost, ImapiError *error);
 
 /* IImageDiscMaster (master-image.c): SetImage copies the disc image the client's fd reads (a
  * regular file, whole 2048-byte blocks) into the stash in a worker, after checking that it fits

@@ -74,7 +74,7 @@ int quota_check_staging(Manager *m, const Master *master, uint64_t bytes, uint64
                 if (x != master && (!x->owner || x->owner->uid != uid))
                         continue;
                 used += master_stash_bytes(x);
-                staged += staging_count(&x->staging) + x->redbook.n;
+                staged += staging_count(&x->staging) + (x->staging.boot.copy != 0) + x->redbook.n;
         }
         if (files > c->max_staged_files_per_user || staged > c->max_staged_files_per_user - files)
                 return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,

@@ -183,6 +183,19 @@ int session_plan_image(const Recorder *rec, bool replace, SessionPlan *ret, Imap
         return 0;
 }
 
+int session_plan_check_boot(const Recorder *rec, const SessionPlan *p, ImapiError *error) {
+        const MediaInfo *mi = &rec->media;
+
+        if (p->mode != SESSION_APPEND)
+                return 0;
+        return imapi_error_set(error, IMAPI_E_BOOTIMAGE_AND_NONBLANK_DISC,
+                               "A bootable disc needs a blank medium; the %s in recorder %s is not blank (it holds "
+                               "%s), and a boot image cannot go into a later session; %s.", medium_name(mi), rec->id,
+                               mi->content_text[0] ? mi->content_text : "data",
+                               mi->random_access ? HOW_TO_REPLACE : mi->erasable ? "erase it first" :
+                               "use a blank disc");
+}
+
 int session_plan_check_same(const Recorder *rec, const SessionPlan *then, const SessionPlan *now,
                             ImapiError *error) {
         if (now->mode == SESSION_REPLACE || then->mode == SESSION_REPLACE)

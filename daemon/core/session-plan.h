@@ -40,6 +40,10 @@ int session_plan_audio(const Recorder *rec, SessionPlan *ret, ImapiError *error)
  * overwriteable medium or image file holds. Its addresses start at block 0, so it cannot be a
  * later session. */
 int session_plan_image(const Recorder *rec, bool replace, SessionPlan *ret, ImapiError *error);
+/* A bootable data disc (El Torito): its boot record and catalog are found through the volume
+ * descriptors of the first session, so the new file system must be the medium's first
+ * (IMAPI_E_BOOTIMAGE_AND_NONBLANK_DISC for a session appended after others). */
+int session_plan_check_boot(const Recorder *rec, const SessionPlan *p, ImapiError *error);
 /* RecordDisc made plan `now` for what SetActiveDiscRecorder planned as `then`: the same disc
  * must still be there (IMAPI_E_WRONGDISC), unless the burn now replaces what it holds. */
 int session_plan_check_same(const Recorder *rec, const SessionPlan *then, const SessionPlan *now,

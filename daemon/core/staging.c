@@ -30,6 +30,8 @@ void staging_clear(Staging *s, void (*remove_copy)(uint32_t copy, void *userdata
                 if (remove_copy && s->entries[i].copy != 0)
                         remove_copy(s->entries[i].copy, userdata);
         }
+        if (remove_copy && s->boot.copy != 0)
+                remove_copy(s->boot.copy, userdata);
         free(s->entries);
         strpool_done(&s->names);
         strmap_done(&s->index);
@@ -59,6 +61,21 @@ int staging_ensure_index(Staging *s) {
 
 size_t staging_count(const Staging *s) {
         return s->n;
+}
+
+uint32_t staging_set_boot_copy(Staging *s, uint32_t copy, uint64_t size, uint64_t cost) {
+        uint32_t old = s->boot.copy;
+
+        if (old != 0) {
+                s->data_blocks -= DIV_ROUND_UP(s->boot.size, 2048);
+                s->cost -= s->boot.cost;
+        }
+        s->boot.copy = copy;
+        s->boot.size = copy != 0 ? size : 0;
+        s->boot.cost = copy != 0 ? cost : 0;
+        s->data_blocks += DIV_ROUND_UP(s->boot.size, 2048);
+        s->cost += s->boot.cost;
+        return old;
 }
 
 static bool is_file(const Staging *s, const char *path) {

@@ -24,6 +24,18 @@ typedef struct StagedEntry {
         uint64_t mtime_usec;
 } StagedEntry;
 
+/* A Joliet disc master's El Torito boot image (master-boot.c): IMAPI's boot properties and the
+ * image's copy in the stash. Part of the staged content: cleared with it, and by a burn. */
+typedef struct StagedBoot {
+        bool place;             /* PlaceBootImageOnDisc */
+        uint8_t platform;       /* BootImagePlatform: 0 x86, 1 PowerPC, 2 Mac, 0xEF EFI */
+        uint8_t emulation;      /* BootImageEmulationType: 0 none, 1..3 floppy, 4 hard disk */
+        char manufacturer[25];  /* BootImageManufacturerIDString: up to 24 bytes */
+        uint32_t copy;          /* the image in the stash; 0: none */
+        uint64_t size;
+        uint64_t cost;          /* counted in Staging.cost as well */
+} StagedBoot;
+
 typedef struct Staging {
         StagedEntry *entries;
         size_t n, allocated;
@@ -34,6 +46,7 @@ typedef struct Staging {
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
         uint64_t cost;          /* stash bytes in use */
         uint64_t largest_file;
+        StagedBoot boot;
 } Staging;
 
 /* What a client asks to add: validated names, not yet copied. */
@@ -68,3 +81,7 @@ uint64_t staging_estimate_blocks(const Staging *s, const StagingRequest *reqs, s
 int staging_add(Staging *s, StagedEntry *e, uint32_t *ret_replaced);
 
 size_t staging_count(const Staging *s);
+
+/* The boot image's copy (0: none) with its size and cost, counted in the data and cost; the copy
+ * it replaces is returned (the caller deletes it; 0 if none). */
+uint32_t staging_set_boot_copy(Staging *s, uint32_t copy, uint64_t size, uint64_t cost);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jolietname.h"
 #include "log.h"
@@ -238,6 +239,104 @@ static int add_entries(IsoImage *image, IsoStashStreams *streams) {
         return 0;
 }
 
+/* A name in the root that no entry took: the hidden nodes still need names of their own. */
+static int root_free_name(IsoImage *image, const char *stem, const char *ext, char *buf, size_t n) {
+        IsoDir *root = iso_image_get_root(image);
+
+        for (unsigned i = 0; i < 1000; i++) {
+                IsoNode *node = NULL;
+                int r;
+
+                if (i == 0)
+                        snprintf(buf, n, "%s.%s", stem, ext);
+                else
+                        snprintf(buf, n, "%s-%u.%s", stem, i, ext);
+                r = iso_dir_get_node(root, buf, &node);
+                if (r < 0)
+                        return iso_code_to_errno(r);
+                if (r == 0)
+                        return 0;
+        }
+        return -EEXIST;
+}
+
+/* The boot image, read whole (at most 32 MiB), as a hidden file whose data is written, and the
+ * El Torito catalog pointing at it. No boot info table is patched into the image: it goes on the
+ * disc as the client gave it. */
+static int add_boot(IsoImage *image, const IsoOptions *o) {
+        static const enum eltorito_boot_media_type types[] = { ELTORITO_NO_EMUL, ELTORITO_FLOPPY_EMUL,
+                                                               ELTORITO_FLOPPY_EMUL, ELTORITO_FLOPPY_EMUL,
+                                                               ELTORITO_HARD_DISC_EMUL };
+        const int hide = LIBISO_HIDE_ON_RR | LIBISO_HIDE_ON_JOLIET | LIBISO_HIDE_ON_1999;
+        char name[32], catalog[32], path[40], catalog_path[40];
+        uint8_t id[28] = {};
+        ElToritoBootImage *boot = NULL;
+        IsoStream *stream = NULL;
+        IsoFile *file = NULL;
+        unsigned char *buf;
+        size_t done = 0;
+        int r;
+
+        if (o->boot_emulation >= ELEMENTSOF(types) || o->boot_size > UINT64_C(65535) * 512)
+                return log_error_errno(EINVAL, "Invalid boot image options.");
+        buf = malloc(o->boot_size);
+        if (!buf)
+                return log_oom();
+        while (done < o->boot_size) {
+                ssize_t k = pread(o->boot_fd, buf + done, o->boot_size - done, (off_t) done);
+
+                if (k <= 0) {
+                        free(buf);
+                        return log_error_errno(k < 0 ? errno : EIO, "Cannot read the boot image: %m");
+                }
+                done += (size_t) k;
+        }
+        r = iso_memory_stream_new(buf, o->boot_size, &stream); /* takes buf */
+        if (r < 0) {
+                free(buf);
+                return iso_code_to_errno(r);
+        }
+        r = root_free_name(image, "boot", "img", name, sizeof name);
+        if (r >= 0)
+                r = root_free_name(image, "boot", "catalog", catalog, sizeof catalog);
+        if (r < 0) {
+                iso_stream_unref(stream);
+                return r;
+        }
+        r = iso_image_add_new_file(image, iso_image_get_root(image), name, stream, &file);
+        if (r < 0) {
+                iso_stream_unref(stream);
+                return log_error_errno(-iso_code_to_errno(r), "Cannot add the boot image: %s", iso_error_to_msg(r));
+        }
+        iso_node_set_hidden((IsoNode *) file, hide | LIBISO_HIDE_BUT_WRITE);
+        node_set_attributes((IsoNode *) file, 0444, 0, 0444);
+        snprintf(path, sizeof path, "/%s", name);
+        snprintf(catalog_path, sizeof catalog_path, "/%s", catalog);
+        r = iso_image_set_boot_image(image, path, types[o->boot_emulation], catalog_path, &boot);
+        if (r < 0) {
+                int q = iso_flush_messages(iso_image_get_msg_id(image), false);
+
+                if (iso_error_get_code(r) == iso_error_get_code((int) ISO_BOOT_IMAGE_NOT_VALID))
+                        return log_error_errno(ENOEXEC, "The boot image does not suit %s: %s",
+                                               o->boot_emulation == 4 ? "hard-disk emulation" : "floppy emulation",
+                                               iso_error_to_msg(r));
+                return log_error_errno(q < 0 ? -q : -iso_code_to_errno(r), "Cannot make the image bootable: %s",
+                                       iso_error_to_msg(r));
+        }
+        (void) iso_image_set_boot_catalog_hidden(image, hide);
+        if (el_torito_set_boot_platform_id(boot, o->boot_platform) <= 0)
+                return log_error_errno(EINVAL, "libisofs refused the boot platform id %u.", o->boot_platform);
+        if (o->boot_id) {
+                memcpy(id, o->boot_id, MIN(strlen(o->boot_id), (size_t) 24));
+                if (el_torito_set_id_string(boot, id) < 0)
+                        return log_error_errno(EINVAL, "libisofs refused the boot ID string.");
+        }
+        /* As mkisofs does without -boot-load-size: the BIOS loads the whole image. */
+        if (types[o->boot_emulation] == ELTORITO_NO_EMUL)
+                el_torito_set_load_size(boot, (short) (uint16_t) DIV_ROUND_UP(o->boot_size, 512));
+        return 0;
+}
+
 /* The choices of iso.c, as libisofs' write options. */
 static int make_write_opts(const IsoOptions *o, bool estimate_only, IsoWriteOpts **ret) {
         _cleanup_(write_opts_freep) IsoWriteOpts *opts = NULL;
@@ -318,6 +417,11 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         r = add_entries(image, streams);
         if (r < 0)
                 return r;
+        if (o->boot_size > 0) {
+                r = add_boot(image, o);
+                if (r < 0)
+                        return r;
+        }
         if (o->read_block && imp) {
                 r = iso_import_collect_extents(image, imp);
                 if (r < 0)

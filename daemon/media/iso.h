@@ -60,6 +60,17 @@ typedef struct IsoOptions {
          * and keeps the system area in 0..15; the caller writes the buffer to block 0 once the
          * session is on the medium. next_lba must be 32 or more. */
         uint8_t *head;
+        /* El Torito: with boot_size > 0, boot_fd reads the boot image (boot_size bytes from its
+         * start), written with a boot catalog, both hidden from the trees. boot_emulation is IMAPI's
+         * BootImageEmulationType (0 none, 1..3 floppy, 4 hard disk); boot_platform the El Torito
+         * platform id; boot_id the validation entry's ID string (up to 24 bytes). An image that
+         * does not suit its emulation (a floppy's size, a hard disk's MBR with one partition)
+         * fails with -ENOEXEC. */
+        int boot_fd;
+        uint64_t boot_size;
+        uint8_t boot_emulation;
+        uint8_t boot_platform;
+        const char *boot_id;
 } IsoOptions;
 
 /* What a new session took from the previous one. */

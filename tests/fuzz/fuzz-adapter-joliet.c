@@ -7,10 +7,11 @@
 
 #include "fuzz-adapters.h"
 
-int fuzz_read_property(sd_bus_message *m, const char **volume, bool *ignored, sd_bus_error *error) {
+int fuzz_read_property(sd_bus_message *m, const char **volume, MasterBootChange *boot, bool *ignored,
+                       sd_bus_error *error) {
         int strict = -1, r;
 
-        r = read_property(m, volume, &strict, ignored, error);
+        r = read_property(m, volume, &strict, boot, ignored, error);
         /* A boolean was read, or nothing was set. */
         if (r >= 0 && strict != -1 && strict != 0 && strict != 1)
                 abort();

@@ -11,6 +11,7 @@
 
 #include "core/burn.h"
 #include "core/erase.h"
+#include "core/master.h"
 #include "core/recorder.h"
 
 /* bus-master.c: RecordDisc's options, SetActiveDiscRecorder's "replace". */
@@ -20,4 +21,5 @@ int fuzz_bool_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_
 int fuzz_erase_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error);
 int fuzz_read_setting(sd_bus_message *m, Recorder *r, RecorderSettings *s, bool *ignored, sd_bus_error *error);
 /* bus-joliet.c: one entry of SetJolietProperties. */
-int fuzz_read_property(sd_bus_message *m, const char **volume, bool *ignored, sd_bus_error *error);
+int fuzz_read_property(sd_bus_message *m, const char **volume, MasterBootChange *boot, bool *ignored,
+                       sd_bus_error *error);

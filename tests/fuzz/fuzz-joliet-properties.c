@@ -2,8 +2,10 @@
 /*
  * Fuzzes SetJolietProperties' dictionary: bus-joliet.c's reader of one entry (read_property),
  * looped as the method loops it, with the volume-name rule of the core behind it. The input is
- * the a{sv} (fuzz-bus.h). Invariants: a refusal is named, E_NOTIMPL only for the boot image's
- * properties and E_INVALIDARG otherwise; an accepted volume name is the dictionary's last
+ * the a{sv} (fuzz-bus.h). Invariants: a refusal is named E_INVALIDARG; accepted boot values are
+ * in IMAPI's ranges (a platform of El Torito's, an emulation type 0..4, an ID string of at most
+ * 24 printable ASCII bytes) and pass the core's checks again; an accepted volume name is the
+ * dictionary's last
  * VolumeName, 1 to 16 characters of the Basic Multilingual Plane with no "/", no control
  * character and no bidi override, and passes the core's check again; "ignored" is reported
  * exactly when a key is none of IJolietDiscMaster's properties.
@@ -62,17 +64,15 @@ static int volume_characters(const char *s) {
         return n;
 }
 
-/* The dictionary read again: its last string VolumeName, whether a key is unknown, whether a
- * boot property is there. */
-static void expected(sd_bus_message *m, const char **volume, bool *ignored, bool *boot) {
+/* The dictionary read again: its last string VolumeName, whether a key is unknown. */
+static void expected(sd_bus_message *m, const char **volume, bool *ignored) {
         const char *key, *contents, *s;
 
         *volume = NULL;
-        *ignored = *boot = false;
+        *ignored = false;
         fuzz_bus_rewind(m);
         while ((key = fuzz_bus_next_key(m, &contents))) {
                 *ignored = *ignored || !known(key);
-                *boot = *boot || (known(key) && !streq(key, "VolumeName"));
                 if (streq(key, "VolumeName") && streq(contents, "s")) {
                         if (sd_bus_message_read(m, "v", "s", &s) < 0)
                                 abort();
@@ -86,8 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        MasterBootChange boot = MASTER_BOOT_CHANGE_NONE;
         const char *volume = NULL, *want_volume;
-        bool ignored = false, want_ignored, boot;
+        bool ignored = false, want_ignored;
         FuzzInput in = { data, size };
         size_t n_entries;
         int r, n;
@@ -101,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
                 abort();
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = fuzz_read_property(m, &volume, &ignored, &error);
+                r = fuzz_read_property(m, &volume, &boot, &ignored, &error);
                 if (r < 0)
                         break;
                 if (sd_bus_message_exit_container(m) < 0)
@@ -109,15 +110,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (r == -ENOMEM)
                 return 0;
-        expected(m, &want_volume, &want_ignored, &boot);
+        expected(m, &want_volume, &want_ignored);
         if (r < 0) {
-                uint32_t hr = hresult_from_bus_error(&error);
-
-                if (!sd_bus_error_is_set(&error))
-                        abort();
-                if (hr != IMAPI_E_INVALIDARG && !(hr == IMAPI_E_NOTIMPL && boot))
+                if (!sd_bus_error_is_set(&error) || hresult_from_bus_error(&error) != IMAPI_E_INVALIDARG)
                         abort();
                 return 0;
+        }
+        if (boot.place < -1 || boot.place > 1 || !IN_SET(boot.platform, -1, 0, 1, 2, 0xEF) ||
+            boot.emulation < -1 || boot.emulation > 4)
+                abort();
+        if (boot.manufacturer) {
+                if (strlen(boot.manufacturer) > 24 || master_check_boot_manufacturer(boot.manufacturer, &e) < 0)
+                        abort();
+                for (const char *p = boot.manufacturer; *p; p++)
+                        if (*p < 0x20 || *p > 0x7E)
+                                abort();
         }
         if (sd_bus_message_exit_container(m) < 0 || sd_bus_error_is_set(&error))
                 abort();

@@ -128,6 +128,24 @@ int main(void) {
         medium(0x08, "CD-ROM", MEDIA_STATUS_CLOSED, false, MEDIA_CONTENT_ISO9660);
         CHECK(strcmp(plan_image(true, NULL), "IMAPI_E_MEDIUM_INVALIDTYPE") == 0, "a pressed disc is read-only");
 
+        /* A bootable disc: only as the medium's first file system. */
+        medium(0x09, "CD-R", MEDIA_STATUS_BLANK, false, MEDIA_CONTENT_NONE);
+        (void) plan(false, &p);
+        CHECK(session_plan_check_boot(&rec, &p, &e) >= 0, "a blank CD-R boots");
+        medium(0x09, "CD-R", MEDIA_STATUS_APPENDABLE, false, MEDIA_CONTENT_ISO9660);
+        (void) plan(false, &p);
+        k = session_plan_check_boot(&rec, &p, &e);
+        CHECK(k < 0 && e.hresult == IMAPI_E_BOOTIMAGE_AND_NONBLANK_DISC, "a CD-R with a session does not");
+        imapi_error_done(&e);
+        medium(0x1A, "DVD+RW", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
+        (void) plan(false, &p);
+        k = session_plan_check_boot(&rec, &p, &e);
+        CHECK(k < 0 && e.hresult == IMAPI_E_BOOTIMAGE_AND_NONBLANK_DISC && strstr(e.message, "--replace"),
+              "nor a DVD+RW with a file system, which replace can write over");
+        imapi_error_done(&e);
+        (void) plan(true, &p);
+        CHECK(session_plan_check_boot(&rec, &p, &e) >= 0, "a replaced file system boots");
+
         /* The disc of SetActiveDiscRecorder at RecordDisc. */
         medium(0x1A, "DVD+RW", MEDIA_STATUS_APPENDABLE, true, MEDIA_CONTENT_ISO9660);
         (void) plan(false, &p);
