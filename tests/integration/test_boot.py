@@ -275,6 +275,11 @@ def test_bad_values_refused():
         # floppy emulation needs the floppy's size, whichever comes first
         set_boot_image(m, write_file(h, "small.img", os.urandom(4096)))
         expect_dbus_error(INVALIDARG, j.SetJolietProperties, {"BootImageEmulationType": dbus.Byte(2)})
+        # all or nothing: a refused boot property leaves StrictJolietNames as it was
+        strict = bool(j.GetJolietProperties()["StrictJolietNames"])
+        expect_dbus_error(INVALIDARG, j.SetJolietProperties,
+                          {"StrictJolietNames": not strict, "BootImageEmulationType": dbus.Byte(2)})
+        assert bool(j.GetJolietProperties()["StrictJolietNames"]) == strict
         floppy = write_file(h, "f12.img", os.urandom(1200 * 1024))
         j.SetJolietProperties({"BootImageEmulationType": dbus.Byte(0)})
         set_boot_image(m, floppy)
