@@ -275,7 +275,7 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
 
         if (streq(key, POLKIT_OPTION_NO_USER_INTERACTION))
                 return polkit_option_cb(msg, key, NULL, error);
-        if (streq(key, "verify") || streq(key, "close") || streq(key, "replace")) {
+        if (streq(key, "verify") || streq(key, "close") || streq(key, "replace") || streq(key, "keep")) {
                 r = bool_option(msg, key, &b, error);
                 if (r < 0)
                         return r;
@@ -283,6 +283,8 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
                         o->verify = b;
                 else if (streq(key, "close"))
                         o->close_disc = b;
+                else if (streq(key, "keep"))
+                        o->keep = b;
                 else
                         o->replace = b;
                 return 0;
@@ -325,7 +327,7 @@ static int reply_job(sd_bus_message *reply, void *result) {
 }
 
 static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        static const char *const allowed[] = { "verify", "close", "replace", "iso_level", "write_speed",
+        static const char *const allowed[] = { "verify", "close", "replace", "keep", "iso_level", "write_speed",
                                                "write_speed_kbps", "write_mode", POLKIT_OPTION_NO_USER_INTERACTION,
                                                NULL };
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A data burn (the Joliet format's part of burn-ops.h): build the image in the stash (prepare),
- * write it, on random-access media write the head that makes readers find it (closing), and read
- * back every block a reader of the new tree follows (verify).
+ * A data burn (the Joliet format's part of burn-ops.h): lay the image out (prepare), write it as
+ * libisofs generates it from the staged files, taking a checksum of every chunk on the way, on
+ * random-access media write the head that makes readers find it (closing), and read back every
+ * block a reader of the new tree follows, against those checksums (verify). No image file is
+ * made: the stash holds the staged data and nothing else, and the staged data is read once.
+ *
+ * The image is generated again, byte for byte the same (the staging's image_time fixes its
+ * times), for a retry, a second copy, and to name the block a differing chunk went wrong at.
  *
  * On random-access media the new session is written after everything the old file system uses,
  * and the head at block 0 that points readers at the new tree is written last: a burn stopped
@@ -15,6 +20,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <imapi/imapierror.h>
@@ -35,12 +41,12 @@ typedef struct BurnData {
         MediaInfo media;                /* the disc as RecordDisc found it */
         uint8_t *head;                  /* random-access media: written to block 0 last */
         IsoImport import;               /* what the new tree took from the previous session */
-        bool too_big;                   /* the built image does not fit the disc */
+        bool too_big;                   /* the laid out image does not fit the disc */
         uint64_t image_blocks;
-        char *image_path;
-        int image_fd;
+        IsoOutput *stream;         /* the image, generated as the recorder takes it */
+        uint64_t streamed;              /* blocks of it read (by libburn's FIFO thread) */
+        BurnChecksums sums;             /* of what was written, for the verification */
         int boot_fd;                    /* the staged boot image, when the disc is to boot */
-        uint64_t reserved;
 } BurnData;
 
 static BurnData *data_of(Burn *b) {
@@ -51,9 +57,9 @@ static void burn_data_free(void *p) {
         BurnData *d = p;
 
         free(d->volume_name);
-        safe_close(d->image_fd);
         safe_close(d->boot_fd);
-        free(d->image_path);
+        iso_output_free(d->stream);
+        burn_checksums_done(&d->sums);
         free(d->head);
         iso_import_done(&d->import);
         free(d);
@@ -114,6 +120,11 @@ static int setup_image(BurnData *d, ImapiError *error) {
                 return -ENOMEM;
         d->iso.volume_id = d->volume_name;
         d->iso.adapt_joliet_names = m->adapt_names;
+        /* Fixed by the first burn of this content, so that every later one generates the same
+         * image (a retry, a second copy). */
+        if (m->staging.image_time == 0)
+                m->staging.image_time = time(NULL);
+        d->iso.volume_time = m->staging.image_time;
         d->iso.iso_level = b->options.iso_level > 0 ? b->options.iso_level : big ? 3 : 2;
         if (d->iso.iso_level < 3 && big)
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
@@ -151,7 +162,7 @@ static int setup_image(BurnData *d, ImapiError *error) {
 
 static int burn_data_setup(Burn *b, ImapiError *error) {
         Master *m = b->master;
-        uint64_t estimate, reserve;
+        uint64_t estimate;
         BurnData *d;
         int k;
 
@@ -159,7 +170,7 @@ static int burn_data_setup(Burn *b, ImapiError *error) {
         if (!d)
                 return -ENOMEM;
         d->burn = b;
-        d->image_fd = d->boot_fd = -1;
+        d->boot_fd = -1;
         b->format = d;
         d->media = b->recorder->media;
         if (b->plan.random_access) {
@@ -172,49 +183,32 @@ static int burn_data_setup(Burn *b, ImapiError *error) {
                 return k;
         /* An upper bound from the staging bookkeeping: laying the image out with libisofs would
          * take a second for 100,000 files, on the event loop. The image builder gives the exact
-         * size, checked against the disc once it is built. */
+         * size, checked against the disc once it is laid out. */
         estimate = staging_estimate_blocks(&m->staging, NULL, 0);
         d->image_blocks = b->write_blocks = estimate;
         if (estimate > b->plan.room)
                 return imapi_error_set(error, IMAPI_E_DISCFULL, "The disc cannot hold the image (%s).",
                                        master_format_room(estimate, b->plan.room, (char[MASTER_ROOM_MAX]) {}));
-        /* The image is written sparse: it costs what the staged data costs, plus its
-         * directories. */
-        reserve = m->staging.cost + (estimate > m->staging.data_blocks ? (estimate - m->staging.data_blocks) * 2048 : 0);
-        k = stash_reserve(m->stash, reserve, error);
-        if (k < 0)
-                return k;
-        d->reserved = reserve;
-        k = stash_create_file(m->stash, "image.iso", &d->image_fd, &d->image_path);
-        if (k < 0)
-                return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot create the image in the stash: %s.",
-                                       strerror(-k));
-        /* Nothing is staged until the job has ended, and the image build is when memory peaks. */
+        /* Nothing more of the stash is needed: the image is generated from the staged data
+         * while it is written. Nothing is staged until the job has ended, and libisofs' tree is
+         * when memory peaks. */
         staging_drop_index(&m->staging);
         return 0;
-}
-
-static void build_progress(uint64_t done, uint64_t total, void *userdata) {
-        BurnData *d = userdata;
-
-        atomic_store(&d->burn->blocks_done, done);
 }
 
 static int build_error(Burn *b, int r) {
         if (r == -ENOEXEC)
                 return burn_fail(b, IMAPI_E_INVALIDARG, "The boot image does not suit its emulation type: a "
                                  "hard-disk emulation image must start with an MBR that holds one partition.");
-        uint32_t hr = r == -ENOSPC ? IMAPI_E_NOTENOUGHDISKFORSTASH : r == -EIO ? IMAPI_E_FILEACCESS :
-                      hresult_from_errno(r);
+        uint32_t hr = r == -EIO ? IMAPI_E_FILEACCESS : hresult_from_errno(r);
 
-        (void) burn_fail(b, hr, "Building the image failed: %s.", strerror(-r));
+        (void) burn_fail(b, hr, "Laying out the image failed: %s.", strerror(-r));
         return r;
 }
 
-/* Worker: the image. */
+/* Worker: the image laid out; libisofs starts generating it into its FIFO. */
 static void burn_data_prepare(Burn *b) {
         BurnData *d = data_of(b);
-        uint64_t blocks = 0;
         int r;
 
         /* Grown in place: libisofs keeps the system area of the head and puts the new
@@ -225,24 +219,20 @@ static void burn_data_prepare(Burn *b) {
                                       "read.", b->recorder->id);
                 return;
         }
-        r = iso_build_write(&d->source, &d->iso, d->image_fd, &b->cancel, build_progress, d, &blocks,
-                            &d->import);
-        if (r >= 0)
-                d->image_blocks = blocks;
-        /* The image has its exact size now; it must fit what the disc has free. */
-        d->too_big = r >= 0 && d->image_blocks > b->plan.room;
-        /* On disk before the laser starts, and here rather than in a close() on the event
-         * loop (ext4 flushes a truncated file when it is closed). */
-        if (r >= 0 && fdatasync(d->image_fd) < 0)
-                r = -errno;
-        /* libisofs' tree (about 100 MiB for 100,000 files) was allocated and freed in this
-         * thread's malloc arena: give it back to the system now rather than keep it until the
-         * next burn. Trimming this arena does not hold up the event loop's. */
-        (void) malloc_trim(0);
+        r = iso_output_new(&d->source, &d->iso, &d->stream);
         if (r < 0) {
-                b->result = r == -ECANCELED ? r : build_error(b, r);
+                b->result = b->cancel ? -ECANCELED : build_error(b, r);
                 return;
         }
+        iso_output_take_import(d->stream, &d->import);
+        d->image_blocks = iso_output_blocks(d->stream);
+        r = burn_checksums_init(&d->sums, d->image_blocks);
+        if (r < 0) {
+                b->result = r;
+                return;
+        }
+        /* The image has its exact size now; it must fit what the disc has free. */
+        d->too_big = d->image_blocks > b->plan.room;
         /* The old file system stops being one right before the new one is written over it. */
         if (!d->too_big && !b->cancel && b->plan.mode == SESSION_REPLACE && !b->options.simulate &&
             drive_invalidate_head(b->recorder->drive) < 0)
@@ -261,15 +251,55 @@ static int burn_data_prepared(Burn *b, ImapiError *error) {
         return 0;
 }
 
+/* Why the image could not be generated, for the job's result (libburn only sees a source that
+ * failed): the staged file that could not be read, by its name in the image. */
+static int stream_error(BurnData *d, int r) {
+        Burn *b = d->burn;
+        size_t i = iso_output_failed_entry(d->stream);
+
+        if (imapi_error_is_set(&b->error))
+                return r;
+        if (i < staging_count(&b->master->staging))
+                return burn_fail(b, IMAPI_E_FILEACCESS, "The image cannot be generated: the staged copy of "
+                                 "\"%s\" cannot be read (%s); replace it (AddData with overwrite) or clear "
+                                 "the content.", b->master->staging.entries[i].image_path, strerror(-r));
+        return burn_fail(b, r == -EIO ? IMAPI_E_FILEACCESS : hresult_from_errno(r),
+                         "Generating the image failed: %s.", strerror(-r));
+}
+
+/* libburn's FIFO thread: the next blocks of the image, summed on their way to the recorder. */
+static int stream_read(uint8_t *buf, size_t blocks, void *userdata) {
+        BurnData *d = userdata;
+        int r;
+
+        r = iso_output_read(d->stream, buf, blocks);
+        if (r < 0)
+                return stream_error(d, r);
+        burn_checksums_add(&d->sums, buf, blocks);
+        d->streamed += blocks;
+        if (d->streamed == d->image_blocks) {
+                r = iso_output_finish(d->stream);
+                if (r < 0)
+                        return stream_error(d, r);
+        }
+        return 0;
+}
+
 static int burn_data_write_start(Burn *b, const DriveWriteOptions *common, char **ret_reason) {
         DriveWriteOptions wo = *common;
+        BurnData *d = data_of(b);
+        DriveStream stream = {
+                .blocks = d->image_blocks,
+                .read = stream_read,
+                .userdata = d,
+        };
 
         /* Leave the disc open for another session, as IMAPI did, where the medium has sessions;
          * random-access media are grown instead. */
         wo.multi = !b->options.close_disc && !b->plan.random_access;
         if (b->plan.random_access)
                 wo.start_lba = b->plan.start_lba;
-        return drive_write_start(b->recorder->drive, data_of(b)->image_path, &wo, ret_reason);
+        return drive_write_stream_start(b->recorder->drive, &stream, &wo, ret_reason);
 }
 
 bool burn_data_write_progress(Burn *b, const DriveProgress *p) {
@@ -353,18 +383,70 @@ static int verify_imported(Burn *b, uint8_t *buf) {
         return 0;
 }
 
+/* A chunk of the new session reads back differently from what was written: the image is
+ * generated again up to that chunk (the same bytes, from the same staging and options) to tell
+ * which of its blocks differs. Rare, and worth the time: the user learns where the disc is bad. */
+static int64_t locate_bad_block(Burn *b, uint32_t lba, const uint8_t *read, size_t n, void *userdata) {
+        _cleanup_free_ uint8_t *buf = malloc(BURN_VERIFY_CHUNK_BLOCKS * 2048), *head = NULL;
+        BurnData *d = userdata;
+        IsoOptions o = d->iso;
+        IsoOutput *s = NULL;
+        uint64_t at = lba - b->plan.start_lba, done = 0;
+        int64_t bad = -EIO;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        /* libisofs writes the head it generates into o.head: not into the one on the disc. */
+        if (d->head) {
+                head = malloc(DRIVE_HEAD_BYTES);
+                if (!head)
+                        return -ENOMEM;
+                memcpy(head, d->head, DRIVE_HEAD_BYTES);
+                o.head = head;
+        }
+        r = iso_output_new(&d->source, &o, &s);
+        if (r < 0)
+                return r;
+        while (done < at + n && !b->cancel) {
+                size_t k = (size_t) MIN((uint64_t) BURN_VERIFY_CHUNK_BLOCKS, at + n - done);
+
+                r = iso_output_read(s, buf, k);
+                if (r < 0)
+                        break;
+                done += k;
+                if (done <= at)
+                        continue;
+                for (size_t i = 0; i < n; i++)
+                        if (memcmp(buf + i * 2048, read + i * 2048, 2048) != 0) {
+                                bad = (int64_t) lba + (int64_t) i;
+                                break;
+                        }
+                break;
+        }
+        iso_output_free(s);
+        return bad;
+}
+
 /* Worker: read back every block that a reader of the new tree follows. */
 static void burn_data_verify(Burn *b) {
         _cleanup_free_ uint8_t *buf = malloc(BURN_VERIFY_CHUNK_BLOCKS * 2048);
         BurnData *d = data_of(b);
+        int64_t bad;
         int r;
 
         if (!buf) {
                 b->result = -ENOMEM;
                 return;
         }
-        /* The new session against the image in the stash. */
-        r = burn_verify_file(b, d->image_fd, d->image_blocks, b->plan.start_lba, "the new session");
+        /* The new session against what was written. */
+        r = burn_verify_checksums(b, &d->sums, b->plan.start_lba, locate_bad_block, d, &bad);
+        if (r >= 0 && bad < 0)
+                r = burn_fail(b, IMAPI_E_DISCINFO, "Verification failed: block %lld of the new session cannot "
+                              "be read back.", (long long) -bad - 1);
+        else if (r >= 0 && bad > 0)
+                r = burn_fail(b, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "Verification failed: block %lld reads back "
+                              "differently from what was written.", (long long) bad - 1);
         if (r >= 0 && data_of(b)->head)
                 r = verify_head(b);
         if (r >= 0)
@@ -397,23 +479,27 @@ static char *burn_data_note(Burn *b) {
         return s;
 }
 
+/* The end's worker: libisofs' tree (about 100 MiB for 100,000 files) goes, and the memory it
+ * took in that thread's malloc arena back to the system rather than stay until the next burn.
+ * Trimming this arena does not hold up the event loop's. */
+static void release_stream(void *p) {
+        iso_output_free(p);
+        (void) malloc_trim(0);
+}
+
 static void burn_data_end_files(Burn *b, BurnEndFiles *ret) {
         BurnData *d = data_of(b);
 
-        if (!d)
+        if (!d || !d->stream)
                 return;
-        *ret = (BurnEndFiles) {
-                .remove_path = TAKE_PTR(d->image_path),
-                .close_fd = TAKE_FD(d->image_fd),
-                .reserved = d->reserved,
-        };
-        d->reserved = 0;
+        ret->release = release_stream;
+        ret->release_data = TAKE_PTR(d->stream);
 }
 
 const BurnOps burn_data_ops = {
         .activity = "Burning a disc",
         .block_size = 2048,
-        .prepare_share = 0.15,
+        .prepare_share = 0.02,
         .verify_share = 0.15,
         .check = burn_data_check,
         .setup = burn_data_setup,

@@ -64,6 +64,8 @@ typedef struct BurnEndFiles {
         char *remove_path;      /* a stash file to delete (the image); taken */
         int close_fd;           /* its fd, closed after the delete (-1: none); taken */
         uint64_t reserved;      /* stash reservation to return once it is deleted */
+        void (*release)(void *p); /* frees p in the end's worker (a large tree), if set; taken */
+        void *release_data;
 } BurnEndFiles;
 
 struct BurnOps {
@@ -118,6 +120,29 @@ int64_t burn_verify_chunk(Burn *b, uint32_t lba, size_t n, const uint8_t *want, 
 /* blocks of the medium from start_lba against the file fd of the stash, counted in
  * b->blocks_done; what: "the new session", for messages. 0, -ECANCELED, or burn_fail()'s. */
 int burn_verify_file(Burn *b, int fd, uint64_t blocks, uint32_t start_lba, const char *what);
+
+/* The checksums of a stream's chunks of BURN_VERIFY_CHUNK_BLOCKS blocks (the last one may be
+ * shorter), taken while it is written, so that verification needs no copy of what was written:
+ * 8 bytes per 64 KiB, 3 MiB for a 25 GB disc. */
+typedef struct BurnChecksums {
+        uint64_t *sums;
+        uint64_t blocks;        /* of the stream */
+        uint64_t added;         /* blocks summed so far */
+        struct XXH3_state_s *state;
+} BurnChecksums;
+
+int burn_checksums_init(BurnChecksums *c, uint64_t blocks);
+void burn_checksums_add(BurnChecksums *c, const uint8_t *buf, size_t blocks);
+void burn_checksums_done(BurnChecksums *c);
+/* The medium from start_lba against the checksums (all blocks added), counted in
+ * b->blocks_done: 0 or -ECANCELED, -ENOMEM; *ret_bad is 0 or, when a chunk cannot be read or
+ * differs, the first block (absolute) that is to blame, as burn_verify_chunk() says it. locate()
+ * names the differing block of a chunk: given the chunk as read back (n blocks at lba), it
+ * returns the first block that is not what was written (absolute), or a negative errno when it
+ * cannot tell (the chunk's first block is named then). */
+typedef int64_t (*burn_locate_fn)(Burn *b, uint32_t lba, const uint8_t *read, size_t n, void *userdata);
+int burn_verify_checksums(Burn *b, const BurnChecksums *c, uint32_t start_lba, burn_locate_fn locate,
+                          void *userdata, int64_t *ret_bad);
 
 /* For the ops: closing the disc has begun (ClosingDisc with an estimate, in seconds); once. */
 void burn_announce_closing(Burn *b, int32_t seconds);

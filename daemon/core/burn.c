@@ -118,6 +118,8 @@ static void end_run(void *userdata) {
         if (e->files.remove_path)
                 (void) stash_remove_file(m->stash, e->files.remove_path);
         e->files.close_fd = safe_close(e->files.close_fd);
+        if (e->files.release)
+                e->files.release(TAKE_PTR(e->files.release_data));
         master_delete_staged(&e->staging, &e->redbook, m->stash);
         /* Content that stays for another try gets back its name index here rather than at the
          * next AddData, on the loop. (The master changes nothing until end_done().) */
@@ -195,6 +197,8 @@ static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *fi
                 (void) stash_remove_file(b->master->stash, files->remove_path);
         free(files->remove_path);
         safe_close(files->close_fd);
+        if (files->release)
+                files->release(files->release_data);
         stash_release(b->master->stash, files->reserved);
         end_report(b, hr, message);
         end_detach(b, 0);
@@ -219,7 +223,7 @@ static void burn_finish(Burn *b, uint32_t hr, const char *message) {
         staging_init(&e->staging);
         redbook_init(&e->redbook);
         e->text = hresult_format(hr, note ?: message);
-        if (IMAPI_HRESULT_SUCCEEDED(hr) && !b->options.simulate) {
+        if (IMAPI_HRESULT_SUCCEEDED(hr) && !b->options.simulate && !b->options.keep) {
                 /* The bookkeeping moves to the worker with the files; the master starts empty
                  * (UsedDataBlocks 0), and the next burn looks at the disc afresh. */
                 e->staging = m->staging;
@@ -312,6 +316,12 @@ static void write_ended(Burn *b) {
         uint32_t hr = drive_operation_finish(b->recorder->drive, b->cancel, &msg);
         int32_t total = (int32_t) MIN(b->write_blocks, (uint64_t) INT32_MAX);
 
+        /* A source that failed (an image that could not be generated) knows better than
+         * libburn, which only saw it stop. */
+        if (IMAPI_HRESULT_FAILED(hr) && hr != IMAPI_E_USERABORT && imapi_error_is_set(&b->error)) {
+                burn_finish_error(b, NULL);
+                return;
+        }
         if (IMAPI_HRESULT_FAILED(hr)) {
                 burn_finish(b, hr, msg);
                 return;
@@ -555,6 +565,8 @@ fail:
                         (void) stash_remove_file(m->stash, files.remove_path);
                 free(files.remove_path);
                 safe_close(files.close_fd);
+                if (files.release)
+                        files.release(files.release_data);
                 stash_release(m->stash, files.reserved);
         }
         drive_release(rec->drive, false);

@@ -26,6 +26,7 @@ typedef struct RecordOptions {
         int write_speed_kbps;   /* exact, in kB/s; overrides write_speed (image files too) */
         bool tao;               /* audio track-at-once; disc-at-once otherwise */
         bool replace;           /* a new file system over what an overwriteable medium holds */
+        bool keep;              /* the staged content stays after a success (for another copy) */
 } RecordOptions;
 
 /* Checks IMAPI's rules, reads the disc in the active recorder and starts the job (async.h):

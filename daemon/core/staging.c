@@ -201,6 +201,7 @@ int staging_add(Staging *s, StagedEntry *e, uint32_t *ret_replaced) {
         r = staging_ensure_index(s);
         if (r < 0)
                 return r;
+        s->image_time = 0;
         if (strmap_get(&s->index, e->image_path, &i)) {
                 StagedEntry *old = &s->entries[i];
 

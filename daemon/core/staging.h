@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "strmap.h"
 #include "strpool.h"
@@ -47,6 +48,9 @@ typedef struct Staging {
         uint64_t cost;          /* stash bytes in use */
         uint64_t largest_file;
         StagedBoot boot;
+        /* The time of the image of this content, fixed by its first burn, so that a retry or a
+         * second copy generates the same image; 0 again once the content changes. */
+        time_t image_time;
 } Staging;
 
 /* What a client asks to add: validated names, not yet copied. */

@@ -47,7 +47,11 @@ void drive_free_write_state(Drive *d) {
  * drives does not hold the rate it is given, and a file written at full disk speed leaves no
  * time for a user (or a test) to watch or cancel; real drives pace themselves. */
 typedef struct PacedSource {
-        int fd;
+        int fd;                 /* -1: from the stream */
+        DriveStream stream;
+        uint64_t left;          /* blocks of the stream not yet read */
+        uint8_t partial[2048];  /* a block of the stream that a read took only part of */
+        size_t partial_pos;     /* bytes of it handed out; sizeof(partial): none */
         off_t size;
         off_t fixed_size;
         uint64_t bytes_per_sec;
@@ -62,6 +66,37 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+/* libburn's FIFO reads whole chunks of 2048 bytes; a read of a part of a block is served from a
+ * block read whole all the same. */
+static ssize_t stream_read(PacedSource *p, uint8_t *buf, size_t size) {
+        size_t done = 0;
+        int r;
+
+        if (p->partial_pos < sizeof p->partial) {
+                done = MIN(size, sizeof p->partial - p->partial_pos);
+                memcpy(buf, p->partial + p->partial_pos, done);
+                p->partial_pos += done;
+        }
+        if (done == size || p->left == 0)
+                return (ssize_t) done;
+        if (size - done >= 2048) {
+                size_t n = (size_t) MIN((uint64_t) (size - done) / 2048, p->left);
+
+                r = p->stream.read(buf + done, n, p->stream.userdata);
+                if (r < 0)
+                        return r;
+                p->left -= n;
+                return (ssize_t) (done + n * 2048);
+        }
+        r = p->stream.read(p->partial, 1, p->stream.userdata);
+        if (r < 0)
+                return r;
+        p->left--;
+        p->partial_pos = size - done;
+        memcpy(buf + done, p->partial, size - done);
+        return (ssize_t) size;
+}
+
 static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
         PacedSource *p = s->data;
         uint64_t due, now;
@@ -69,10 +104,12 @@ static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
 
         if (p->start_usec == 0)
                 p->start_usec = now_usec();
-        n = read(p->fd, buf, (size_t) size);
+        n = p->fd >= 0 ? read(p->fd, buf, (size_t) size) : stream_read(p, buf, (size_t) size);
         if (n <= 0)
                 return n < 0 ? -1 : 0;
         p->done += (uint64_t) n;
+        if (p->bytes_per_sec == 0)
+                return (int) n;
         due = p->start_usec + p->done * 1000000ULL / p->bytes_per_sec;
         now = now_usec();
         if (due > now)
@@ -98,7 +135,8 @@ static void paced_free(struct burn_source *s) {
         free(p);
 }
 
-static struct burn_source *paced_source_new(const char *path, unsigned kbps) {
+/* From the file at path, or else from the stream; kbps 0: as fast as it comes. */
+static struct burn_source *paced_source_new(const char *path, const DriveStream *stream, unsigned kbps) {
         struct burn_source *s;
         PacedSource *p;
         struct stat st;
@@ -106,13 +144,21 @@ static struct burn_source *paced_source_new(const char *path, unsigned kbps) {
         p = calloc(1, sizeof(PacedSource));
         if (!p)
                 return NULL;
-        p->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (p->fd < 0 || fstat(p->fd, &st) < 0) {
-                safe_close(p->fd);
-                free(p);
-                return NULL;
+        p->fd = -1;
+        p->partial_pos = sizeof p->partial;
+        if (path) {
+                p->fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (p->fd < 0 || fstat(p->fd, &st) < 0) {
+                        safe_close(p->fd);
+                        free(p);
+                        return NULL;
+                }
+                p->size = st.st_size;
+        } else {
+                p->stream = *stream;
+                p->left = stream->blocks;
+                p->size = (off_t) (stream->blocks * 2048);
         }
-        p->size = st.st_size;
         p->bytes_per_sec = (uint64_t) kbps * 1000;
         /* An application-made source (libburn.h, struct burn_source): calloc'ed, one reference,
          * freed by libburn's burn_source_free() after free_data. */
@@ -131,7 +177,8 @@ static struct burn_source *paced_source_new(const char *path, unsigned kbps) {
         return s;
 }
 
-int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason) {
+static int write_start(Drive *d, const char *image_path, const DriveStream *stream, const DriveWriteOptions *o,
+                       char **ret_reason) {
         struct burn_session *session = NULL;
         struct burn_track *track = NULL;
         char reasons[BURN_REASONS_LEN] = "";
@@ -145,8 +192,8 @@ int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions 
         (void) drive_drain_messages(NULL, NULL);
         d->op_seq = drive_message_seq();
 
-        if (drive_is_file(d) && o->speed_kbps > 0)
-                d->source = paced_source_new(image_path, (unsigned) o->speed_kbps);
+        if (!image_path || (drive_is_file(d) && o->speed_kbps > 0))
+                d->source = paced_source_new(image_path, stream, drive_is_file(d) ? (unsigned) o->speed_kbps : 0);
         else
                 d->source = burn_file_source_new(image_path, NULL);
         if (!d->source)
@@ -203,7 +250,7 @@ int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions 
         burn_drive_set_speed(d->info.drive, 0, o->speed_kbps);
         d->threads_ended_at_start = drive_write_threads_ended();
         d->idle_polls = 0;
-        log_debug("Writing %s to %s (%s%s).", image_path, d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
+        log_debug("Writing %s to %s (%s%s).", image_path ?: "a generated image", d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
                   o->simulate ? ", simulated" : "");
         burn_disc_write(d->opts, d->disc);
         return 0;
@@ -222,8 +269,17 @@ fail_io:
                 burn_session_free(session);
         drive_free_write_state(d);
         (void) drive_drain_messages(NULL, NULL);
-        *ret_reason = strdup("The image file in the stash cannot be read.");
+        *ret_reason = strdup(image_path ? "The image file in the stash cannot be read." :
+                             "The image cannot be generated.");
         return hresult_to_errno(IMAPI_E_FILEACCESS);
+}
+
+int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason) {
+        return write_start(d, image_path, NULL, o, ret_reason);
+}
+
+int drive_write_stream_start(Drive *d, const DriveStream *stream, const DriveWriteOptions *o, char **ret_reason) {
+        return write_start(d, NULL, stream, o, ret_reason);
 }
 
 int drive_erase_start(Drive *d, bool full) {

@@ -147,6 +147,16 @@ typedef struct DriveProgress {
  * errno (hresult_to_errno) and a message in *ret_reason (malloc'ed) when libburn refuses the
  * job for this medium. */
 int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason);
+/* The same from a stream instead of a file (an image generated as it is written): read() is
+ * called from libburn's FIFO thread for the next `blocks` 2048-byte blocks, never more than are
+ * left, and returns 0 or a negative errno, which makes the write fail (the caller keeps why).
+ * The stream must stay valid until drive_operation_finish(). */
+typedef struct DriveStream {
+        uint64_t blocks;
+        int (*read)(uint8_t *buf, size_t blocks, void *userdata);
+        void *userdata;
+} DriveStream;
+int drive_write_stream_start(Drive *d, const DriveStream *stream, const DriveWriteOptions *o, char **ret_reason);
 /* Blanks a CD-RW or a DVD-RW (minimal or full). */
 int drive_erase_start(Drive *d, bool full);
 /* Formats a DVD+RW, BD-RE, DVD-RAM or DVD-RW (a sequential one becomes restricted overwrite):

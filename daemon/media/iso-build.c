@@ -212,6 +212,51 @@ void iso_build_done(IsoBuild *b) {
 }
 
 
+/* libisofs gives a directory the time of the moment a node is added to it, as a file system
+ * would: the same entries would make another image every second. Every directory touched by
+ * this build (at or after `since`) gets the volume's time instead; the explicit ones get their
+ * own again afterwards. */
+static int dirs_set_time(IsoDir *dir, time_t since, uint64_t usec) {
+        _cleanup_(dir_iter_freep) IsoDirIter *it = NULL;
+        IsoNode *node;
+        int r;
+
+        if (iso_node_get_mtime((IsoNode *) dir) >= since)
+                node_set_attributes((IsoNode *) dir, iso_node_get_permissions((IsoNode *) dir), usec, 0755);
+        r = iso_dir_get_children(dir, &it);
+        if (r < 0)
+                return iso_code_to_errno(r);
+        while (iso_dir_iter_next(it, &node) == 1)
+                if (ISO_NODE_IS_DIR(node)) {
+                        r = dirs_set_time((IsoDir *) node, since, usec);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static int dirs_fix_times(IsoImage *image, const IsoSource *src, time_t since, time_t volume_time) {
+        int r;
+
+        r = dirs_set_time(iso_image_get_root(image), since, (uint64_t) volume_time * 1000000);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < src->n; i++) {
+                _cleanup_free_ char *path = NULL;
+                IsoNode *node;
+                IsoEntry e;
+
+                src->get(i, &e, src->userdata);
+                if (!e.is_dir || e.mtime_usec == 0)
+                        continue;
+                if (asprintf(&path, "/%s", e.image_path + (e.image_path[0] == '/')) < 0)
+                        return log_oom();
+                if (iso_tree_path_to_node(image, path, &node) == 1 && ISO_NODE_IS_DIR(node))
+                        node_set_attributes(node, e.mode, e.mtime_usec, 0755);
+        }
+        return 0;
+}
+
 /* Every entry into the image, in path order. */
 static int add_entries(IsoImage *image, IsoStashStreams *streams) {
         const IsoSource *src = iso_stash_streams_source(streams);
@@ -353,6 +398,11 @@ static int make_write_opts(const IsoOptions *o, bool estimate_only, IsoWriteOpts
             iso_write_opts_set_allow_longer_paths(opts, 1) < 0 ||
             iso_write_opts_set_dir_rec_mtime(opts, 7) < 0 ||
             iso_write_opts_set_sort_files(opts, 1) < 0 ||
+            /* Rock Ridge 1.10, as mkisofs writes it: PX without a file serial number. libisofs
+             * numbers directories in an order that depends on where they lie in memory, and
+             * the same entries must give the same image (a second copy, verification); imapid
+             * writes no hard links, which is what the numbers are for. */
+            iso_write_opts_set_rrip_version_1_10(opts, 1) < 0 ||
             iso_write_opts_set_fifo_size(opts, ISO_FIFO_BLOCKS) < 0 ||
             iso_write_opts_set_will_cancel(opts, estimate_only) < 0)
                 return log_error_errno(EINVAL, "libisofs refused the image options.");
@@ -362,6 +412,10 @@ static int make_write_opts(const IsoOptions *o, bool estimate_only, IsoWriteOpts
             (o->next_lba > 0 && iso_write_opts_set_ms_block(opts, o->next_lba) < 0) ||
             (o->head && !estimate_only && iso_write_opts_set_overwrite_buf(opts, o->head) < 0))
                 return log_error_errno(EINVAL, "libisofs refused the multi-session options.");
+        /* Otherwise libisofs stamps the volume with the time the image is generated. */
+        if (o->volume_time > 0 &&
+            iso_write_opts_set_pvd_times(opts, o->volume_time, o->volume_time, 0, 0, (char *) "") < 0)
+                return log_error_errno(EINVAL, "libisofs refused the volume's times.");
         *ret = TAKE_PTR(opts);
         return 0;
 }
@@ -375,6 +429,7 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         _cleanup_(write_opts_freep) IsoWriteOpts *opts = NULL;
         struct burn_source *source = NULL;
         const char *vol = o->volume_id ?: "";
+        time_t since;
         int imgid, r;
 
         if (o->iso_level < 1 || o->iso_level > 3)
@@ -414,6 +469,7 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         }
         iso_image_set_application_id(image, "IMAPID " PACKAGE_VERSION);
 
+        since = time(NULL);
         r = add_entries(image, streams);
         if (r < 0)
                 return r;
@@ -430,6 +486,13 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         /* After the import, so that names of the previous session are adapted alike. */
         if (o->joliet && o->adapt_joliet_names) {
                 r = iso_adapt_joliet_names(image);
+                if (r < 0)
+                        return r;
+        }
+        /* Last, after every node that adding may have stamped with the clock (the boot image,
+         * the Joliet twins). */
+        if (o->volume_time > 0) {
+                r = dirs_fix_times(image, src, since, o->volume_time);
                 if (r < 0)
                         return r;
         }

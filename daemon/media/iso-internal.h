@@ -47,6 +47,8 @@ typedef struct IsoStashStreams IsoStashStreams;
 int iso_stash_streams_new(const IsoSource *src, IsoStashStreams **ret);
 IsoStashStreams *iso_stash_streams_free(IsoStashStreams *s);
 const IsoSource *iso_stash_streams_source(const IsoStashStreams *s);
+/* The first entry whose staged copy could not be opened or read, or SIZE_MAX. */
+size_t iso_stash_streams_failed(const IsoStashStreams *s);
 /* The stream of entry index, for iso_image_add_new_file(). */
 int iso_stash_stream_new(IsoStashStreams *s, size_t index, IsoStream **ret);
 

@@ -28,6 +28,7 @@
 struct IsoStashStreams {
         const IsoSource *src;
         struct StashReader *spare; /* atomic */
+        size_t failed;             /* atomic: index + 1 of the first entry that could not be read */
 };
 
 /* One allocation of 40 bytes per staged file (48 with malloc's header): libisofs frees a stream
@@ -56,6 +57,15 @@ static void stash_stream_entry(StashStream *s, IsoEntry *ret) {
         const IsoStashStreams *ctx = s->stream.data;
 
         ctx->src->get(s->index, ret, ctx->src->userdata);
+}
+
+/* libisofs' own message names no file of ours: remember which entry failed the image. */
+static void note_failed(StashStream *s) {
+        IsoStashStreams *ctx = s->stream.data;
+        size_t none = 0;
+
+        (void) __atomic_compare_exchange_n(&ctx->failed, &none, s->index + 1, false, __ATOMIC_ACQ_REL,
+                                           __ATOMIC_ACQUIRE);
 }
 
 static StashReader *reader_get(IsoStashStreams *ctx) {
@@ -94,10 +104,12 @@ static int stash_stream_open(IsoStream *stream) {
         fd = ctx->src->open(s->index, ctx->src->userdata);
         if (fd < 0) {
                 log_error_errno(fd, "Cannot open the staged copy of \"%s\": %m", e.image_path);
+                note_failed(s);
                 return (int) ISO_FILE_ERROR;
         }
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 log_error("The staged copy of \"%s\" is not a regular file.", e.image_path);
+                note_failed(s);
                 safe_close(fd);
                 return (int) ISO_FILE_ERROR;
         }
@@ -112,6 +124,7 @@ static int stash_stream_open(IsoStream *stream) {
         if ((uint64_t) st.st_size != e.size) {
                 log_error("The staged copy of \"%s\" has %" PRIu64 " bytes instead of %" PRIu64 ".",
                           e.image_path, (uint64_t) st.st_size, e.size);
+                note_failed(s);
                 return (uint64_t) st.st_size > e.size ? 2 : 3;
         }
         return ISO_SUCCESS;
@@ -165,6 +178,7 @@ static int stash_stream_refill(StashStream *s) {
                 stash_stream_entry(s, &e);
                 log_error_errno(error, "Cannot read the staged copy of \"%s\" at %" PRIu64 ": %m",
                                 e.image_path, off);
+                note_failed(s);
                 return (int) ISO_FILE_READ_ERROR;
         }
         rd->fill = (size_t) k;
@@ -260,4 +274,10 @@ int iso_stash_streams_new(const IsoSource *src, IsoStashStreams **ret) {
 
 const IsoSource *iso_stash_streams_source(const IsoStashStreams *s) {
         return s->src;
+}
+
+size_t iso_stash_streams_failed(const IsoStashStreams *s) {
+        size_t f = __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE);
+
+        return f > 0 ? f - 1 : SIZE_MAX;
 }

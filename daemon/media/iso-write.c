@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The image into its stash file, pulled from libisofs' writer thread (iso.h). */
+/* The image as a stream pulled from libisofs' writer thread, and into a file for those who want
+ * one (iso.h). */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +12,13 @@
 #include "log.h"
 #include "macro.h"
 #include "media/iso-internal.h"
+
+struct IsoOutput {
+        IsoBuild build;
+        IsoImport import;
+        uint64_t done;          /* blocks read */
+        bool failed;
+};
 
 /* Bytes pulled from libisofs' FIFO at a time, in blocks. */
 #define ISO_CHUNK_BLOCKS 256U
@@ -73,13 +81,103 @@ static void wait_for_fifo(struct burn_source *source, size_t bytes) {
         }
 }
 
+int iso_output_new(const IsoSource *src, const IsoOptions *o, IsoOutput **ret) {
+        IsoOutput *s;
+        int r;
+
+        s = calloc(1, sizeof(IsoOutput));
+        if (!s)
+                return log_oom();
+        r = iso_build_image(src, o, false, &s->import, &s->build);
+        if (r < 0) {
+                /* Whatever libisofs said about it has been logged; don't leave it for the next. */
+                (void) iso_flush_messages(-1, false);
+                iso_import_done(&s->import);
+                free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+uint64_t iso_output_blocks(const IsoOutput *s) {
+        return s->build.blocks;
+}
+
+/* The writer thread gave up: why, in its messages, and which staged file was to blame. */
+static int stream_failed(IsoOutput *s, const char *what) {
+        int r;
+
+        s->build.ended = true; /* free_data() joins the thread */
+        s->failed = true;
+        r = iso_flush_messages(s->build.imgid, false);
+        if (r >= 0)
+                r = -EIO;
+        return log_error_errno(r, "%s at block %" PRIu64 " of %" PRIu64 ": %m", what, s->done, s->build.blocks);
+}
+
+int iso_output_read(IsoOutput *s, uint8_t *buf, size_t blocks) {
+        int k;
+
+        if (s->failed)
+                return -EIO;
+        if (blocks == 0 || blocks > s->build.blocks - s->done)
+                return -EINVAL;
+        wait_for_fifo(s->build.source, blocks * ISO_BLOCK);
+        /* Never ask for more than is left: libisofs drops a partial read at the end. */
+        k = s->build.source->read_xt(s->build.source, buf, (int) (blocks * ISO_BLOCK));
+        if (k != (int) (blocks * ISO_BLOCK))
+                return stream_failed(s, "Generating the image failed");
+        s->done += blocks;
+        return 0;
+}
+
+int iso_output_finish(IsoOutput *s) {
+        uint8_t byte;
+
+        if (s->failed || s->done < s->build.blocks)
+                return -EIO;
+        if (s->build.ended)
+                return 0;
+        /* Wait for the writer thread to finish and learn whether it did so without error. */
+        if (s->build.source->read_xt(s->build.source, &byte, 1) != 0 ||
+            iso_ring_buffer_get_status(s->build.source, NULL, NULL) != 2)
+                return stream_failed(s, "libisofs did not finish the image cleanly");
+        s->build.ended = true;
+        return 0;
+}
+
+size_t iso_output_failed_entry(const IsoOutput *s) {
+        return s->build.streams ? iso_stash_streams_failed(s->build.streams) : SIZE_MAX;
+}
+
+void iso_output_take_import(IsoOutput *s, IsoImport *ret) {
+        *ret = s->import;
+        s->import = (IsoImport) {};
+}
+
+IsoOutput *iso_output_free(IsoOutput *s) {
+        bool stopped;
+
+        if (!s)
+                return NULL;
+        stopped = s->build.started && !s->build.ended;
+        iso_build_done(&s->build);
+        /* After a stop libisofs reports the aborted write; that is no news. */
+        (void) iso_flush_messages(-1, stopped);
+        iso_import_done(&s->import);
+        free(s);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(IsoOutput *, iso_output_free);
+
 int iso_build_write(const IsoSource *src, const IsoOptions *o, int out_fd,
                     const volatile bool *cancel, iso_progress_fn progress, void *userdata,
                     uint64_t *ret_blocks, IsoImport *ret_import) {
+        _cleanup_(iso_output_freep) IsoOutput *s = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
-        IsoImport imp = {};
-        IsoBuild b = {};
-        uint64_t done = 0, reported = 0;
+        uint64_t done = 0, reported = 0, blocks;
         struct stat st;
         int r;
 
@@ -94,81 +192,38 @@ int iso_build_write(const IsoSource *src, const IsoOptions *o, int out_fd,
         if (ftruncate(out_fd, 0) < 0)
                 return log_error_errno(errno, "Cannot truncate the image file: %m");
 
-        r = iso_build_image(src, o, false, &imp, &b);
-        if (r < 0) {
-                /* Whatever libisofs said about it has been logged; don't leave it for the next. */
-                (void) iso_flush_messages(-1, false);
-                iso_import_done(&imp);
+        r = iso_output_new(src, o, &s);
+        if (r < 0)
                 return r;
-        }
-
+        blocks = iso_output_blocks(s);
         if (progress)
-                progress(0, b.blocks, userdata);
+                progress(0, blocks, userdata);
 
-        while (done < b.blocks) {
-                size_t want = (size_t) MIN((uint64_t) ISO_CHUNK_BLOCKS, b.blocks - done);
-                int k;
+        while (done < blocks) {
+                size_t want = (size_t) MIN((uint64_t) ISO_CHUNK_BLOCKS, blocks - done);
 
-                if (cancel && *cancel) {
-                        r = -ECANCELED;
-                        goto finish;
-                }
-                wait_for_fifo(b.source, want * ISO_BLOCK);
-                /* Never ask for more than is left: libisofs drops a partial read at the end. */
-                k = b.source->read_xt(b.source, buf, (int) (want * ISO_BLOCK));
-                if (k != (int) (want * ISO_BLOCK)) {
-                        b.ended = true; /* the writer thread gave up; free_data() joins it */
-                        r = iso_flush_messages(b.imgid, false);
-                        if (r >= 0)
-                                r = -EIO;
-                        log_error_errno(r, "Building the image failed at block %" PRIu64 " of %" PRIu64
-                                        ": %m", done, b.blocks);
-                        goto finish;
-                }
+                if (cancel && *cancel)
+                        return -ECANCELED;
+                r = iso_output_read(s, buf, want);
+                if (r < 0)
+                        return r;
                 r = write_sparse(out_fd, buf, want, done * ISO_BLOCK);
-                if (r < 0) {
-                        log_error_errno(r, "Cannot write the image file: %m");
-                        goto finish;
-                }
+                if (r < 0)
+                        return log_error_errno(r, "Cannot write the image file: %m");
                 done += want;
-                if (progress && (done - reported >= ISO_PROGRESS_BLOCKS || done == b.blocks)) {
-                        progress(done, b.blocks, userdata);
+                if (progress && (done - reported >= ISO_PROGRESS_BLOCKS || done == blocks)) {
+                        progress(done, blocks, userdata);
                         reported = done;
                 }
         }
-
-        /* Wait for the writer thread to finish and learn whether it did so without error. */
-        if (b.source->read_xt(b.source, buf, 1) != 0 ||
-            iso_ring_buffer_get_status(b.source, NULL, NULL) != 2) {
-                b.ended = true;
-                r = iso_flush_messages(b.imgid, false);
-                if (r >= 0)
-                        r = -EIO;
-                log_error_errno(r, "libisofs did not finish the image cleanly: %m");
-                goto finish;
-        }
-        b.ended = true;
-
-        if (ftruncate(out_fd, (off_t) (b.blocks * ISO_BLOCK)) < 0) {
-                r = log_error_errno(errno, "Cannot set the size of the image file: %m");
-                goto finish;
-        }
-        r = 0;
-
-finish:
-        iso_build_done(&b);
-        /* After a cancel libisofs reports the aborted write; that is no news. */
-        (void) iso_flush_messages(-1, r == -ECANCELED);
-        if (r < 0) {
-                iso_import_done(&imp);
+        r = iso_output_finish(s);
+        if (r < 0)
                 return r;
-        }
+        if (ftruncate(out_fd, (off_t) (blocks * ISO_BLOCK)) < 0)
+                return log_error_errno(errno, "Cannot set the size of the image file: %m");
         if (ret_blocks)
                 *ret_blocks = done;
         if (ret_import)
-                *ret_import = imp;
-        else
-                iso_import_done(&imp);
+                iso_output_take_import(s, ret_import);
         return 0;
 }
-

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 typedef struct IsoEntry {
         const char *image_path;  /* normalized path in the image, e.g. "docs/a.txt" */
@@ -71,6 +72,10 @@ typedef struct IsoOptions {
         uint8_t boot_emulation;
         uint8_t boot_platform;
         const char *boot_id;
+        /* The volume's creation and modification time, and that of the directories that only
+         * a path implies; 0: the time the image is generated. Fixed, the same entries and
+         * options give the same image, byte for byte, every time it is generated. */
+        time_t volume_time;
 } IsoOptions;
 
 /* What a new session took from the previous one. */
@@ -103,6 +108,28 @@ void iso_library_finish(void);
 /* Size in 2048-byte blocks the image of these entries will have (exact, as libisofs computes
  * it). No file is opened. */
 int iso_build_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks);
+
+/* The image as a stream, generated while it is read: libisofs lays the image out when the
+ * stream is made (so its size is known before anything is written) and then generates it in a
+ * thread of its own, reading the staged files, as fast as the stream is read. A stream is read
+ * once, from the start; for another pass (a second recorder, a retry, naming a bad block) make
+ * a new one from the same source and options, which gives the same bytes when
+ * o->volume_time is fixed. The source and options (and o->head, which libisofs fills in while
+ * it generates the descriptors) must stay valid until the stream is freed.
+ *
+ * read() fills whole blocks, never more than are left: 0 or a negative errno, as
+ * iso_build_write(). After a failure, failed_entry() is the index of the source entry whose
+ * staged file could not be opened or read, or SIZE_MAX if none is to blame. finish() after the
+ * last block says whether libisofs ended cleanly. free() stops the generator wherever it is. */
+typedef struct IsoOutput IsoOutput;
+int iso_output_new(const IsoSource *src, const IsoOptions *o, IsoOutput **ret);
+uint64_t iso_output_blocks(const IsoOutput *s);
+int iso_output_read(IsoOutput *s, uint8_t *buf, size_t blocks);
+int iso_output_finish(IsoOutput *s);
+size_t iso_output_failed_entry(const IsoOutput *s);
+/* What the new tree took from the previous session (iso_import_done() it). */
+void iso_output_take_import(IsoOutput *s, IsoImport *ret);
+IsoOutput *iso_output_free(IsoOutput *s);
 
 /* Writes the image into out_fd (a new stash file) from its start; *ret_import (may be NULL) says
  * what an import took and left out. Blocks of zeros are skipped with lseek() so the image file

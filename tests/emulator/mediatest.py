@@ -155,11 +155,11 @@ def start_burn(h, m, written, options=None):
     """RecordDisc, then wait until that share of the image is written. Returns the job path."""
     job = str(m.dm.RecordDisc(False, False, options or {}))
     bus = h.dbus()
-    # The job's Progress counts the image build as its first 15 %, and with verification the
-    # write as the next 70 %.
-    share = 0.70 if options is None or options.get("verify", True) else 0.85
+    # The job's Progress counts laying the image out as its first 2 %, and with verification the
+    # write as the next 83 %.
+    share = 0.83 if options is None or options.get("verify", True) else 0.98
     wait_until(lambda: job_props(bus, job)["Phase"] == "writing" and
-               job_props(bus, job)["Progress"] > 0.15 + share * written, "the write to get under way", timeout=120)
+               job_props(bus, job)["Progress"] > 0.02 + share * written, "the write to get under way", timeout=120)
     return job
 
 

@@ -43,7 +43,7 @@ def drive_gone(media, fault, want):
         def during(job):
             def poll():
                 p = job_props(bus, job)
-                if p["Phase"] == "writing" and p["Progress"] > 0.15 + 0.7 * 0.6:
+                if p["Phase"] == "writing" and p["Progress"] > 0.02 + 0.83 * 0.6:
                     h.emu(*fault)
                     return False
                 return True

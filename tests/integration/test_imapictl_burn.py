@@ -88,8 +88,13 @@ def test_burn_tree_read_back():
         assert "skipping " + os.path.join(src, "docs", "pipe") in r.stderr, r.stderr
         # not a terminal: a plain line per update, each starting with the phase
         phases = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
-        for phase in ("staging", "preparing", "writing", "done"):
+        for phase in ("staging", "writing", "done"):
             assert phase in phases, (phase, r.stdout)
+        # in the order of the job; laying out eight files ("preparing") may be over before
+        # imapictl learns of the job, and is shown when it is not
+        order = ["staging", "preparing", "writing", "closing", "verifying", "done"]
+        seen = [order.index(p) for p in phases if p in order]
+        assert seen == sorted(seen), r.stdout
         assert "Done: burn finished." in r.stdout, r.stdout
 
         out = os.path.join(h.tmp, "out")
@@ -135,7 +140,8 @@ def test_json_progress():
             for key in ("phase", "progress", "bytes", "rate", "eta", "buffer_fill"):
                 assert key in e, (key, e)
             assert 0.0 <= e["progress"] <= 1.0, e
-        assert {"preparing", "writing", "done"} <= {e["phase"] for e in progress}, progress
+        # laying the image out ("preparing") may be over before imapictl learns of the job
+        assert {"writing", "done"} <= {e["phase"] for e in progress}, progress
         assert progress[-1]["progress"] == 1.0 and progress[-1]["phase"] == "done", progress[-1]
         end = events[-1]
         assert end["success"] is True and end["hresult"] == 0 and end["error_name"] is None, end

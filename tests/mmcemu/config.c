@@ -130,6 +130,7 @@ void faults_reset(Faults *f) {
         *f = (Faults) {
                 .loss_of_streaming_lba = FAULT_LBA_OFF,
                 .write_error_lba = FAULT_LBA_OFF,
+                .corrupt_lba = FAULT_LBA_OFF,
         };
 }
 
@@ -160,6 +161,8 @@ int faults_parse_line(Faults *f, const char *line) {
                 f->loss_of_streaming_lba = strtoll(v, NULL, 0);
         else if (strcmp(s, "write-error") == 0 && v)
                 f->write_error_lba = strtoll(v, NULL, 0);
+        else if (strcmp(s, "corrupt") == 0 && v)
+                f->corrupt_lba = strtoll(v, NULL, 0);
         else if (strcmp(s, "slow") == 0 && v && atoi(v) > 0)
                 f->slow_ms = atoi(v);
         else

@@ -74,6 +74,7 @@ typedef struct Faults {
         bool write_protect;
         int64_t loss_of_streaming_lba;  /* FAULT_LBA_OFF = off */
         int64_t write_error_lba;        /* FAULT_LBA_OFF = off */
+        int64_t corrupt_lba;            /* FAULT_LBA_OFF = off */
         int slow_ms;                    /* every command takes this long (a drive spinning up) */
 } Faults;
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -985,6 +986,19 @@ static int cmd_write(Drive *d, const uint8_t *cdb, const uint8_t *data, size_t n
                                 return S_INVALID_WRITE_ADDR;
                         d->dirty = true;
                 }
+        }
+        if (d->faults.corrupt_lba >= lba && d->faults.corrupt_lba < (int64_t) lba + blocks) {
+                /* A drive that records a block wrongly and does not notice: only reading back
+                 * tells. One byte of that block differs from what was sent. */
+                uint8_t *copy = malloc(n);
+
+                if (!copy)
+                        return S_WRITE_ERROR;
+                memcpy(copy, data, n);
+                copy[(size_t) (d->faults.corrupt_lba - lba) * (size_t) bs + 100] ^= 0xff;
+                r = medium_write(d, t, lba, copy, blocks, bs);
+                free(copy);
+                return r < 0 ? S_WRITE_ERROR : 0;
         }
         if (medium_write(d, t, lba, data, blocks, bs) < 0)
                 return S_WRITE_ERROR;

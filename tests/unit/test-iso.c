@@ -414,6 +414,63 @@ static void test_cancel_and_errors(void) {
         entries_free(e, 2);
 }
 
+/* The same entries and options, volume_time fixed, give the same image every time (a retry, a
+ * second copy, the verification that generates it again), also built seconds apart; and a
+ * stream that fails names the entry to blame. */
+static void test_stream_repeats(void) {
+        _cleanup_free_ char *tree = path_join(tmpdir, "repeat"), *a = path_join(tmpdir, "repeat-a.iso"),
+                            *b = path_join(tmpdir, "repeat-b.iso"), *s = NULL;
+        static const char *files[] = { "x/y/one.txt", "x/two.txt", "z/q/r/three.txt", "four.txt" };
+        TestEntry e[ELEMENTSOF(files) + 1];
+        IsoOutput *st = NULL;
+        uint8_t block[2048];
+        uint64_t blocks = 0;
+        size_t n = 0;
+        IsoSource src;
+        IsoOptions o;
+        int status, r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                make_file(tree, files[i], files[i], strlen(files[i]));
+                e[n++] = entry_for(tree, files[i], false);
+        }
+        e[n++] = entry_for(tree, "z", true);
+        iso_options_init(&o);
+        o.volume_time = 1700000000;
+        CHECK(write_image(e, n, &o, a, &blocks) == 0, "an image with the volume time fixed");
+        sleep(1);
+        CHECK(write_image(e, n, &o, b, &blocks) == 0, "and the same a second later");
+        s = run(&status, "cmp '%s' '%s' 2>&1", a, b);
+        CHECK(status == 0, "the two are the same, byte for byte: %s", s);
+        free(s);
+        /* 1700000000 is 2023-11-14 22:13:20 UTC; the descriptor holds it as local time. */
+        s = run(&status, "xorriso -indev '%s' -pvd_info 2>/dev/null", a);
+        CHECK(status == 0 && strstr(s, "Creation Time: 2023111"), "the volume has the time given");
+        free(s);
+        s = NULL;
+
+        /* The stream itself, read to its end; then one whose file was cut short. */
+        src = source_of(e, n);
+        CHECK(iso_output_new(&src, &o, &st) == 0 && iso_output_blocks(st) == blocks,
+              "a stream of %" PRIu64 " blocks", blocks);
+        for (uint64_t i = 0; i < blocks && r == 0; i++)
+                r = iso_output_read(st, block, 1);
+        CHECK(r == 0 && iso_output_finish(st) == 0 && iso_output_failed_entry(st) == SIZE_MAX,
+              "read block by block to its end, cleanly");
+        st = iso_output_free(st);
+        if (truncate(e[2].path, 1) < 0)
+                abort();
+        CHECK(iso_output_new(&src, &o, &st) == 0, "a stream of a file cut short");
+        for (uint64_t i = 0; i < blocks && r == 0; i++)
+                r = iso_output_read(st, block, 1);
+        CHECK(r == -EIO && iso_output_failed_entry(st) == 2,
+              "fails with -EIO and names entry 2 (%s)", strerror(-r));
+        st = iso_output_free(st);
+        unlink(a);
+        unlink(b);
+        entries_free(e, n);
+}
+
 static int read_block_fails(uint32_t lba, uint8_t buf[2048], void *userdata) {
         return -EIO;
 }
@@ -528,6 +585,7 @@ int main(void) {
         test_options();
         test_big_sparse();
         test_cancel_and_errors();
+        test_stream_repeats();
         test_multisession();
 
         iso_library_finish();
