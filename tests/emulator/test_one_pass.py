@@ -116,6 +116,45 @@ def test_second_copy_is_the_same_disc():
         assert tree(out) == files
 
 
+def test_second_copy_with_adapted_names_and_boot_image():
+    """The same with what adds nodes of its own to the image: Joliet names adapted for Windows
+    (twins of files and folders) and an El Torito boot image with its catalog. The two copies
+    are the same disc, and each boots the same image."""
+    with Harness(drives=2) as h:
+        m = Master(glib_connection(h))
+        m.joliet.SetJolietProperties({"StrictJolietNames": False})
+        src, files = folder(h, "names", {"what?.txt": b"q\n", "x" * 120 + ".dat": os.urandom(70_000),
+                                         "deep:dir/a|b.bin": os.urandom(9000), "Readme": b"1", "README": b"2"})
+        add_tree(m, src)
+        boot = os.urandom(4 * 2048)
+        path = write(h, "boot.img", boot)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            m.joliet.SetBootImage(dbus.types.UnixFd(fd), {})
+        finally:
+            os.close(fd)
+        m.joliet.SetJolietProperties({"PlaceBootImageOnDisc": True})
+        assert len(m.joliet.GetAdaptedNames()) >= 4
+        hr, _, completed = m.record(options={"keep": True})
+        assert hr == S_OK, (hex(hr), completed)
+        m.dm.SetActiveDiscRecorder(m.dm.EnumDiscRecorders()[1], {})
+        hr, _, completed = m.record()
+        assert hr == S_OK, (hex(hr), completed)
+        assert same_bytes(h.images[0], h.images[1]), "the two copies differ"
+        for i, image in enumerate(h.images[:2]):
+            out = os.path.join(h.tmp, f"boot{i}")
+            subprocess.run(["xorriso", "-abort_on", "FAILURE", "-osirrox", "on", "-indev", image,
+                            "-extract_boot_images", out], check=True, capture_output=True)
+            got = [os.path.join(out, f) for f in os.listdir(out) if "catalog" not in f]
+            assert len(got) == 1, os.listdir(out)
+            with open(got[0], "rb") as f:
+                assert f.read()[:len(boot)] == boot
+            disc = os.path.join(h.tmp, f"out{i}")
+            subprocess.run(["xorriso", "-abort_on", "FAILURE", "-indev", image, "-osirrox", "on",
+                            "-extract", "/", disc], check=True, capture_output=True)
+            assert tree(disc) == files
+
+
 def test_retry_after_cancel():
     """A burn cancelled while writing leaves the staged files as they were; RecordDisc again writes
     the whole tree from them."""
@@ -172,5 +211,6 @@ def test_unreadable_staged_file_is_named():
 
 
 if __name__ == "__main__":
-    run_tests([test_stash_holds_only_the_staged_data, test_second_copy_is_the_same_disc, test_retry_after_cancel,
+    run_tests([test_stash_holds_only_the_staged_data, test_second_copy_is_the_same_disc,
+               test_second_copy_with_adapted_names_and_boot_image, test_retry_after_cancel,
                test_verification_names_a_corrupted_block, test_unreadable_staged_file_is_named])
