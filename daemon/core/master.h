@@ -183,6 +183,14 @@ typedef struct MasterAudioCounts {
         uint64_t tracks, total, used, available;
 } MasterAudioCounts;
 void master_audio_counts(const Master *m, MasterAudioCounts *ret);
+/* CD-TEXT: the fields of the album (track 0) or of track 1..TotalAudioTracks that set[] names, to
+ * value[] (UTF-8; NULL or "": none). All or nothing: each value must be ISO-8859-1 text, and the
+ * whole must fit one CD-TEXT block. */
+typedef struct MasterAudioText {
+        bool set[_CDTEXT_FIELD_MAX];
+        const char *value[_CDTEXT_FIELD_MAX];
+} MasterAudioText;
+int master_set_audio_text(Master *m, int32_t track, const MasterAudioText *t, ImapiError *error);
 
 /* IImageDiscMaster (master-image.c): SetImage copies the disc image the client's fd reads (a
  * regular file, whole 2048-byte blocks) into the stash in a worker, after checking that it fits
