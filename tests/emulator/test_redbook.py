@@ -537,6 +537,97 @@ def cdtext(h):
     return fields
 
 
+def tagged_files(h):
+    """A tagged WAV (INFO chunk) and a tagged FLAC (Vorbis comments) of the same album and artist."""
+    one, two = tone(330, 320), tone(880, 310)
+    wav, flac = os.path.join(h.tmp, "one.wav"), os.path.join(h.tmp, "two.flac")
+    write_sndfile(wav, one, 0x010000, {"title": "Première chanson", "artist": "Café Müller", "album": "Été 2026"})
+    write_flac(flac, two, {"title": "Zweites Lied", "artist": "Café Müller", "album": "Été 2026"})
+    return wav, flac, [one, two]
+
+
+def test_cdtext_from_tags():
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        wav, flac, tracks = tagged_files(h)
+        r = h.ctl("burn", "--audio", wav, flac, check=0, timeout=600)
+        assert "without CD-TEXT" not in r.stdout + r.stderr, (r.stdout, r.stderr)
+        check_disc(h, tracks, 150)
+        text = cdtext(h)
+        assert text["Album Title"] == "Été 2026", text
+        assert text["Artist Name"] == "Café Müller", text        # every file has the same artist
+        assert text["Track 01 Title"] == "Première chanson" and text["Track 01 Artist"] == "Café Müller", text
+        assert text["Track 02 Title"] == "Zweites Lied" and text["Track 02 Artist"] == "Café Müller", text
+        assert text["First Track Number"] == "1" and text["Last Track Number"] == "2", text
+        wait_until(lambda: stash_dirs(h) == [], "imapictl's stash to go")
+
+        # the command line overrides the tags, field by field
+        h.emu("--media", "cd-r")
+        h.ctl("burn", "--audio", "--album-title=Live: at home", "--album-performer=Orchestre",
+              "--title=2:Encore: bis", "--performer=1:Soliste", wav, flac, check=0, timeout=600)
+        text = cdtext(h)
+        assert text["Album Title"] == "Live: at home" and text["Artist Name"] == "Orchestre", text
+        assert text["Track 01 Title"] == "Première chanson" and text["Track 01 Artist"] == "Soliste", text
+        assert text["Track 02 Title"] == "Encore: bis" and text["Track 02 Artist"] == "Café Müller", text
+
+        # --no-cdtext writes none; artists that differ give no album performer
+        h.emu("--media", "cd-r")
+        h.ctl("burn", "--audio", "--no-cdtext", wav, flac, check=0, timeout=600)
+        assert cdtext(h) == {}
+        h.emu("--media", "cd-r")
+        other = os.path.join(h.tmp, "three.wav")
+        write_sndfile(other, tone(550, 300), 0x010000, {"title": "Drei", "artist": "Someone else"})
+        h.ctl("burn", "--audio", "--no-verify", wav, other, check=0, timeout=600)
+        text = cdtext(h)
+        assert text.get("Artist Name", "") == "" and text["Album Title"] == "Été 2026", text
+        assert text["Track 02 Artist"] == "Someone else" and text["Track 02 Title"] == "Drei", text
+
+        # tags that CD-TEXT cannot hold are left out with a warning; the burn goes on
+        h.emu("--media", "cd-r")
+        kana = os.path.join(h.tmp, "kana.flac")
+        write_flac(kana, tone(500, 300), {"title": "\u3053\u3093\u306b\u3061\u306f", "artist": "Ok"})
+        r = h.ctl("burn", "--audio", kana, check=0, timeout=600)
+        assert "warning" in r.stderr and "kana.flac" in r.stderr and "U+3053" in r.stderr, r.stderr
+        text = cdtext(h)
+        assert "Track 01 Title" not in text or text["Track 01 Title"] == "", text
+        assert len(medium_tracks(h)) == 1
+
+        # given on the command line, it is refused by name, and nothing is burned
+        h.emu("--media", "cd-r")
+        r = h.ctl("burn", "--audio", "--album-title=\u4e2d\u6587", wav, timeout=600)
+        assert r.returncode == 1 and "E_INVALIDARG" in r.stderr and "U+4E2D" in r.stderr, (r.returncode, r.stderr)
+        r = h.ctl("burn", "--audio", "--title=1:" + "x" * 3100, wav, timeout=600)
+        assert r.returncode == 1 and "E_INVALIDARG" in r.stderr and "packs" in r.stderr, (r.returncode, r.stderr)
+        assert medium_tracks(h) == []
+        wait_until(lambda: stash_dirs(h) == [], "the stash of the refused burns to go")
+        r = h.ctl("burn", "--audio", "--title=3:x", wav, flac)
+        assert r.returncode == 2 and "track 3" in r.stderr, (r.returncode, r.stderr)
+        r = h.ctl("burn", "--tao", wav)
+        assert r.returncode == 2 and "--audio" in r.stderr, (r.returncode, r.stderr)
+
+
+def test_cdtext_tao_and_drive_without():
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        wav, flac, tracks = tagged_files(h)
+        # track-at-once: the burn goes on without CD-TEXT and says so
+        r = h.ctl("burn", "--audio", "--tao", wav, flac, check=0, timeout=600)
+        assert "Written without CD-TEXT" in r.stdout and "track-at-once" in r.stdout, r.stdout
+        check_disc(h, tracks, 150)
+        assert cdtext(h) == {}
+        assert "burning without CD-TEXT" in h.log(), h.log()
+        # and without text there is nothing to say
+        h.emu("--media", "cd-r")
+        r = h.ctl("burn", "--audio", "--tao", "--no-cdtext", wav, check=0, timeout=600)
+        assert "CD-TEXT" not in r.stdout, r.stdout
+    # a drive without R-W sub-channel writing in SAO (feature 002Eh; the drive's settings are read
+    # once per process, so a new imapid): the same, disc-at-once
+    with Harness(emulator=["--media", "cd-r", "--no-cdtext"]) as h:
+        wav, flac, tracks = tagged_files(h)
+        r = h.ctl("burn", "--audio", wav, flac, check=0, timeout=600)
+        assert "Written without CD-TEXT" in r.stdout and "cannot write CD-TEXT" in r.stdout, r.stdout
+        check_disc(h, tracks, 150)
+        assert cdtext(h) == {}
+
+
 def test_cdtext_dbus():
     with Harness(emulator=["--media", "cd-r"]) as h:
         bus = glib_connection(h)
@@ -594,7 +685,8 @@ def test_cdtext_dbus():
 
 TESTS = [test_sao_three_tracks, test_tao_three_tracks, test_sao_gapless_from_fd, test_tao_max_gap_no_verify,
          test_cancel_and_simulate, test_staging_errors, test_99_tracks, test_disc_full_keeps_what_fits, test_disc_full_from_fd,
-         test_medium_errors, test_client_gone_mid_track, test_imapictl_burn_audio, test_cdtext_dbus]
+         test_medium_errors, test_client_gone_mid_track, test_imapictl_burn_audio, test_cdtext_from_tags,
+         test_cdtext_tao_and_drive_without, test_cdtext_dbus]
 
 if __name__ == "__main__":
     # test names on the command line run only those (while iterating)
