@@ -665,6 +665,10 @@ def test_cdtext_dbus():
         rb.SetAudioTrackText(1, {"performer": "Singer"})
         rb.SetAudioTrackText(2, {"title": "Two"})
         assert str(m.prop("AlbumTitle", RB)) == "Album"
+        # a simulation goes through the lead-in's text with the laser off, and keeps it staged
+        hr, signals, completed = m.record(simulate=True)
+        assert hr == S_OK and completed[0], (hex(hr), completed, h.log())
+        assert medium_tracks(h) == [] and str(m.prop("AlbumTitle", RB)) == "Album"
         hr, signals, completed = m.record()
         assert hr == S_OK and completed[0], (hex(hr), completed, h.log())
         assert "CD-TEXT" not in str(completed[1]), completed

@@ -937,10 +937,13 @@ static bool cue_has_leadin_text(const Drive *d) {
 static int write_leadin_text(Drive *d, int32_t lba, int32_t blocks, const uint8_t *data) {
         int32_t start = msf_to_lba(97, 26, 66);
 
-        if (!d->sao_pending || !cue_has_leadin_text(d) || lba < start || lba + blocks > -150)
+        if (!cue_has_leadin_text(d) || lba < start || lba + blocks > -150)
                 return S_INVALID_WRITE_ADDR;
+        /* A simulation's cue sheet made no tracks (and left sao_pending off): nothing to keep. */
         if (test_write(d))
                 return 0;
+        if (!d->sao_pending)
+                return S_INVALID_WRITE_ADDR;
         for (int32_t i = 0; i < blocks * 4; i++) {
                 int64_t k = (int64_t) (lba - start) * 4 + i;
                 const uint8_t *sym = data + (size_t) i * 24;

@@ -246,6 +246,9 @@ Track 02 Title = Second Song
 Track 02 Artist = Singer B
 EOF2
         emu --media cd-r >/dev/null
+        # A simulation sends the lead-in's text too, and nothing is recorded.
+        cdrskin_burn -dummy -sao -audio input_sheet_v07t="$T/sheet.v07t" "$T/t1.wav" "$T/t2.wav"
+        [ "$(n_tracks 0)" = 0 ] && [ -z "$(medium_field 0 cdtext)" ] || fail "a simulation recorded something"
         cdrskin_burn -sao -audio input_sheet_v07t="$T/sheet.v07t" "$T/t1.wav" "$T/t2.wav"
         [ -n "$(medium_field 0 cdtext)" ] || fail "no CD-TEXT recorded in the medium file"
         for i in 1 2; do
