@@ -198,3 +198,45 @@ ssize_t audio_file_read(AudioFile *f, uint8_t *buf, size_t size) {
         f->bytes_out += done;
         return (ssize_t) done;
 }
+
+static bool valid_utf8(const unsigned char *s) {
+        while (*s) {
+                int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+
+                if (n < 0 || (n == 1 && *s < 0xc2))
+                        return false;
+                for (int i = 1; i <= n; i++)
+                        if ((s[i] & 0xc0) != 0x80)
+                                return false;
+                s += 1 + n;
+        }
+        return true;
+}
+
+char *audio_file_tag(const AudioFile *f, AudioTag t) {
+        static const int which[_AUDIO_TAG_MAX] = {
+                [AUDIO_TAG_TITLE] = SF_STR_TITLE,
+                [AUDIO_TAG_ARTIST] = SF_STR_ARTIST,
+                [AUDIO_TAG_ALBUM] = SF_STR_ALBUM,
+        };
+        const unsigned char *v = (const unsigned char *) sf_get_string(f->sf, which[t]);
+        char *s, *q;
+
+        if (!v || !*v)
+                return NULL;
+        if (valid_utf8(v))
+                return strdup((const char *) v);
+        /* Older WAV writers put ISO-8859-1 in the INFO chunk. */
+        s = q = malloc(strlen((const char *) v) * 2 + 1);
+        if (!s)
+                return NULL;
+        for (; *v; v++)
+                if (*v < 0x80)
+                        *q++ = (char) *v;
+                else {
+                        *q++ = (char) (0xc0 | *v >> 6);
+                        *q++ = (char) (0x80 | (*v & 0x3f));
+                }
+        *q = 0;
+        return s;
+}

@@ -27,6 +27,17 @@ uint64_t audio_file_blocks(const AudioFile *f);
 const char *audio_file_describe(const AudioFile *f);
 double audio_file_seconds(const AudioFile *f);
 
+/* The tags libsndfile reads (WAV INFO chunk, FLAC and Ogg Vorbis comments, ...). */
+typedef enum AudioTag {
+        AUDIO_TAG_TITLE,
+        AUDIO_TAG_ARTIST,
+        AUDIO_TAG_ALBUM,
+        _AUDIO_TAG_MAX,
+} AudioTag;
+/* The tag as UTF-8 (a tag that is not UTF-8 is taken as ISO-8859-1), a new string; NULL if the
+ * file has none (or an empty one). */
+char *audio_file_tag(const AudioFile *f, AudioTag t);
+
 /* Fills buf (size a multiple of 4, at least one block) with the next CD-DA bytes. Returns the
  * bytes produced, 0 at the end (the total is then a whole number of blocks), or -errno. */
 ssize_t audio_file_read(AudioFile *f, uint8_t *buf, size_t size);

@@ -88,7 +88,16 @@ static void help(void) {
                "                           or image file holds (otherwise a burn adds to it)\n"
                "     --audio               Burn an audio CD: each PATH is an audio file (WAV,\n"
                "                           FLAC, ...; other rates are resampled to 44.1 kHz)\n"
-               "                           that becomes one track\n"
+               "                           that becomes one track, with CD-TEXT (title,\n"
+               "                           performer, album) from the files' tags\n"
+               "     --tao                 --audio: write track-at-once (no CD-TEXT then)\n"
+               "     --album-title=TEXT    --audio: the disc's CD-TEXT title (default: the\n"
+               "                           first file's album tag)\n"
+               "     --album-performer=TEXT --audio: the disc's performer (default: the artist\n"
+               "                           tag, if every file has the same)\n"
+               "     --title=N:TEXT        --audio: track N's title (default: its title tag)\n"
+               "     --performer=N:TEXT    --audio: track N's performer (default: its artist tag)\n"
+               "     --no-cdtext           --audio: write no CD-TEXT\n"
                "     --image=FILE          Burn FILE, a disc image (ISO 9660, hybrid ISO), as the\n"
                "                           disc itself rather than as a file on a data disc; the\n"
                "                           disc must be blank (or, with --replace, rewritable)\n"
@@ -150,6 +159,12 @@ enum {
         ARG_BOOT_IMAGE,
         ARG_BOOT_EMULATION,
         ARG_BOOT_PLATFORM,
+        ARG_TAO,
+        ARG_NO_CDTEXT,
+        ARG_ALBUM_TITLE,
+        ARG_ALBUM_PERFORMER,
+        ARG_TITLE,
+        ARG_PERFORMER,
 };
 
 /* A whole decimal number in [min, max], or a usage error naming the option. */
@@ -189,6 +204,12 @@ static int parse_argv(int argc, char *argv[]) {
                 { "full", no_argument, NULL, ARG_FULL },
                 { "format", required_argument, NULL, ARG_FORMAT },
                 { "audio", no_argument, NULL, ARG_AUDIO },
+                { "tao", no_argument, NULL, ARG_TAO },
+                { "no-cdtext", no_argument, NULL, ARG_NO_CDTEXT },
+                { "album-title", required_argument, NULL, ARG_ALBUM_TITLE },
+                { "album-performer", required_argument, NULL, ARG_ALBUM_PERFORMER },
+                { "title", required_argument, NULL, ARG_TITLE },
+                { "performer", required_argument, NULL, ARG_PERFORMER },
                 { "image", required_argument, NULL, ARG_IMAGE },
                 { "strict-names", no_argument, NULL, ARG_STRICT_NAMES },
                 { "verbose", no_argument, NULL, ARG_VERBOSE },
@@ -286,6 +307,36 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_AUDIO:
                         arg_burn.audio = true;
                         break;
+                case ARG_TAO:
+                        arg_burn.tao = arg_burn.audio_only = true;
+                        break;
+                case ARG_NO_CDTEXT:
+                        arg_burn.no_cdtext = arg_burn.audio_only = true;
+                        break;
+                case ARG_ALBUM_TITLE:
+                case ARG_ALBUM_PERFORMER:
+                        arg_burn.album_text[c == ARG_ALBUM_TITLE ? 0 : 1] = optarg;
+                        arg_burn.audio_only = true;
+                        break;
+                case ARG_TITLE:
+                case ARG_PERFORMER: {
+                        const char *name = c == ARG_TITLE ? "title" : "performer", *colon = strchr(optarg, ':');
+                        char number[8] = "";
+
+                        /* N:TEXT, N the track from 1; the text may hold further colons. */
+                        if (colon && (size_t) (colon - optarg) < sizeof number)
+                                memcpy(number, optarg, (size_t) (colon - optarg));
+                        if (!colon) {
+                                fprintf(stderr, "imapictl: --%s takes N:TEXT, N the track (1 to 99).\n", name);
+                                return -CTL_EXIT_USAGE;
+                        }
+                        r = parse_number(name, number, 1, 99, &v);
+                        if (r < 0)
+                                return r;
+                        arg_burn.track_text[v - 1][c == ARG_TITLE ? 0 : 1] = colon + 1;
+                        arg_burn.audio_only = true;
+                        break;
+                }
                 case ARG_IMAGE:
                         arg_burn.image = optarg;
                         break;

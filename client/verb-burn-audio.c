@@ -3,7 +3,8 @@
  * imapictl burn --audio: an audio CD, one track per file. IMAPI's Redbook sequence
  * (CreateDiscMaster, Open, SetActiveDiscMasterFormat redbook, SetActiveDiscRecorder, then per
  * track CreateAudioTrack, AddAudioTrackBlocksFromFd, CloseAudioTrack; RecordDisc, Close) from
- * one sd-event loop. Each file is decoded here, by the client, and streamed to imapid through a
+ * one sd-event loop. CD-TEXT comes from the files' tags and the command line: SetAlbumText before
+ * the first track, SetAudioTrackText after each CreateAudioTrack. Each file is decoded here, by the client, and streamed to imapid through a
  * pipe as CD-DA, so imapid never opens a path and nothing large sits in memory.
  */
 
@@ -45,6 +46,7 @@ typedef struct AudioBurn {
         char **paths;
         size_t n, current;
         uint64_t *blocks;               /* per track, from the preflight */
+        char *(*tags)[_AUDIO_TAG_MAX];  /* per track, from the preflight */
         uint64_t bytes_total, bytes_done;
 
         AudioFile *file;                /* the track being staged */
@@ -125,6 +127,53 @@ static int on_add_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         return 0;
 }
 
+/* SetAlbumText (track 0) or SetAudioTrackText with the fields that are not NULL. */
+static int set_text(AudioBurn *b, int32_t track, const char *const text[2], sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        if (!text[0] && !text[1])
+                return 0;
+        r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master, IMAPI_REDBOOK_INTERFACE,
+                                           track == 0 ? "SetAlbumText" : "SetAudioTrackText");
+        if (r >= 0 && track > 0)
+                r = sd_bus_message_append(m, "i", track);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && text[0])
+                r = sd_bus_message_append(m, "{sv}", "title", "s", text[0]);
+        if (r >= 0 && text[1])
+                r = sd_bus_message_append(m, "{sv}", "performer", "s", text[1]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_call(b->bus, m, 0, error, NULL);
+        return r;
+}
+
+/* The text from the tags first: what imapid refuses of it (characters outside ISO-8859-1, too much
+ * text) is left out with a warning. Then the command line's, which must be accepted. */
+static int apply_text(AudioBurn *b, int32_t track, const char *const tags[2], const char *const given[2]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *from_tags[2] = { given[0] ? NULL : tags[0], given[1] ? NULL : tags[1] };
+        const char *method = track == 0 ? "SetAlbumText" : "SetAudioTrackText";
+        int r;
+
+        if (arg_burn.no_cdtext)
+                return 0;
+        r = set_text(b, track, from_tags, &error);
+        if (r < 0 && sd_bus_error_has_name(&error, "org.imapid.Imapi1.Error.E_INVALIDARG")) {
+                fprintf(stderr, "imapictl: warning: the CD-TEXT from the tags of %s is left out: %s\n",
+                        track == 0 ? "the album" : b->paths[track - 1], ctl_error_message(error.message));
+                sd_bus_error_free(&error);
+        } else if (r < 0)
+                return ctl_report_error(method, &error, r);
+        r = set_text(b, track, given, &error);
+        if (r < 0)
+                return ctl_report_error(method, &error, r);
+        return 0;
+}
+
 static int start_track(AudioBurn *b) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *error = NULL, *note = NULL;
@@ -142,6 +191,11 @@ static int start_track(AudioBurn *b) {
                 progress_note(b->progress, "track", note);
         r = ctl_call(b->bus, b->master, IMAPI_REDBOOK_INTERFACE, "CreateAudioTrack", NULL, "i",
                      (int32_t) MIN(b->blocks[b->current], (uint64_t) INT32_MAX));
+        if (r == 0)
+                r = apply_text(b, (int32_t) b->current + 1,
+                               (const char *const[2]) { b->tags[b->current][AUDIO_TAG_TITLE],
+                                                        b->tags[b->current][AUDIO_TAG_ARTIST] },
+                               arg_burn.track_text[b->current]);
         if (r != 0)
                 return r;
 
@@ -201,6 +255,8 @@ static int start_record(AudioBurn *b) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && arg_burn.no_verify)
                 r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
+        if (r >= 0 && arg_burn.tao)
+                r = sd_bus_message_append(m, "{sv}", "write_mode", "s", "tao");
         if (r >= 0 && arg_burn.speed > 0)
                 r = sd_bus_message_append(m, "{sv}", "write_speed", "i", (int32_t) arg_burn.speed);
         if (r >= 0 && arg_burn.speed_kbps > 0)
@@ -250,12 +306,55 @@ static int preflight(AudioBurn *b) {
                         return r == -ENOMEM ? CTL_EXIT_FAILED : CTL_EXIT_USAGE;
                 }
                 b->blocks[i] = audio_file_blocks(f);
+                for (AudioTag t = 0; t < _AUDIO_TAG_MAX; t++)
+                        b->tags[i][t] = audio_file_tag(f, t);
                 if (b->blocks[i] < AUDIO_CD_MIN_BLOCKS) {
                         fprintf(stderr, "imapictl: %s: %.1f s long; a track of an audio CD lasts at least 4 s.\n",
                                 b->paths[i], audio_file_seconds(f));
                         return CTL_EXIT_USAGE;
                 }
                 b->bytes_total += b->blocks[i] * AUDIO_CD_BLOCK;
+        }
+        return 0;
+}
+
+/* The album's text from the tags: the first file's album, and the artist if every file has the
+ * same one. */
+static void album_from_tags(const AudioBurn *b, const char *ret[2]) {
+        ret[0] = ret[1] = NULL;
+        for (size_t i = 0; i < b->n && !ret[0]; i++)
+                ret[0] = b->tags[i][AUDIO_TAG_ALBUM];
+        ret[1] = b->tags[0][AUDIO_TAG_ARTIST];
+        for (size_t i = 1; i < b->n && ret[1]; i++)
+                if (!b->tags[i][AUDIO_TAG_ARTIST] || !streq(b->tags[i][AUDIO_TAG_ARTIST], ret[1]))
+                        ret[1] = NULL;
+}
+
+static void free_tags(AudioBurn *b) {
+        for (size_t i = 0; b->tags && i < b->n; i++)
+                for (AudioTag t = 0; t < _AUDIO_TAG_MAX; t++)
+                        free(b->tags[i][t]);
+        free(b->tags);
+        b->tags = NULL;
+}
+
+static int check_text_args(int n_files) {
+        bool given = arg_burn.album_text[0] || arg_burn.album_text[1];
+
+        for (int i = 0; i < 99; i++) {
+                if (!arg_burn.track_text[i][0] && !arg_burn.track_text[i][1])
+                        continue;
+                given = true;
+                if (i >= n_files) {
+                        fprintf(stderr, "imapictl: --title/--performer name track %d; there are %d files.\n", i + 1,
+                                n_files);
+                        return CTL_EXIT_USAGE;
+                }
+        }
+        if (given && arg_burn.no_cdtext) {
+                fprintf(stderr, "imapictl: --no-cdtext does not go with --album-title, --album-performer, --title "
+                        "or --performer.\n");
+                return CTL_EXIT_USAGE;
         }
         return 0;
 }
@@ -271,7 +370,8 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
         _cleanup_free_ uint64_t *blocks = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         const char *path;
-        AudioBurn b = { .pipe_fd = -1 };
+        _cleanup_(free_tags) AudioBurn b = { .pipe_fd = -1 };
+        const char *album_tags[2];
         int r, k;
 
         if (argc < 2) {
@@ -288,9 +388,13 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
                 fprintf(stderr, "imapictl: an audio CD holds at most 99 tracks, not %d.\n", argc - 1);
                 return CTL_EXIT_USAGE;
         }
+        r = check_text_args(argc - 1);
+        if (r != 0)
+                return r;
         blocks = calloc((size_t) argc, sizeof(uint64_t));
         buf = malloc(WRITE_BYTES);
-        if (!blocks || !buf) {
+        b.tags = calloc((size_t) argc, sizeof(*b.tags));
+        if (!blocks || !buf || !b.tags) {
                 fprintf(stderr, "imapictl: out of memory\n");
                 return CTL_EXIT_FAILED;
         }
@@ -338,6 +442,10 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
         if (r == 0)
                 r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL, "oa{sv}",
                              recorder, 0);
+        if (r == 0) {
+                album_from_tags(&b, album_tags);
+                r = apply_text(&b, 0, album_tags, arg_burn.album_text);
+        }
         if (r != 0)
                 goto close;
 

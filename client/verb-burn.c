@@ -410,6 +410,11 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                         "or --audio.\n");
                 return CTL_EXIT_USAGE;
         }
+        if (arg_burn.audio_only && !arg_burn.audio) {
+                fprintf(stderr, "imapictl: --tao, --no-cdtext, --album-title, --album-performer, --title and "
+                        "--performer are for audio CDs (--audio).\n");
+                return CTL_EXIT_USAGE;
+        }
         if (arg_burn.image) {
                 r = check_image_args(argc);
                 if (r == 0)

@@ -27,6 +27,11 @@ typedef struct BurnArgs {
         bool full;              /* erase --full */
         const char *format;     /* erase --format: "restricted-overwrite" or "sequential" (DVD-RW) */
         bool audio;             /* burn --audio: an audio CD, one track per file */
+        bool tao;               /* --audio --tao: track-at-once (no CD-TEXT) */
+        bool no_cdtext;         /* --audio --no-cdtext: no CD-TEXT, not even from the tags */
+        const char *album_text[2];      /* --album-title, --album-performer (index: AudioTag) */
+        const char *track_text[99][2];  /* --title=N:TEXT, --performer=N:TEXT */
+        bool audio_only;        /* one of the --audio options above was given */
         const char *image;      /* burn --image: a disc image burned as it is */
         bool strict_names;      /* burn --strict-names: IMAPI's Joliet names, no adapting */
         bool verbose;           /* burn --verbose: every adapted name */

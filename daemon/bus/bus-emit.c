@@ -32,7 +32,8 @@ static const ChangeMap recorder_changes[] = {
         {}
 };
 
-#define REDBOOK_COUNTS NAMES("TotalAudioTracks", "TotalAudioBlocks", "UsedAudioBlocks", "AvailableAudioTrackBlocks")
+#define REDBOOK_COUNTS NAMES("TotalAudioTracks", "TotalAudioBlocks", "UsedAudioBlocks", "AvailableAudioTrackBlocks", \
+                             "AlbumTitle", "AlbumPerformer", "AudioTrackText")
 
 static const ChangeMap master_changes[] = {
         { MASTER_CHANGED_STATE, IMAPI_DISC_MASTER_INTERFACE, NAMES("Opened", "ActiveFormat",

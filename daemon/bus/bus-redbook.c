@@ -4,11 +4,13 @@
 #include <errno.h>
 
 #include <imapi/imapi.h>
+#include <imapi/imapierror.h>
 
 #include "bus/bus-error.h"
 #include "bus/bus-master.h"
 #include "bus/bus-objects.h"
 #include "bus/bus-util.h"
+#include "hresult-bus.h"
 #include "core/master.h"
 #include "macro.h"
 
@@ -71,6 +73,75 @@ static int method_close_audio_track(sd_bus_message *msg, void *userdata, sd_bus_
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int read_text_option(sd_bus_message *msg, const char *key, void *userdata, sd_bus_error *error) {
+        MasterAudioText *t = userdata;
+        CdTextField f = cdtext_field_from_string(key);
+        const char *v;
+
+        if (bus_read_string_variant(msg, &v) < 0)
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG, "The CD-TEXT field '%s' must be a string.",
+                                         key);
+        t->set[f] = true;
+        t->value[f] = v;
+        return 0;
+}
+
+/* SetAlbumText(a{sv}) and SetAudioTrackText(i, a{sv}): parse, check the caller, set. */
+static int set_text(sd_bus_message *msg, Master *m, int32_t track, sd_bus_error *error) {
+        static const char *const fields[] = { "title", "performer", NULL };
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        MasterAudioText t = {};
+        int r;
+
+        r = bus_read_options(msg, fields, read_text_option, &t, error);
+        if (r < 0)
+                return r;
+        r = bus_master_check_caller(msg, m, NULL, error);
+        if (r < 0)
+                return r;
+        r = master_set_audio_text(m, track, &t, &e);
+        if (r < 0)
+                return bus_error_set_imapi(error, r, &e);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_set_album_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return set_text(msg, userdata, 0, error);
+}
+
+static int method_set_audio_track_text(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int32_t track;
+        int r;
+
+        r = sd_bus_message_read(msg, "i", &track);
+        if (r < 0)
+                return r;
+        if (track < 1)
+                return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                         "Audio tracks are numbered from 1; the album's text is SetAlbumText's.");
+        return set_text(msg, userdata, track, error);
+}
+
+static int property_get_album_text(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Master *m = userdata;
+        CdTextField f = streq(property, "AlbumTitle") ? CDTEXT_TITLE : CDTEXT_PERFORMER;
+
+        return sd_bus_message_append(reply, "s", strempty(redbook_get_text(&m->redbook, 0, f)));
+}
+
+static int property_get_track_text(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Master *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 1; r >= 0 && i <= m->redbook.n; i++)
+                r = sd_bus_message_append(reply, "(ss)", strempty(redbook_get_text(&m->redbook, i, CDTEXT_TITLE)),
+                                          strempty(redbook_get_text(&m->redbook, i, CDTEXT_PERFORMER)));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static int property_get_redbook(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         MasterAudioCounts c;
@@ -98,6 +169,10 @@ const sd_bus_vtable bus_redbook_vtable[] = {
         SD_BUS_PROPERTY("AvailableAudioTrackBlocks", "i", property_get_redbook, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AudioBlockSize", "i", property_get_redbook, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AlbumTitle", "s", property_get_album_text, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AlbumPerformer", "s", property_get_album_text, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AudioTrackText", "a(ss)", property_get_track_text, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("CreateAudioTrack", SD_BUS_ARGS("i", blocks), SD_BUS_NO_RESULT,
                                 method_create_audio_track, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AddAudioTrackBlocks", SD_BUS_ARGS("ay", data), SD_BUS_NO_RESULT,
@@ -107,5 +182,9 @@ const sd_bus_vtable bus_redbook_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CloseAudioTrack", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_close_audio_track,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetAlbumText", SD_BUS_ARGS("a{sv}", text), SD_BUS_NO_RESULT,
+                                method_set_album_text, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetAudioTrackText", SD_BUS_ARGS("i", track, "a{sv}", text), SD_BUS_NO_RESULT,
+                                method_set_audio_track_text, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -16,6 +16,8 @@
 #include <imapi/imapierror.h>
 
 #include "core/burn-ops.h"
+#include "core/cdtext.h"
+#include "log.h"
 #include "macro.h"
 
 /* READ CD transfers of 24 sectors: 56 KiB, within every drive's transfer length. */
@@ -29,6 +31,8 @@ typedef struct BurnAudio {
         int32_t *starts;                /* the tracks' addresses on the written disc */
         size_t n_starts;
         size_t tracks_done;             /* as announced with TrackProgress */
+        char **text;                    /* ISO-8859-1 CD-TEXT: the album's fields, then each track's */
+        char *note;                     /* for the Completed message: why there is no CD-TEXT */
 } BurnAudio;
 
 static BurnAudio *audio_of(Burn *b) {
@@ -38,6 +42,11 @@ static BurnAudio *audio_of(Burn *b) {
 static void burn_audio_free(void *p) {
         BurnAudio *a = p;
 
+        if (a->text)
+                for (size_t i = 0; i < (a->n + 1) * _CDTEXT_FIELD_MAX; i++)
+                        free(a->text[i]);
+        free(a->text);
+        free(a->note);
         free(a->tracks);
         free(a->base);
         free(a->starts);
@@ -69,11 +78,24 @@ static int burn_audio_setup(Burn *b, ImapiError *error) {
         a->base = calloc(rb->n, sizeof(uint64_t));
         if (!a->tracks || !a->base)
                 return -ENOMEM;
+        a->text = calloc((rb->n + 1) * _CDTEXT_FIELD_MAX, sizeof(char *));
+        if (!a->text)
+                return -ENOMEM;
         a->n = rb->n;
+        /* The album is track 0. */
+        for (size_t i = 0; i <= rb->n; i++)
+                for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++) {
+                        const char *t = redbook_get_text(rb, i, f);
+
+                        if (t && !(a->text[i * _CDTEXT_FIELD_MAX + f] = cdtext_to_latin1(t)))
+                                return -ENOMEM;
+                }
         for (size_t i = 0; i < rb->n; i++) {
                 a->tracks[i] = (DriveAudioTrack) {
                         .path = rb->tracks[i].stash_path,
                         .blocks = rb->tracks[i].blocks,
+                        .title = a->text[(i + 1) * _CDTEXT_FIELD_MAX + CDTEXT_TITLE],
+                        .performer = a->text[(i + 1) * _CDTEXT_FIELD_MAX + CDTEXT_PERFORMER],
                 };
                 a->base[i] = b->write_blocks;
                 b->write_blocks += rb->tracks[i].blocks + (i + 1 < rb->n ? a->gap : 0);
@@ -89,15 +111,38 @@ static void burn_audio_started(Burn *b) {
         burn_notify(b, MASTER_EVENT_TRACK_PROGRESS, 0, (int32_t) audio_of(b)->n);
 }
 
+/* CD-TEXT goes where it can; where it cannot, the burn goes on without it and says so. */
+static bool want_text(Burn *b) {
+        BurnAudio *a = audio_of(b);
+        const char *why = NULL;
+
+        if (!cdtext_any(&b->master->redbook))
+                return false;
+        if (b->options.tao)
+                why = "CD-TEXT is written only disc-at-once (write_mode \"sao\"), not track-at-once";
+        else if (!drive_can_write_cdtext(b->recorder->drive))
+                why = "the recorder cannot write CD-TEXT (no R-W sub-channel in disc-at-once)";
+        if (!why)
+                return true;
+        log_warning("Job %u: burning without CD-TEXT: %s.", burn_job(b)->id, why);
+        free(a->note);
+        if (asprintf(&a->note, "Written without CD-TEXT: %s.", why) < 0)
+                a->note = NULL;
+        return false;
+}
+
 static int burn_audio_write_start(Burn *b, const DriveWriteOptions *common, char **ret_reason) {
         BurnAudio *a = audio_of(b);
         DriveAudioOptions ao = {
                 .write = *common,
                 .tao = b->options.tao,
                 .gap = a->gap,
+                .album_title = a->text[CDTEXT_TITLE],
+                .album_performer = a->text[CDTEXT_PERFORMER],
         };
 
         ao.write.multi = false;
+        ao.cdtext = want_text(b);
         return drive_write_audio_start(b->recorder->drive, a->tracks, a->n, &ao, ret_reason);
 }
 
@@ -215,6 +260,12 @@ static void burn_audio_verify(Burn *b) {
         b->result = r;
 }
 
+static char *burn_audio_note(Burn *b) {
+        BurnAudio *a = audio_of(b);
+
+        return a->note ? strdup(a->note) : NULL;
+}
+
 const BurnOps burn_audio_ops = {
         .activity = "Burning an audio CD",
         .block_size = REDBOOK_BLOCK_SIZE,
@@ -228,5 +279,6 @@ const BurnOps burn_audio_ops = {
         .verify_setup = burn_audio_verify_setup,
         .verify_blocks = burn_audio_verify_blocks,
         .verify_run = burn_audio_verify,
+        .success_note = burn_audio_note,
         .free = burn_audio_free,
 };

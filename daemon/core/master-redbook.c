@@ -168,6 +168,74 @@ int master_close_audio_track(Master *m, ImapiError *error) {
         return 0;
 }
 
+/* "the album title", "the performer of track 3". */
+static void describe_field(int32_t track, CdTextField f, char *buf, size_t size) {
+        if (track == 0)
+                snprintf(buf, size, "the album %s", cdtext_field_to_string(f));
+        else
+                snprintf(buf, size, "the %s of track %d", cdtext_field_to_string(f), track);
+}
+
+int master_set_audio_text(Master *m, int32_t track, const MasterAudioText *t, ImapiError *error) {
+        char *old[_CDTEXT_FIELD_MAX] = {}, what[64];
+        unsigned packs;
+        int r;
+
+        r = master_check_format(m, MASTER_FORMAT_REDBOOK, error);
+        if (r < 0)
+                return r;
+        if (m->burn)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Disc master %u is burning; wait for the job to finish.", m->id);
+        if (track < 0 || (size_t) track > m->redbook.n)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "There is no audio track %d; disc master %u has %zu (0 is the album).",
+                                       track, m->id, m->redbook.n);
+        for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++) {
+                uint32_t bad = 0;
+
+                if (!t->set[f] || !t->value[f] || cdtext_check(t->value[f], &bad) >= 0)
+                        continue;
+                describe_field(track, f, what, sizeof what);
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "CD-TEXT is written in ISO-8859-1: %s cannot hold U+%04X%s.", what, bad,
+                                       bad < 0x20 || (bad >= 0x7f && bad < 0xa0) ? " (a control character)" :
+                                       "");
+        }
+
+        /* Try the new text; put the old back if the whole does not fit. */
+        for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++) {
+                const char *cur = redbook_get_text(&m->redbook, (size_t) track, f);
+
+                if (!t->set[f])
+                        continue;
+                old[f] = cur ? strdup(cur) : NULL;
+                if ((cur && !old[f]) || redbook_set_text(&m->redbook, (size_t) track, f, t->value[f]) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+        }
+        packs = cdtext_text_packs(&m->redbook);
+        if (r < 0 || packs > CDTEXT_MAX_TEXT_PACKS) {
+                for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++)
+                        if (t->set[f])
+                                (void) redbook_set_text(&m->redbook, (size_t) track, f, old[f]);
+        }
+        for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++)
+                free(old[f]);
+        if (r < 0)
+                return r;
+        if (packs > CDTEXT_MAX_TEXT_PACKS)
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "The CD-TEXT would need %u packs of %d bytes, more than the %d that one "
+                                       "block holds; nothing was changed.", packs, CDTEXT_PACK_TEXT_BYTES,
+                                       CDTEXT_MAX_TEXT_PACKS);
+        log_debug("Disc master %u: CD-TEXT of %s %d set (%u packs).", m->id, track == 0 ? "the album" : "track",
+                  track, packs);
+        master_changed(m, MASTER_CHANGED_AUDIO);
+        return 0;
+}
+
 static void emit_add_progress(AudioAdd *a) {
         uint64_t done = atomic_load(&a->done_bytes) / REDBOOK_BLOCK_SIZE;
 

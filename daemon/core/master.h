@@ -220,6 +220,14 @@ typedef struct MasterAudioCounts {
         uint64_t tracks, total, used, available;
 } MasterAudioCounts;
 void master_audio_counts(const Master *m, MasterAudioCounts *ret);
+/* CD-TEXT: the fields of the album (track 0) or of track 1..TotalAudioTracks that set[] names, to
+ * value[] (UTF-8; NULL or "": none). All or nothing: each value must be ISO-8859-1 text, and the
+ * whole must fit one CD-TEXT block. */
+typedef struct MasterAudioText {
+        bool set[_CDTEXT_FIELD_MAX];
+        const char *value[_CDTEXT_FIELD_MAX];
+} MasterAudioText;
+int master_set_audio_text(Master *m, int32_t track, const MasterAudioText *t, ImapiError *error);
 
 /* A file the client passes to be copied into the stash whole (SetImage, SetBootImage; `what`
  * names it in messages): a regular file open for reading (else E_INVALIDARG), with what its copy

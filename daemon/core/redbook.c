@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "macro.h"
 #include "core/redbook.h"
@@ -17,7 +18,11 @@ void redbook_clear(Redbook *rb, void (*remove_file)(const char *path, void *user
                 if (remove_file && rb->tracks[i].stash_path)
                         remove_file(rb->tracks[i].stash_path, userdata);
                 free(rb->tracks[i].stash_path);
+                for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++)
+                        free(rb->tracks[i].text[f]);
         }
+        for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++)
+                free(rb->album[f]);
         free(rb->tracks);
         redbook_init(rb);
 }
@@ -89,4 +94,31 @@ int redbook_check_close(const Redbook *rb) {
 void redbook_close_track(Redbook *rb) {
         rb->track_open = false;
         rb->open_fd = safe_close(rb->open_fd);
+}
+
+static char **text_slot(Redbook *rb, size_t track, CdTextField f) {
+        if (f < 0 || f >= _CDTEXT_FIELD_MAX || track > rb->n)
+                return NULL;
+        return track == 0 ? &rb->album[f] : &rb->tracks[track - 1].text[f];
+}
+
+int redbook_set_text(Redbook *rb, size_t track, CdTextField f, const char *text) {
+        char **slot = text_slot(rb, track, f), *copy = NULL;
+
+        if (!slot)
+                return -ERANGE;
+        if (text && *text) {
+                copy = strdup(text);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*slot);
+        *slot = copy;
+        return 0;
+}
+
+const char *redbook_get_text(const Redbook *rb, size_t track, CdTextField f) {
+        char **slot = text_slot((Redbook *) rb, track, f);
+
+        return slot ? *slot : NULL;
 }

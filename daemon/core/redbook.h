@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cdtext.h"
+
 /* 588 stereo 16-bit frames: 1/75 s of CD-DA. */
 #define REDBOOK_BLOCK_SIZE 2352
 /* A CD's table of contents numbers tracks 1 to 99. */
@@ -21,6 +23,7 @@ typedef struct RedbookTrack {
         char *stash_path;       /* raw little-endian PCM, whole blocks */
         uint64_t blocks;
         int32_t hint;           /* CreateAudioTrack's advisory length */
+        char *text[_CDTEXT_FIELD_MAX]; /* CD-TEXT, UTF-8 that cdtext_check() accepted; NULL: none */
 } RedbookTrack;
 
 typedef struct Redbook {
@@ -28,10 +31,11 @@ typedef struct Redbook {
         size_t n;
         bool track_open;
         int open_fd;            /* the open track's stash file, -1 otherwise */
+        char *album[_CDTEXT_FIELD_MAX]; /* the disc's CD-TEXT, likewise */
 } Redbook;
 
 void redbook_init(Redbook *rb);
-/* Forgets every track; remove_file is called with each stash path (may be NULL). */
+/* Forgets every track and all CD-TEXT; remove_file is called with each stash path (may be NULL). */
 void redbook_clear(Redbook *rb, void (*remove_file)(const char *path, void *userdata), void *userdata);
 
 /* Audio blocks of all tracks, the open one included (UsedAudioBlocks). */
@@ -56,3 +60,8 @@ void redbook_track_grew(Redbook *rb, uint64_t blocks);
 int redbook_check_close(const Redbook *rb);
 /* Closes the open track (its fd too). */
 void redbook_close_track(Redbook *rb);
+/* Sets a CD-TEXT field of the album (track 0) or of track 1..n to a copy of text (NULL or "":
+ * none); -ERANGE for another track. */
+int redbook_set_text(Redbook *rb, size_t track, CdTextField f, const char *text);
+/* The field of track 0 (the album) to n. */
+const char *redbook_get_text(const Redbook *rb, size_t track, CdTextField f);

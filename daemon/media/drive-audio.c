@@ -18,6 +18,76 @@
 
 #define AUDIO_BLOCK 2352
 
+static bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+/* libburn wants, once any track or the session has a text of a pack type, that type on all of
+ * them: "" where there is none. */
+static int set_text(struct burn_session *session, struct burn_track *track, const char *type, const char *text) {
+        unsigned char *p = (unsigned char *) (text ? text : "");
+        int n = (int) strlen((const char *) p) + 1;
+
+        if (track)
+                return burn_track_set_cdtext(track, 0, 0, (char *) type, p, n, 0) > 0 ? 0 : -EINVAL;
+        return burn_session_set_cdtext(session, 0, 0, (char *) type, p, n, 0) > 0 ? 0 : -EINVAL;
+}
+
+static bool any_text(const DriveAudioTrack *tracks, size_t n, const DriveAudioOptions *o, bool performer) {
+        if (!isempty(performer ? o->album_performer : o->album_title))
+                return true;
+        for (size_t i = 0; i < n; i++)
+                if (!isempty(performer ? tracks[i].performer : tracks[i].title))
+                        return true;
+        return false;
+}
+
+/* The CD-TEXT of block 0 (ISO-8859-1, English), on the session and its tracks. */
+static int add_text(struct burn_session *session, const DriveAudioTrack *tracks, size_t n,
+                    const DriveAudioOptions *o, char **ret_reason) {
+        int char_codes[8] = { 0x00, -1, -1, -1, -1, -1, -1, -1 }, copyrights[8] = { 0x00, -1, -1, -1, -1, -1, -1, -1 };
+        int languages[8] = { 0x09, -1, -1, -1, -1, -1, -1, -1 };
+        struct burn_track **t;
+        int n_tracks = 0, r = 0;
+
+        if (!o->cdtext || o->tao)
+                return 0;
+        t = burn_session_get_tracks(session, &n_tracks);
+        if (burn_session_set_cdtext_par(session, char_codes, copyrights, languages, 0) <= 0)
+                r = -EINVAL;
+        for (int k = 0; k < 2 && r >= 0; k++) {
+                const char *type = k == 0 ? "TITLE" : "PERFORMER";
+
+                if (!any_text(tracks, n, o, k == 1))
+                        continue;
+                r = set_text(session, NULL, type, k == 0 ? o->album_title : o->album_performer);
+                for (size_t i = 0; i < n && i < (size_t) n_tracks && r >= 0; i++)
+                        r = set_text(session, t[i], type, k == 0 ? tracks[i].title : tracks[i].performer);
+        }
+        /* A dry run of the packs, so that text libburn would refuse fails here, not in the
+         * lead-in. */
+        if (r >= 0 && burn_cdtext_from_session(session, NULL, NULL, 1) < 0)
+                r = -EINVAL;
+        if (r < 0) {
+                (void) drive_drain_messages(NULL, NULL);
+                *ret_reason = strdup("The CD-TEXT cannot be made into packs.");
+                return hresult_to_errno(IMAPI_E_INVALIDARG);
+        }
+        return 0;
+}
+
+bool drive_can_write_cdtext(Drive *d) {
+        unsigned char flags = 0, len = 0, *data = NULL;
+        bool can;
+
+        if (!d->grabbed || burn_drive_get_feature(d->info.drive, 0x002e, &flags, &len, &data, NULL) <= 0)
+                return false;
+        /* Byte 4 of the descriptor: BUF, SAO, Raw MS, Raw, Test Write, CD-RW, R-W (bit 0). */
+        can = (flags & 1) && len >= 1 && data && (data[0] & 0x01);
+        free(data);
+        return can;
+}
+
 /* The tracks into the session, from their stash files. */
 static int add_tracks(Drive *d, struct burn_session *session, const DriveAudioTrack *tracks, size_t n,
                       const DriveAudioOptions *o, char **ret_reason) {
@@ -119,6 +189,8 @@ int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, c
 
         r = add_tracks(d, session, tracks, n, o, ret_reason);
         if (r >= 0)
+                r = add_text(session, tracks, n, o, ret_reason);
+        if (r >= 0)
                 r = set_write_opts(d, o, ret_reason);
         if (r < 0) {
                 drive_free_write_state(d);
@@ -129,8 +201,8 @@ int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, c
         /* drive_poll() waits for the write thread's end (see drive-write.c). */
         d->threads_ended_at_start = drive_write_threads_ended();
         d->idle_polls = 0;
-        log_debug("Writing %zu audio tracks to %s (%s, gap %u%s).", n, d->address, o->tao ? "TAO" : "SAO",
-                  o->gap, o->write.simulate ? ", simulated" : "");
+        log_debug("Writing %zu audio tracks to %s (%s, gap %u%s%s).", n, d->address, o->tao ? "TAO" : "SAO",
+                  o->gap, o->write.simulate ? ", simulated" : "", o->cdtext && !o->tao ? ", CD-TEXT" : "");
         burn_disc_write(d->opts, d->disc);
         return 0;
 }

@@ -194,13 +194,22 @@ int drive_truncate_file(Drive *d, uint64_t blocks);
 typedef struct DriveAudioTrack {
         const char *path;       /* raw CD-DA: little-endian 16-bit stereo, whole 2352-byte blocks */
         uint64_t blocks;
+        const char *title, *performer;  /* CD-TEXT in ISO-8859-1; NULL: none */
 } DriveAudioTrack;
 
 typedef struct DriveAudioOptions {
         DriveWriteOptions write;
         bool tao;               /* track-at-once; otherwise disc-at-once */
         unsigned gap;           /* blocks of silence between tracks */
+        /* CD-TEXT (disc-at-once only), ISO-8859-1: block 0, English. With cdtext false the
+         * tracks' texts are ignored too. */
+        bool cdtext;
+        const char *album_title, *album_performer;
 } DriveAudioOptions;
+
+/* Whether the drive can write CD-TEXT: the R-W sub-channel in the lead-in of a disc-at-once
+ * write (GET CONFIGURATION feature 002Eh, CD Mastering, bit R-W; MMC-5 5.3.25). */
+bool drive_can_write_cdtext(Drive *d);
 
 /* Starts writing the tracks as one closed audio session. In SAO the gap is each track's pre-gap
  * (index 0); in TAO, where libburn writes no pre-gaps, it is silence after the track before.

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import socket
+import subprocess
 import sys
 import wave
 
@@ -452,22 +453,32 @@ def write_wav(path, pcm, rate=44100, channels=2):
         w.writeframes(pcm)
 
 
-def write_flac(path, pcm):
-    """A FLAC file of 44.1 kHz 16-bit stereo PCM, written with libsndfile through ctypes."""
+def write_flac(path, pcm, tags=None):
+    write_sndfile(path, pcm, 0x170000, tags)
+
+
+def write_sndfile(path, pcm, major, tags=None):
+    """A file of 44.1 kHz 16-bit stereo PCM (major: SF_FORMAT_FLAC, SF_FORMAT_WAV) with tags
+    {"title", "artist", "album": str} (Vorbis comments, the WAV INFO chunk), written with libsndfile
+    through ctypes."""
     lib = ctypes.CDLL(ctypes.util.find_library("sndfile") or "libsndfile.so.1")
 
     class SfInfo(ctypes.Structure):
         _fields_ = [("frames", ctypes.c_int64), ("samplerate", ctypes.c_int), ("channels", ctypes.c_int),
                     ("format", ctypes.c_int), ("sections", ctypes.c_int), ("seekable", ctypes.c_int)]
-    SF_FORMAT_FLAC, SF_FORMAT_PCM_16, SFM_WRITE = 0x170000, 0x0002, 0x20
-    info = SfInfo(0, 44100, 2, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 0, 0)
+    SF_FORMAT_PCM_16, SFM_WRITE = 0x0002, 0x20
+    SF_STR = {"title": 0x01, "artist": 0x04, "album": 0x07}
+    info = SfInfo(0, 44100, 2, major | SF_FORMAT_PCM_16, 0, 0)
     lib.sf_open.restype = ctypes.c_void_p
     lib.sf_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(SfInfo)]
     lib.sf_write_short.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int64]
     lib.sf_write_short.restype = ctypes.c_int64
     lib.sf_close.argtypes = [ctypes.c_void_p]
+    lib.sf_set_string.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p]
     f = lib.sf_open(path.encode(), SFM_WRITE, ctypes.byref(info))
-    assert f, "libsndfile cannot write FLAC"
+    assert f, "libsndfile cannot write %s" % path
+    for key, value in (tags or {}).items():
+        assert lib.sf_set_string(f, SF_STR[key], value.encode()) == 0, (key, value)
     assert lib.sf_write_short(f, pcm, len(pcm) // 2) == len(pcm) // 2
     assert lib.sf_close(f) == 0
 
@@ -509,9 +520,177 @@ def test_imapictl_burn_audio():
         assert len(medium_tracks(h)) == 1, medium_tracks(h)
 
 
+def cdtext(h):
+    """The CD-TEXT that stock cdrskin reads from the disc's lead-in (READ TOC format 5), as its v07t
+    sheet: {"Album Title": ..., "Track 01 Title": ...}; {} when the disc has none."""
+    r = subprocess.run(h.emu_prefix() + ["--", "cdrskin", "dev=/dev/sr0", "cdtext_to_v07t=-"],
+                       capture_output=True, check=True)
+    # Text Code 8859: the sheet holds the text's ISO-8859-1 bytes as they are on the disc.
+    out = r.stdout.decode("latin-1")
+    fields = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("cdrskin"):
+            fields[key.strip()] = value.strip()
+    if "Text Code" in fields:
+        assert fields["Text Code"] == "8859" and fields["Language Code"] == "English", out
+    return fields
+
+
+def tagged_files(h):
+    """A tagged WAV (INFO chunk) and a tagged FLAC (Vorbis comments) of the same album and artist."""
+    one, two = tone(330, 320), tone(880, 310)
+    wav, flac = os.path.join(h.tmp, "one.wav"), os.path.join(h.tmp, "two.flac")
+    write_sndfile(wav, one, 0x010000, {"title": "Première chanson", "artist": "Café Müller", "album": "Été 2026"})
+    write_flac(flac, two, {"title": "Zweites Lied", "artist": "Café Müller", "album": "Été 2026"})
+    return wav, flac, [one, two]
+
+
+def test_cdtext_from_tags():
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        wav, flac, tracks = tagged_files(h)
+        r = h.ctl("burn", "--audio", wav, flac, check=0, timeout=600)
+        assert "without CD-TEXT" not in r.stdout + r.stderr, (r.stdout, r.stderr)
+        check_disc(h, tracks, 150)
+        text = cdtext(h)
+        assert text["Album Title"] == "Été 2026", text
+        assert text["Artist Name"] == "Café Müller", text        # every file has the same artist
+        assert text["Track 01 Title"] == "Première chanson" and text["Track 01 Artist"] == "Café Müller", text
+        assert text["Track 02 Title"] == "Zweites Lied" and text["Track 02 Artist"] == "Café Müller", text
+        assert text["First Track Number"] == "1" and text["Last Track Number"] == "2", text
+        wait_until(lambda: stash_dirs(h) == [], "imapictl's stash to go")
+
+        # the command line overrides the tags, field by field
+        h.emu("--media", "cd-r")
+        h.ctl("burn", "--audio", "--album-title=Live: at home", "--album-performer=Orchestre",
+              "--title=2:Encore: bis", "--performer=1:Soliste", wav, flac, check=0, timeout=600)
+        text = cdtext(h)
+        assert text["Album Title"] == "Live: at home" and text["Artist Name"] == "Orchestre", text
+        assert text["Track 01 Title"] == "Première chanson" and text["Track 01 Artist"] == "Soliste", text
+        assert text["Track 02 Title"] == "Encore: bis" and text["Track 02 Artist"] == "Café Müller", text
+
+        # --no-cdtext writes none; artists that differ give no album performer
+        h.emu("--media", "cd-r")
+        h.ctl("burn", "--audio", "--no-cdtext", wav, flac, check=0, timeout=600)
+        assert cdtext(h) == {}
+        h.emu("--media", "cd-r")
+        other = os.path.join(h.tmp, "three.wav")
+        write_sndfile(other, tone(550, 300), 0x010000, {"title": "Drei", "artist": "Someone else"})
+        h.ctl("burn", "--audio", "--no-verify", wav, other, check=0, timeout=600)
+        text = cdtext(h)
+        assert text.get("Artist Name", "") == "" and text["Album Title"] == "Été 2026", text
+        assert text["Track 02 Artist"] == "Someone else" and text["Track 02 Title"] == "Drei", text
+
+        # tags that CD-TEXT cannot hold are left out with a warning; the burn goes on
+        h.emu("--media", "cd-r")
+        kana = os.path.join(h.tmp, "kana.flac")
+        write_flac(kana, tone(500, 300), {"title": "\u3053\u3093\u306b\u3061\u306f", "artist": "Ok"})
+        r = h.ctl("burn", "--audio", kana, check=0, timeout=600)
+        assert "warning" in r.stderr and "kana.flac" in r.stderr and "U+3053" in r.stderr, r.stderr
+        text = cdtext(h)
+        assert "Track 01 Title" not in text or text["Track 01 Title"] == "", text
+        assert len(medium_tracks(h)) == 1
+
+        # given on the command line, it is refused by name, and nothing is burned
+        h.emu("--media", "cd-r")
+        r = h.ctl("burn", "--audio", "--album-title=\u4e2d\u6587", wav, timeout=600)
+        assert r.returncode == 1 and "E_INVALIDARG" in r.stderr and "U+4E2D" in r.stderr, (r.returncode, r.stderr)
+        r = h.ctl("burn", "--audio", "--title=1:" + "x" * 3100, wav, timeout=600)
+        assert r.returncode == 1 and "E_INVALIDARG" in r.stderr and "packs" in r.stderr, (r.returncode, r.stderr)
+        assert medium_tracks(h) == []
+        wait_until(lambda: stash_dirs(h) == [], "the stash of the refused burns to go")
+        r = h.ctl("burn", "--audio", "--title=3:x", wav, flac)
+        assert r.returncode == 2 and "track 3" in r.stderr, (r.returncode, r.stderr)
+        r = h.ctl("burn", "--tao", wav)
+        assert r.returncode == 2 and "--audio" in r.stderr, (r.returncode, r.stderr)
+
+
+def test_cdtext_tao_and_drive_without():
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        wav, flac, tracks = tagged_files(h)
+        # track-at-once: the burn goes on without CD-TEXT and says so
+        r = h.ctl("burn", "--audio", "--tao", wav, flac, check=0, timeout=600)
+        assert "Written without CD-TEXT" in r.stdout and "track-at-once" in r.stdout, r.stdout
+        check_disc(h, tracks, 150)
+        assert cdtext(h) == {}
+        assert "burning without CD-TEXT" in h.log(), h.log()
+        # and without text there is nothing to say
+        h.emu("--media", "cd-r")
+        r = h.ctl("burn", "--audio", "--tao", "--no-cdtext", wav, check=0, timeout=600)
+        assert "CD-TEXT" not in r.stdout, r.stdout
+    # a drive without R-W sub-channel writing in SAO (feature 002Eh; the drive's settings are read
+    # once per process, so a new imapid): the same, disc-at-once
+    with Harness(emulator=["--media", "cd-r", "--no-cdtext"]) as h:
+        wav, flac, tracks = tagged_files(h)
+        r = h.ctl("burn", "--audio", wav, flac, check=0, timeout=600)
+        assert "Written without CD-TEXT" in r.stdout and "cannot write CD-TEXT" in r.stdout, r.stdout
+        check_disc(h, tracks, 150)
+        assert cdtext(h) == {}
+
+
+def test_cdtext_dbus():
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        bus = glib_connection(h)
+        m = Master(bus, fmt="redbook")
+        rb = redbook(m)
+        tracks = [tone(440, 300), tone(660, 300)]
+        assert str(m.prop("AlbumTitle", RB)) == "" and list(m.prop("AudioTrackText", RB)) == []
+        rb.SetAlbumText({"title": "Album", "performer": "Band"})
+        # the album's text may be set before any track; a track's once it exists
+        expect_dbus_error(ERR + "E_INVALIDARG", rb.SetAudioTrackText, 1, {"title": "x"})
+        stage(m, tracks)
+        rb.SetAudioTrackText(1, {"title": "One", "performer": "Singer"})
+        rb.SetAudioTrackText(2, {"title": "Two"})
+        assert [tuple(map(str, t)) for t in m.prop("AudioTrackText", RB)] == [("One", "Singer"), ("Two", "")]
+        # a missing key leaves the field; "" removes it
+        rb.SetAlbumText({"performer": ""})
+        assert str(m.prop("AlbumTitle", RB)) == "Album" and str(m.prop("AlbumPerformer", RB)) == ""
+        rb.SetAlbumText({"performer": "Band"})
+        # refused, by name, and nothing changed
+        for bad in ({"title": "\u4e2d"}, {"title": "tab\there"}, {"title": dbus.Int32(3)}, {"genre": "Pop"}):
+            expect_dbus_error(ERR + "E_INVALIDARG", rb.SetAlbumText, bad)
+        for track in (0, 3, -1):
+            expect_dbus_error(ERR + "E_INVALIDARG", rb.SetAudioTrackText, track, {"title": "x"})
+        # one block holds 252 packs of 12 bytes: the whole text, not each string
+        e = expect_dbus_error(ERR + "E_INVALIDARG", rb.SetAudioTrackText, 2, {"title": "y" * 1500,
+                                                                               "performer": "z" * 1500})
+        assert "packs" in e.get_dbus_message(), e.get_dbus_message()
+        # titles "Album", "One", 1500 y: 1511 bytes, 126 packs; performers "Band", 1500 z, "": 1507,
+        # 126 packs: 252, exactly what fits; 12 bytes more do not
+        rb.SetAudioTrackText(2, {"title": "y" * 1500})
+        rb.SetAudioTrackText(1, {"performer": "z" * 1500})
+        expect_dbus_error(ERR + "E_INVALIDARG", rb.SetAudioTrackText, 1, {"performer": "z" * 1512})
+        assert [tuple(map(str, t)) for t in m.prop("AudioTrackText", RB)] == [("One", "z" * 1500),
+                                                                              ("y" * 1500, "")]
+        rb.SetAudioTrackText(1, {"performer": "Singer"})
+        rb.SetAudioTrackText(2, {"title": "Two"})
+        assert str(m.prop("AlbumTitle", RB)) == "Album"
+        # a simulation goes through the lead-in's text with the laser off, and keeps it staged
+        hr, signals, completed = m.record(simulate=True)
+        assert hr == S_OK and completed[0], (hex(hr), completed, h.log())
+        assert medium_tracks(h) == [] and str(m.prop("AlbumTitle", RB)) == "Album"
+        hr, signals, completed = m.record()
+        assert hr == S_OK and completed[0], (hex(hr), completed, h.log())
+        assert "CD-TEXT" not in str(completed[1]), completed
+        check_disc(h, tracks, 150)
+        text = cdtext(h)
+        assert (text["Album Title"], text["Artist Name"]) == ("Album", "Band"), text
+        assert (text["Track 01 Title"], text["Track 01 Artist"]) == ("One", "Singer"), text
+        assert (text["Track 02 Title"], text.get("Track 02 Artist", "")) == ("Two", ""), text
+        # a successful burn clears the staged tracks and their text
+        assert str(m.prop("AlbumTitle", RB)) == "" and list(m.prop("AudioTrackText", RB)) == []
+        # the text belongs to the Redbook format
+        j = Master(bus, fmt="joliet", recorder=None)
+        expect_dbus_error(ERR + "IMAPI_E_WRONGFORMAT", dbus.Interface(j.obj, RB).SetAlbumText, {"title": "x"})
+        j.dm.Close({})
+        m.dm.Close({})
+        wait_until(lambda: stash_dirs(h) == [], "the stash to go")
+
+
 TESTS = [test_sao_three_tracks, test_tao_three_tracks, test_sao_gapless_from_fd, test_tao_max_gap_no_verify,
          test_cancel_and_simulate, test_staging_errors, test_99_tracks, test_disc_full_keeps_what_fits, test_disc_full_from_fd,
-         test_medium_errors, test_client_gone_mid_track, test_imapictl_burn_audio]
+         test_medium_errors, test_client_gone_mid_track, test_imapictl_burn_audio, test_cdtext_from_tags,
+         test_cdtext_tao_and_drive_without, test_cdtext_dbus]
 
 if __name__ == "__main__":
     # test names on the command line run only those (while iterating)

@@ -80,6 +80,7 @@ int drive_config_load(Drive *d) {
         c->buffer_kib = 2048;
         c->write_rate = 0;
         c->burnfree = true;
+        c->cdtext = true;
         c->erase_seconds = 0;
 
         snprintf(path, sizeof path, "%s/drive", d->dir);
@@ -118,6 +119,8 @@ int drive_config_load(Drive *d) {
                         c->write_rate = atoi(v) > 0 ? atoi(v) : 0;
                 else if (strcmp(s, "burnfree") == 0)
                         c->burnfree = atoi(v) != 0;
+                else if (strcmp(s, "cdtext") == 0)
+                        c->cdtext = atoi(v) != 0;
                 else if (strcmp(s, "buffer-record") == 0)
                         c->buffer_record = atoi(v) != 0;
                 else if (strcmp(s, "erase-seconds") == 0)

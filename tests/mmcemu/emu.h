@@ -19,6 +19,9 @@
 #define EMU_MAX_TRACKS   99
 #define EMU_MAX_SESSIONS 99
 #define EMU_MAX_SPEEDS   8
+/* CD-TEXT: 8 language blocks of at most 256 packs (253 text, 3 size info) of 18 bytes. */
+#define EMU_MAX_TEXT_PACKS 2048
+#define EMU_TEXT_PACK 18
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -60,6 +63,8 @@ typedef struct Medium {
         int n_sessions;         /* sessions holding at least one track */
         int n_tracks;
         Track tracks[EMU_MAX_TRACKS];
+        int n_text;             /* CD-TEXT packs recorded in the lead-in (one cycle) */
+        uint8_t text[EMU_MAX_TEXT_PACKS][EMU_TEXT_PACK];
 } Medium;
 
 #define FAULT_LBA_OFF INT64_MIN
@@ -89,6 +94,7 @@ typedef struct DriveConfig {
         bool burnfree;                  /* page 2A BUF bit */
         double erase_seconds;           /* duration of a BLANK or FORMAT UNIT, 0 = instant */
         bool buffer_record;             /* append the buffer's fill at every WRITE to <dir>/buffer.log */
+        bool cdtext;                    /* feature 002Eh R-W: writes CD-TEXT in the SAO lead-in */
 } DriveConfig;
 
 typedef struct WriteBuffer {
@@ -125,6 +131,10 @@ typedef struct Drive {
         CueEntry cue[3 * EMU_MAX_TRACKS + 4];
         int n_cue;
         bool sao_pending;
+        /* CD-TEXT packs of the lead-in being written, as they arrived; the first cycle of
+         * them goes to the medium when the session is closed */
+        uint8_t leadin[2 * EMU_MAX_TEXT_PACKS][EMU_TEXT_PACK];
+        int n_leadin;
         bool dirty;
         double op_start, op_end;        /* a BLANK/FORMAT with Immed is "running" meanwhile */
         /* identity of the medium file as last loaded or saved here */
@@ -185,6 +195,7 @@ void medium_grow_formatted(Medium *m, int32_t end);
 void medium_format_restricted_overwrite(Drive *d, int32_t blocks, bool intermediate, bool erase);
 ssize_t medium_pread(Drive *d, void *data, size_t n, off_t off);
 void track_path(const Drive *d, int number, char *buf, size_t len);
+void medium_take_leadin_text(Drive *d);
 
 /* buffer.c */
 void buffer_init(WriteBuffer *b, int kib, int rate_kbs, FILE *record);

@@ -164,6 +164,63 @@ bool medium_replaced(Drive *d) {
                st.st_mtim.tv_sec != d->medium_mtime.tv_sec || st.st_mtim.tv_nsec != d->medium_mtime.tv_nsec;
 }
 
+static void text_path(const Drive *d, char *buf, size_t len) {
+        snprintf(buf, len, "%s/cdtext.bin", d->dir);
+}
+
+/* The lead-in's CD-TEXT packs, as READ TOC/PMA/ATIP format 5 returns them. */
+static int text_load(Drive *d) {
+        _cleanup_(closep) FILE *f = NULL;
+        char path[PATH_MAX + 16];
+
+        text_path(d, path, sizeof path);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        if (fread(d->m.text, EMU_TEXT_PACK, (size_t) d->m.n_text, f) != (size_t) d->m.n_text)
+                return -EIO;
+        return 0;
+}
+
+static int text_save(Drive *d) {
+        _cleanup_(closep) FILE *f = NULL;
+        char path[PATH_MAX + 16];
+
+        text_path(d, path, sizeof path);
+        if (d->m.n_text == 0)
+                return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+        f = fopen(path, "we");
+        if (!f)
+                return -errno;
+        if (fwrite(d->m.text, EMU_TEXT_PACK, (size_t) d->m.n_text, f) != (size_t) d->m.n_text || fflush(f) != 0)
+                return -EIO;
+        return 0;
+}
+
+/*
+ * The drive records in the lead-in what the host sent for it: the packs repeat from the lead-in's
+ * start to its end (libburn cycles them), so one period of them is the disc's CD-TEXT. A host that
+ * sent less than two periods gets what it sent.
+ */
+void medium_take_leadin_text(Drive *d) {
+        int n = d->n_leadin, p;
+
+        for (p = 1; p < n; p++) {
+                int i;
+
+                for (i = p; i < n; i++)
+                        if (memcmp(d->leadin[i], d->leadin[i % p], EMU_TEXT_PACK) != 0)
+                                break;
+                if (i == n)
+                        break;
+        }
+        if (p > EMU_MAX_TEXT_PACKS)
+                p = EMU_MAX_TEXT_PACKS;
+        d->m.n_text = n > 0 ? p : 0;
+        memcpy(d->m.text, d->leadin, (size_t) d->m.n_text * EMU_TEXT_PACK);
+        d->n_leadin = 0;
+}
+
 int medium_load(Drive *d) {
         _cleanup_(closep) FILE *f = NULL;
         char path[PATH_MAX + 16], line[256];
@@ -198,6 +255,8 @@ int medium_load(Drive *d) {
                         m->closed = a;
                 else if (sscanf(line, "session-open %ld", &a) == 1)
                         m->last_session_open = a;
+                else if (sscanf(line, "cdtext %ld", &a) == 1 && a > 0 && a <= EMU_MAX_TEXT_PACKS)
+                        m->n_text = (int) a;
                 else if (sscanf(line, "tray %31s", word) == 1)
                         d->tray_open = strcmp(word, "open") == 0;
                 else if (sscanf(line, "track %ld %ld %ld %ld %ld %ld %15s", &a, &b, &c, &e, &g, &h, open_flag) >= 6 &&
@@ -216,6 +275,8 @@ int medium_load(Drive *d) {
         }
         if (m->type != MEDIUM_DVD_RW_RO)
                 m->intermediate = false;
+        if (m->n_text > 0 && text_load(d) < 0)
+                m->n_text = 0;
         medium_fix_overwritable(m);
         /* The written extent of an overwritable or reserved track is its file size. */
         for (int i = 0; i < m->n_tracks; i++) {
@@ -253,6 +314,8 @@ int medium_save(Drive *d) {
         fprintf(f, "closed %d\n", m->closed);
         fprintf(f, "session-open %d\n", m->last_session_open);
         fprintf(f, "tray %s\n", d->tray_open ? "open" : "closed");
+        if (m->n_text > 0)
+                fprintf(f, "cdtext %d\n", m->n_text);
         if (!medium_is_overwritable(m->type))
                 for (int i = 0; i < m->n_tracks; i++) {
                         const Track *t = &m->tracks[i];
@@ -265,6 +328,8 @@ int medium_save(Drive *d) {
                 return -EIO;
         fclose(f);
         f = NULL;
+        if (text_save(d) < 0)
+                return -EIO;
         if (rename(tmp, path) < 0)
                 return -errno;
         remember_stamp(d, path);

@@ -15,7 +15,8 @@
 #include "emu.h"
 #include "sense.h"
 
-#define REPLY_MAX 8192
+/* The largest reply: READ TOC format 5 with eight full CD-TEXT blocks. */
+#define REPLY_MAX (4 + EMU_MAX_TEXT_PACKS * EMU_TEXT_PACK)
 
 static uint16_t get16(const uint8_t *p) { return (p[0] << 8) | p[1]; }
 static uint32_t get24(const uint8_t *p) { return (p[0] << 16) | (p[1] << 8) | p[2]; }
@@ -313,9 +314,10 @@ static size_t build_configuration(Drive *d, uint8_t *r) {
         put16(f + 2, 0x0001 | 0x0100);
         p = f + 4;
 
-        /* 002Eh CD Mastering (SAO) */
+        /* 002Eh CD Mastering (SAO): BUF, SAO, test write, CD-RW, and R-W (MMC-5 5.3.25): the
+         * R-W sub-channel in the lead-in, which is where CD-TEXT goes */
         f = feature(p, 0x002e, 1, t == MEDIUM_CD_R || t == MEDIUM_CD_RW, 4);
-        f[0] = (d->cfg.burnfree ? 0x40 : 0) | 0x20 | 0x04 | 0x02;
+        f[0] = (d->cfg.burnfree ? 0x40 : 0) | 0x20 | 0x04 | 0x02 | (d->cfg.cdtext ? 0x01 : 0);
         put24(f + 1, 0x00ffff);
         p = f + 4;
 
@@ -686,9 +688,12 @@ static int cmd_read_toc(Drive *d, const uint8_t *cdb, uint8_t *r, size_t *len) {
                 return 0;
         }
         if (fmt == 5) {
-                /* CD-TEXT: none recorded. */
-                put16(r, 2);
-                *len = 4;
+                /* CD-TEXT (MMC-6 6.26.3.7): the packs of the lead-in, as recorded. */
+                if (!cd)
+                        return S_INVALID_FIELD_CDB;
+                put16(r, 2 + m->n_text * EMU_TEXT_PACK);
+                memcpy(r + 4, m->text, (size_t) m->n_text * EMU_TEXT_PACK);
+                *len = 4 + (size_t) m->n_text * EMU_TEXT_PACK;
                 return 0;
         }
         if (medium_is_overwritable(m->type)) {
@@ -919,6 +924,48 @@ static Track *new_track(Medium *m, int32_t start, int32_t size, int bs, int cont
         return t;
 }
 
+/* The cue sheet's lead-in entry asks for R-W sub-channel data from the host (data form 41h:
+ * CD-DA main data that the drive generates, packed R-W from the host; MMC-6 6.33.3.13). */
+static bool cue_has_leadin_text(const Drive *d) {
+        return d->n_cue > 0 && d->cue[0].tno == 0 && (d->cue[0].form & 0xc0) == 0x40;
+}
+
+/*
+ * SAO lead-in with CD-TEXT: from the ATIP's lead-in start up to the pre-gap at -150, the host sends
+ * the R-W sub-channel only, 96 bytes a sector: four 18-byte packs, each spread over 24 six-bit
+ * symbols (Red Book, CD-TEXT mode 4). They are decoded back into packs here.
+ */
+static int write_leadin_text(Drive *d, int32_t lba, int32_t blocks, const uint8_t *data) {
+        int32_t start = msf_to_lba(97, 26, 66);
+
+        if (!cue_has_leadin_text(d) || lba < start || lba + blocks > -150)
+                return S_INVALID_WRITE_ADDR;
+        /* A simulation's cue sheet made no tracks (and left sao_pending off): nothing to keep. */
+        if (test_write(d))
+                return 0;
+        if (!d->sao_pending)
+                return S_INVALID_WRITE_ADDR;
+        for (int32_t i = 0; i < blocks * 4; i++) {
+                int64_t k = (int64_t) (lba - start) * 4 + i;
+                const uint8_t *sym = data + (size_t) i * 24;
+                uint8_t *pk;
+
+                if (k >= 2 * EMU_MAX_TEXT_PACKS)
+                        break;
+                pk = d->leadin[k];
+                for (int j = 0; j < 6; j++) {
+                        const uint8_t *s4 = sym + j * 4;
+
+                        pk[j * 3 + 0] = (uint8_t) ((s4[0] & 0x3f) << 2 | (s4[1] & 0x30) >> 4);
+                        pk[j * 3 + 1] = (uint8_t) ((s4[1] & 0x0f) << 4 | (s4[2] & 0x3c) >> 2);
+                        pk[j * 3 + 2] = (uint8_t) ((s4[2] & 0x03) << 6 | (s4[3] & 0x3f));
+                }
+                if (k + 1 > d->n_leadin)
+                        d->n_leadin = (int) (k + 1);
+        }
+        return 0;
+}
+
 static int cmd_write(Drive *d, const uint8_t *cdb, const uint8_t *data, size_t n) {
         Medium *m = &d->m;
         int32_t lba = (int32_t) get32(cdb + 2);
@@ -932,6 +979,8 @@ static int cmd_write(Drive *d, const uint8_t *cdb, const uint8_t *data, size_t n
         if (blocks == 0)
                 return 0;
         bs = (int) (n / blocks);
+        if ((size_t) bs * blocks == n && bs == 96 && lba < -150)
+                return write_leadin_text(d, lba, blocks, data);
         if ((size_t) bs * blocks != n || (bs != 2048 && bs != 2352))
                 return S_INVALID_FIELD_CDB;
         if (disc_closed(m))
@@ -1013,6 +1062,7 @@ static int cmd_sync_cache(Drive *d) {
                 return 0;
         if (d->sao_pending) {
                 /* SAO: the drive writes the lead-out itself once the data is in. */
+                medium_take_leadin_text(d);
                 medium_close_session(m, !multisession(d));
                 d->sao_pending = false;
                 d->dirty = true;
@@ -1112,6 +1162,10 @@ static int cmd_send_cue_sheet(Drive *d, const uint8_t *data, size_t n) {
         }
         if (leadout < 0 || leadout > m->capacity)
                 return S_INVALID_FIELD_PARAM;
+        /* A drive without R-W sub-channel writing refuses a lead-in that carries CD-TEXT. */
+        if (cue_has_leadin_text(d) && !d->cfg.cdtext)
+                return S_INVALID_FIELD_PARAM;
+        d->n_leadin = 0;
         if (test_write(d))
                 return 0;       /* simulation: nothing will be recorded */
         first_new = m->n_tracks;

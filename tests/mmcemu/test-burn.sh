@@ -229,6 +229,55 @@ cd-r-audio-sao|cd-r-audio-tao)
         toc_expect "Other track +: +3 ," "Non-data blks: 1350"
         ;;
 
+cd-r-audio-cdtext)
+        # CD-TEXT in the SAO lead-in: what cdrskin writes it reads back from the disc (READ TOC
+        # format 5), the same packs a second time from a new process.
+        make_wav "$T/t1.wav" 300
+        make_wav "$T/t2.wav" 300
+        cat > "$T/sheet.v07t" <<'EOF2'
+Input Sheet Version = 0.7T
+Text Code = 8859
+Language Code = English
+Album Title = A Long Album Title Over Several Packs
+Artist Name = The Emulated Band
+Track 01 Title = First
+Track 01 Artist = Singer A
+Track 02 Title = Second Song
+Track 02 Artist = Singer B
+EOF2
+        emu --media cd-r >/dev/null
+        # A simulation sends the lead-in's text too, and nothing is recorded.
+        cdrskin_burn -dummy -sao -audio input_sheet_v07t="$T/sheet.v07t" "$T/t1.wav" "$T/t2.wav"
+        [ "$(n_tracks 0)" = 0 ] && [ -z "$(medium_field 0 cdtext)" ] || fail "a simulation recorded something"
+        cdrskin_burn -sao -audio input_sheet_v07t="$T/sheet.v07t" "$T/t1.wav" "$T/t2.wav"
+        [ -n "$(medium_field 0 cdtext)" ] || fail "no CD-TEXT recorded in the medium file"
+        for i in 1 2; do
+                emu_out -- cdrskin dev=/dev/sr0 cdtext_to_v07t=- || fail "cdrskin cdtext_to_v07t"
+                for re in "Album Title += A Long Album Title Over Several Packs$" \
+                          "Artist Name += The Emulated Band$" "Track 01 Title += First$" \
+                          "Track 01 Artist += Singer A$" "Track 02 Title += Second Song$" \
+                          "Track 02 Artist += Singer B$" "Text Code += 8859" "Language Code += English"; do
+                        expect_out "$re"
+                done
+        done
+        emu_out -- cdrskin dev=/dev/sr0 cdtext_to_textfile="$T/packs.cdt" || fail "cdtext_to_textfile"
+        # The file is a 4-byte header and the packs; the same packs the medium keeps.
+        tail -c +5 "$T/packs.cdt" | head -c "$(stat -c %s "$S/sr0/cdtext.bin")" | cmp - "$S/sr0/cdtext.bin" ||
+                fail "cdtext_to_textfile differs from the recorded packs"
+        # Blanking a CD-RW takes the text with it.
+        emu --media cd-rw >/dev/null
+        cdrskin_burn -sao -audio input_sheet_v07t="$T/sheet.v07t" "$T/t1.wav" "$T/t2.wav"
+        emu_out -- cdrskin dev=/dev/sr0 gracetime=0 blank=fast || fail "blanking"
+        [ -z "$(medium_field 0 cdtext)" ] && [ ! -e "$S/sr0/cdtext.bin" ] || fail "CD-TEXT survived blanking"
+        # A drive without R-W sub-channel writing (feature 002Eh R-W off) refuses the lead-in's text.
+        emu --media cd-r --no-cdtext >/dev/null
+        cdrskin_must_fail -sao -audio input_sheet_v07t="$T/sheet.v07t" "$T/t1.wav" "$T/t2.wav"
+        [ "$(n_tracks 0)" = 0 ] || fail "tracks written after the refused cue sheet"
+        cdrskin_burn -sao -audio "$T/t1.wav" "$T/t2.wav"
+        emu_out -- cdrskin dev=/dev/sr0 cdtext_to_v07t=- || true
+        if grep -q "Album Title" "$T/out"; then fail "CD-TEXT on a disc written without it"; fi
+        ;;
+
 cd-r-multisession)
         emu --media cd-r >/dev/null
         emu_out -- xorriso -outdev /dev/sr0 -map "$T/tree" /s1 -close off -commit || fail "session 1"

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cdtext.h"
 #include "core/redbook.h"
+#include "macro.h"
 #include "tap.h"
 
 static unsigned removed;
@@ -96,9 +98,52 @@ static void test_99_tracks(void) {
         CHECK(removed == 99, "all 99 files removed");
 }
 
+static void test_cdtext(void) {
+        _cleanup_free_ char *latin1 = NULL;
+        char long_text[1501];
+        uint32_t bad = 0;
+        Redbook rb;
+
+        CHECK(cdtext_check("Café Müller ÿ", &bad) == 0, "ISO-8859-1 letters are accepted");
+        CHECK(cdtext_check("\xe4\xb8\xad", &bad) == -ERANGE && bad == 0x4e2d, "U+4E2D is not ISO-8859-1");
+        CHECK(cdtext_check("a\tb", &bad) == -ERANGE && bad == 0x09, "a tab is a control character");
+        CHECK(cdtext_check("\xc2\x85", &bad) == -ERANGE && bad == 0x85, "so is C1's NEL");
+        latin1 = cdtext_to_latin1("Été");
+        CHECK(latin1 && streq(latin1, "\xc9t\xe9"), "UTF-8 becomes ISO-8859-1");
+        CHECK(cdtext_field_from_string("title") == CDTEXT_TITLE &&
+              cdtext_field_from_string("performer") == CDTEXT_PERFORMER &&
+              (int) cdtext_field_from_string("genre") == -1, "the field names");
+
+        redbook_init(&rb);
+        CHECK(!cdtext_any(&rb) && cdtext_text_packs(&rb) == 0, "no text, no packs");
+        CHECK(redbook_set_text(&rb, 1, CDTEXT_TITLE, "x") == -ERANGE, "no track 1 yet");
+        CHECK(redbook_set_text(&rb, 0, CDTEXT_TITLE, "My Album") == 0, "the album's title");
+        CHECK(cdtext_any(&rb) && cdtext_text_packs(&rb) == 1, "9 bytes: one pack");
+        CHECK(redbook_add_track(&rb, strdup("t1"), -1, 0) == 0, "track 1");
+        redbook_close_track(&rb);
+        CHECK(redbook_add_track(&rb, strdup("t2"), -1, 0) == 0, "track 2");
+        CHECK(redbook_set_text(&rb, 1, CDTEXT_TITLE, "First Song") == 0 &&
+              redbook_set_text(&rb, 2, CDTEXT_TITLE, "Second") == 0, "the tracks' titles");
+        /* "My Album", "First Song", "Second" with their NULs: 27 bytes, 3 packs (as libburn makes) */
+        CHECK(cdtext_text_packs(&rb) == 3, "27 bytes of titles: 3 packs");
+        CHECK(redbook_set_text(&rb, 2, CDTEXT_PERFORMER, "Singer B") == 0, "a performer");
+        /* "", "", "Singer B": 11 bytes */
+        CHECK(cdtext_text_packs(&rb) == 4, "a field used once is there for every track");
+        CHECK(redbook_set_text(&rb, 2, CDTEXT_PERFORMER, "") == 0 && !redbook_get_text(&rb, 2, CDTEXT_PERFORMER),
+              "\"\" removes a field");
+        memset(long_text, 'y', 1500);
+        long_text[1500] = 0;
+        CHECK(redbook_set_text(&rb, 2, CDTEXT_TITLE, long_text) == 0, "a long title");
+        /* 9 + 11 + 1501 = 1521 bytes: 127 packs; an ISO-8859-1 letter of two UTF-8 bytes is one */
+        CHECK(cdtext_text_packs(&rb) == 127, "1521 bytes: 127 packs");
+        redbook_clear(&rb, NULL, NULL);
+        CHECK(!rb.album[CDTEXT_TITLE] && rb.n == 0, "clearing takes the text with the tracks");
+}
+
 int main(void) {
         test_empty();
         test_tracks_and_gaps();
         test_99_tracks();
+        test_cdtext();
         return tap_done();
 }
