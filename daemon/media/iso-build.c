@@ -420,6 +420,38 @@ static int make_write_opts(const IsoOptions *o, bool estimate_only, IsoWriteOpts
         return 0;
 }
 
+/* The staged entries, the boot image, and the Joliet names, into an image that holds what
+ * was imported; then the times that make the same entries give the same image. */
+static int add_everything(IsoImage *image, IsoStashStreams *streams, const IsoOptions *o, IsoImport *imp) {
+        time_t since = time(NULL);
+        int r;
+
+        r = add_entries(image, streams);
+        if (r < 0)
+                return r;
+        if (o->boot_size > 0) {
+                r = add_boot(image, o);
+                if (r < 0)
+                        return r;
+        }
+        if (o->read_block && imp) {
+                r = iso_import_collect_extents(image, imp);
+                if (r < 0)
+                        return r;
+        }
+        /* After the import, so that names of the previous session are adapted alike. */
+        if (o->joliet && o->adapt_joliet_names) {
+                r = iso_adapt_joliet_names(image);
+                if (r < 0)
+                        return r;
+        }
+        /* Last, after every node that adding may have stamped with the clock (the boot image,
+         * the Joliet twins). */
+        if (o->volume_time > 0)
+                return dirs_fix_times(image, iso_stash_streams_source(streams), since, o->volume_time);
+        return 0;
+}
+
 int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
                     IsoBuild *ret) {
         IsoImport ignored = {};
@@ -429,7 +461,6 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         _cleanup_(write_opts_freep) IsoWriteOpts *opts = NULL;
         struct burn_source *source = NULL;
         const char *vol = o->volume_id ?: "";
-        time_t since;
         int imgid, r;
 
         if (o->iso_level < 1 || o->iso_level > 3)
@@ -469,33 +500,9 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         }
         iso_image_set_application_id(image, "IMAPID " PACKAGE_VERSION);
 
-        since = time(NULL);
-        r = add_entries(image, streams);
+        r = add_everything(image, streams, o, imp);
         if (r < 0)
                 return r;
-        if (o->boot_size > 0) {
-                r = add_boot(image, o);
-                if (r < 0)
-                        return r;
-        }
-        if (o->read_block && imp) {
-                r = iso_import_collect_extents(image, imp);
-                if (r < 0)
-                        return r;
-        }
-        /* After the import, so that names of the previous session are adapted alike. */
-        if (o->joliet && o->adapt_joliet_names) {
-                r = iso_adapt_joliet_names(image);
-                if (r < 0)
-                        return r;
-        }
-        /* Last, after every node that adding may have stamped with the clock (the boot image,
-         * the Joliet twins). */
-        if (o->volume_time > 0) {
-                r = dirs_fix_times(image, src, since, o->volume_time);
-                if (r < 0)
-                        return r;
-        }
 
         r = make_write_opts(o, estimate_only, &opts);
         if (r < 0)
