@@ -10,8 +10,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import (Attacker, Harness, burn_and_check, fd_targets, let_in, usage,  # noqa: E402
-                     wait_for_baseline)
+from hostile import (Attacker, Harness, assert_back, baseline, burn_and_check, fd_targets,  # noqa: E402
+                     let_in)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -106,8 +106,7 @@ def root_burns(h):
 def test_client_slots():
     with svctest.TestUser() as user, Harness() as h:
         let_in(h)
-        pid = h.daemon.pid
-        base = usage(pid)
+        base = baseline(h.daemon.pid, h.stash)
         with Attacker(user, FILL_CLIENTS, [200], env=h.env) as a:
             out = a.result
             assert out["refusal"] and out["refusal"][0] == ERR + "E_OUTOFMEMORY", out
@@ -116,8 +115,7 @@ def test_client_slots():
             assert out["clients"] == 64, out
             root_burns(h)
             a.stop()
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "the stashes to go")
-        wait_for_baseline(pid, base)
+        assert_back(base)
 
 
 def test_stash_share():
@@ -128,6 +126,7 @@ def test_stash_share():
         h.extra_args.append("--config=" + config_path)
         h.start_daemon()
         let_in(h)
+        base = baseline(h.daemon.pid, h.stash)
         src = tempfile.mkdtemp(dir=h.tmp)
         os.chmod(src, 0o755)
         write(os.path.join(src, "2m-a"), os.urandom(2 * 1024 * 1024))
@@ -150,7 +149,7 @@ def test_stash_share():
             # root is its own user: its 3 MiB fit.
             root_burns(h)
             a.stop()
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "the stashes to go")
+        assert_back(base)
 
 
 def test_idle_peers():
@@ -166,7 +165,7 @@ def test_idle_peers():
         # imapid) is gone.
         imapitest.wait_until(lambda: sum(t.startswith("socket:") for t in fd_targets(pid)) == 1,
                              "busctl's connection to go")
-        base = usage(pid)
+        base = baseline(pid, s.stash)
         code = r"""
 import json, socket, sys, time, dbus
 path = sys.argv[1]
@@ -211,8 +210,8 @@ sys.stdin.read()
             assert out["closed"] == 80, out
             assert out["talker"] != "served", out
             a.stop()
-        wait_for_baseline(pid, base)
         assert s.running(), s.log()
+        assert_back(base)
 
 
 imapitest.run_tests([test_client_slots, test_stash_share, test_idle_peers])
