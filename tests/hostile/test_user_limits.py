@@ -83,6 +83,39 @@ print(json.dumps(out), flush=True)
 sys.stdin.read()
 """
 
+# Disc masters on as many recorders, a file staged on each, then RecordDisc on all of them at
+# once (sent together, answered as they come): prints the answers.
+RECORD_AT_ONCE = r"""
+import dbus, dbus.mainloop.glib, json, os, sys
+from gi.repository import GLib
+B = "org.imapid.Imapi1"
+bus = dbus.bus.BusConnection(os.environ["IMAPI_BUS_ADDRESS"], mainloop=dbus.mainloop.glib.DBusGMainLoop())
+mgr = dbus.Interface(bus.get_object(B, "/org/imapid/Imapi1/Manager"), "org.imapid.Imapi1.Manager")
+src, n = sys.argv[1], int(sys.argv[2])
+masters = []
+for i in range(n):
+    obj = bus.get_object(B, mgr.CreateDiscMaster({}))
+    dm = dbus.Interface(obj, "org.imapid.Imapi1.DiscMaster")
+    dm.Open({})
+    dm.SetActiveDiscMasterFormat("joliet", {})
+    dm.SetActiveDiscRecorder(dm.EnumDiscRecorders()[i], {})
+    fd = os.open(src + "/small", os.O_RDONLY)
+    dbus.Interface(obj, "org.imapid.Imapi1.JolietDiscMaster").AddData([("s", dbus.types.UnixFd(fd))], False, {})
+    os.close(fd)
+    masters.append(dm)
+loop, out = GLib.MainLoop(), []
+def answered(what):
+    out.append(what)
+    if len(out) == n:
+        loop.quit()
+for dm in masters:
+    dm.RecordDisc(True, False, {}, reply_handler=lambda job: answered(["ok"]),
+                  error_handler=lambda e: answered([e.get_dbus_name(), e.get_dbus_message()]))
+loop.run()
+print(json.dumps(sorted(out)), flush=True)
+sys.stdin.read()
+"""
+
 
 def write(path, data):
     with open(path, "wb") as f:
@@ -152,6 +185,29 @@ def test_stash_share():
         assert_back(base)
 
 
+def test_jobs_at_once():
+    """RecordDisc on three recorders at once by a user allowed one job: one job starts, the
+    others are refused by name, though each was checked while the others read their drives."""
+    with svctest.TestUser() as user, Harness(drives=3, start=False) as h:
+        config_path = os.path.join(h.tmp, "imapid.conf")
+        with open(config_path, "w") as f:
+            f.write("[Daemon]\nMaxJobsPerUser=1\n")
+        h.extra_args.append("--config=" + config_path)
+        h.start_daemon()
+        let_in(h)
+        base = baseline(h.daemon.pid, h.stash)
+        src = tempfile.mkdtemp(dir=h.tmp)
+        os.chmod(src, 0o755)
+        write(os.path.join(src, "small"), b"x" * 4096)
+        with Attacker(user, RECORD_AT_ONCE, [src, 3], env=h.env) as a:
+            refused = [r for r in a.result if r != ["ok"]]
+            assert len(refused) == 2, a.result
+            for r in refused:
+                assert r[0] == ERR + "E_OUTOFMEMORY" and "MaxJobsPerUser" in r[1], a.result
+            a.stop()
+        assert_back(base)
+
+
 def test_idle_peers():
     """Connections that never call, or call and then hold nothing, are closed; one user gets a
     quarter of the connections; root gets in all along."""
@@ -214,4 +270,4 @@ sys.stdin.read()
         assert_back(base)
 
 
-imapitest.run_tests([test_client_slots, test_stash_share, test_idle_peers])
+imapitest.run_tests([test_client_slots, test_stash_share, test_jobs_at_once, test_idle_peers])
