@@ -153,14 +153,20 @@ static bool refused_as_busy_since(uint64_t seq) {
         return false;
 }
 
+/* libburn's direct reads and writes ("Drive is busy on attempt to ...") need the IDLE state too,
+ * which a write's thread may not have set yet when its end has been seen. */
+static void wait_idle(Drive *d, uint64_t deadline) {
+        while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE && now_usec() < deadline)
+                usleep(DRIVE_SETTLE_STEP_USEC);
+}
+
 int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
         uint64_t deadline = now_usec() + DRIVE_SETTLE_USEC;
 
         for (unsigned tries = 1;; tries++) {
                 uint64_t seq;
 
-                while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE && now_usec() < deadline)
-                        usleep(DRIVE_SETTLE_STEP_USEC);
+                wait_idle(d, deadline);
                 (void) drive_drain_messages(NULL, NULL);
                 seq = drive_message_seq();
                 start(d);
@@ -180,13 +186,14 @@ int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
 }
 
 static void disc_write(Drive *d) {
+        /* After the drain of each try: an earlier write's end is not this one's. */
+        d->threads_ended_at_start = drive_write_threads_ended();
         burn_disc_write(d->opts, d->disc);
 }
 
 int drive_disc_write(Drive *d, char **ret_reason) {
         int r;
 
-        d->threads_ended_at_start = drive_write_threads_ended();
         d->idle_since_usec = 0;
         r = drive_start_operation(d, disc_write);
         if (r < 0) {
@@ -541,6 +548,7 @@ int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
 
         if (!d->grabbed)
                 return -EBADFD;
+        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
         r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
         if (r <= 0 || count != (off_t) (n_blocks * 2048))
@@ -572,6 +580,7 @@ int drive_write_head(Drive *d, const uint8_t *buf) {
         if (!copy)
                 return -ENOMEM;
         memcpy(copy, buf, DRIVE_HEAD_BYTES);
+        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
         r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
         (void) drive_drain_messages(NULL, NULL);
