@@ -151,17 +151,23 @@ def test_client_slots():
         assert_back(base)
 
 
+def start_configured(h, config):
+    """Starts imapid with config as its imapid.conf, open to the test user; returns its baseline
+    and a folder for the user's files."""
+    config_path = os.path.join(h.tmp, "imapid.conf")
+    with open(config_path, "w") as f:
+        f.write(config)
+    h.extra_args.append("--config=" + config_path)
+    h.start_daemon()
+    let_in(h)
+    src = tempfile.mkdtemp(dir=h.tmp)
+    os.chmod(src, 0o755)
+    return baseline(h.daemon.pid, h.stash), src
+
+
 def test_stash_share():
     with svctest.TestUser() as user, Harness(start=False) as h:
-        config_path = os.path.join(h.tmp, "imapid.conf")
-        with open(config_path, "w") as f:
-            f.write("[Daemon]\nMaxStashBytesPerUser=3M\nMaxStagedFilesPerUser=8\n")
-        h.extra_args.append("--config=" + config_path)
-        h.start_daemon()
-        let_in(h)
-        base = baseline(h.daemon.pid, h.stash)
-        src = tempfile.mkdtemp(dir=h.tmp)
-        os.chmod(src, 0o755)
+        base, src = start_configured(h, "[Daemon]\nMaxStashBytesPerUser=3M\nMaxStagedFilesPerUser=8\n")
         write(os.path.join(src, "2m-a"), os.urandom(2 * 1024 * 1024))
         write(os.path.join(src, "2m-b"), os.urandom(2 * 1024 * 1024))
         write(os.path.join(src, "small"), b"x")
@@ -189,15 +195,7 @@ def test_jobs_at_once():
     """RecordDisc on three recorders at once by a user allowed one job: one job starts, the
     others are refused by name, though each was checked while the others read their drives."""
     with svctest.TestUser() as user, Harness(drives=3, start=False) as h:
-        config_path = os.path.join(h.tmp, "imapid.conf")
-        with open(config_path, "w") as f:
-            f.write("[Daemon]\nMaxJobsPerUser=1\n")
-        h.extra_args.append("--config=" + config_path)
-        h.start_daemon()
-        let_in(h)
-        base = baseline(h.daemon.pid, h.stash)
-        src = tempfile.mkdtemp(dir=h.tmp)
-        os.chmod(src, 0o755)
+        base, src = start_configured(h, "[Daemon]\nMaxJobsPerUser=1\n")
         write(os.path.join(src, "small"), b"x" * 4096)
         with Attacker(user, RECORD_AT_ONCE, [src, 3], env=h.env) as a:
             refused = [r for r in a.result if r != ["ok"]]
