@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ static int make_file(const char *name, off_t size) {
 }
 
 static void setup(void) {
+        static struct sigaction saved[NSIG];
         _cleanup_free_ char *disc = NULL, *address = NULL, *wronly = NULL;
         ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r;
@@ -115,7 +117,16 @@ static void setup(void) {
 
         log_set_max_level(LOG_CRIT);
         fuzz_tmpdir_make(dir);
-        if (drive_library_init() < 0 || sd_event_new(&event) < 0)
+        /* libburn sets the signals it knows back to their defaults, libFuzzer's SIGALRM (its
+         * timeouts, and the end of -max_total_time) among them: keep libFuzzer's. */
+        for (int sig = 1; sig < NSIG; sig++)
+                (void) sigaction(sig, NULL, &saved[sig]);
+        if (drive_library_init() < 0)
+                abort();
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &saved[sig], NULL);
+        if (sd_event_new(&event) < 0)
                 abort();
         if (asprintf(&stash_dir, "%s/stash", dir) < 0 || asprintf(&disc, "%s/disc.iso", dir) < 0 ||
             asprintf(&address, "stdio:%s", disc) < 0 || asprintf(&wronly, "%s/wronly", dir) < 0)
