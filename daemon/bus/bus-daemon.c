@@ -114,9 +114,33 @@ Job *bus_daemon_find_job(BusDaemon *d, const char *path) {
         return parse_id(path_leaf(path, IMAPI_JOBS_PATH), &id) ? manager_find_job(d->manager, id) : NULL;
 }
 
+/* imapid's object paths are short (IMAPI_ROOT_PATH and an id); sd-bus looks a path up prefix by
+ * prefix, so a call on a path of tens of KiB holds the loop for most of a second, for every
+ * client. Such a call is answered before the lookup. (At 64 KiB and more sd-bus itself drops the
+ * message as invalid, BUS_PATH_SIZE_MAX, before imapid sees it: the caller gets no reply.) */
+#define BUS_OBJECT_PATH_MAX 1024
+
+static int filter_long_paths(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *path = sd_bus_message_get_path(m);
+        size_t n;
+
+        if (!path || !sd_bus_message_is_method_call(m, NULL, NULL))
+                return 0;
+        n = strlen(path);
+        if (n <= BUS_OBJECT_PATH_MAX)
+                return 0;
+        (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                          "No object at a path of %zu bytes: imapid's paths are at most %d "
+                                          "bytes, under %s.", n, BUS_OBJECT_PATH_MAX, IMAPI_ROOT_PATH);
+        return 1;
+}
+
 static int add_objects(BusDaemon *d, sd_bus *bus) {
         int r;
 
+        r = sd_bus_add_filter(bus, NULL, filter_long_paths, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the object path filter: %m");
         r = sd_bus_add_object_manager(bus, NULL, IMAPI_ROOT_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to add object manager: %m");

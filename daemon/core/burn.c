@@ -587,8 +587,11 @@ static void burn_prepared(Recorder *r, int k, const ImapiError *prep_error, void
                 master_work_done(m);
                 return;
         }
-        /* What may have changed while the drive was read: the master closed, say. */
+        /* What may have changed while the drive was read: the master closed, say, or the user's
+         * other RecordDisc calls, checked as this one was, made their jobs first. */
         k = burn_check(m, &error);
+        if (k >= 0 && c)
+                k = quota_check_job(m->manager, c->uid, &error);
         if (k < 0)
                 drive_release(r->drive, false);
         else

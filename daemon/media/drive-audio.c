@@ -198,13 +198,9 @@ int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, c
         }
 
         burn_drive_set_speed(d->info.drive, 0, o->write.speed_kbps);
-        /* drive_poll() waits for the write thread's end (see drive-write.c). */
-        d->threads_ended_at_start = drive_write_threads_ended();
-        d->idle_polls = 0;
         log_debug("Writing %zu audio tracks to %s (%s, gap %u%s%s).", n, d->address, o->tao ? "TAO" : "SAO",
                   o->gap, o->write.simulate ? ", simulated" : "", o->cdtext && !o->tao ? ", CD-TEXT" : "");
-        burn_disc_write(d->opts, d->disc);
-        return 0;
+        return drive_disc_write(d, ret_reason);
 }
 
 int drive_audio_track_starts(Drive *d, int32_t **ret, size_t *ret_n) {

@@ -23,7 +23,7 @@ struct Drive {
         bool erasing;
         bool fifo_starved;              /* seen while writing: an underrun risk */
         uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
-        unsigned idle_polls;            /* polls since libburn said IDLE */
+        uint64_t idle_since_usec;       /* CLOCK_MONOTONIC when libburn said IDLE, 0 before */
         bool cancelled;                 /* drive_cancel() was called for this operation */
         bool lost;                      /* libburn's object was forgotten and not renewed: nothing
                                          * may touch info.drive until drive_revive() */
@@ -41,6 +41,14 @@ typedef struct DriveMessage {
 
 /* Makes a new libburn drive object for d's address and grabs it (tries times, 200 ms apart). */
 int drive_attach(Drive *d, unsigned tries);
+
+/* Calls start, which hands the drive to a libburn worker thread (burn_disc_write(),
+ * burn_disc_erase(), burn_disc_format()), once libburn takes it: -EBUSY when the drive's
+ * previous operation has not let go of it within a few seconds (drive-write.c). */
+int drive_start_operation(Drive *d, void (*start)(Drive *d));
+/* Starts libburn's write of d->disc with d->opts, and the wait for its thread's end in
+ * drive_poll(). On failure the write state is freed and *ret_reason says why. */
+int drive_disc_write(Drive *d, char **ret_reason);
 
 /* Frees what a write or erase set up (drive-write.c). */
 void drive_free_write_state(Drive *d);

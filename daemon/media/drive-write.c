@@ -26,6 +26,8 @@
  * ride out a stall of the stash disk. */
 #define FIFO_CHUNK 2048
 #define FIFO_CHUNKS 4096
+/* How long a write's thread may outlive the IDLE state before the drive counts as free. */
+#define DRIVE_THREAD_END_USEC (10 * 1000 * 1000ULL)
 
 void drive_free_write_state(Drive *d) {
         if (d->disc)
@@ -177,6 +179,77 @@ static struct burn_source *paced_source_new(const char *path, const DriveStream 
         return s;
 }
 
+/* libburn's "A drive operation is still going on (want to write)" (or erase, format): the
+ * drive's previous worker thread is still on libburn's list. It stays there for a moment after
+ * the drive reports IDLE (a write thread queues its "ended" message first, an erase sets IDLE
+ * first), and for about half a second on image files after a failed or cancelled run; another
+ * drive's thread ending can also look like ours (drive_poll()). Nothing was started then, so
+ * the start is tried again, for a few seconds at most. */
+#define BURN_OPERATION_GOING_ON 0x00020102
+#define DRIVE_SETTLE_USEC (5 * 1000 * 1000ULL)
+#define DRIVE_SETTLE_STEP_USEC (10 * 1000)
+
+static bool refused_as_busy_since(uint64_t seq) {
+        for (uint64_t s = seq + 1, last = drive_message_seq(); s <= last; s++) {
+                DriveMessage m;
+
+                if (drive_message_get(s, &m) && m.code == BURN_OPERATION_GOING_ON)
+                        return true;
+        }
+        return false;
+}
+
+/* libburn's direct reads and writes ("Drive is busy on attempt to ...") need the IDLE state too,
+ * which a write's thread may not have set yet when its end has been seen. */
+static void wait_idle(Drive *d, uint64_t deadline) {
+        while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE && now_usec() < deadline)
+                usleep(DRIVE_SETTLE_STEP_USEC);
+}
+
+int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
+        uint64_t deadline = now_usec() + DRIVE_SETTLE_USEC;
+
+        for (unsigned tries = 1;; tries++) {
+                uint64_t seq;
+
+                wait_idle(d, deadline);
+                (void) drive_drain_messages(NULL, NULL);
+                seq = drive_message_seq();
+                start(d);
+                (void) drive_drain_messages(NULL, NULL);
+                if (!refused_as_busy_since(seq)) {
+                        if (tries > 1)
+                                log_debug("%s was free for the next operation after %u tries.", d->address, tries);
+                        return 0;
+                }
+                /* The refusal explains nothing about the operation that follows. */
+                d->op_seq = drive_message_seq();
+                if (now_usec() >= deadline)
+                        return log_warning_errno(EBUSY, "Recorder %s still runs its previous operation after "
+                                                 "%llu s.", d->address, DRIVE_SETTLE_USEC / 1000000ULL);
+                usleep(DRIVE_SETTLE_STEP_USEC);
+        }
+}
+
+static void disc_write(Drive *d) {
+        /* After the drain of each try: an earlier write's end is not this one's. */
+        d->threads_ended_at_start = drive_write_threads_ended();
+        burn_disc_write(d->opts, d->disc);
+}
+
+int drive_disc_write(Drive *d, char **ret_reason) {
+        int r;
+
+        d->idle_since_usec = 0;
+        r = drive_start_operation(d, disc_write);
+        if (r < 0) {
+                drive_free_write_state(d);
+                *ret_reason = strdup("The recorder is still busy with its previous operation.");
+                return hresult_to_errno(IMAPI_E_DEVICE_STILL_IN_USE);
+        }
+        return 0;
+}
+
 static int write_start(Drive *d, const char *image_path, const DriveStream *stream, const DriveWriteOptions *o,
                        char **ret_reason) {
         struct burn_session *session = NULL;
@@ -248,12 +321,9 @@ static int write_start(Drive *d, const char *image_path, const DriveStream *stre
         }
 
         burn_drive_set_speed(d->info.drive, 0, o->speed_kbps);
-        d->threads_ended_at_start = drive_write_threads_ended();
-        d->idle_polls = 0;
         log_debug("Writing %s to %s (%s%s).", image_path ?: "a generated image", d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
                   o->simulate ? ", simulated" : "");
-        burn_disc_write(d->opts, d->disc);
-        return 0;
+        return drive_disc_write(d, ret_reason);
 
 fail_nomem:
         if (track)
@@ -282,18 +352,36 @@ int drive_write_stream_start(Drive *d, const DriveStream *stream, const DriveWri
         return write_start(d, NULL, stream, o, ret_reason);
 }
 
+static void disc_erase_fast(Drive *d) {
+        burn_disc_erase(d->info.drive, 1);
+}
+
+static void disc_erase_full(Drive *d) {
+        burn_disc_erase(d->info.drive, 0);
+}
+
 int drive_erase_start(Drive *d, bool full) {
+        int r;
+
         if (!d->grabbed || d->disc || d->erasing)
                 return -EBUSY;
         (void) drive_drain_messages(NULL, NULL);
         d->op_seq = drive_message_seq();
+        r = drive_start_operation(d, full ? disc_erase_full : disc_erase_fast);
+        if (r < 0)
+                return r;
         d->erasing = true;
-        burn_disc_erase(d->info.drive, !full);
         return 0;
 }
 
+static int format_flag;
+
+static void disc_format(Drive *d) {
+        burn_disc_format(d->info.drive, 0, format_flag);
+}
+
 int drive_format_start(Drive *d, bool reformat) {
-        int profile = 0, flag;
+        int profile = 0, flag, r;
         char name[80];
 
         if (!d->grabbed || d->disc || d->erasing)
@@ -307,8 +395,12 @@ int drive_format_start(Drive *d, bool reformat) {
                 flag |= 1 << 4;
         (void) drive_drain_messages(NULL, NULL);
         d->op_seq = drive_message_seq();
+        /* Formats start on the loop thread only, one at a time. */
+        format_flag = flag;
+        r = drive_start_operation(d, disc_format);
+        if (r < 0)
+                return r;
         d->erasing = true;
-        burn_disc_format(d->info.drive, 0, flag);
         return 0;
 }
 
@@ -354,10 +446,17 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
         (void) drive_drain_messages(NULL, NULL);
         /* libburn may say IDLE up to half a second before its write thread has ended (stdio
          * drives, cancelled runs); the drive is only free for the next job after that. Wait for
-         * the thread's last message, for a few seconds at most. */
-        if (!r.active && d->disc && drive_write_threads_ended() == d->threads_ended_at_start &&
-            d->idle_polls++ < 40)
-                r.active = true;
+         * the thread's last message, for ten seconds at most, however often the caller polls.
+         * (The count is libburn's, of every drive; the next start copes with a thread that is
+         * still on its way out, drive_start_operation().) */
+        if (!r.active && d->disc && drive_write_threads_ended() == d->threads_ended_at_start) {
+                uint64_t now = now_usec();
+
+                if (d->idle_since_usec == 0)
+                        d->idle_since_usec = now;
+                if (now - d->idle_since_usec < DRIVE_THREAD_END_USEC)
+                        r.active = true;
+        }
         *ret = r;
         return r.active;
 }
@@ -505,6 +604,7 @@ int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
 
         if (!d->grabbed)
                 return -EBADFD;
+        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
         r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
         if (r <= 0 || count != (off_t) (n_blocks * 2048))
@@ -536,6 +636,7 @@ int drive_write_head(Drive *d, const uint8_t *buf) {
         if (!copy)
                 return -ENOMEM;
         memcpy(copy, buf, DRIVE_HEAD_BYTES);
+        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
         r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
         (void) drive_drain_messages(NULL, NULL);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/staging.h"
+#include "fuzz-input.h"
 #include "jolietname.h"
 #include "log.h"
 #include "macro.h"
@@ -40,22 +41,6 @@ typedef struct Model {
         ModelEntry e[MAX_MODEL];
         size_t n;
 } Model;
-
-typedef struct Input {
-        const uint8_t *data;
-        size_t size;
-} Input;
-
-static uint8_t next(Input *in) {
-        uint8_t b = 0;
-
-        if (in->size > 0) {
-                b = in->data[0];
-                in->data++;
-                in->size--;
-        }
-        return b;
-}
 
 /* A client's name: components that collide, or bytes of the input's own. */
 static char *make_name(Input *in) {

@@ -3,7 +3,10 @@
 """Writes the seed inputs of the bus fuzzers (fuzz-bus.h's encoding), fuzz-staging and
 fuzz-redbook into their corpus folders: one per option or property as clients send it, and the
 near misses around each rule; batches of AddData that collide in each way staging.h lists;
-audio tracks that fill a CD, hit the 99-track and 4-second rules, and change the gap.
+audio tracks that fill a CD, hit the 99-track and 4-second rules, and change the gap; and what
+a client sends on the peer-to-peer socket (fuzz-p2p): the handshake, then D-Bus messages;
+format names (fuzz-format), staged paths to order (fuzz-image-order) and AddData batches of
+whole calls (fuzz-add-data).
 
     seeds.py TESTS_FUZZ_DIR
 """
@@ -276,6 +279,182 @@ def redbook_seeds(folder):
         write(folder, name, data)
 
 
+class Marshal:
+    """D-Bus' little-endian wire format, for the few types the seeds need."""
+
+    def __init__(self):
+        self.b = bytearray()
+
+    def pad(self, n):
+        self.b += bytes(-len(self.b) % n)
+
+    def value(self, sig, v):
+        if sig in "so":
+            e = v.encode()
+            self.pad(4)
+            self.b += struct.pack("<I", len(e)) + e + b"\0"
+        elif sig == "g":
+            e = v.encode()
+            self.b += bytes([len(e)]) + e + b"\0"
+        elif sig == "y":
+            self.b += bytes([v])
+        elif sig in "ub":
+            self.pad(4)
+            self.b += struct.pack("<I", int(v))
+        elif sig == "a{sv}":
+            # v: [(key, signature, value)]
+            self.pad(4)
+            at = len(self.b)
+            self.b += bytes(4)
+            self.pad(8)
+            start = len(self.b)
+            for k, vs, vv in v:
+                self.pad(8)
+                self.value("s", k)
+                self.value("g", vs)
+                self.value(vs, vv)
+            struct.pack_into("<I", self.b, at, len(self.b) - start)
+        else:
+            raise ValueError(sig)
+
+
+def dbus_call(serial, path, interface, member, sig="", *args, destination="org.imapid.Imapi1"):
+    body = Marshal()
+    types = []
+    rest = sig
+    while rest:
+        t = "a{sv}" if rest.startswith("a{sv}") else rest[0]
+        types.append(t)
+        rest = rest[len(t):]
+    for t, a in zip(types, args):
+        body.value(t, a)
+    fields = [(1, "o", path), (3, "s", member), (6, "s", destination)]
+    if interface:
+        fields.append((2, "s", interface))
+    if sig:
+        fields.append((8, "g", sig))
+    h = Marshal()
+    h.b += b"l" + bytes([1, 0, 1]) + struct.pack("<II", len(body.b), serial)
+    h.b += bytes(4)
+    start = len(h.b)
+    for code, fs, fv in fields:
+        h.pad(8)
+        h.value("y", code)
+        h.value("g", fs)
+        h.value(fs, fv)
+    struct.pack_into("<I", h.b, 12, len(h.b) - start)
+    h.pad(8)
+    return bytes(h.b) + bytes(body.b)
+
+
+AUTH = b"\0AUTH EXTERNAL %s\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n" % str(os.getuid()).encode().hex().encode()
+DRIVER = ("/org/freedesktop/DBus", "org.freedesktop.DBus")
+MANAGER = ("/org/imapid/Imapi1/Manager", "org.imapid.Imapi1.Manager")
+MASTER1 = "/org/imapid/Imapi1/masters/1"
+
+
+def p2p_seeds(folder):
+    hello = dbus_call(1, *DRIVER, "Hello")
+    create = dbus_call(2, *MANAGER, "CreateDiscMaster", "a{sv}", [])
+    seeds = {
+        "auth-only": AUTH,
+        "auth-anonymous": b"\0AUTH ANONYMOUS\r\nBEGIN\r\n",
+        "auth-wrong-uid": b"\0AUTH EXTERNAL 3939393939\r\nBEGIN\r\n",
+        "auth-no-nul": b"AUTH EXTERNAL\r\nDATA\r\nBEGIN\r\n",
+        "hello": AUTH + hello,
+        "driver": AUTH + hello + dbus_call(2, *DRIVER, "GetNameOwner", "s", "org.imapid.Imapi1") +
+        dbus_call(3, *DRIVER, "NameHasOwner", "s", "org.example.Nobody") + dbus_call(4, *DRIVER, "ListNames") +
+        dbus_call(5, *DRIVER, "GetId") + dbus_call(6, *DRIVER, "AddMatch", "s", "type='signal'"),
+        "create-master": AUTH + hello + create,
+        "master-open": AUTH + hello + create +
+        dbus_call(3, MASTER1, "org.imapid.Imapi1.DiscMaster", "Open", "a{sv}", []) +
+        dbus_call(4, MASTER1, "org.imapid.Imapi1.DiscMaster", "EnumDiscMasterFormats") +
+        dbus_call(5, MASTER1, "org.imapid.Imapi1.DiscMaster", "SetActiveDiscMasterFormat", "sa{sv}",
+                  "org.imapid.Imapi1.JolietDiscMaster", []) +
+        dbus_call(6, MASTER1, "org.imapid.Imapi1.JolietDiscMaster", "GetJolietProperties"),
+        "get-recorders": AUTH + hello + dbus_call(2, *MANAGER, "GetRecorders") + dbus_call(3, *MANAGER, "GetJobs"),
+        "introspect": AUTH + hello + dbus_call(2, "/org/imapid/Imapi1", "org.freedesktop.DBus.Introspectable",
+                                               "Introspect"),
+        "properties": AUTH + hello + dbus_call(2, *MANAGER[:1], "org.freedesktop.DBus.Properties", "GetAll", "s",
+                                               "org.imapid.Imapi1.Manager"),
+        "no-hello": AUTH + create,
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
+JOLIET_IID = "e3bc42ce-4e5c-11d3-9144-00104ba11c5e"
+REDBOOK_IID = "e3bc42cd-4e5c-11d3-9144-00104ba11c5e"
+IMAGE_IID = "6d1a3a5e-2f0b-4c47-9c8e-1b2f8e5a0d13"
+
+
+def format_seeds(folder):
+    seeds = {
+        "joliet": "joliet", "redbook-upper": "REDBOOK", "image": "Image", "iid": JOLIET_IID,
+        "iid-braces": "{%s}" % REDBOOK_IID.upper(), "iid-image": IMAGE_IID, "brace-open": "{" + JOLIET_IID,
+        "brace-only-close": JOLIET_IID + "}", "name-braced": "{joliet}", "nul-guid": "{00000000-0000-0000-0000-000000000000}",
+        "prefix": "jolie", "suffix": "joliets", "empty": "", "space": " joliet", "turkish-i": "\u0130mage",
+    }
+    for name, text in seeds.items():
+        write(folder, name, text.encode())
+
+
+def paths(*names):
+    return b"".join(string(n) for n in names)
+
+
+def image_order_seeds(folder):
+    seeds = {
+        "tree": paths("docs", "docs/a.txt", "b.txt", "docs/sub", "docs/sub/c"),
+        "slash-and-space": paths("a/b", "a b", "a", "a-b", "a.b", "a0"),
+        "leading-slash": paths("/a", "a", "/b", "b"),
+        "same-path": paths("x", "y", "x", "x"),
+        "utf8": paths("\u00e9t\u00e9", "ete", "\u65e5\u672c", "Z", "z"),
+        "reverse": paths(*["f%03d" % i for i in range(40, 0, -1)]),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
+# fuzz-add-data.c's tree_names[] and fd kinds.
+TREE = ["docs", "a.txt", "b.txt", "sub", "A.TXT", "a.txt.", "a", "b", "x/y", "..", ".", "",
+        "\u00e9t\u00e9", "a b", "name;1", "\ufffe", "con"]
+FD_EMPTY, FD_SMALL, FD_BLOCKS, FD_SPARSE, FD_DIR, FD_NULL, FD_PIPE, FD_OTHER = range(8)
+
+
+def add_entry(fd, *components):
+    out = bytes([len(components) - 1])
+    for c in components:
+        out += bytes([TREE.index(c)]) if c in TREE else bytes([len(TREE)]) + string(c)
+    return bytes([fd]) + out
+
+
+def add_call(*entries, overwrite=False):
+    return bytes([(len(entries) << 1) | overwrite]) + b"".join(entries)
+
+
+def add_data_seeds(folder):
+    seeds = {
+        "tree": add_call(add_entry(FD_DIR, "docs"), add_entry(FD_SMALL, "docs", "a.txt"),
+                         add_entry(FD_BLOCKS, "b.txt"), add_entry(FD_EMPTY, "docs", "sub", "a")),
+        "again": add_call(add_entry(FD_SMALL, "a.txt")) + add_call(add_entry(FD_BLOCKS, "a.txt")) +
+        add_call(add_entry(FD_BLOCKS, "a.txt"), overwrite=True),
+        "file-then-dir": add_call(add_entry(FD_SMALL, "a")) + add_call(add_entry(FD_SMALL, "a", "b")) +
+        add_call(add_entry(FD_DIR, "a"), overwrite=True),
+        "case": add_call(add_entry(FD_SMALL, "a.txt"), add_entry(FD_SMALL, "A.TXT")),
+        "same-in-batch": add_call(add_entry(FD_SMALL, "b"), add_entry(FD_BLOCKS, "b")),
+        "bad-names": add_call(add_entry(FD_SMALL, "..")) + add_call(add_entry(FD_SMALL, "")) +
+        add_call(add_entry(FD_SMALL, "\ufffe")) + add_call(add_entry(FD_SMALL, "x/y", ".")),
+        "bad-fds": add_call(add_entry(FD_NULL, "n")) + add_call(add_entry(FD_PIPE, "p")) +
+        add_call(add_entry(FD_OTHER, "w")) + add_call(add_entry(FD_OTHER, "s", "t")),
+        "sparse-twice": add_call(add_entry(FD_SPARSE, "big"), add_entry(FD_SPARSE, "sub", "big")),
+        "long-name": add_call(add_entry(FD_SMALL, "x" * 200)),
+        "empty-batch": add_call() + add_call(overwrite=True),
+    }
+    for name, data in seeds.items():
+        write(folder, name, data)
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     option_seeds(os.path.join(root, "corpus-bus-options"))
@@ -283,6 +462,10 @@ def main():
     joliet_seeds(os.path.join(root, "corpus-joliet-properties"))
     staging_seeds(os.path.join(root, "corpus-staging"))
     redbook_seeds(os.path.join(root, "corpus-redbook"))
+    p2p_seeds(os.path.join(root, "corpus-p2p"))
+    format_seeds(os.path.join(root, "corpus-format"))
+    image_order_seeds(os.path.join(root, "corpus-image-order"))
+    add_data_seeds(os.path.join(root, "corpus-add-data"))
 
 
 if __name__ == "__main__":

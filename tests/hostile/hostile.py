@@ -108,6 +108,28 @@ def wait_for_baseline(pid, base, keys=("fds",)):
         raise AssertionError(f"imapid holds {usage(pid)}, not {base} as before; fds: {fd_targets(pid)}")
 
 
+def stash_dirs(stash):
+    return sorted(d for d in os.listdir(stash) if d.endswith(".stash"))
+
+
+def baseline(pid, stash):
+    """What imapid (pid) holds now, to come back to once an attack is over: usage() and the
+    directories in its stash."""
+    return {"pid": pid, "stash": stash, "usage": usage(pid), "stashes": stash_dirs(stash)}
+
+
+def assert_back(base):
+    """imapid is back at base (baseline()): the same stash directories, fds and threads, and RSS
+    within rss_back()'s slack. Waits for work that is still winding down, within a bound."""
+    pid, stash = base["pid"], base["stash"]
+    assert os.path.exists(f"/proc/{pid}"), "imapid exited"
+    imapitest.wait_until(lambda: stash_dirs(stash) == base["stashes"],
+                         f"the stash to hold {base['stashes']} again, not {stash_dirs(stash)}")
+    wait_for_baseline(pid, base["usage"], ("fds", "threads"))
+    assert rss_back(pid, base["usage"]), f"RSS {usage(pid)} after, {base['usage']} before"
+    print(f"# imapid before {base['usage']}, after {usage(pid)}", flush=True)
+
+
 def holds_files_under(pid, directory):
     """Whether a process has a file under directory open (a call's fds, still being let go)."""
     for n in os.listdir(f"/proc/{pid}/fd"):

@@ -11,7 +11,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import Harness, holds_files_under, usage, wait_for_baseline  # noqa: E402
+from hostile import Harness, assert_back, baseline, holds_files_under  # noqa: E402
 from hostile import imapitest  # noqa: E402
 
 import dbus  # noqa: E402
@@ -57,6 +57,7 @@ def changing(path, stop, grow):
 def test_growing():
     with Harness() as h:
         pid = h.daemon.pid
+        base = baseline(pid, h.stash)
         src = tempfile.mkdtemp(dir=h.tmp)
         path = os.path.join(src, "growing.bin")
         with open(path, "wb") as f:
@@ -81,13 +82,13 @@ def test_growing():
         # copy in the stash was.
         assert len(data) == staged and data == now[:staged], (len(data), staged, len(now))
         master.dm.Close({})
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "the stash to go")
+        assert_back(base)
 
 
 def test_shrinking():
     with Harness() as h:
         pid = h.daemon.pid
-        base = usage(pid)
+        base = baseline(pid, h.stash)
         src = tempfile.mkdtemp(dir=h.tmp)
         path = os.path.join(src, "shrinking.bin")
         stable = os.path.join(src, "stable.bin")
@@ -130,8 +131,7 @@ def test_shrinking():
         with open(stable, "rb") as f:
             assert burned(h, master, "shrinking.bin") == f.read()
         master.dm.Close({})
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "the stash to go")
-        wait_for_baseline(pid, base, ("fds", "threads"))
+        assert_back(base)
 
 
 imapitest.run_tests([test_growing, test_shrinking])

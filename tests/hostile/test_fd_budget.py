@@ -12,8 +12,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import (Attacker, LimitedHarness, burn_and_check, fd_limit, holds_files_under,  # noqa: E402
-                     let_in, rss_back, test_users, usage, wait_for_baseline)
+from hostile import (Attacker, LimitedHarness, assert_back, baseline, burn_and_check, fd_limit,  # noqa: E402
+                     holds_files_under, let_in, test_users, usage)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -69,8 +69,7 @@ def test_fd_exhaustion():
             ("tree/" + n, os.path.join(src, "tree", n)) for n in files])
         # The reply may come a moment before imapid lets go of the call's fds.
         imapitest.wait_until(lambda: not holds_files_under(pid, src), "imapid to close AddData's sources")
-        base = usage(pid)
-        stashes = imapitest.stash_dirs(h)
+        base = baseline(pid, h.stash)
 
         with contextlib.ExitStack() as stack:
             results = [stack.enter_context(Attacker(u, FILL_MASTERS, [300], env=h.env)).result for u in users]
@@ -92,14 +91,12 @@ def test_fd_exhaustion():
             assert h.daemon.poll() is None, "imapid exited under the attack:\n" + h.log()
             during = usage(pid)
             print(f"# {sum(r['connections'] for r in results)} connections of 5 users, {total} disc masters; "
-                  f"imapid before {base}, during {during}", flush=True)
+                  f"imapid before {base['usage']}, during {during}", flush=True)
             assert during["fds"] <= 2048 - 253, f"imapid kept no room for the next message: {during}"
             # The attackers hold every master there is: root's burn goes on regardless.
             burn_and_check(h, bus, master, {"tree/" + n: d for n, d in files.items()})
 
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == stashes, "the attackers' stashes to go")
-        wait_for_baseline(pid, base, ("fds", "threads"))
-        assert rss_back(pid, base), f"RSS {usage(pid)} after, {base} before"
+        assert_back(base)
         master.dm.Close({})
         imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "root's stash to go")
 

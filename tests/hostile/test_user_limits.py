@@ -10,8 +10,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import (Attacker, Harness, burn_and_check, fd_targets, let_in, usage,  # noqa: E402
-                     wait_for_baseline)
+from hostile import (Attacker, Harness, assert_back, baseline, burn_and_check, fd_targets,  # noqa: E402
+                     let_in)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -83,6 +83,39 @@ print(json.dumps(out), flush=True)
 sys.stdin.read()
 """
 
+# Disc masters on as many recorders, a file staged on each, then RecordDisc on all of them at
+# once (sent together, answered as they come): prints the answers.
+RECORD_AT_ONCE = r"""
+import dbus, dbus.mainloop.glib, json, os, sys
+from gi.repository import GLib
+B = "org.imapid.Imapi1"
+bus = dbus.bus.BusConnection(os.environ["IMAPI_BUS_ADDRESS"], mainloop=dbus.mainloop.glib.DBusGMainLoop())
+mgr = dbus.Interface(bus.get_object(B, "/org/imapid/Imapi1/Manager"), "org.imapid.Imapi1.Manager")
+src, n = sys.argv[1], int(sys.argv[2])
+masters = []
+for i in range(n):
+    obj = bus.get_object(B, mgr.CreateDiscMaster({}))
+    dm = dbus.Interface(obj, "org.imapid.Imapi1.DiscMaster")
+    dm.Open({})
+    dm.SetActiveDiscMasterFormat("joliet", {})
+    dm.SetActiveDiscRecorder(dm.EnumDiscRecorders()[i], {})
+    fd = os.open(src + "/small", os.O_RDONLY)
+    dbus.Interface(obj, "org.imapid.Imapi1.JolietDiscMaster").AddData([("s", dbus.types.UnixFd(fd))], False, {})
+    os.close(fd)
+    masters.append(dm)
+loop, out = GLib.MainLoop(), []
+def answered(what):
+    out.append(what)
+    if len(out) == n:
+        loop.quit()
+for dm in masters:
+    dm.RecordDisc(True, False, {}, reply_handler=lambda job: answered(["ok"]),
+                  error_handler=lambda e: answered([e.get_dbus_name(), e.get_dbus_message()]))
+loop.run()
+print(json.dumps(sorted(out)), flush=True)
+sys.stdin.read()
+"""
+
 
 def write(path, data):
     with open(path, "wb") as f:
@@ -106,8 +139,7 @@ def root_burns(h):
 def test_client_slots():
     with svctest.TestUser() as user, Harness() as h:
         let_in(h)
-        pid = h.daemon.pid
-        base = usage(pid)
+        base = baseline(h.daemon.pid, h.stash)
         with Attacker(user, FILL_CLIENTS, [200], env=h.env) as a:
             out = a.result
             assert out["refusal"] and out["refusal"][0] == ERR + "E_OUTOFMEMORY", out
@@ -116,20 +148,26 @@ def test_client_slots():
             assert out["clients"] == 64, out
             root_burns(h)
             a.stop()
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "the stashes to go")
-        wait_for_baseline(pid, base)
+        assert_back(base)
+
+
+def start_configured(h, config):
+    """Starts imapid with config as its imapid.conf, open to the test user; returns its baseline
+    and a folder for the user's files."""
+    config_path = os.path.join(h.tmp, "imapid.conf")
+    with open(config_path, "w") as f:
+        f.write(config)
+    h.extra_args.append("--config=" + config_path)
+    h.start_daemon()
+    let_in(h)
+    src = tempfile.mkdtemp(dir=h.tmp)
+    os.chmod(src, 0o755)
+    return baseline(h.daemon.pid, h.stash), src
 
 
 def test_stash_share():
     with svctest.TestUser() as user, Harness(start=False) as h:
-        config_path = os.path.join(h.tmp, "imapid.conf")
-        with open(config_path, "w") as f:
-            f.write("[Daemon]\nMaxStashBytesPerUser=3M\nMaxStagedFilesPerUser=8\n")
-        h.extra_args.append("--config=" + config_path)
-        h.start_daemon()
-        let_in(h)
-        src = tempfile.mkdtemp(dir=h.tmp)
-        os.chmod(src, 0o755)
+        base, src = start_configured(h, "[Daemon]\nMaxStashBytesPerUser=3M\nMaxStagedFilesPerUser=8\n")
         write(os.path.join(src, "2m-a"), os.urandom(2 * 1024 * 1024))
         write(os.path.join(src, "2m-b"), os.urandom(2 * 1024 * 1024))
         write(os.path.join(src, "small"), b"x")
@@ -150,7 +188,22 @@ def test_stash_share():
             # root is its own user: its 3 MiB fit.
             root_burns(h)
             a.stop()
-        imapitest.wait_until(lambda: imapitest.stash_dirs(h) == [], "the stashes to go")
+        assert_back(base)
+
+
+def test_jobs_at_once():
+    """RecordDisc on three recorders at once by a user allowed one job: one job starts, the
+    others are refused by name, though each was checked while the others read their drives."""
+    with svctest.TestUser() as user, Harness(drives=3, start=False) as h:
+        base, src = start_configured(h, "[Daemon]\nMaxJobsPerUser=1\n")
+        write(os.path.join(src, "small"), b"x" * 4096)
+        with Attacker(user, RECORD_AT_ONCE, [src, 3], env=h.env) as a:
+            refused = [r for r in a.result if r != ["ok"]]
+            assert len(refused) == 2, a.result
+            for r in refused:
+                assert r[0] == ERR + "E_OUTOFMEMORY" and "MaxJobsPerUser" in r[1], a.result
+            a.stop()
+        assert_back(base)
 
 
 def test_idle_peers():
@@ -166,7 +219,7 @@ def test_idle_peers():
         # imapid) is gone.
         imapitest.wait_until(lambda: sum(t.startswith("socket:") for t in fd_targets(pid)) == 1,
                              "busctl's connection to go")
-        base = usage(pid)
+        base = baseline(pid, s.stash)
         code = r"""
 import json, socket, sys, time, dbus
 path = sys.argv[1]
@@ -211,8 +264,8 @@ sys.stdin.read()
             assert out["closed"] == 80, out
             assert out["talker"] != "served", out
             a.stop()
-        wait_for_baseline(pid, base)
         assert s.running(), s.log()
+        assert_back(base)
 
 
-imapitest.run_tests([test_client_slots, test_stash_share, test_idle_peers])
+imapitest.run_tests([test_client_slots, test_stash_share, test_jobs_at_once, test_idle_peers])

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One drive operation right after another, as a burn that follows an erase, a cancelled job or
+ * an earlier burn does: libburn refuses to start while the previous operation's thread is still
+ * registered for the drive ("A drive operation is still going on", 0x00020102), which it is for
+ * a moment after the drive reports IDLE, and for half a second on image files. Every start must
+ * wait for that and succeed. Real libburn on image files ("stdio:" drives) in a temporary folder.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <imapi/imapierror.h>
+
+#include "macro.h"
+#include "media/drive.h"
+#include "tap.h"
+
+#define IMAGE_BLOCKS 256
+#define ROUNDS 12
+/* Faster than the daemon polls, so that a start lands right after the end. */
+#define POLL_USEC 200
+
+static char dir[] = "/tmp/test-drive-write.XXXXXX";
+
+static int write_image(const char *path) {
+        _cleanup_free_ char *block = calloc(1, 2048);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        if (fd < 0 || !block)
+                return -1;
+        for (unsigned i = 0; i < IMAGE_BLOCKS; i++) {
+                memset(block, (int) (i & 0xff), 2048);
+                if (write(fd, block, 2048) != 2048) {
+                        close(fd);
+                        return -1;
+                }
+        }
+        return close(fd);
+}
+
+/* Polls as the daemon does, a bit faster, until libburn is done. */
+static uint32_t run_to_end(Drive *d, bool cancel, char **ret_message) {
+        DriveProgress p;
+
+        if (cancel)
+                drive_cancel(d);
+        for (unsigned i = 0; i < 60 * 1000000 / POLL_USEC && drive_poll(d, &p); i++)
+                usleep(POLL_USEC);
+        return drive_operation_finish(d, cancel, ret_message);
+}
+
+/* A write that starts at once after the last one ended: false if it was refused or failed. */
+static bool write_next(Drive *d, const char *image, unsigned round) {
+        DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
+        _cleanup_free_ char *reason = NULL, *msg = NULL;
+        uint32_t hr;
+        int k;
+
+        k = drive_write_start(d, image, &o, &reason);
+        if (k < 0) {
+                printf("# round %u: the write after it was refused: %s\n", round, reason ?: strerror(-k));
+                return false;
+        }
+        hr = run_to_end(d, false, &msg);
+        if (hr != IMAPI_S_OK) {
+                printf("# round %u: the write after it failed 0x%08X: %s\n", round, hr, msg ?: "");
+                return false;
+        }
+        return true;
+}
+
+/* An operation starts on a drive whose last one has just ended, however it ended. */
+static void test_back_to_back(const char *image, Drive *d, const char *what, bool cancel_first) {
+        DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
+        unsigned refused = 0, failed = 0;
+
+        for (unsigned i = 0; i < ROUNDS; i++) {
+                _cleanup_free_ char *reason = NULL, *msg = NULL;
+                uint32_t hr;
+                int k;
+
+                k = drive_write_start(d, image, &o, &reason);
+                if (k < 0) {
+                        refused++;
+                        printf("# round %u: the first write was refused: %s\n", i, reason ?: strerror(-k));
+                        continue;
+                }
+                hr = run_to_end(d, cancel_first, &msg);
+                free(msg);
+                msg = NULL;
+                if (hr != (cancel_first ? IMAPI_E_USERABORT : IMAPI_S_OK))
+                        printf("# round %u: the first write ended 0x%08X\n", i, hr);
+
+                /* At once: no pause between the end and the next start. */
+                if (!write_next(d, image, i))
+                        failed++;
+        }
+        CHECK(refused == 0 && failed == 0, "%s: %u writes right after another all succeed (%u first refused, %u failed)",
+              what, ROUNDS, refused, failed);
+}
+
+/* Another recorder's write ends while this one's cancelled write is winding down: the end of
+ * that other thread is no sign that this drive is free. */
+static void test_beside_another(const char *image, Drive *d, Drive *other) {
+        DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
+        unsigned refused = 0, failed = 0;
+
+        for (unsigned i = 0; i < ROUNDS; i++) {
+                _cleanup_free_ char *reason = NULL, *msg = NULL, *other_msg = NULL;
+                DriveProgress p;
+                uint32_t hr;
+
+                if (drive_write_start(d, image, &o, &reason) < 0 ||
+                    drive_write_start(other, image, &o, &reason) < 0) {
+                        refused++;
+                        continue;
+                }
+                drive_cancel(d);
+                for (unsigned j = 0; j < 2000 && drive_poll(other, &p); j++)
+                        usleep(10 * 1000);
+                (void) drive_operation_finish(other, false, &other_msg);
+                hr = run_to_end(d, true, &msg);
+                free(msg);
+                msg = NULL;
+                if (hr != IMAPI_E_USERABORT)
+                        printf("# round %u: the cancelled write ended 0x%08X\n", i, hr);
+
+                if (!write_next(d, image, i))
+                        failed++;
+        }
+        CHECK(refused == 0 && failed == 0,
+              "beside another recorder: %u writes right after a cancelled one all succeed (%u first refused, %u failed)",
+              ROUNDS, refused, failed);
+}
+
+int main(void) {
+        _cleanup_free_ char *image = NULL, *disc = NULL, *address = NULL, *disc2 = NULL, *address2 = NULL;
+        _cleanup_(drive_freep) Drive *d = NULL, *other = NULL;
+        int r;
+
+        if (!mkdtemp(dir)) {
+                perror("mkdtemp");
+                return 1;
+        }
+        if (asprintf(&image, "%s/image.iso", dir) < 0 || asprintf(&disc, "%s/disc.iso", dir) < 0 ||
+            asprintf(&address, "stdio:%s", disc) < 0 || asprintf(&disc2, "%s/other.iso", dir) < 0 ||
+            asprintf(&address2, "stdio:%s", disc2) < 0)
+                return 1;
+        CHECK(write_image(image) == 0, "an image of %d blocks is written", IMAGE_BLOCKS);
+        CHECK(drive_library_init() == 0, "libburn starts");
+        r = drive_new_from_address(address, &d);
+        CHECK(r == 0, "an image-file drive is made (%s)", strerror(-r));
+        if (r == 0) {
+                r = drive_grab(d, false);
+                CHECK(r == 0, "it is grabbed (%s)", strerror(-r));
+        }
+        if (r == 0) {
+                test_back_to_back(image, d, "after a finished write", false);
+                test_back_to_back(image, d, "after a cancelled write", true);
+                r = drive_new_from_address(address2, &other);
+                if (r == 0)
+                        r = drive_grab(other, false);
+                CHECK(r == 0, "a second image-file drive is made and grabbed (%s)", strerror(-r));
+                if (r == 0) {
+                        test_beside_another(image, d, other);
+                        drive_release(other, false);
+                }
+                drive_release(d, false);
+        }
+        other = drive_free(other);
+        d = drive_free(d);
+        drive_library_finish();
+        (void) unlink(image);
+        (void) unlink(disc);
+        (void) unlink(disc2);
+        (void) rmdir(dir);
+        return tap_done();
+}
