@@ -248,6 +248,12 @@ static void process_setup(void) {
          * freeing them would leave holes the heap keeps: 8 MiB more at the peak of every burn
          * after the first. A fixed threshold keeps them mapped and returned whole. */
         (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        /* Workers give freed memory back with malloc_trim(), two of them at once when two disc
+         * masters go together. Where malloc is not glibc's (a sanitizer's, which also takes
+         * mallopt()), glibc's allocator is still uninitialized then, and the first two trims
+         * would initialize it at once and crash. One trim here, before any thread, initializes
+         * it on the main thread. */
+        (void) malloc_trim(0);
 
         /* So that SIGTERM and SIGINT stay blocked in every thread and reach the event loop. */
         sigemptyset(&mask);
