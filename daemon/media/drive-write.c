@@ -10,9 +10,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <scsi/sg.h>
 
 #include <imapi/imapierror.h>
 
@@ -484,12 +487,29 @@ static bool text_has(const DriveMessage *m, const char *needle) {
         return strstr(m->text, needle) != NULL;
 }
 
-/* The HRESULT that explains the messages libburn queued since the operation started. */
+/* Whether d's device still answers: opened afresh and asked for its sg version, which fails
+ * on an unplugged sr (the node is gone, or every ioctl is ENODEV). Image files have no device
+ * to ask. */
+static bool device_answers(const Drive *d) {
+        _cleanup_close_ int fd = -1;
+        int version;
+
+        if (drive_is_file(d))
+                return false;
+        fd = open(d->address, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        return fd >= 0 && ioctl(fd, SG_GET_VERSION_NUM, &version) >= 0;
+}
+
+/* The HRESULT that explains the messages libburn queued since the operation started.
+ * libburn's queue is the whole process's and its messages carry no drive (burn_msgs_obtain()):
+ * another recorder's failure since then is in the ring too. A removal is the one explanation
+ * that outranks a drive's own and that the drive can deny, so it counts only if this drive's
+ * device is indeed gone. */
 static uint32_t classify_failure(Drive *d, char **ret_message) {
         uint32_t hr = IMAPI_E_GENERIC;
         char why_buf[sizeof(((DriveMessage *) NULL)->text)];
         const char *why = NULL;
-        int score = 0, r;
+        int score = 0, r, answers = -1;
 
         for (uint64_t seq = d->op_seq + 1, last = drive_message_seq(); seq <= last; seq++) {
                 DriveMessage copy, *m = &copy;
@@ -522,6 +542,12 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
                         h = IMAPI_E_INITIALIZE_ENDWRITE, sc = 3;
                 else if (m->rank <= 3)
                         h = IMAPI_E_GENERIC, sc = 1;
+                if (h == IMAPI_E_DEVICE_NOTPRESENT && sc > score) {
+                        if (answers < 0)
+                                answers = device_answers(d);
+                        if (answers)
+                                continue;       /* another recorder's, or a passing glitch */
+                }
                 if (sc > score) {
                         score = sc;
                         hr = h;
