@@ -14,6 +14,7 @@
 #include "bus/bus-util.h"
 #include "bus/polkit.h"
 #include "core/burn.h"
+#include "core/burn-group.h"
 #include "core/job.h"
 #include "core/master.h"
 #include "core/recorder.h"
@@ -326,40 +327,110 @@ static int reply_job(sd_bus_message *reply, void *result) {
         return path ? sd_bus_message_append(reply, "o", path) : -ENOMEM;
 }
 
-static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        static const char *const allowed[] = { "verify", "close", "replace", "keep", "iso_level", "write_speed",
-                                               "write_speed_kbps", "write_mode", POLKIT_OPTION_NO_USER_INTERACTION,
-                                               NULL };
-        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
-        RecordOptions o = { .verify = true };
-        Master *m = userdata;
+static const char *const record_allowed[] = { "verify", "close", "replace", "keep", "iso_level", "write_speed",
+                                              "write_speed_kbps", "write_mode", POLKIT_OPTION_NO_USER_INTERACTION,
+                                              NULL };
+
+/* RecordDisc's and RecordDiscTo's arguments after the recorders, the caller, and the burn
+ * action: 1 with the call kept for its reply, 0 when polkit is asked (the call comes back), or
+ * an error. */
+static int record_prologue(sd_bus_message *msg, Master *m, RecordOptions *o, bus_reply_fn reply,
+                           Client **ret_client, BusPending **ret_pending, sd_bus_error *error) {
         int simulate, eject, r;
-        Client *c = NULL;
-        BusPending *p;
 
         r = sd_bus_message_read(msg, "bb", &simulate, &eject);
         if (r < 0)
                 return r;
-        r = bus_read_options(msg, allowed, record_option, &o, error);
+        r = bus_read_options(msg, record_allowed, record_option, o, error);
         if (r < 0)
                 return r;
-        o.simulate = simulate;
-        o.eject = eject;
-        r = bus_master_check_caller(msg, m, &c, error);
+        o->simulate = simulate;
+        o->eject = eject;
+        r = bus_master_check_caller(msg, m, ret_client, error);
         if (r < 0)
                 return r;
         /* Asked at Open, and the answer kept for this disc master. */
-        r = m->burn_authorized ? 1 :
-                polkit_authorize(bus_daemon_of(m->manager), msg, IMAPI_ACTION_BURN, error);
-        if (r < 0)
+        r = m->burn_authorized ? 1 : polkit_authorize(bus_daemon_of(m->manager), msg, IMAPI_ACTION_BURN, error);
+        if (r <= 0)
                 return r;
-        if (r == 0)
-                return 1;       /* polkit is asked; the call comes back with the answer */
-        p = bus_pending_new(msg, reply_job);
-        if (!p)
-                return -ENOMEM;
+        *ret_pending = bus_pending_new(msg, reply);
+        return *ret_pending ? 1 : -ENOMEM;
+}
+
+static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        RecordOptions o = { .verify = true };
+        Master *m = userdata;
+        Client *c = NULL;
+        BusPending *p;
+        int r;
+
+        r = record_prologue(msg, m, &o, reply_job, &c, &p, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* polkit is asked; the call comes back with the answer */
         /* The disc is read in a worker; the reply with the job follows. */
         r = burn_start(m, c, &o, bus_pending_done, p, &e);
+        return bus_pending_return(p, r, &e, error);
+}
+
+static int reply_jobs(sd_bus_message *reply, void *result) {
+        Job **jobs = result;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && jobs[i]; i++) {
+                _cleanup_free_ char *path = bus_job_path(jobs[i]);
+
+                r = path ? sd_bus_message_append(reply, "o", path) : -ENOMEM;
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* The recorders by object path: each known, at most BURN_GROUP_MAX. */
+static int read_recorders(sd_bus_message *msg, Master *m, Recorder **recs, size_t *ret_n, sd_bus_error *error) {
+        const char *path;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "o");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(msg, "o", &path)) > 0) {
+                if (n == BURN_GROUP_MAX)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "At most %u recorders at once.",
+                                                 BURN_GROUP_MAX);
+                recs[n] = bus_daemon_find_recorder(bus_daemon_of(m->manager), path);
+                if (!recs[n])
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG, "%s is not a recorder.", path);
+                n++;
+        }
+        if (r < 0)
+                return r;
+        *ret_n = n;
+        return sd_bus_message_exit_container(msg);
+}
+
+static int method_record_disc_to(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        RecordOptions o = { .verify = true };
+        Recorder *recs[BURN_GROUP_MAX];
+        Master *m = userdata;
+        Client *c = NULL;
+        BusPending *p;
+        size_t n = 0;
+        int r;
+
+        r = master_check_opened(m, &e);
+        if (r < 0)
+                return bus_error_set_imapi(error, r, &e);
+        r = read_recorders(msg, m, recs, &n, error);
+        if (r < 0)
+                return r;
+        r = record_prologue(msg, m, &o, reply_jobs, &c, &p, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* polkit is asked; the call comes back with the answer */
+        /* Every disc is read in a worker; the reply with the jobs follows. */
+        r = burn_start_group(m, c, recs, n, &o, bus_pending_done, p, &e);
         return bus_pending_return(p, r, &e, error);
 }
 
@@ -413,6 +484,9 @@ const sd_bus_vtable bus_master_vtable[] = {
                                 method_clear, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RecordDisc", SD_BUS_ARGS("b", simulate, "b", eject_after, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_record_disc, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RecordDiscTo", SD_BUS_ARGS("ao", recorders, "b", simulate, "b", eject_after,
+                                                            "a{sv}", options),
+                                SD_BUS_RESULT("ao", jobs), method_record_disc_to, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL("PnPActivity", NULL, 0),
         SD_BUS_SIGNAL_WITH_ARGS("AddProgress", SD_BUS_ARGS("i", completed, "i", total), 0),
         SD_BUS_SIGNAL_WITH_ARGS("BlockProgress", SD_BUS_ARGS("i", completed, "i", total), 0),

@@ -57,6 +57,7 @@ struct Burn {
         ImapiError error;               /* why it failed, if it says */
         bool closing_announced;
         sd_event_source *timer;
+        Burn *next;                     /* the master's next burn (master.h) */
 };
 
 /* What the end of a burn does besides the common part. */
@@ -150,3 +151,9 @@ void burn_announce_closing(Burn *b, int32_t seconds);
 void burn_notify(Burn *b, MasterEventKind kind, int32_t a, int32_t b2);
 /* A worker stage's failure: b->error, and the negative errno it travels as. */
 int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) _printf_(3, 4);
+
+/* RecordDisc's checks of the master and of a recorder it is to burn on (burn.c). */
+int burn_check_on(Master *m, Recorder *rec, ImapiError *error);
+/* With rec's drive grabbed and its disc read: the plan, the job and its first stage; on failure
+ * the drive is released. */
+int burn_begin_on(Master *m, Recorder *rec, Client *c, const RecordOptions *o, Job **ret, ImapiError *error);

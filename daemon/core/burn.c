@@ -97,6 +97,7 @@ typedef struct BurnEnd {
         char *text;
         BurnEndFiles files;
         bool cleared;           /* the staged content moved here, to be deleted */
+        bool last;              /* no other burn of the master still writes or verifies */
         Staging staging;
         Redbook redbook;
         RecorderReadout readout;
@@ -123,7 +124,7 @@ static void end_run(void *userdata) {
         master_delete_staged(&e->staging, &e->redbook, m->stash);
         /* Content that stays for another try gets back its name index here rather than at the
          * next AddData, on the loop. (The master changes nothing until end_done().) */
-        if (!e->cleared && staging_ensure_index(&m->staging) < 0)
+        if (e->last && !e->cleared && staging_ensure_index(&m->staging) < 0)
                 log_debug("Out of memory rebuilding the staging index; AddData will retry.");
 }
 
@@ -163,7 +164,11 @@ static void end_detach(Burn *b, unsigned changes) {
         Master *m = b->master;
         Job *j = b->job;
 
-        m->burn = NULL;
+        for (Burn **p = &m->burn; *p; p = &(*p)->next)
+                if (*p == b) {
+                        *p = b->next;
+                        break;
+                }
         burn_free(b);
         master_changed(m, MASTER_CHANGED_JOB | changes);
         job_free(j);
@@ -223,7 +228,13 @@ static void burn_finish(Burn *b, uint32_t hr, const char *message) {
         staging_init(&e->staging);
         redbook_init(&e->redbook);
         e->text = hresult_format(hr, note ?: message);
-        if (IMAPI_HRESULT_SUCCEEDED(hr) && !b->options.simulate && !b->options.keep) {
+        /* The burns of one RecordDiscTo read the same staged content: it stays until the last
+         * one is done, and goes only if every one of them succeeded. */
+        m->burns_running--;
+        if (IMAPI_HRESULT_FAILED(hr))
+                m->burns_failed = true;
+        e->last = m->burns_running == 0;
+        if (e->last && !m->burns_failed && !b->options.simulate && !b->options.keep) {
                 /* The bookkeeping moves to the worker with the files; the master starts empty
                  * (UsedDataBlocks 0), and the next burn looks at the disc afresh. */
                 e->staging = m->staging;
@@ -233,6 +244,8 @@ static void burn_finish(Burn *b, uint32_t hr, const char *message) {
                 m->plan_known = false;
                 e->cleared = true;
         }
+        if (e->last)
+                m->burns_failed = false;
         if (worker_submit(m->manager->worker, end_run, end_done, e) < 0) {
                 end_run(e);
                 end_done(e);
@@ -430,6 +443,8 @@ static void burn_cancel(Job *j, void *userdata) {
 void burn_abort(Burn *b) {
         if (!b)
                 return;
+        /* The master's other burns: burn_finish() leaves them in the list until their end. */
+        burn_abort(b->next);
         b->cancel = true;
         if (b->stage != BURN_STAGE_WRITING)
                 return;         /* a worker stage: it sees the flag, and worker_free() waits */
@@ -448,8 +463,7 @@ static const BurnOps *burn_ops_for(const Master *m) {
 }
 
 /* What RecordDisc needs of the master and its recorder, before and after the drive is read. */
-static int burn_check(Master *m, ImapiError *error) {
-        Recorder *rec = m->recorder;
+int burn_check_on(Master *m, Recorder *rec, ImapiError *error) {
         int k;
 
         k = master_check_opened(m, error);
@@ -482,6 +496,10 @@ static int burn_check(Master *m, ImapiError *error) {
         return burn_ops_for(m)->check(m, error);
 }
 
+static int burn_check(Master *m, ImapiError *error) {
+        return burn_check_on(m, m->recorder, error);
+}
+
 typedef struct BurnCall {
         Master *master;
         Client *client;
@@ -499,7 +517,9 @@ static void burn_announce(Burn *b, Client *c) {
         recorder_changed(rec);
         /* Suspending or shutting down in the middle would ruin the disc. */
         manager_notify_work(m->manager, true, b->ops->activity);
+        b->next = m->burn;
         m->burn = b;
+        m->burns_running++;
         master_changed(m, MASTER_CHANGED_JOB);
         /* A rough guess at preparing: the stash disk at 100 MB/s. */
         burn_notify(b, MASTER_EVENT_PREPARING_BURN, b->ops->prepare_run ?
@@ -515,10 +535,7 @@ static void burn_announce(Burn *b, Client *c) {
 
 /* The drive is grabbed and its disc read: the plan, the format's state, the job, and the first
  * stage. */
-static int burn_begin(BurnCall *call, Job **ret, ImapiError *error) {
-        Master *m = call->master;
-        Recorder *rec = m->recorder;
-        const RecordOptions *o = &call->options;
+int burn_begin_on(Master *m, Recorder *rec, Client *c, const RecordOptions *o, Job **ret, ImapiError *error) {
         _cleanup_free_ char *reason = NULL;
         Burn *b;
         int k;
@@ -527,11 +544,11 @@ static int burn_begin(BurnCall *call, Job **ret, ImapiError *error) {
         if (!b)
                 return -ENOMEM;
         *b = (Burn) { .master = m, .recorder = rec, .options = *o, .ops = burn_ops_for(m) };
-        k = master_plan_burn(m, o->replace, o->simulate, &b->plan, error);
+        k = master_plan_burn(m, rec, o->replace, o->simulate, &b->plan, error);
         if (k >= 0)
                 k = b->ops->setup(b, error);
         if (k >= 0)
-                k = job_new(m->manager, o->simulate ? "simulate" : "burn", call->client, m->id, rec, &b->job);
+                k = job_new(m->manager, o->simulate ? "simulate" : "burn", c, m->id, rec, &b->job);
         if (k < 0)
                 goto fail;
         b->job->bytes = b->write_blocks * b->ops->block_size;
@@ -552,7 +569,7 @@ static int burn_begin(BurnCall *call, Job **ret, ImapiError *error) {
                 b->job = job_free(b->job);
                 goto fail;
         }
-        burn_announce(b, call->client);
+        burn_announce(b, c);
         *ret = b->job;
         return 0;
 
@@ -595,7 +612,7 @@ static void burn_prepared(Recorder *r, int k, const ImapiError *prep_error, void
         if (k < 0)
                 drive_release(r->drive, false);
         else
-                k = burn_begin(call, &job, &error);
+                k = burn_begin_on(m, m->recorder, c, &call->options, &job, &error);
         if (k < 0 && !imapi_error_is_set(&error))
                 (void) imapi_error_set_errno(&error, k, NULL);
         call->done(call->userdata, k, k < 0 ? &error : NULL, job);

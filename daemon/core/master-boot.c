@@ -127,7 +127,7 @@ int master_set_boot_properties(Master *m, const MasterBootChange *c, ImapiError 
         return 0;
 }
 
-int master_check_boot_burn(const Master *m, const SessionPlan *p, ImapiError *error) {
+int master_check_boot_burn(const Master *m, const Recorder *rec, const SessionPlan *p, ImapiError *error) {
         const StagedBoot *b = &m->staging.boot;
         int r;
 
@@ -137,7 +137,7 @@ int master_check_boot_burn(const Master *m, const SessionPlan *p, ImapiError *er
                 return imapi_error_set(error, IMAPI_E_INVALIDARG,
                                        "PlaceBootImageOnDisc is set, but disc master %u has no boot image; pass "
                                        "one with SetBootImage.", m->id);
-        r = session_plan_check_boot(m->recorder, p, error);
+        r = session_plan_check_boot(rec, p, error);
         if (r < 0)
                 return r;
         return check_boot_size(b->emulation, b->size, error);

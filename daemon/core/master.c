@@ -556,8 +556,7 @@ int master_set_recorder(Master *m, Recorder *r, bool replace, core_done_fn done,
         return 1;
 }
 
-int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, ImapiError *error) {
-        Recorder *rec = m->recorder;
+int master_plan_burn(Master *m, Recorder *rec, bool replace, bool simulate, SessionPlan *ret, ImapiError *error) {
         SessionPlan p;
         int k;
 
@@ -570,10 +569,12 @@ int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, I
                 k = session_plan_image(rec, replace || m->replace, &p, error);
         else
                 k = session_plan_data(rec, replace || m->replace, &p, error);
-        if (k >= 0 && m->plan_known)
+        /* The active recorder's disc is the one SetActiveDiscRecorder read; another recorder of
+         * RecordDiscTo is read for the first time here. */
+        if (k >= 0 && m->plan_known && rec == m->recorder)
                 k = session_plan_check_same(rec, &m->plan, &p, error);
         if (k >= 0)
-                k = master_check_boot_burn(m, &p, error);
+                k = master_check_boot_burn(m, rec, &p, error);
         if (k < 0)
                 return k;
         if (simulate && (!drive_can_simulate(rec->drive) || !rec->media.can_simulate))

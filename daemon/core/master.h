@@ -71,7 +71,10 @@ struct Master {
         unsigned discarding;    /* staged content being deleted in a worker */
         unsigned preparing;     /* a call waiting for the active recorder to be read */
 
-        Burn *burn;             /* a RecordDisc whose job runs (burn.c) */
+        Burn *burn;             /* the burns whose jobs run, newest first (burn.c: one, or one per
+                                 * recorder of a RecordDiscTo) */
+        unsigned burns_running; /* of those, not yet ended */
+        bool burns_failed;      /* one of them failed: the staged content stays */
 
         /* Redbook (master-redbook.c) */
         Redbook redbook;
@@ -125,10 +128,10 @@ int master_set_recorder(Master *m, Recorder *r, bool replace, core_done_fn done,
 int master_check_recorder(Master *m, ImapiError *error);
 int master_clear(Master *m, core_done_fn done, void *userdata, ImapiError *error);
 
-/* RecordDisc, with the disc in the active recorder just read: what the burn does with it
- * (session-plan.h), the same disc as at SetActiveDiscRecorder, and a test write if asked for
+/* RecordDisc, with the disc in rec just read: what the burn does with it (session-plan.h), in
+ * the active recorder the same disc as at SetActiveDiscRecorder, and a test write if asked for
  * one where the medium can take it (IMAPI_E_DEVICE_INVALIDTYPE). */
-int master_plan_burn(Master *m, bool replace, bool simulate, SessionPlan *ret, ImapiError *error);
+int master_plan_burn(Master *m, Recorder *rec, bool replace, bool simulate, SessionPlan *ret, ImapiError *error);
 
 /* Deletes the stash files of staged content (a master's, or moved out of one) and frees its
  * bookkeeping; any thread. */
@@ -177,7 +180,7 @@ int master_set_boot_image(Master *m, int fd, core_done_fn done, void *userdata, 
 void master_cancel_boot_adding(Master *m);
 /* RecordDisc of a Joliet master with PlaceBootImageOnDisc: an image is staged, and the plan
  * writes the medium's first file system. */
-int master_check_boot_burn(const Master *m, const SessionPlan *p, ImapiError *error);
+int master_check_boot_burn(const Master *m, const Recorder *rec, const SessionPlan *p, ImapiError *error);
 
 /* The client vanished. */
 void master_client_gone(Master *m, Client *c);

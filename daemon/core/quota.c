@@ -93,16 +93,24 @@ int quota_check_staging(Manager *m, const Master *master, uint64_t bytes, uint64
         return 0;
 }
 
-int quota_check_job(Manager *m, uid_t uid, ImapiError *error) {
+int quota_check_jobs(Manager *m, uid_t uid, unsigned more, ImapiError *error) {
         unsigned n = 0;
 
         if (uid == 0)
                 return 0;
         for (size_t i = 0; i < m->n_jobs; i++)
                 n += m->jobs[i]->uid == uid;
-        if (n >= m->config->max_jobs_per_user)
+        if (more == 1 && n >= m->config->max_jobs_per_user)
                 return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
                                        "User %d already runs %u jobs (MaxJobsPerUser); wait for one to end.",
                                        (int) uid, n);
+        if (n + more > m->config->max_jobs_per_user)
+                return imapi_error_set(error, IMAPI_E_OUTOFMEMORY,
+                                       "User %d runs %u jobs and asks for %u more; MaxJobsPerUser is %u.",
+                                       (int) uid, n, more, m->config->max_jobs_per_user);
         return 0;
+}
+
+int quota_check_job(Manager *m, uid_t uid, ImapiError *error) {
+        return quota_check_jobs(m, uid, 1, error);
 }

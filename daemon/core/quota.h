@@ -30,3 +30,5 @@ int quota_check_master(Manager *m, uid_t uid, ImapiError *error);
 int quota_check_staging(Manager *m, const Master *master, uint64_t bytes, uint64_t files, ImapiError *error);
 /* A new job of uid. */
 int quota_check_job(Manager *m, uid_t uid, ImapiError *error);
+/* Room for more jobs of uid at once (RecordDiscTo: one per recorder). */
+int quota_check_jobs(Manager *m, uid_t uid, unsigned more, ImapiError *error);
