@@ -183,6 +183,24 @@ static int parse_number(const char *option, const char *s, long min, long max, l
         return 0;
 }
 
+/* An option that takes a value, given twice, would leave one of the values unused: refused
+ * (a usage error naming both), never dropped. */
+static int check_repeated(const struct option *options, int c, const char **given) {
+        const struct option *o = options;
+
+        while (o->name && o->val != c)
+                o++;
+        if (!o->name || o->has_arg != required_argument)
+                return 0;
+        if (given[c - ARG_VERSION]) {
+                fprintf(stderr, "imapictl: --%s was given twice ('%s' and '%s'); give it once.\n", o->name,
+                        given[c - ARG_VERSION], optarg);
+                return -CTL_EXIT_USAGE;
+        }
+        given[c - ARG_VERSION] = optarg;
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -218,11 +236,18 @@ static int parse_argv(int argc, char *argv[]) {
                 { "boot-platform", required_argument, NULL, ARG_BOOT_PLATFORM },
                 {}
         };
+        const char *given[ARG_PERFORMER - ARG_VERSION + 1] = {};
         long v;
         int c, r;
 
         /* Options may stand anywhere, before or after the verb. */
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                /* --title and --performer are given once per track, and checked there. */
+                if (c >= ARG_VERSION && c != ARG_RECORDER && c != ARG_TITLE && c != ARG_PERFORMER) {
+                        r = check_repeated(options, c, given);
+                        if (r < 0)
+                                return r;
+                }
                 switch (c) {
                 case 'h':
                         help();
@@ -333,6 +358,11 @@ static int parse_argv(int argc, char *argv[]) {
                         r = parse_number(name, number, 1, 99, &v);
                         if (r < 0)
                                 return r;
+                        if (arg_burn.track_text[v - 1][c == ARG_TITLE ? 0 : 1]) {
+                                fprintf(stderr, "imapictl: --%s was given twice for track %ld ('%s' and '%s').\n",
+                                        name, v, arg_burn.track_text[v - 1][c == ARG_TITLE ? 0 : 1], colon + 1);
+                                return -CTL_EXIT_USAGE;
+                        }
                         arg_burn.track_text[v - 1][c == ARG_TITLE ? 0 : 1] = colon + 1;
                         arg_burn.audio_only = true;
                         break;
@@ -362,6 +392,7 @@ static int parse_argv(int argc, char *argv[]) {
                 default:
                         return -CTL_EXIT_USAGE;
                 }
+        }
         return 1;
 }
 

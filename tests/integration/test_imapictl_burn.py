@@ -206,6 +206,13 @@ def test_bad_paths_stage_nothing():
         # a second recorder is refused, not silently dropped
         r = h.ctl("burn", "--recorder=0", "--recorder=stdio0", good, check=EXIT_USAGE)
         assert "--recorder was given twice ('0' and 'stdio0')" in r.stderr, r.stderr
+        # so is any other option's second value, and a track's second title
+        for args, said in ((["--speed=2", "--speed=4"], "--speed was given twice ('2' and '4')"),
+                           (["--volume-name=A", "--volume-name=B"], "--volume-name was given twice ('A' and 'B')"),
+                           (["--iso-level=2", "--iso-level=2"], "--iso-level was given twice"),
+                           (["--audio", "--title=1:a", "--title=1:b"], "--title was given twice for track 1")):
+            r = h.ctl("burn", *args, good, check=EXIT_USAGE)
+            assert said in r.stderr, (args, r.stderr)
         # none of these got as far as a disc master
         assert "Disc master" not in h.log(), h.log()
         assert stash_dirs(h) == [] and no_masters(h)
