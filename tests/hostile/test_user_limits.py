@@ -116,6 +116,32 @@ print(json.dumps(sorted(out)), flush=True)
 sys.stdin.read()
 """
 
+# One disc master, RecordDiscTo on all n recorders, then on n - 1: prints both answers.
+RECORD_TO = r"""
+import dbus, json, os, sys
+B = "org.imapid.Imapi1"
+bus = dbus.bus.BusConnection(os.environ["IMAPI_BUS_ADDRESS"])
+mgr = dbus.Interface(bus.get_object(B, "/org/imapid/Imapi1/Manager"), "org.imapid.Imapi1.Manager")
+src, n = sys.argv[1], int(sys.argv[2])
+obj = bus.get_object(B, mgr.CreateDiscMaster({}))
+dm = dbus.Interface(obj, "org.imapid.Imapi1.DiscMaster")
+dm.Open({})
+dm.SetActiveDiscMasterFormat("joliet", {})
+recs = dm.EnumDiscRecorders()
+dm.SetActiveDiscRecorder(recs[0], {})
+fd = os.open(src + "/small", os.O_RDONLY)
+dbus.Interface(obj, "org.imapid.Imapi1.JolietDiscMaster").AddData([("s", dbus.types.UnixFd(fd))], False, {})
+os.close(fd)
+out = []
+for k in (n, n - 1):
+    try:
+        out.append(["ok", len(dm.RecordDiscTo(recs[:k], True, False, {}))])
+    except dbus.exceptions.DBusException as e:
+        out.append([e.get_dbus_name(), e.get_dbus_message()])
+print(json.dumps(out), flush=True)
+sys.stdin.read()
+"""
+
 
 def write(path, data):
     with open(path, "wb") as f:
@@ -206,6 +232,20 @@ def test_jobs_at_once():
         assert_back(base)
 
 
+def test_jobs_of_record_disc_to():
+    """RecordDiscTo asks for one job per recorder: three recorders for a user allowed two jobs
+    are refused by name before any disc is read; two start two jobs."""
+    with svctest.TestUser() as user, Harness(drives=3, start=False) as h:
+        base, src = start_configured(h, "[Daemon]\nMaxJobsPerUser=2\n")
+        write(os.path.join(src, "small"), b"x" * 4096)
+        with Attacker(user, RECORD_TO, [src, 3], env=h.env) as a:
+            three, two = a.result
+            assert three[0] == ERR + "E_OUTOFMEMORY" and "MaxJobsPerUser is 2" in three[1], a.result
+            assert two == ["ok", 2], a.result
+            a.stop()
+        assert_back(base)
+
+
 def test_idle_peers():
     """Connections that never call, or call and then hold nothing, are closed; one user gets a
     quarter of the connections; root gets in all along."""
@@ -268,4 +308,4 @@ sys.stdin.read()
         assert_back(base)
 
 
-imapitest.run_tests([test_client_slots, test_stash_share, test_jobs_at_once, test_idle_peers])
+imapitest.run_tests([test_client_slots, test_stash_share, test_jobs_at_once, test_jobs_of_record_disc_to, test_idle_peers])
