@@ -3,8 +3,8 @@
  * What imapid can afford to give its clients, derived from its file descriptor budget (the
  * soft RLIMIT_NOFILE it runs with) so that no client can make it run out of descriptors: every
  * open disc master holds its stash directory (and, while it stages, the copy being written),
- * every peer-to-peer connection is a socket, and a call in progress (AddData) holds the fds it
- * carries until it is done. A fixed reserve stays free for the rest: the event loop, the bus,
+ * every peer-to-peer connection is a socket, and a call in progress (AddData, or any call waiting for polkit's
+ * answer) holds the fds it carries until it is done. A fixed reserve stays free for the rest: the event loop, the bus,
  * the journal, the drives and their jobs, and the next message being read (one sendmsg()
  * carries at most SCM_MAX_FD descriptors, and a broker sends each message in one).
  */
