@@ -42,6 +42,7 @@ struct P2PGate {
         size_t head_len;                /* GATE_HEAD while in a message's rest */
         uint64_t left;                  /* bytes of the message after its fixed head */
         size_t message_fds;
+        bool completed;                 /* a message ended in the last chunk */
 };
 
 static void gate_close_fds(P2PGate *g) {
@@ -136,15 +137,19 @@ static const char *gate_follow(P2PGate *g, const uint8_t *p, size_t n, size_t n_
                         i += k;
                         if (g->head_len == GATE_HEAD && !head_length(g->head, &g->left))
                                 return "it sent a message with a bad or oversized header";
-                        if (g->head_len == GATE_HEAD && g->left == 0)
+                        if (g->head_len == GATE_HEAD && g->left == 0) {
                                 g->head_len = 0;
+                                g->completed = true;
+                        }
                         continue;
                 }
                 k = (size_t) MIN(g->left, (uint64_t) (n - i));
                 g->left -= k;
                 i += k;
-                if (g->left == 0)
+                if (g->left == 0) {
                         g->head_len = 0;
+                        g->completed = true;
+                }
         }
         return NULL;
 }
@@ -185,15 +190,18 @@ static int gate_flush(P2PGate *g) {
         return sd_event_source_set_enabled(g->in, SD_EVENT_ON);
 }
 
-/* A message begun: the peer has P2P_PARTIAL_TIMEOUT_USEC to finish it. */
+/* A message begun: the peer has P2P_PARTIAL_TIMEOUT_USEC to finish it (from the end of the one
+ * before, when a chunk ended one and began the next). */
 static void gate_update_timer(P2PGate *g) {
+        bool restart = g->completed;
         uint64_t now;
 
+        g->completed = false;
         if (g->head_len == 0) {
                 (void) sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
                 return;
         }
-        if (sd_event_source_get_enabled(g->timer, NULL) > 0)
+        if (!restart && sd_event_source_get_enabled(g->timer, NULL) > 0)
                 return;
         if (sd_event_now(sd_event_source_get_event(g->timer), CLOCK_MONOTONIC, &now) >= 0)
                 (void) sd_event_source_set_time(g->timer, now + P2P_PARTIAL_TIMEOUT_USEC);
