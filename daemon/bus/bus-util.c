@@ -127,10 +127,21 @@ int bus_read_options(sd_bus_message *m, const char *const *allowed, bus_option_c
         return sd_bus_message_exit_container(m);
 }
 
+static bus_uid_lookup_fn uid_lookup;
+
+void bus_set_uid_lookup(bus_uid_lookup_fn fn) {
+        uid_lookup = fn;
+}
+
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         int r;
 
+        if (uid_lookup) {
+                r = uid_lookup(sd_bus_message_get_bus(m), ret);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return r;

@@ -21,3 +21,7 @@ int bus_read_options(sd_bus_message *m, const char *const *allowed, bus_option_c
 
 /* The uid of the sender of m (the peer's credentials on a peer-to-peer connection). */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);
+/* For connections on which sd-bus' credentials are not the caller's (peer-to-peer ones, which
+ * sd-bus reads through p2p-gate.h): 1 and the uid when fn knows bus, 0 when not. */
+typedef int (*bus_uid_lookup_fn)(sd_bus *bus, uid_t *ret);
+void bus_set_uid_lookup(bus_uid_lookup_fn fn);

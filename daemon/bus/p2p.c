@@ -20,8 +20,11 @@
 #include <imapi/imapi.h>
 
 #include "bus/bus-client.h"
+#include "bus/bus-util.h"
+#include "bus/p2p-gate.h"
 #include "bus/p2p.h"
 #include "core/config.h"
+#include "core/limits.h"
 #include "log.h"
 #include "macro.h"
 
@@ -37,6 +40,7 @@ typedef struct Listener {
 typedef struct Peer {
         P2PServer *server;
         sd_bus *bus;
+        P2PGate *gate;                  /* what sd-bus reads comes through it */
         sd_bus_slot *disconnected_slot;
         sd_event_source *timeout;       /* see peer_on_timeout() */
         uint64_t last_message;          /* CLOCK_MONOTONIC; 0 before the first */
@@ -61,6 +65,7 @@ static Peer *peer_free(Peer *p) {
                 return NULL;
         sd_bus_slot_unref(p->disconnected_slot);
         sd_event_source_disable_unref(p->timeout);
+        p2p_gate_free(p->gate);
         if (p->bus) {
                 (void) sd_bus_detach_event(p->bus);
                 /* No flush: a peer that stopped reading must not stall the daemon. */
@@ -86,6 +91,27 @@ static void peer_gone(Peer *p) {
         bus_client_peer_gone(d, p->bus);
         bus_daemon_detach(d, p->bus);
         peer_free(p);
+}
+
+/* The gate has ended sd-bus' side: the Disconnected signal follows. */
+static void peer_on_gate_fail(void *userdata, const char *why) {
+        Peer *p = userdata;
+
+        log_warning("Closing peer %u (uid %u): %s.", p->id, (unsigned) p->ucred.uid, why);
+}
+
+_Static_assert(P2P_MESSAGE_FDS + 4 <= LIMITS_PEER_FDS, "a peer's fds are in the budget");
+
+/* One server at a time; bus_message_get_uid() asks it about peer connections. */
+static P2PServer *uid_server;
+
+static int peer_uid_lookup(sd_bus *bus, uid_t *ret) {
+        for (size_t i = 0; uid_server && i < uid_server->n_peers; i++)
+                if (uid_server->peers[i]->bus == bus) {
+                        *ret = uid_server->peers[i]->ucred.uid;
+                        return 1;
+                }
+        return 0;
 }
 
 static int peer_on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -233,6 +259,7 @@ static int peer_start(P2PServer *s, gid_t socket_gid, int fd) {
         _cleanup_(peer_freep) Peer *p = NULL;
         _cleanup_close_ int fd_close = fd;
         socklen_t len = sizeof(struct ucred);
+        int dup_fd, bus_fd;
         Peer **list;
         char description[32];
         int r;
@@ -257,11 +284,25 @@ static int peer_start(P2PServer *s, gid_t socket_gid, int fd) {
                 return r;
         snprintf(description, sizeof description, "peer-%u", p->id);
         (void) sd_bus_set_description(p->bus, description);
-        r = sd_bus_set_fd(p->bus, fd, fd);
+        /* sd-bus reads through the gate, so the credentials it sees are imapid's own: the peer's
+         * were taken above, from the socket, and bus_message_get_uid() gives them; the
+         * authentication exchange cannot check them again (anonymous). */
+        dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return -errno;
+        r = p2p_gate_new(s->daemon->event, dup_fd, peer_on_gate_fail, p, &p->gate, &bus_fd);
         if (r < 0)
                 return r;
+        r = sd_bus_set_fd(p->bus, bus_fd, fd);
+        if (r < 0) {
+                safe_close(bus_fd);
+                return r;
+        }
         TAKE_FD(fd_close);
         r = sd_bus_set_server(p->bus, 1, s->id);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_anonymous(p->bus, 1);
         if (r < 0)
                 return r;
         r = sd_bus_negotiate_fds(p->bus, 1);
@@ -439,6 +480,8 @@ int p2p_listen(BusDaemon *d) {
                 (void) sd_event_source_set_io_fd_own(l->source, true);
                 s->n_listeners++;
         }
+        uid_server = s;
+        bus_set_uid_lookup(peer_uid_lookup);
         r = sd_event_add_post(d->event, &s->post, p2p_on_post, s);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up peer-to-peer processing: %m");
@@ -460,6 +503,8 @@ void p2p_done(BusDaemon *d) {
                 sd_event_source_disable_unref(s->listeners[i].source);
         }
         free(s->listeners);
+        bus_set_uid_lookup(NULL);
+        uid_server = NULL;
         free(s);
         d->p2p = NULL;
 }

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus-error.h"
 #include "bus/bus-util.h"
+#include "core/limits.h"
+#include "core/manager.h"
 #include "hresult-bus.h"
 #include "log.h"
 #include "macro.h"
@@ -23,6 +26,12 @@
 
 /* polkit's CheckAuthorizationFlags */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
+
+/* A message held while polkit answers keeps the fds it carries, referenced by its arguments or
+ * not: each query is charged, in the budget of calls in progress (limits.h), what one message of
+ * the system bus may carry (dbus-daemon's max_message_unix_fds, 16), and one user's queries may
+ * hold a quarter of that budget (root's, all of it). */
+#define POLKIT_QUERY_FDS LIMITS_MIN_CALL_FDS
 
 /* An authentication dialog waits for a human; a plain check does not. */
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (120ULL * 1000000ULL)
@@ -49,6 +58,8 @@ struct PolkitQuery {
         PolkitAnswer *answers;
         size_t n_answers;
         sd_event_source *defer;         /* drops the query once the re-dispatched call is done */
+        uid_t uid;                      /* the caller's */
+        size_t charged;                 /* fds held in the manager's budget, POLKIT_QUERY_FDS */
 };
 
 static void polkit_query_unlink(PolkitQuery *q) {
@@ -64,6 +75,7 @@ static PolkitQuery *polkit_query_free(PolkitQuery *q) {
         if (!q)
                 return NULL;
         polkit_query_unlink(q);
+        manager_release_call_fds(q->daemon->manager, q->charged);
         sd_bus_slot_unref(q->slot);
         sd_event_source_disable_unref(q->defer);
         sd_bus_message_unref(q->request);
@@ -299,6 +311,35 @@ static int polkit_query_start(PolkitQuery *q, const char *action) {
                                  interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : 0);
 }
 
+/* Charges a new query (not yet in the list) for the fds its message holds: refused by name when
+ * the caller's share or the budget is used up. */
+static int polkit_query_charge(PolkitQuery *q, sd_bus_error *error) {
+        _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
+        Manager *mgr = q->daemon->manager;
+        size_t held = 0, share = MAX(mgr->limits.max_call_fds / 4, POLKIT_QUERY_FDS);
+        int r;
+
+        r = bus_message_get_uid(q->request, &q->uid);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot get the caller's credentials for polkit: %m");
+        for (PolkitQuery *o = q->daemon->polkit_queries; o && q->uid != 0; o = o->next)
+                held += o->uid == q->uid ? o->charged : 0;
+        if (q->uid != 0 && held + POLKIT_QUERY_FDS > share) {
+                log_info("Refusing a call of uid %u: its calls waiting for polkit hold %zu file descriptors.",
+                         (unsigned) q->uid, held);
+                return bus_error_hresult(error, IMAPI_E_OUTOFMEMORY,
+                                         "Your calls waiting for authorization may hold %zu file descriptors "
+                                         "(a quarter of those imapid keeps for calls in progress, %u "
+                                         "counted for each call); try again when polkit has answered.",
+                                         share, POLKIT_QUERY_FDS);
+        }
+        r = manager_hold_call_fds(mgr, POLKIT_QUERY_FDS, &e);
+        if (r < 0)
+                return bus_error_set_imapi(error, r, &e);
+        q->charged = POLKIT_QUERY_FDS;
+        return 0;
+}
+
 static int authorize_by_uid(sd_bus_message *m, const char *action, sd_bus_error *error) {
         uid_t uid;
         int r;
@@ -341,6 +382,11 @@ int polkit_authorize(BusDaemon *d, sd_bus_message *m, const char *action, sd_bus
                         return -ENOMEM;
                 q->daemon = d;
                 q->request = sd_bus_message_ref(m);
+                r = polkit_query_charge(q, error);
+                if (r < 0) {
+                        polkit_query_free(q);
+                        return r;
+                }
                 q->next = d->polkit_queries;
                 d->polkit_queries = q;
         }

@@ -25,6 +25,10 @@
  * option; handlers that check their option keys must accept it, see polkit_option_cb). polkit
  * itself grants everything to uid 0. When polkit is not on the bus, only uid 0 is allowed.
  *
+ * A message held while polkit answers keeps its fds: each query is counted in the budget of calls
+ * in progress (limits.h) as 16 fds, a user's queries at most a quarter of it; past that,
+ * polkit_authorize() refuses the call with E_OUTOFMEMORY at once.
+ *
  * Peer-to-peer callers (imapid.socket): allowed when root or a member of the socket file's
  * group; the socket's file mode is the first gate.
  */

@@ -22,13 +22,14 @@ uint64_t limits_reserved_fds(size_t n_drives) {
 }
 
 uint64_t limits_min_fds(const Config *c) {
-        return limits_reserved_fds(count_drives(c)) + 4 * LIMITS_MIN_CALL_FDS;
+        return limits_reserved_fds(count_drives(c)) + 4 * MAX(LIMITS_MIN_CALL_FDS, LIMITS_PEER_FDS);
 }
 
 /* limits_derive() gives disc masters half of what is not reserved and peers a quarter. */
 uint64_t limits_needed_fds(const Config *c) {
         return limits_reserved_fds(count_drives(c)) +
-               MAX(2 * (uint64_t) LIMITS_MASTER_FDS * c->max_masters, 4 * (uint64_t) c->max_clients);
+               MAX(2 * (uint64_t) LIMITS_MASTER_FDS * c->max_masters,
+                   4 * (uint64_t) LIMITS_PEER_FDS * c->max_clients);
 }
 
 int limits_derive(const Config *c, uint64_t nofile, Limits *ret) {
@@ -40,12 +41,12 @@ int limits_derive(const Config *c, uint64_t nofile, Limits *ret) {
         /* Half for disc masters, a quarter for peers; calls in progress get what is left, at
          * least a quarter. */
         masters = MIN((uint64_t) c->max_masters, avail / 2 / LIMITS_MASTER_FDS);
-        peers = MIN((uint64_t) c->max_clients, avail / 4);
+        peers = MIN((uint64_t) c->max_clients, avail / 4 / LIMITS_PEER_FDS);
         *ret = (Limits) {
                 .nofile = nofile,
                 .max_masters = (unsigned) masters,
                 .max_peers = (unsigned) peers,
-                .max_call_fds = (unsigned) MIN(avail - masters * LIMITS_MASTER_FDS - peers,
+                .max_call_fds = (unsigned) MIN(avail - masters * LIMITS_MASTER_FDS - peers * LIMITS_PEER_FDS,
                                                (uint64_t) UINT32_MAX),
                 .clamped = masters < c->max_masters || peers < c->max_clients,
         };

@@ -3,8 +3,8 @@
  * What imapid can afford to give its clients, derived from its file descriptor budget (the
  * soft RLIMIT_NOFILE it runs with) so that no client can make it run out of descriptors: every
  * open disc master holds its stash directory (and, while it stages, the copy being written),
- * every peer-to-peer connection is a socket, and a call in progress (AddData) holds the fds it
- * carries until it is done. A fixed reserve stays free for the rest: the event loop, the bus,
+ * every peer-to-peer connection is a socket (and what its next message brings), and a call in progress (AddData, or any call waiting for polkit's
+ * answer) holds the fds it carries until it is done. A fixed reserve stays free for the rest: the event loop, the bus,
  * the journal, the drives and their jobs, and the next message being read (one sendmsg()
  * carries at most SCM_MAX_FD descriptors, and a broker sends each message in one).
  */
@@ -23,6 +23,9 @@ typedef struct Config Config;
 #define LIMITS_MASTER_FDS 3u            /* the stash directory; the copy being written or the open
                                          * audio track; AddAudioTrackBlocksFromFd's source */
 #define LIMITS_MIN_CALL_FDS 16u         /* at least one full message of the system bus */
+#define LIMITS_PEER_FDS 20u             /* a peer-to-peer connection: its socket, imapid's copy of it
+                                         * and the pair to sd-bus (bus/p2p-gate.h), and the 16 fds
+                                         * its unfinished message may bring */
 
 typedef struct Limits {
         uint64_t nofile;                /* the budget */

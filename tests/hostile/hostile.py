@@ -178,6 +178,20 @@ def let_in(h):
     os.chmod(h.stash, 0o700)
 
 
+def stage_tree(h, bus, data_size):
+    """root's disc master, opened, with a tree of files staged (imapitest.make_tree) and imapid
+    done with their fds: returns the master and the files by their names on the disc."""
+    import tempfile
+    master = imapitest.Master(bus)
+    src = tempfile.mkdtemp(dir=h.tmp)
+    files = imapitest.make_tree(os.path.join(src, "tree"), data_size=data_size)
+    master.add([("tree", os.path.join(src, "tree"))] + [
+        ("tree/" + n, os.path.join(src, "tree", n)) for n in files])
+    # The reply may come a moment before imapid lets go of the call's fds.
+    imapitest.wait_until(lambda: not holds_files_under(h.daemon.pid, src), "imapid to close AddData's sources")
+    return master, {"tree/" + n: d for n, d in files.items()}
+
+
 def burn_and_check(h, bus, master, files):
     """Burns master and reads the disc back with xorriso: what the user would check."""
     import tempfile

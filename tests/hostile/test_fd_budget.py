@@ -9,11 +9,10 @@ import contextlib
 import os
 import signal
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hostile import (Attacker, LimitedHarness, assert_back, baseline, burn_and_check, fd_limit,  # noqa: E402
-                     holds_files_under, let_in, test_users, usage)
+                     let_in, stage_tree, test_users, usage)
 from hostile import imapitest, svctest  # noqa: E402
 
 ERR = imapitest.ERR
@@ -62,13 +61,7 @@ def test_fd_exhaustion():
 
         # root stages a disc before the attack and burns it during.
         bus = imapitest.glib_connection(h)
-        master = imapitest.Master(bus)
-        src = tempfile.mkdtemp(dir=h.tmp)
-        files = imapitest.make_tree(os.path.join(src, "tree"), data_size=1024 * 1024)
-        master.add([("tree", os.path.join(src, "tree"))] + [
-            ("tree/" + n, os.path.join(src, "tree", n)) for n in files])
-        # The reply may come a moment before imapid lets go of the call's fds.
-        imapitest.wait_until(lambda: not holds_files_under(pid, src), "imapid to close AddData's sources")
+        master, files = stage_tree(h, bus, 1024 * 1024)
         base = baseline(pid, h.stash)
 
         with contextlib.ExitStack() as stack:
@@ -94,7 +87,7 @@ def test_fd_exhaustion():
                   f"imapid before {base['usage']}, during {during}", flush=True)
             assert during["fds"] <= 2048 - 253, f"imapid kept no room for the next message: {during}"
             # The attackers hold every master there is: root's burn goes on regardless.
-            burn_and_check(h, bus, master, {"tree/" + n: d for n, d in files.items()})
+            burn_and_check(h, bus, master, files)
 
         assert_back(base)
         master.dm.Close({})

@@ -18,7 +18,8 @@ static uint64_t spent(const Limits *l, const Config *c) {
         while (c->drives && c->drives[n])
                 n++;
         return limits_reserved_fds(n + (c->default_drive ? 1 : 0)) +
-               (uint64_t) LIMITS_MASTER_FDS * l->max_masters + l->max_peers + l->max_call_fds;
+               (uint64_t) LIMITS_MASTER_FDS * l->max_masters + (uint64_t) LIMITS_PEER_FDS * l->max_peers +
+               l->max_call_fds;
 }
 
 /* The LimitNOFILE= of systemd/imapid.service.in. */
