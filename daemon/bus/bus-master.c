@@ -320,7 +320,7 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
         return 0;
 }
 
-static int reply_job(sd_bus_message *reply, void *result) {
+int bus_master_reply_job(sd_bus_message *reply, void *result) {
         _cleanup_free_ char *path = bus_job_path(result);
 
         return path ? sd_bus_message_append(reply, "o", path) : -ENOMEM;
@@ -355,7 +355,7 @@ static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error 
                 return r;
         if (r == 0)
                 return 1;       /* polkit is asked; the call comes back with the answer */
-        p = bus_pending_new(msg, reply_job);
+        p = bus_pending_new(msg, bus_master_reply_job);
         if (!p)
                 return -ENOMEM;
         /* The disc is read in a worker; the reply with the job follows. */

@@ -467,7 +467,7 @@ static int burn_check(Master *m, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is already burning.", m->id);
-        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding)
+        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding || m->reading)
                 return imapi_error_set(error, IMAPI_E_GENERIC, "Disc master %u is still staging data.", m->id);
         if (!rec->present)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",
