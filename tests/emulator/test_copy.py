@@ -8,11 +8,12 @@ disc without a file system is refused by name before any job starts; imapictl co
 same from the command line."""
 
 import os
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from imapitest import (BUS_NAME, ERR, IMAGE, JOB, PROPS, ROOT, Harness, Master,  # noqa: E402
+from imapitest import (BUS_NAME, ERR, IMAGE, JOB, PROPS, ROOT, Harness, Master, build_path,  # noqa: E402
                        expect_dbus_error, glib_connection, make_image, run_tests, stash_files)
 
 SR0, SR1 = ROOT + "/recorders/sr0", ROOT + "/recorders/sr1"
@@ -143,6 +144,60 @@ def test_destination_too_small():
         assert stash_files(h) == []
 
 
+def assert_copied(h, dev, src):
+    size = os.path.getsize(src)
+    with open(src, "rb") as f:
+        want = f.read()
+    got = read_disc(h, dev, os.path.join(h.tmp, "back.bin"), size // 2048)
+    assert got == want, (dev, len(got), len(want))
+
+
+def test_imapictl_copy_to_two():
+    with Harness(emulator=["--drives", "3", "--drive", "1", "--media", "dvd-r", "--drive", "2",
+                           "--media", "dvd+rw"]) as h:
+        src = insert_source(h)
+        r = h.ctl("copy", "--from=sr0", "--to=sr1", "--to=sr2", check=0)
+        assert "reading" in r.stdout and "verifying" in r.stdout, r.stdout
+        assert_copied(h, "/dev/sr1", src)
+        assert_copied(h, "/dev/sr2", src)
+        assert stash_files(h) == []
+        # a repeated --from is refused, not dropped; so is a --to named twice
+        assert h.ctl("copy", "--from=sr0", "--from=sr1", "--to=sr2").returncode == 2
+        assert h.ctl("copy", "--from=sr0", "--to=sr1", "--to=sr1").returncode == 2
+        assert h.ctl("copy", "--from=sr0").returncode == 2
+
+
+def test_imapictl_copy_unreadable():
+    with copy_harness() as h:
+        insert_source(h, fault="read-error=700")
+        r = h.ctl("copy", "--from=sr0", "--to=sr1", check=1)
+        assert "Block 700 " in r.stdout + r.stderr, (r.stdout, r.stderr)
+        assert stash_files(h) == []
+        toc = h.emu_run("xorriso", "-indev", "/dev/sr1", "-toc", check=False)
+        assert "is blank" in toc.stdout + toc.stderr, toc.stdout  # nothing was burned
+
+
+def test_imapictl_copy_one_recorder():
+    """Read, then swap the disc: imapictl says it waits for a blank disc, and burns once one is in."""
+    with Harness(emulator=["--media", "dvd-r"]) as h:
+        src = insert_source(h)
+        p = subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, "copy", "--from=sr0",
+                              "--to=sr0"], env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = []
+        for line in p.stdout:
+            seen.append(line)
+            if "Insert a blank disc into" in line:
+                break
+        assert any("Insert a blank disc" in l for l in seen), (seen, p.stderr.read() if p.poll() else "")
+        h.emu("--drive", "0", "--media", "dvd-r")  # the swap: a blank disc in the same drive
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, (p.returncode, "".join(seen) + out, err)
+        assert "verifying" in out, out
+        assert_copied(h, "/dev/sr0", src)
+        assert stash_files(h) == []
+
+
 if __name__ == "__main__":
     run_tests([test_copy_drive_to_drive, test_unreadable_block_named, test_no_file_system_refused,
-               test_destination_too_small])
+               test_destination_too_small, test_imapictl_copy_to_two, test_imapictl_copy_unreadable,
+               test_imapictl_copy_one_recorder])
