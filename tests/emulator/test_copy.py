@@ -4,8 +4,9 @@
 recorder into the stash (a "read" job), RecordDisc burns it to another, and stock xorriso reads
 both discs back identical to the image the source was made from; an unreadable block of the
 source ends the read with IMAPI_E_DISCINFO naming the block, with nothing left in the stash; a
-disc without a file system is refused by name before any job starts; imapictl copy does the
-same from the command line."""
+disc without a file system, a destination too small and a stash too small are refused by name
+before any job starts; a cancelled read stages nothing; imapictl copy does the same from the
+command line, to two recorders from one read, and on one recorder with a simulated disc swap."""
 
 import os
 import subprocess
@@ -144,6 +145,38 @@ def test_destination_too_small():
         assert stash_files(h) == []
 
 
+def test_stash_too_small():
+    """The stash's free space is checked before anything is read (a small tmpfs as the stash)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+    from test_stash_errors import TestFs
+    with TestFs("small-tmpfs", "8M") as fs, \
+            Harness(emulator=["--drives", "2", "--drive", "1", "--media", "dvd-r"],
+                    extra_args=["--stash-dir=" + fs.path]) as h:
+        insert_source(h, mib=12)
+        m = Master(h.dbus(), fmt="image", recorder=None)
+        e = expect_dbus_error(ERR + "IMAPI_E_NOTENOUGHDISKFORSTASH", m.image.ReadDisc, SR0, {})
+        assert e.get_dbus_message().startswith("0x8004022A: "), e.get_dbus_message()
+        assert os.listdir(os.path.join(fs.path, "master-1.stash")) == []
+
+
+def test_cancel_leaves_nothing():
+    with Harness(emulator=["--drives", "2", "--drive", "0", "--fault", "slow=20"]) as h:
+        insert_source(h, mib=8, fault="slow=20")
+        bus, m = copy_master(h)
+        job = str(m.image.ReadDisc(SR0, {}))
+        j = bus.get_object(BUS_NAME, job)
+        j.Cancel({}, dbus_interface=JOB)
+        from gi.repository import GLib
+        loop, got = GLib.MainLoop(), []
+        bus.add_signal_receiver(lambda ok, msg, path=None: (got.append(str(msg)), loop.quit()),
+                                dbus_interface=JOB, signal_name="Completed", path=job, path_keyword="path")
+        GLib.timeout_add(120 * 1000, loop.quit)
+        loop.run()
+        assert got and got[0].startswith("0x8004020D"), got  # IMAPI_E_USERABORT
+        assert int(m.prop("ImageSize", IMAGE)) == 0
+        assert stash_files(h) == []
+
+
 def assert_copied(h, dev, src):
     size = os.path.getsize(src)
     with open(src, "rb") as f:
@@ -199,5 +232,6 @@ def test_imapictl_copy_one_recorder():
 
 if __name__ == "__main__":
     run_tests([test_copy_drive_to_drive, test_unreadable_block_named, test_no_file_system_refused,
-               test_destination_too_small, test_imapictl_copy_to_two, test_imapictl_copy_unreadable,
+               test_destination_too_small, test_stash_too_small, test_cancel_leaves_nothing,
+               test_imapictl_copy_to_two, test_imapictl_copy_unreadable,
                test_imapictl_copy_one_recorder])
