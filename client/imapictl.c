@@ -30,6 +30,7 @@ static const Verb verbs[] = {
         { "jobs", 1, 1, verb_jobs },
         { "cancel", 2, 2, verb_cancel },
         { "watch", 2, 2, verb_watch },
+        { "copy", 1, 1, verb_copy },
 };
 
 static void help(void) {
@@ -48,6 +49,9 @@ static void help(void) {
                "                               each at the root of the disc as 'cp -r' would\n"
                "                               place it\n"
                "  burn --image=FILE            Burn a disc image (.iso) as it is, block for block\n"
+               "  copy --from=RECORDER --to=RECORDER...\n"
+               "                               Copy a data disc to a blank disc in each --to\n"
+               "                               recorder (the --from one too: swap the discs)\n"
                "  erase [--full] [RECORDER]    Erase a rewritable disc or an image file\n"
                "  jobs                         List running jobs\n"
                "  cancel JOB                   Cancel a job\n"
@@ -107,7 +111,10 @@ static void help(void) {
                "     --boot-emulation=TYPE none (default), floppy (FILE of 1200, 1440 or 2880 KiB)\n"
                "                           or hd (FILE starts with an MBR of one partition)\n"
                "     --boot-platform=ID    x86 (default), ppc, mac or efi\n"
-               "Options of erase:\n"
+               "Options of copy (and --simulate, --eject, --no-verify, --speed of burn):\n"
+               "     --from=RECORDER       The recorder with the data disc to copy\n"
+               "     --to=RECORDER         A recorder with a blank disc for the copy; may be\n"
+               "                           given more than once (the disc is read once)\n"
                "     --full                Blank or format the whole disc, not only what finds\n"
                "                           its files (the table of contents or the file system's\n"
                "                           first blocks)\n"
@@ -165,6 +172,8 @@ enum {
         ARG_ALBUM_PERFORMER,
         ARG_TITLE,
         ARG_PERFORMER,
+        ARG_FROM,
+        ARG_TO,
 };
 
 /* A whole decimal number in [min, max], or a usage error naming the option. */
@@ -229,6 +238,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "title", required_argument, NULL, ARG_TITLE },
                 { "performer", required_argument, NULL, ARG_PERFORMER },
                 { "image", required_argument, NULL, ARG_IMAGE },
+                { "from", required_argument, NULL, ARG_FROM },
+                { "to", required_argument, NULL, ARG_TO },
                 { "strict-names", no_argument, NULL, ARG_STRICT_NAMES },
                 { "verbose", no_argument, NULL, ARG_VERBOSE },
                 { "boot-image", required_argument, NULL, ARG_BOOT_IMAGE },
@@ -275,6 +286,21 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -CTL_EXIT_USAGE;
                         }
                         arg_burn.recorder = optarg;
+                        break;
+                case ARG_FROM:
+                        if (arg_copy.from) {
+                                fprintf(stderr, "imapictl: --from was given twice ('%s' and '%s'); a copy "
+                                        "reads one disc.\n", arg_copy.from, optarg);
+                                return -CTL_EXIT_USAGE;
+                        }
+                        arg_copy.from = optarg;
+                        break;
+                case ARG_TO:
+                        if (arg_copy.n_to >= COPY_TO_MAX) {
+                                fprintf(stderr, "imapictl: at most %d --to recorders.\n", COPY_TO_MAX);
+                                return -CTL_EXIT_USAGE;
+                        }
+                        arg_copy.to[arg_copy.n_to++] = optarg;
                         break;
                 case ARG_SIMULATE:
                         arg_burn.simulate = true;

@@ -15,6 +15,7 @@ int verb_erase(int argc, char *argv[], sd_bus *bus);
 int verb_jobs(int argc, char *argv[], sd_bus *bus);
 int verb_cancel(int argc, char *argv[], sd_bus *bus);
 int verb_watch(int argc, char *argv[], sd_bus *bus);
+int verb_copy(int argc, char *argv[], sd_bus *bus);
 
 /* The options of burn and erase, parsed with the global ones in imapictl.c. */
 typedef struct BurnArgs {
@@ -41,3 +42,13 @@ typedef struct BurnArgs {
 } BurnArgs;
 
 extern BurnArgs arg_burn;
+
+/* The options of copy (verb-copy.c); --simulate, --eject, --no-verify and --speed are burn's. */
+#define COPY_TO_MAX 16
+typedef struct CopyArgs {
+        const char *from;
+        const char *to[COPY_TO_MAX];
+        size_t n_to;
+} CopyArgs;
+
+extern CopyArgs arg_copy;

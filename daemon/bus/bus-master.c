@@ -321,7 +321,7 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
         return 0;
 }
 
-static int reply_job(sd_bus_message *reply, void *result) {
+int bus_master_reply_job(sd_bus_message *reply, void *result) {
         _cleanup_free_ char *path = bus_job_path(result);
 
         return path ? sd_bus_message_append(reply, "o", path) : -ENOMEM;
@@ -365,7 +365,7 @@ static int method_record_disc(sd_bus_message *msg, void *userdata, sd_bus_error 
         BusPending *p;
         int r;
 
-        r = record_prologue(msg, m, &o, reply_job, &c, &p, error);
+        r = record_prologue(msg, m, &o, bus_master_reply_job, &c, &p, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* polkit is asked; the call comes back with the answer */
         /* The disc is read in a worker; the reply with the job follows. */

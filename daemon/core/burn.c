@@ -481,7 +481,7 @@ int burn_check_on(Master *m, Recorder *rec, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is already burning.", m->id);
-        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding)
+        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding || m->reading)
                 return imapi_error_set(error, IMAPI_E_GENERIC, "Disc master %u is still staging data.", m->id);
         if (!rec->present)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT, "Recorder %s has been removed.",

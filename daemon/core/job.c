@@ -29,6 +29,7 @@ const char *job_phase_to_string(JobPhase p) {
                 [JOB_PHASE_PREPARING] = "preparing", [JOB_PHASE_WRITING] = "writing",
                 [JOB_PHASE_CLOSING] = "closing",     [JOB_PHASE_VERIFYING] = "verifying",
                 [JOB_PHASE_ERASING] = "erasing",     [JOB_PHASE_DONE] = "done",
+                [JOB_PHASE_READING] = "reading",
         };
         return (unsigned) p < _JOB_PHASE_MAX ? table[p] : "unknown";
 }

@@ -22,6 +22,7 @@ typedef enum JobPhase {
         JOB_PHASE_CLOSING,      /* closing track/session/disc */
         JOB_PHASE_VERIFYING,    /* reading back what was written */
         JOB_PHASE_ERASING,
+        JOB_PHASE_READING,      /* reading a disc into the stash (a copy's first half) */
         JOB_PHASE_DONE,
         _JOB_PHASE_MAX,
 } JobPhase;

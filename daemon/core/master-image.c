@@ -30,7 +30,7 @@ void master_cancel_image_adding(Master *m) {
         file_copy_cancel(m->image_adding);
 }
 
-static int commit_image(Master *m, uint32_t copy, uint64_t size, uint64_t cost) {
+int master_commit_image(Master *m, uint32_t copy, uint64_t size, uint64_t cost) {
         StagedEntry e = {
                 .image_path = IMAGE_ENTRY_NAME,
                 .copy = copy,
@@ -48,7 +48,7 @@ static const FileCopyOps image_copy = {
         .call = "SetImage",
         .progress = true,
         .changed_hresult = IMAPI_E_INVALIDIMAGE,
-        .commit = commit_image,
+        .commit = master_commit_image,
 };
 
 /* The fd: a regular file, read from its start (an image is addressed from block 0, whatever
@@ -71,7 +71,7 @@ static int check_image_fd(int fd, uint64_t *ret_size, uint64_t *ret_cost, ImapiE
         return 0;
 }
 
-static int check_image_ready(Master *m, uint64_t blocks, ImapiError *error) {
+int master_check_image_ready(Master *m, uint64_t blocks, ImapiError *error) {
         int r = master_check_format(m, MASTER_FORMAT_IMAGE, error);
 
         if (r < 0)
@@ -82,7 +82,7 @@ static int check_image_ready(Master *m, uint64_t blocks, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->image_adding || m->preparing > 0 || m->discarding > 0)
+        if (m->image_adding || m->reading || m->preparing > 0 || m->discarding > 0)
                 return imapi_error_set(error, IMAPI_E_GENERIC, "Disc master %u is still staging the previous image.",
                                        m->id);
         if (staging_count(&m->staging) > 0)
@@ -104,7 +104,7 @@ int master_set_image(Master *m, int fd, core_done_fn done, void *userdata, Imapi
         r = check_image_fd(fd, &size, &cost, error);
         if (r < 0)
                 return r;
-        r = check_image_ready(m, size / 2048, error);
+        r = master_check_image_ready(m, size / 2048, error);
         if (r < 0)
                 return r;
         return file_copy_start(m, fd, size, cost, &image_copy, &m->image_adding, done, userdata, error);

@@ -14,6 +14,7 @@
 
 #include "core/burn.h"
 #include "core/config.h"
+#include "core/disc-read.h"
 #include "core/master.h"
 #include "core/recorder.h"
 #include "core/worker.h"
@@ -393,7 +394,7 @@ static int master_busy_error(Master *m, ImapiError *error) {
         if (m->burn)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Disc master %u is burning; wait for the job to finish.", m->id);
-        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding)
+        if (m->adding || m->boot_adding || m->audio_adding || m->image_adding || m->reading)
                 return imapi_error_set(error, IMAPI_E_GENERIC,
                                        "Disc master %u is still staging the previous AddData.", m->id);
         if (m->preparing > 0)
@@ -687,4 +688,5 @@ void master_cancel_staging(Master *m) {
         master_cancel_boot_adding(m);
         master_cancel_audio_adding(m);
         master_cancel_image_adding(m);
+        disc_read_cancel(m->reading);
 }

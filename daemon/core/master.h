@@ -26,6 +26,7 @@ typedef struct Burn Burn;
 typedef struct AddBatch AddBatch;
 typedef struct AudioAdd AudioAdd;
 typedef struct FileCopy FileCopy;
+typedef struct DiscRead DiscRead;
 
 typedef enum MasterFormat {
         MASTER_FORMAT_NONE,
@@ -83,12 +84,14 @@ struct Master {
         /* Image (master-image.c): the image is the one entry of the staging, so that it is
          * cleared, handed to workers and deleted after a successful burn as Joliet's files are. */
         FileCopy *image_adding; /* a SetImage whose copy runs */
+        DiscRead *reading;      /* a ReadDisc whose job runs (disc-read.c) */
 };
 
 /* Staging or a burn runs, or the drive is being read: the master may not change, and its close
  * waits. */
 static inline bool master_busy(const Master *m) {
-        return m->adding || m->boot_adding || m->burn || m->audio_adding || m->image_adding || m->discarding > 0 ||
+        return m->adding || m->boot_adding || m->burn || m->audio_adding || m->image_adding || m->reading ||
+               m->discarding > 0 ||
                m->preparing > 0;
 }
 
@@ -245,3 +248,6 @@ int master_set_image(Master *m, int fd, core_done_fn done, void *userdata, Imapi
 void master_cancel_image_adding(Master *m);
 /* The staged image's size in bytes, 0 without one. */
 uint64_t master_image_size(const Master *m);
+/* The image becomes the master's one staged entry: a stash copy of size bytes costing cost. */
+int master_commit_image(Master *m, uint32_t copy, uint64_t size, uint64_t cost);
+int master_check_image_ready(Master *m, uint64_t blocks, ImapiError *error);

@@ -174,6 +174,19 @@ uint32_t drive_operation_finish(Drive *d, bool cancelled, char **ret_message);
 /* Reads 2048-byte blocks from a data track (for verification); callable from a worker thread
  * while nothing else uses the drive. */
 int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks);
+/* Reading a data disc for a copy (drive-read.c), from a worker while the job holds the drive.
+ * The ISO 9660 volume of the last session (m as drive_query_media() found it): its size in
+ * blocks, counted from block 0 as a reader does; -ENOMEDIUM when there is none, -ENODATA when
+ * its descriptor lies outside the recorded areas. */
+int drive_read_volume_blocks(Drive *d, const MediaInfo *m, uint32_t *ret_blocks, char *ret_volume_id,
+                             size_t volume_id_size);
+/* The first block after the last recorded area. */
+uint32_t drive_media_readable_end(const MediaInfo *m);
+/* n blocks from lba: blocks outside the recorded areas read as zeros; a block that fails
+ * DRIVE_READ_ATTEMPTS reads is named in *ret_bad_lba (-EIO, or -ENODEV if the drive went). */
+#define DRIVE_READ_ATTEMPTS 3u
+int drive_read_copy_blocks(Drive *d, const MediaInfo *m, uint32_t lba, uint8_t *buf, size_t n,
+                           uint32_t *ret_bad_lba);
 /* Re-reads the medium after a write or erase. */
 int drive_reassess(Drive *d);
 

@@ -62,6 +62,10 @@ static int stash_create_unique(Stash *s, uint32_t *ret_id) {
         }
 }
 
+int stash_create_copy(Stash *s, uint32_t *ret_id) {
+        return stash_create_unique(s, ret_id);
+}
+
 int stash_open_copy(const Stash *s, uint32_t id) {
         char name[COPY_NAME_MAX];
         int fd;

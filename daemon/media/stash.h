@@ -69,6 +69,9 @@ int stash_copy_in(Stash *s, int src_fd, uint64_t size, const char *name, const v
                   stash_progress_fn progress, void *userdata, uint32_t *ret_id, uint64_t *ret_cost,
                   ImapiError *error);
 /* Opens a copy for reading (O_RDONLY, any thread): an fd, or a negative errno. */
+/* A new, empty copy that the caller fills itself (a disc read into the stash): its fd, open for
+ * writing, or a negative errno; removed with stash_remove_copy() like any other. */
+int stash_create_copy(Stash *s, uint32_t *ret_id);
 int stash_open_copy(const Stash *s, uint32_t id);
 /* Deletes a copy. */
 int stash_remove_copy(Stash *s, uint32_t id);

@@ -103,7 +103,7 @@ def test_bash_knows_every_option():
     verbs = re.search(r"local verbs='([^']*)'", text).group(1).split()
     assert sorted(verbs) == help_verbs(), (verbs, help_verbs())
     opts = []
-    for name in ("global", "burn", "erase"):
+    for name in ("global", "burn", "erase", "copy"):
         opts += re.search(rf"local {name}='([^']*)'", text).group(1).split()
     assert sorted(set(o for o in opts if o.startswith("--"))) == help_options(), (sorted(opts), help_options())
 
@@ -120,7 +120,7 @@ def test_zsh():
         text = f.read()
     verbs = sorted(re.findall(r"(?m)^\s+'([a-z]+):", text))
     assert verbs == help_verbs(), (verbs, help_verbs())
-    opts = re.findall(r"'(?:\([^)]*\))?(--[a-z-]+=?)\[", text) + re.findall(r"\{-\w,(--[a-z-]+)\}", text)
+    opts = re.findall(r"'(?:\([^)]*\))?\*?(--[a-z-]+=?)\[", text) + re.findall(r"\{-\w,(--[a-z-]+)\}", text)
     opts = sorted(set(opts))
     assert opts == help_options(), (opts, help_options())
     # the recorder ids come from imapid, on the bus named on the command line

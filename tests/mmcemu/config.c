@@ -134,6 +134,7 @@ void faults_reset(Faults *f) {
                 .loss_of_streaming_lba = FAULT_LBA_OFF,
                 .write_error_lba = FAULT_LBA_OFF,
                 .corrupt_lba = FAULT_LBA_OFF,
+                .read_error_lba = FAULT_LBA_OFF,
         };
 }
 
@@ -166,6 +167,8 @@ int faults_parse_line(Faults *f, const char *line) {
                 f->write_error_lba = strtoll(v, NULL, 0);
         else if (strcmp(s, "corrupt") == 0 && v)
                 f->corrupt_lba = strtoll(v, NULL, 0);
+        else if (strcmp(s, "read-error") == 0 && v)
+                f->read_error_lba = strtoll(v, NULL, 0);
         else if (strcmp(s, "slow") == 0 && v && atoi(v) > 0)
                 f->slow_ms = atoi(v);
         else

@@ -80,6 +80,7 @@ typedef struct Faults {
         int64_t loss_of_streaming_lba;  /* FAULT_LBA_OFF = off */
         int64_t write_error_lba;        /* FAULT_LBA_OFF = off */
         int64_t corrupt_lba;            /* FAULT_LBA_OFF = off */
+        int64_t read_error_lba;         /* READ fails there: 3/11/00; FAULT_LBA_OFF = off */
         int slow_ms;                    /* every command takes this long (a drive spinning up) */
 } Faults;
 

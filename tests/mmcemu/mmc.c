@@ -1311,6 +1311,9 @@ static int cmd_read(Drive *d, const uint8_t *cdb, uint8_t *out, size_t n, size_t
                 }
                 if (done + bs > n)
                         return S_INVALID_FIELD_CDB;
+                /* An unreadable sector: the drive's own retries failed (MMC-6 6.15, 3/11/00). */
+                if (d->faults.read_error_lba == (int64_t) lba + i)
+                        return S_UNRECOVERED_READ;
                 if (medium_read(d, t, lba + i, out + done, 1, bs) < 0)
                         return S_UNRECOVERED_READ;
                 done += bs;
