@@ -174,6 +174,7 @@ enum {
         ARG_PERFORMER,
         ARG_FROM,
         ARG_TO,
+        ARG_END_,       /* not an option: the count */
 };
 
 /* A whole decimal number in [min, max], or a usage error naming the option. */
@@ -247,14 +248,15 @@ static int parse_argv(int argc, char *argv[]) {
                 { "boot-platform", required_argument, NULL, ARG_BOOT_PLATFORM },
                 {}
         };
-        const char *given[ARG_PERFORMER - ARG_VERSION + 1] = {};
+        const char *given[ARG_END_ - ARG_VERSION] = {};
         long v;
         int c, r;
 
         /* Options may stand anywhere, before or after the verb. */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                /* --title and --performer are given once per track, and checked there. */
-                if (c >= ARG_VERSION && c != ARG_RECORDER && c != ARG_TITLE && c != ARG_PERFORMER) {
+                /* --title and --performer are given once per track, --to once per recorder, and
+                 * --recorder and --from are checked where they are read. */
+                if (c >= ARG_VERSION && !IN_SET(c, ARG_RECORDER, ARG_TITLE, ARG_PERFORMER, ARG_FROM, ARG_TO)) {
                         r = check_repeated(options, c, given);
                         if (r < 0)
                                 return r;
