@@ -127,13 +127,16 @@ static int add_item_copy(AddBatch *b, AddItem *it) {
 static void add_batch_run(void *userdata) {
         AddBatch *b = userdata;
         uint64_t packed = 0, mark = 0;
+        bool begun = false;
         int r = 0;
 
         for (size_t i = 0; i < b->n; i++)
                 if (b->items[i].packed)
                         packed += b->items[i].cost;
-        if (packed > 0)
+        if (packed > 0) {
                 r = stash_pack_begin(b->stash, packed, &mark, &b->error);
+                begun = r >= 0;
+        }
         for (size_t i = 0; i < b->n && r >= 0; i++) {
                 AddItem *it = &b->items[i];
 
@@ -147,7 +150,7 @@ static void add_batch_run(void *userdata) {
                 if (r >= 0)
                         atomic_fetch_add(&b->bytes_done, it->size);
         }
-        if (packed > 0)
+        if (begun)
                 (void) stash_pack_end(b->stash, mark, r >= 0);
         if (r < 0)
                 for (size_t i = 0; i < b->n; i++)
