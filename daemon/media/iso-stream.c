@@ -18,7 +18,7 @@
  * files cost nothing. */
 #define STASH_STREAM_BUFFER (1024U * 1024U)
 /* Our streams' file system id; a stream's inode number is its entry's index + 1, so libisofs
- * tells them apart (every entry has a copy of its own). */
+ * tells them apart (every entry is a file of its own in the image, packed or not). */
 #define STASH_STREAM_FS_ID 0x494d4150U
 
 /* What the streams of one image share: the caller's entries, and the read-ahead buffer of the
