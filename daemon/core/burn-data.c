@@ -47,6 +47,7 @@ typedef struct BurnData {
         uint64_t streamed;              /* blocks of it read (by libburn's FIFO thread) */
         BurnChecksums sums;             /* of what was written, for the verification */
         int boot_fd;                    /* the staged boot image, when the disc is to boot */
+        int pack_fd;                    /* the stash's pack of small files, or why not (-errno) */
 } BurnData;
 
 static BurnData *data_of(Burn *b) {
@@ -58,6 +59,7 @@ static void burn_data_free(void *p) {
 
         free(d->volume_name);
         safe_close(d->boot_fd);
+        safe_close(d->pack_fd);
         iso_output_free(d->stream);
         burn_checksums_done(&d->sums);
         free(d->head);
@@ -100,10 +102,23 @@ static void source_get(size_t i, IsoEntry *ret, void *userdata) {
         };
 }
 
-static int source_open(size_t i, void *userdata) {
+/* A packed copy is read through the burn's one fd of the pack. */
+static int source_open(size_t i, IsoData *ret, void *userdata) {
         const BurnData *d = userdata;
+        uint32_t copy = d->burn->master->staging.entries[i].copy;
+        int fd;
 
-        return stash_open_copy(d->burn->master->stash, d->burn->master->staging.entries[i].copy);
+        if (stash_copy_packed(copy)) {
+                if (d->pack_fd < 0)
+                        return d->pack_fd;
+                *ret = (IsoData) { .fd = d->pack_fd, .offset = stash_copy_offset(copy), .shared = true };
+                return 0;
+        }
+        fd = stash_open_copy(d->burn->master->stash, copy);
+        if (fd < 0)
+                return fd;
+        *ret = (IsoData) { .fd = fd };
+        return 0;
 }
 
 /* The image's options, from the master and RecordDisc's. */
@@ -151,6 +166,8 @@ static int setup_image(BurnData *d, ImapiError *error) {
                 /* The master's string stays as it is until the job has ended. */
                 d->iso.boot_id = boot->manufacturer;
         }
+        /* One open of the pack for the whole image; an entry it cannot give names itself. */
+        d->pack_fd = stash_open_pack(m->stash);
         d->source = (IsoSource) {
                 .n = staging_count(&m->staging),
                 .get = source_get,
@@ -170,7 +187,7 @@ static int burn_data_setup(Burn *b, ImapiError *error) {
         if (!d)
                 return -ENOMEM;
         d->burn = b;
-        d->boot_fd = -1;
+        d->boot_fd = d->pack_fd = -1;
         b->format = d;
         d->media = b->recorder->media;
         if (b->plan.random_access) {

@@ -33,6 +33,7 @@ typedef struct AddItem {
         mode_t mode;
         uint64_t mtime_usec;
         uint32_t copy;          /* the copy in the stash, once made */
+        bool packed;            /* copied into the stash's pack (stash.h) */
 } AddItem;
 
 struct AddBatch {
@@ -94,12 +95,48 @@ static void copy_progress(uint64_t done, void *userdata) {
         atomic_store(&b->file_done, done);
 }
 
-/* In the worker thread: copy every file; on any failure, remove what was copied. */
+/* One file of the batch: into the pack, or a copy of its own. */
+static int add_item_copy(AddBatch *b, AddItem *it) {
+        uint64_t cost;
+        int r;
+
+        if (it->packed)
+                /* Exactly its size, at its cost (it->cost already). */
+                return stash_pack_in(b->stash, it->fd, it->size, it->image_path, &b->cancel, &it->copy,
+                                     &b->error);
+        r = stash_copy_in(b->stash, it->fd, it->size, it->image_path, &b->cancel, copy_progress, b,
+                          &it->copy, &cost, &b->error);
+        atomic_store(&b->file_done, 0);
+        if (r < 0)
+                return r;
+        /* Holes filled since the file was examined would take more than was reserved for it (a
+         * whole file never takes more than its size in whole blocks). */
+        if (cost > MAX(it->cost, ALIGN_TO(it->size, (uint64_t) 64 * 1024)))
+                r = imapi_error_set(&b->error, IMAPI_E_FILEACCESS,
+                                    "'%s' takes %" PRIu64 " KiB now, more than the %" PRIu64
+                                    " KiB it took when it was added; stage it again once it "
+                                    "stays the same.", it->image_path, DIV_ROUND_UP(cost, 1024),
+                                    DIV_ROUND_UP(it->cost, 1024));
+        /* What is accounted is what the stash holds. */
+        it->cost = cost;
+        return r;
+}
+
+/* In the worker thread: copy every file; on any failure, remove what was copied and cut the
+ * pack back to where the batch began. */
 static void add_batch_run(void *userdata) {
         AddBatch *b = userdata;
-        uint64_t cost;
+        uint64_t packed = 0, mark = 0;
+        bool begun = false;
         int r = 0;
 
+        for (size_t i = 0; i < b->n; i++)
+                if (b->items[i].packed)
+                        packed += b->items[i].cost;
+        if (packed > 0) {
+                r = stash_pack_begin(b->stash, packed, &mark, &b->error);
+                begun = r >= 0;
+        }
         for (size_t i = 0; i < b->n && r >= 0; i++) {
                 AddItem *it = &b->items[i];
 
@@ -109,23 +146,12 @@ static void add_batch_run(void *userdata) {
                 }
                 if (it->is_dir)
                         continue;
-                r = stash_copy_in(b->stash, it->fd, it->size, it->image_path, &b->cancel, copy_progress, b,
-                                  &it->copy, &cost, &b->error);
-                atomic_store(&b->file_done, 0);
-                if (r < 0)
-                        break;
-                atomic_fetch_add(&b->bytes_done, it->size);
-                /* Holes filled since the file was examined would take more than was reserved
-                 * for it (a whole file never takes more than its size in whole blocks). */
-                if (cost > MAX(it->cost, ALIGN_TO(it->size, (uint64_t) 64 * 1024)))
-                        r = imapi_error_set(&b->error, IMAPI_E_FILEACCESS,
-                                            "'%s' takes %" PRIu64 " KiB now, more than the %" PRIu64
-                                            " KiB it took when it was added; stage it again once it "
-                                            "stays the same.", it->image_path, DIV_ROUND_UP(cost, 1024),
-                                            DIV_ROUND_UP(it->cost, 1024));
-                /* What is accounted is what the stash holds. */
-                it->cost = cost;
+                r = add_item_copy(b, it);
+                if (r >= 0)
+                        atomic_fetch_add(&b->bytes_done, it->size);
         }
+        if (begun)
+                (void) stash_pack_end(b->stash, mark, r >= 0);
         if (r < 0)
                 for (size_t i = 0; i < b->n; i++)
                         if (b->items[i].copy != 0) {
@@ -239,6 +265,9 @@ static int add_item(AddBatch *b, const MasterAddEntry *e, ImapiError *error) {
                 if (r < 0)
                         return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot examine '%s': %s.", e->name,
                                                strerror(-r));
+                it->packed = stash_pack_fits(b->stash, it->size, it->cost);
+                if (it->packed)
+                        it->cost = stash_pack_cost(it->size);
                 b->bytes_total += it->size;
         }
         it->mode = st.st_mode;
@@ -269,6 +298,7 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
         b->manager = m->manager;
         b->held_fds = n;
         b->master_adapts = m->adapt_names;
+        b->stash = m->stash;    /* NULL before Open, refused below */
         b->items = calloc(MAX(n, (size_t) 1), sizeof(AddItem));
         if (!b->items)
                 return -ENOMEM;

@@ -91,7 +91,13 @@ static void remove_stash_copy(uint32_t copy, void *userdata) {
 }
 
 void master_delete_staged(Staging *s, Redbook *rb, Stash *stash) {
+        bool had_content = s->n > 0;
+
         staging_clear(s, stash ? remove_stash_copy : NULL, stash);
+        /* The pack holds this content's small files and those they replaced, nothing else (a
+         * master's staging is handed here whole, its own left empty). */
+        if (stash && had_content)
+                stash_pack_clear(stash);
         redbook_clear(rb, stash ? remove_stash_file : NULL, stash);
 }
 

@@ -7,6 +7,7 @@
 
 #include "macro.h"
 #include "core/staging.h"
+#include "media/stash.h"
 
 /* Upper bounds of what one name costs in the directory structures: an ISO 9660 record (33 +
  * name), a Joliet one (33 + 2 x name) and Rock Ridge entries (about 150 bytes with NM, PX, TF),
@@ -208,7 +209,9 @@ int staging_add(Staging *s, StagedEntry *e, uint32_t *ret_replaced) {
                 if (e->copy == 0 || old->copy == 0)
                         return 0; /* a directory again (staging_check refused the rest) */
                 s->data_blocks -= DIV_ROUND_UP(old->size, 2048);
-                s->cost -= old->cost;
+                /* A packed copy's bytes stay in the pack until the content is cleared. */
+                if (!stash_copy_packed(old->copy))
+                        s->cost -= old->cost;
                 *ret_replaced = old->copy;
                 /* The same name: keep the string the index points at. */
                 e->image_path = old->image_path;

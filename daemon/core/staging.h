@@ -45,7 +45,7 @@ typedef struct Staging {
                                  * every entry, or none after staging_drop_index() */
         StrMap dirs;            /* every directory (explicit or implied by a path) -> reference count */
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
-        uint64_t cost;          /* stash bytes in use */
+        uint64_t cost;          /* stash bytes in use, with the pack's replaced copies */
         uint64_t largest_file;
         StagedBoot boot;
         /* The time of the image of this content, fixed by its first burn, so that a retry or a

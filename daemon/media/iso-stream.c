@@ -18,7 +18,7 @@
  * files cost nothing. */
 #define STASH_STREAM_BUFFER (1024U * 1024U)
 /* Our streams' file system id; a stream's inode number is its entry's index + 1, so libisofs
- * tells them apart (every entry has a copy of its own). */
+ * tells them apart (every entry is a file of its own in the image, packed or not). */
 #define STASH_STREAM_FS_ID 0x494d4150U
 
 /* What the streams of one image share: the caller's entries, and the read-ahead buffer of the
@@ -43,6 +43,8 @@ typedef struct StashStream {
 
 typedef struct StashReader {
         int fd;
+        bool shared;            /* the source's fd (IsoData): not closed here */
+        uint64_t base;          /* where the entry's bytes begin in fd */
         uint64_t size;          /* the entry's */
         uint64_t offset;        /* of buf[0] in the file */
         size_t fill, pos;       /* bytes in buf, bytes of them consumed */
@@ -77,7 +79,8 @@ static StashReader *reader_get(IsoStashStreams *ctx) {
 static void reader_put(IsoStashStreams *ctx, StashReader *rd) {
         StashReader *none = NULL;
 
-        safe_close(rd->fd);
+        if (!rd->shared)
+                safe_close(rd->fd);
         if (!__atomic_compare_exchange_n(&ctx->spare, &none, rd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
                 free(rd);
 }
@@ -94,38 +97,44 @@ static int stash_stream_open(IsoStream *stream) {
         StashStream *s = stash_stream(stream);
         IsoStashStreams *ctx = s->stream.data;
         StashReader *rd;
+        IsoData data = { .fd = -1 };
         IsoEntry e;
         struct stat st;
-        int fd;
+        uint64_t have;
+        int r;
 
         if (s->reader)
                 return (int) ISO_FILE_ALREADY_OPENED;
         stash_stream_entry(s, &e);
-        fd = ctx->src->open(s->index, ctx->src->userdata);
-        if (fd < 0) {
-                log_error_errno(fd, "Cannot open the staged copy of \"%s\": %m", e.image_path);
+        r = ctx->src->open(s->index, &data, ctx->src->userdata);
+        if (r < 0) {
+                log_error_errno(r, "Cannot open the staged copy of \"%s\": %m", e.image_path);
                 note_failed(s);
                 return (int) ISO_FILE_ERROR;
         }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fstat(data.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 log_error("The staged copy of \"%s\" is not a regular file.", e.image_path);
                 note_failed(s);
-                safe_close(fd);
+                if (!data.shared)
+                        safe_close(data.fd);
                 return (int) ISO_FILE_ERROR;
         }
         rd = reader_get(ctx);
         if (!rd) {
-                safe_close(fd);
+                if (!data.shared)
+                        safe_close(data.fd);
                 return (int) ISO_OUT_OF_MEM;
         }
-        *rd = (StashReader) { .fd = fd, .size = e.size };
+        *rd = (StashReader) { .fd = data.fd, .shared = data.shared, .base = data.offset, .size = e.size };
         s->reader = rd;
-        /* libisofs reports a changed size; with our abort severity that fails the image. */
-        if ((uint64_t) st.st_size != e.size) {
+        /* libisofs reports a changed size; with our abort severity that fails the image. A range
+         * of a shared file can only be cut short (a truncated pack). */
+        have = (uint64_t) st.st_size > data.offset ? (uint64_t) st.st_size - data.offset : 0;
+        if (data.shared ? have < e.size : have != e.size) {
                 log_error("The staged copy of \"%s\" has %" PRIu64 " bytes instead of %" PRIu64 ".",
-                          e.image_path, (uint64_t) st.st_size, e.size);
+                          e.image_path, data.shared ? have : (uint64_t) st.st_size, e.size);
                 note_failed(s);
-                return (uint64_t) st.st_size > e.size ? 2 : 3;
+                return have > e.size ? 2 : 3;
         }
         return ISO_SUCCESS;
 }
@@ -160,6 +169,8 @@ static int stash_stream_refill(StashStream *s) {
         if (off >= rd->size)
                 return 0;
         want = MIN((uint64_t) STASH_STREAM_BUFFER, rd->size - off);
+        if (rd->shared)
+                goto read_data; /* packed files are small and whole */
 
         data = lseek(rd->fd, (off_t) off, SEEK_DATA);
         if (data < 0 && errno == ENXIO)
@@ -170,7 +181,8 @@ static int stash_stream_refill(StashStream *s) {
                 return 0;
         }
         /* data < 0 for another reason (SEEK_DATA unsupported): just read. */
-        k = pread(rd->fd, rd->buf, (size_t) want, (off_t) off);
+read_data:
+        k = pread(rd->fd, rd->buf, (size_t) want, (off_t) (rd->base + off));
         if (k < 0) {
                 int error = errno;
                 IsoEntry e;

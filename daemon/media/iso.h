@@ -21,13 +21,21 @@ typedef struct IsoEntry {
 
 /* The entries of an image, where the caller keeps them: the image of 100,000 files should not
  * need a second list of them. get() fills in entry i (0 <= i < n; its path stays valid until
- * the image is written); open() opens file entry i's content for reading and returns the fd or
- * a negative errno. Both are called from the thread that builds the image, and from libisofs'
- * writer thread, while the caller changes nothing. */
+ * the image is written); open() gives file entry i's content for reading (0 or a negative
+ * errno): a file of its own, or a range of a file that holds many (IsoData). Both are called
+ * from the thread that builds the image, and from libisofs' writer thread, while the caller
+ * changes nothing. */
+typedef struct IsoData {
+        int fd;
+        uint64_t offset;        /* where the entry's bytes begin in fd */
+        bool shared;            /* fd is the caller's, read with pread() and not closed; else the
+                                 * image's, closed when the entry has been read */
+} IsoData;
+
 typedef struct IsoSource {
         size_t n;
         void (*get)(size_t i, IsoEntry *ret, void *userdata);
-        int (*open)(size_t i, void *userdata);
+        int (*open)(size_t i, IsoData *ret, void *userdata);
         void *userdata;
 } IsoSource;
 

@@ -70,6 +70,8 @@ int stash_open_copy(const Stash *s, uint32_t id) {
         char name[COPY_NAME_MAX];
         int fd;
 
+        if (stash_copy_packed(id))
+                return -EINVAL; /* read through stash_open_pack() */
         copy_name(s, id, name);
         fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
@@ -78,6 +80,8 @@ int stash_open_copy(const Stash *s, uint32_t id) {
 int stash_remove_copy(Stash *s, uint32_t id) {
         char name[COPY_NAME_MAX];
 
+        if (stash_copy_packed(id))
+                return 0; /* its bytes stay in the pack until stash_pack_clear() */
         copy_name(s, id, name);
         return unlinkat(s->dir_fd, name, 0) < 0 ? -errno : 0;
 }
@@ -85,12 +89,15 @@ int stash_remove_copy(Stash *s, uint32_t id) {
 char *stash_copy_path(const Stash *s, uint32_t id) {
         char name[COPY_NAME_MAX], *path;
 
+        if (stash_copy_packed(id))
+                return asprintf(&path, "%s/" STASH_PACK_NAME "@%" PRIu64, s->path, stash_copy_offset(id)) < 0
+                        ? NULL : path;
         copy_name(s, id, name);
         return asprintf(&path, "%s/%s", s->path, name) < 0 ? NULL : path;
 }
 
 /* Copies [start, end) with read/write, for file system pairs that copy_file_range() refuses. */
-static int copy_rw(int src_fd, int dst_fd, uint64_t start, uint64_t end, char **buffer,
+static int copy_rw(int src_fd, int dst_fd, uint64_t dst_base, uint64_t start, uint64_t end, char **buffer,
         const volatile bool *cancel, uint64_t *done, stash_progress_fn progress, void *userdata) {
         while (start < end) {
                 size_t want = (size_t) MIN(end - start, (uint64_t) RW_BUFFER_SIZE);
@@ -112,7 +119,7 @@ static int copy_rw(int src_fd, int dst_fd, uint64_t start, uint64_t end, char **
                 if (n == 0) /* the source shrank while we copied; what is there is copied */
                         return 0;
                 for (ssize_t off = 0; off < n; off += w) {
-                        w = pwrite(dst_fd, *buffer + off, n - off, (off_t) (start + off));
+                        w = pwrite(dst_fd, *buffer + off, n - off, (off_t) (dst_base + start + off));
                         if (w < 0) {
                                 if (errno == EINTR) {
                                         w = 0;
@@ -129,9 +136,10 @@ static int copy_rw(int src_fd, int dst_fd, uint64_t start, uint64_t end, char **
         return 0;
 }
 
-/* Copies the data extents of src into dst; holes are skipped and stay holes. SEEK_DATA moves the
- * source's file offset; the copy itself uses explicit offsets, so nothing else depends on it. */
-static int copy_extents(int src_fd, int dst_fd, uint64_t size, const volatile bool *cancel,
+/* Copies the data extents of src into dst at dst_base (0 for a copy of its own, the entry's
+ * offset in the pack); holes are skipped and stay holes. SEEK_DATA moves the source's file
+ * offset; the copy itself uses explicit offsets, so nothing else depends on it. */
+static int copy_extents(int src_fd, int dst_fd, uint64_t dst_base, uint64_t size, const volatile bool *cancel,
         stash_progress_fn progress, void *userdata, uint64_t *ret_end) {
         _cleanup_free_ char *buffer = NULL;
         bool use_rw = false;
@@ -159,7 +167,7 @@ static int copy_extents(int src_fd, int dst_fd, uint64_t size, const volatile bo
 
                 uint64_t start = (uint64_t) data, end = (uint64_t) hole;
                 while (start < end && !use_rw) {
-                        loff_t in = (loff_t) start, out = (loff_t) start;
+                        loff_t in = (loff_t) start, out = (loff_t) (dst_base + start);
                         ssize_t n;
 
                         if (cancel && *cancel)
@@ -187,7 +195,7 @@ static int copy_extents(int src_fd, int dst_fd, uint64_t size, const volatile bo
                                 progress(done, userdata);
                 }
                 if (use_rw) {
-                        r = copy_rw(src_fd, dst_fd, start, end, &buffer, cancel, &done, progress, userdata);
+                        r = copy_rw(src_fd, dst_fd, dst_base, start, end, &buffer, cancel, &done, progress, userdata);
                         if (r < 0)
                                 return r;
                 }
@@ -229,7 +237,7 @@ static int copy_data(Stash *s, int src_fd, int dst_fd, uint64_t size, const char
                         __atomic_store_n(&s->no_reflink, true, __ATOMIC_RELAXED);
         }
         if (end == 0) {
-                r = copy_extents(src_fd, dst_fd, size, cancel, progress, userdata, &end);
+                r = copy_extents(src_fd, dst_fd, 0, size, cancel, progress, userdata, &end);
                 if (r < 0)
                         return r;
         }
@@ -244,11 +252,9 @@ static int copy_data(Stash *s, int src_fd, int dst_fd, uint64_t size, const char
         return 0;
 }
 
-int stash_copy_in(Stash *s, int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
-                  stash_progress_fn progress, void *userdata, uint32_t *ret_id, uint64_t *ret_cost,
-                  ImapiError *error) {
-        _cleanup_close_ int dst_fd = -1;
-        uint32_t id = 0;
+/* The source as AddData examined it: a regular file of at least size bytes. */
+static int check_source(int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
+                        ImapiError *error) {
         struct stat st;
         int r;
 
@@ -265,10 +271,46 @@ int stash_copy_in(Stash *s, int src_fd, uint64_t size, const char *name, const v
                         : S_ISFIFO(st.st_mode)                       ? "pipe"
                         : S_ISSOCK(st.st_mode)                       ? "socket"
                                                                      : "special file");
-        if ((uint64_t) st.st_size < size)
-                return source_shrank(error, name, size, (uint64_t) st.st_size);
+        if ((uint64_t) st.st_size < size) {
+                (void) source_shrank(error, name, size, (uint64_t) st.st_size);
+                return hresult_to_errno(IMAPI_E_FILEACCESS);
+        }
         if (cancel && *cancel)
                 return -ECANCELED;
+        return 0;
+}
+
+/* A failed copy's errno as the error the client gets. */
+static int copy_error(Stash *s, int r, const char *name, uint64_t size, ImapiError *error) {
+        if (r == -ECANCELED)
+                return r;
+        if (r == -ENODATA)      /* the source shrank: error is set */
+                return hresult_to_errno(IMAPI_E_FILEACCESS);
+        if (IN_SET(r, -ENOSPC, -EDQUOT, -EFBIG))
+                return imapi_error_set(error, IMAPI_E_NOTENOUGHDISKFORSTASH,
+                        "The stash %s ran out of space while copying '%s', %" PRIu64 " MiB (%s); "
+                        "free some space or choose another directory with --stash-dir.",
+                        s->path, strna(name), DIV_ROUND_UP(size, MIB), strerror(-r));
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EIO)
+                /* A disk is failing: worth the administrator's attention, not only the client's. */
+                log_error_errno(r, "I/O error while copying a file into the stash %s: %m", s->path);
+        return imapi_error_set(error, IMAPI_E_FILEACCESS, "Copying '%s' into the stash %s failed: %s.",
+                strna(name), s->path, strerror(-r));
+}
+
+int stash_copy_in(Stash *s, int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
+                  stash_progress_fn progress, void *userdata, uint32_t *ret_id, uint64_t *ret_cost,
+                  ImapiError *error) {
+        _cleanup_close_ int dst_fd = -1;
+        uint32_t id = 0;
+        struct stat st;
+        int r;
+
+        r = check_source(src_fd, size, name, cancel, error);
+        if (r < 0)
+                return r;
 
         dst_fd = stash_create_unique(s, &id);
         if (dst_fd < 0) {
@@ -311,20 +353,31 @@ fail:
 
                 log_warning_errno(q, "Cannot remove %s after a failed copy, ignoring: %m", strna(path));
         }
-        if (r == -ECANCELED)
+        return copy_error(s, r, name, size, error);
+}
+
+int stash_pack_in(Stash *s, int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
+                  uint32_t *ret_id, ImapiError *error) {
+        uint64_t at = s->pack_end, end = 0, span = ALIGN_TO(size, (uint64_t) STASH_PACK_ALIGN);
+        struct stat st;
+        int r;
+
+        /* Only inside a batch (stash_pack_begin()), within what it set aside. */
+        if (s->pack_fd < 0 || size > STASH_PACK_FILE_MAX || span > s->pack_limit - at)
+                return -EINVAL;
+        r = check_source(src_fd, size, name, cancel, error);
+        if (r < 0)
                 return r;
-        if (r == -ENODATA)      /* the source shrank: error is set */
-                return hresult_to_errno(IMAPI_E_FILEACCESS);
-        if (IN_SET(r, -ENOSPC, -EDQUOT, -EFBIG))
-                return imapi_error_set(error, IMAPI_E_NOTENOUGHDISKFORSTASH,
-                        "The stash %s ran out of space while copying '%s', %" PRIu64 " MiB (%s); "
-                        "free some space or choose another directory with --stash-dir.",
-                        s->path, strna(name), DIV_ROUND_UP(size, MIB), strerror(-r));
-        if (r == -ENOMEM)
-                return r;
-        if (r == -EIO)
-                /* A disk is failing: worth the administrator's attention, not only the client's. */
-                log_error_errno(r, "I/O error while copying a file into the stash %s: %m", s->path);
-        return imapi_error_set(error, IMAPI_E_FILEACCESS, "Copying '%s' into the stash %s failed: %s.",
-                strna(name), s->path, strerror(-r));
+        /* Exactly size bytes, never more: what the file grew by since is not copied. A hole in
+         * the source stays unwritten space of the batch's range, which reads as zeros. */
+        r = copy_extents(src_fd, s->pack_fd, at, size, cancel, NULL, NULL, &end);
+        if (r >= 0 && fstat(src_fd, &st) < 0)
+                r = -errno;
+        if (r >= 0 && (uint64_t) st.st_size < size)
+                r = source_shrank(error, name, size, (uint64_t) st.st_size);
+        if (r < 0)
+                return copy_error(s, r, name, size, error);
+        s->pack_end = at + span;
+        *ret_id = STASH_COPY_PACKED | (uint32_t) (at / STASH_PACK_ALIGN + 1);
+        return 0;
 }

@@ -211,7 +211,9 @@ int stash_new(const char *root, const char *name, Stash **ret, ImapiError *error
                 .dir_fd = TAKE_FD(fd),
                 .dev = st.st_dev,
                 .tag = tag,
+                .pack_fd = -1,
         };
+        s->packs = !stash_probe_clone(s->dir_fd);
 
         pthread_mutex_lock(&reservations_lock);
         s->next = stashes;
@@ -246,6 +248,7 @@ Stash *stash_free(Stash *s) {
                 s->next->prev = s->prev;
         pthread_mutex_unlock(&reservations_lock);
 
+        safe_close(s->pack_fd);
         /* Remove while still holding the lock, so nobody else takes the name half-emptied. */
         r = rm_rf_children(s->dir_fd, 0);
         if (r >= 0 && rmdir(s->path) < 0)

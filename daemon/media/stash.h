@@ -78,6 +78,49 @@ int stash_remove_copy(Stash *s, uint32_t id);
 /* A copy's path, for messages and tests (owned by the caller; NULL when out of memory). */
 char *stash_copy_path(const Stash *s, uint32_t id);
 
+/* Small files packed into one data file per stash, "pack.data", where the stash's file system
+ * cannot clone (tried once at stash_new(): on btrfs or XFS a reflink shares the client's blocks
+ * and costs nothing, which no packing beats). A file of one block of the stash's file system
+ * costs a whole block (4 KiB) and a file creation; in the pack it costs ALIGN(size, 2048),
+ * what it takes in the image, and a copy_file_range() at an offset. A packed copy is known by
+ * an id like any other, with STASH_COPY_PACKED set and its offset in the rest: no table.
+ * A batch of packed copies is all or nothing: stash_pack_begin() sets aside its bytes
+ * (fallocate(), so that a full disk shows at once), stash_pack_in() copies each file at the
+ * next aligned offset within them, and stash_pack_end() keeps them or cuts the pack back to
+ * where the batch began (an empty pack is removed). Space of packed copies that are replaced
+ * or removed comes back only with stash_pack_clear() (ClearFormatContent, the end of a burn
+ * that cleared the content, Close). One batch at a time per stash, and no batch while the
+ * pack is read or cleared: a disc master's rules guarantee it. */
+#define STASH_PACK_NAME "pack.data"
+#define STASH_PACK_ALIGN 2048
+#define STASH_PACK_FILE_MAX (64 * 1024)
+#define STASH_COPY_PACKED UINT32_C(0x80000000)
+static inline bool stash_copy_packed(uint32_t id) {
+        return (id & STASH_COPY_PACKED) != 0;
+}
+/* Where a packed copy's bytes begin in the pack. */
+static inline uint64_t stash_copy_offset(uint32_t id) {
+        return (uint64_t) ((id & ~STASH_COPY_PACKED) - 1) * STASH_PACK_ALIGN;
+}
+/* Whether a file of size bytes taking cost bytes of disk (stash_file_cost()) goes into the pack:
+ * the stash packs, the file is at most STASH_PACK_FILE_MAX, and not sparse (a sparse file keeps
+ * its holes in a copy of its own). NULL: no. */
+bool stash_pack_fits(const Stash *s, uint64_t size, uint64_t cost);
+/* What a packed file of size bytes costs. */
+static inline uint64_t stash_pack_cost(uint64_t size) {
+        return (size + STASH_PACK_ALIGN - 1) / STASH_PACK_ALIGN * STASH_PACK_ALIGN;
+}
+int stash_pack_begin(Stash *s, uint64_t bytes, uint64_t *ret_mark, ImapiError *error);
+/* Copies exactly size bytes of src_fd into the pack (errors as stash_copy_in()'s). */
+int stash_pack_in(Stash *s, int src_fd, uint64_t size, const char *name, const volatile bool *cancel,
+                  uint32_t *ret_id, ImapiError *error);
+/* keep: the batch's copies stay; else the pack is as it was at mark. */
+int stash_pack_end(Stash *s, uint64_t mark, bool keep);
+/* Removes the pack. */
+void stash_pack_clear(Stash *s);
+/* Opens the pack for reading (one fd for all packed copies; read with pread()), or -ENOENT. */
+int stash_open_pack(const Stash *s);
+
 /* Creates an empty file "<stash>/<name>" (O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC) for the image or
  * audio data; returns the fd and optionally the path. */
 int stash_create_file(Stash *s, const char *name, int *ret_fd, char **ret_path);

@@ -66,7 +66,8 @@ def test_stash_holds_only_the_staged_data():
         src, files = generated_tree(h)
         add_tree(m, src)
         staged = stash_inodes(h)
-        assert len(staged) >= len(files), (len(staged), len(files))
+        # the staged copies hold the data (small files may share one file of the stash)
+        assert sum(b for _, b in staged.values()) >= sum(len(d) for d in files.values()), staged
         peak, new_files, stop = [0], set(), threading.Event()
 
         def sample():

@@ -20,9 +20,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <imapi/imapierror.h>
@@ -37,6 +39,7 @@
 #include "log.h"
 #include "macro.h"
 #include "media/drive.h"
+#include "media/stash.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -197,15 +200,33 @@ static int count_file(const char *path, const struct stat *st, int type, struct 
         return 0;
 }
 
-/* The stash's files, and the staged entries that have a copy: the same number. */
+/* The stash's files and the staged entries: a file per copy of its own, and the pack, which
+ * holds every packed copy's bytes, if any is packed. */
 static void check_stash_matches(void) {
+        _cleanup_free_ char *pack = NULL;
         size_t copies = 0;
+        uint64_t packed_end = 0;
+        struct stat st;
 
         files_seen = 0;
         if (nftw(stash_dir, count_file, 16, FTW_PHYS) < 0)
                 abort();
-        for (size_t i = 0; i < master->staging.n; i++)
-                copies += master->staging.entries[i].copy != 0;
+        for (size_t i = 0; i < master->staging.n; i++) {
+                const StagedEntry *e = &master->staging.entries[i];
+
+                if (stash_copy_packed(e->copy))
+                        packed_end = MAX(packed_end, stash_copy_offset(e->copy) + e->size);
+                else
+                        copies += e->copy != 0;
+        }
+        if (asprintf(&pack, "%s/" STASH_PACK_NAME, stash_get_path(master->stash)) < 0)
+                abort();
+        if (stat(pack, &st) == 0)
+                copies++;
+        else if (packed_end > 0)
+                abort();
+        if (packed_end > 0 && (uint64_t) st.st_size < packed_end)
+                abort();
         /* The stash's lock file is not a copy. */
         if ((size_t) files_seen < copies || (size_t) files_seen > copies + 1)
                 abort();

@@ -111,11 +111,14 @@ static void source_get(size_t i, IsoEntry *ret, void *userdata) {
         *ret = e[i].e;
 }
 
-static int source_open(size_t i, void *userdata) {
+static int source_open(size_t i, IsoData *ret, void *userdata) {
         const TestEntry *e = userdata;
         int fd = open(e[i].path, O_RDONLY | O_CLOEXEC);
 
-        return fd < 0 ? -errno : fd;
+        if (fd < 0)
+                return -errno;
+        *ret = (IsoData) { .fd = fd };
+        return 0;
 }
 
 static IsoSource source_of(TestEntry *e, size_t n) {

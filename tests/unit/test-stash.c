@@ -742,6 +742,7 @@ static void test_btrfs(const char *base) {
         CHECK(r == 0 && out && files_equal(src, out), "a copy on btrfs is byte-exact");
         CHECK(used < 4 * MIB, "and is a reflink: 16 MiB copied, %llu KiB more in use",
                 (unsigned long long) used / 1024);
+        CHECK(!stash_pack_fits(s, 3000, 4096), "a stash that can clone packs nothing");
         close(fd);
         stash_free(s);
 
@@ -828,6 +829,75 @@ static void test_out_of_fds(const char *root) {
         CHECK(!exists(dir), "and the directory it made is gone");
 }
 
+/* Whether the pack holds data at offset. */
+static bool pack_holds(const char *pack, uint64_t offset, const void *data, size_t size) {
+        _cleanup_free_ uint8_t *buf = malloc(size);
+        _cleanup_close_ int fd = open(pack, O_RDONLY | O_CLOEXEC);
+
+        return buf && fd >= 0 && pread(fd, buf, size, (off_t) offset) == (ssize_t) size &&
+               memcmp(buf, data, size) == 0;
+}
+
+static off_t file_size(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) < 0 ? -1 : st.st_size;
+}
+
+static void test_pack(const char *root, const char *base) {
+        _cleanup_free_ char *a = path_join(base, "pa.bin"), *b = path_join(base, "pb.bin"), *pack = NULL;
+        _cleanup_free_ void *da = random_bytes(3000, 7), *db = random_bytes(5000, 8);
+        ImapiError e = IMAPI_ERROR_NULL;
+        uint32_t ia = 0, ib = 0, ic = 0;
+        uint64_t mark = 0;
+        Stash *s = NULL;
+        int r, q;
+
+        if (stash_new(root, "pack", &s, &e) < 0)
+                abort();
+        pack = path_join(stash_get_path(s), STASH_PACK_NAME);
+        write_file(a, da, 3000);
+        write_file(b, db, 5000);
+        _cleanup_close_ int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
+        CHECK(stash_pack_fits(s, 3000, 4096) && !stash_pack_fits(s, 3000, 0) && !stash_pack_fits(s, 0, 0) &&
+              !stash_pack_fits(s, STASH_PACK_FILE_MAX + 1, 128 * 1024),
+              "where the stash cannot clone, small whole files are packed; sparse, empty and larger ones not");
+
+        r = stash_pack_begin(s, stash_pack_cost(3000) + stash_pack_cost(5000), &mark, &e);
+        r = r < 0 ? r : stash_pack_in(s, fa, 3000, "pa.bin", NULL, &ia, &e);
+        r = r < 0 ? r : stash_pack_in(s, fb, 5000, "pb.bin", NULL, &ib, &e);
+        (void) stash_pack_end(s, mark, r >= 0);
+        CHECK(r == 0 && stash_copy_packed(ia) && stash_copy_offset(ia) == 0 && stash_copy_offset(ib) == 4096,
+              "two small files go to 2048-byte aligned offsets of the pack (%s)", strna(e.message));
+        CHECK(file_size(pack) == 4096 + 6144 && pack_holds(pack, 0, da, 3000) && pack_holds(pack, 4096, db, 5000),
+              "and the pack holds their bytes there, %lld bytes in all", (long long) file_size(pack));
+        CHECK(stash_remove_copy(s, ia) == 0 && file_size(pack) == 4096 + 6144,
+              "removing a packed copy leaves the pack as it is");
+        imapi_error_done(&e);
+
+        r = stash_pack_begin(s, 4096 + 8192, &mark, &e);
+        r = r < 0 ? r : stash_pack_in(s, fa, 3000, "pa.bin", NULL, &ic, &e);
+        q = stash_pack_in(s, fb, 6000, "pb.bin", NULL, &ic, &e);
+        (void) stash_pack_end(s, mark, false);
+        CHECK(r == 0 && q == hresult_to_errno(IMAPI_E_FILEACCESS) && message_has(&e, "shrank") &&
+              file_size(pack) == 4096 + 6144 && pack_holds(pack, 4096, db, 5000),
+              "a batch that fails is cut back: the pack is as it was (%s)", strna(e.message));
+        imapi_error_done(&e);
+
+        r = stash_pack_begin(s, 2048, &mark, &e);
+        q = stash_pack_in(s, fb, 5000, "pb.bin", NULL, &ic, &e);
+        (void) stash_pack_end(s, mark, false);
+        CHECK(r == 0 && q == -EINVAL && file_size(pack) == 4096 + 6144,
+              "a batch never copies more than it set aside");
+
+        stash_pack_clear(s);
+        CHECK(file_size(pack) < 0 && errno == ENOENT, "clearing removes the pack");
+        r = stash_pack_begin(s, 4096, &mark, &e);
+        (void) stash_pack_end(s, mark, false);
+        CHECK(r == 0 && file_size(pack) < 0, "a first batch that fails leaves no pack behind");
+        stash_free(s);
+}
+
 static int run_tests(void) {
         _cleanup_free_ char *root = path_join(tmp, "root");
         bool mounts = false;
@@ -840,6 +910,7 @@ static int run_tests(void) {
         test_locking(root);
         test_out_of_fds(root);
         test_copy(root, tmp);
+        test_pack(root, tmp);
         test_removable(root, tmp);
 
         if (!mounts) {
