@@ -44,7 +44,7 @@ typedef struct BurnData {
         bool too_big;                   /* the laid out image does not fit the disc */
         uint64_t image_blocks;
         IsoOutput *stream;         /* the image, generated as the recorder takes it */
-        uint64_t streamed;              /* blocks of it read (by libburn's FIFO thread) */
+        uint64_t streamed;              /* blocks of it read (by the write buffer's thread) */
         BurnChecksums sums;             /* of what was written, for the verification */
         int boot_fd;                    /* the staged boot image, when the disc is to boot */
         int pack_fd;                    /* the stash's pack of small files, or why not (-errno) */
@@ -284,7 +284,7 @@ static int stream_error(BurnData *d, int r) {
                          "Generating the image failed: %s.", strerror(-r));
 }
 
-/* libburn's FIFO thread: the next blocks of the image, summed on their way to the recorder. */
+/* The write buffer's thread: the next blocks of the image, summed on their way to the recorder. */
 static int stream_read(uint8_t *buf, size_t blocks, void *userdata) {
         BurnData *d = userdata;
         int r;

@@ -19,16 +19,19 @@
 
 #include <imapi/imapierror.h>
 
+#include "media/drive-fifo.h"
 #include "media/drive-internal.h"
 #include "hresult.h"
 #include "media/isohead.h"
 #include "log.h"
 #include "macro.h"
 
-/* 8 MiB of FIFO between the image file and the drive: several seconds at 16x CD, enough to
- * ride out a stall of the stash disk. */
-#define FIFO_CHUNK 2048
-#define FIFO_CHUNKS 4096
+/* 8 MiB of FIFO between an image file and the drive: several seconds at 16x CD, enough to
+ * ride out a stall of the stash disk. A generated image has libisofs' own buffer before it
+ * (iso-build.c) and the generator's reads are ahead of the drive as well, so 4 MiB do there;
+ * they are 4 MiB less of the daemon's memory while the image's tree is in it too. */
+#define FIFO_FILE_BYTES (8U << 20)
+#define FIFO_STREAM_BYTES (4U << 20)
 /* How long a write's thread may outlive the IDLE state before the drive counts as free. */
 #define DRIVE_THREAD_END_USEC (10 * 1000 * 1000ULL)
 
@@ -71,7 +74,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-/* libburn's FIFO reads whole chunks of 2048 bytes; a read of a part of a block is served from a
+/* The write buffer asks for 64 KiB at a time, whole blocks; a read of a part of a block is served from a
  * block read whole all the same. */
 static ssize_t stream_read(PacedSource *p, uint8_t *buf, size_t size) {
         size_t done = 0;
@@ -274,9 +277,7 @@ static int write_start(Drive *d, const char *image_path, const DriveStream *stre
                 d->source = burn_file_source_new(image_path, NULL);
         if (!d->source)
                 goto fail_io;
-        /* Bit 0: the source reads any amount at once. Without it the FIFO reads the image 2 KiB
-         * at a time, half a million read() calls per GiB. */
-        d->fifo = burn_fifo_source_new(d->source, FIFO_CHUNK, FIFO_CHUNKS, 1);
+        d->fifo = drive_fifo_new(d->source, image_path ? FIFO_FILE_BYTES : FIFO_STREAM_BYTES);
         if (!d->fifo)
                 goto fail_io;
 
@@ -433,16 +434,13 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
                 r.drive_buffer_fill = 1.0 - (double) p.buffer_available / (double) p.buffer_capacity;
 
         if (d->fifo) {
-                int size = 0, free_bytes = 0;
-                char *status_text = NULL;
-                int st = burn_fifo_inquire_status(d->fifo, &size, &free_bytes, &status_text);
+                size_t size, filled;
 
-                if (size > 0 && st >= 0 && st <= 2) {
-                        r.fifo_fill = 1.0 - (double) free_bytes / (double) size;
-                        /* "size - 1 free while the drive writes": the source is starved, the
-                         * early warning of an underrun (the drive-buffer fields go stale). */
-                        if (s == BURN_DRIVE_WRITING && free_bytes >= size - FIFO_CHUNK && p.sector > 0 &&
-                            p.sector + 16 < p.sectors)
+                if (drive_fifo_status(d->fifo, &size, &filled)) {
+                        r.fifo_fill = (double) filled / (double) size;
+                        /* At most one block left while the drive writes: the source is starved,
+                         * the early warning of an underrun (the drive-buffer fields go stale). */
+                        if (s == BURN_DRIVE_WRITING && filled <= 2048 && p.sector > 0 && p.sector + 16 < p.sectors)
                                 d->fifo_starved = true;
                 }
         }

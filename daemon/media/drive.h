@@ -148,7 +148,7 @@ typedef struct DriveProgress {
  * job for this medium. */
 int drive_write_start(Drive *d, const char *image_path, const DriveWriteOptions *o, char **ret_reason);
 /* The same from a stream instead of a file (an image generated as it is written): read() is
- * called from libburn's FIFO thread for the next `blocks` 2048-byte blocks, never more than are
+ * called from the write buffer's thread for the next `blocks` 2048-byte blocks, never more than are
  * left, and returns 0 or a negative errno, which makes the write fail (the caller keeps why).
  * The stream must stay valid until drive_operation_finish(). */
 typedef struct DriveStream {
