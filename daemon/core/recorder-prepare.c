@@ -115,7 +115,7 @@ int recorder_prepare(Recorder *r, bool load, recorder_prepared_fn fn, void *user
         RecorderPrep *p;
         int k;
 
-        if (r->prep || r->waiting)
+        if (r->prep || r->waiting || r->query)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Recorder %s is being read for another call; try again.", r->id);
         if (drive_is_grabbed(r->drive))
@@ -162,5 +162,5 @@ void recorder_drop_waiting(Recorder *r) {
 }
 
 bool recorder_reserved(const Recorder *r) {
-        return r->busy > 0 || r->prep || r->waiting;
+        return r->busy > 0 || r->prep || r->waiting || r->query;
 }
