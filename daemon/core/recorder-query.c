@@ -28,6 +28,7 @@ struct QueryCaller {
 
 struct RecorderQuery {
         Recorder *recorder;
+        bool release;           /* Close: the drive is only let go */
         bool eject;
         int eject_result;
         RecorderReadout readout;
@@ -40,6 +41,10 @@ static void query_run(void *userdata) {
         RecorderQuery *q = userdata;
         Drive *drive = q->recorder->drive;
 
+        if (q->release) {
+                drive_release(drive, false);
+                return;
+        }
         if (q->eject)
                 q->eject_result = drive_eject(drive);
         if (q->eject_result >= 0)
@@ -77,11 +82,19 @@ static void query_done(void *userdata) {
         int k;
 
         r->query = NULL;
+        if (q->release) {
+                /* Whoever waits to open the drive may now. */
+                if (!r->manager->exiting)
+                        recorder_prepare_resume(r);
+                recorder_changed(r);
+                manager_check_exit(r->manager);
+                return;
+        }
         k = query_result(q, &error);
         recorder_readout_done(&q->readout);
         /* The holder closed, left, or the drive went away while the worker had it. */
         if (!r->owner && r->busy == 0)
-                drive_release(r->drive, false);
+                recorder_release_drive(r);
         while (q->callers) {
                 _cleanup_imapi_error_ ImapiError medium = IMAPI_ERROR_NULL;
                 QueryCaller *c = q->callers;
@@ -114,26 +127,43 @@ static int query_join(RecorderQuery *q, bool need_medium, core_done_fn done, voi
         return 1;
 }
 
+static int query_submit(Recorder *r, RecorderQuery *q) {
+        int k;
+
+        k = worker_submit(r->manager->worker, query_run, query_done, q);
+        if (k < 0)
+                return k;
+        r->query = q;
+        return 1;
+}
+
+static RecorderQuery *query_new(Recorder *r) {
+        RecorderQuery *q = calloc(1, sizeof(RecorderQuery));
+
+        if (!q)
+                return NULL;
+        *q = (RecorderQuery) { .recorder = r, .readout.error = -ENODATA };
+        q->tail = &q->callers;
+        return q;
+}
+
 static int query_start(Recorder *r, bool eject, bool need_medium, core_done_fn done, void *userdata,
                        ImapiError *error) {
         RecorderQuery *q;
         int k;
 
-        q = calloc(1, sizeof(RecorderQuery));
+        q = query_new(r);
         if (!q)
                 return -ENOMEM;
-        *q = (RecorderQuery) { .recorder = r, .eject = eject, .readout.error = -ENODATA };
-        q->tail = &q->callers;
+        q->eject = eject;
         k = query_join(q, need_medium, done, userdata, error);
         if (k >= 0)
-                k = worker_submit(r->manager->worker, query_run, query_done, q);
+                k = query_submit(r, q);
         if (k < 0) {
                 free(q->callers);
                 free(q);
-                return k;
         }
-        r->query = q;
-        return 1;
+        return k;
 }
 
 int recorder_query_media(Recorder *r, Client *c, bool need_medium, core_done_fn done, void *userdata,
@@ -165,4 +195,25 @@ int recorder_eject(Recorder *r, Client *c, core_done_fn done, void *userdata, Im
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Recorder %s is being read for another call; try again.", r->id);
         return query_start(r, true, false, done, userdata, error);
+}
+
+void recorder_release_drive(Recorder *r) {
+        RecorderQuery *q;
+
+        /* A real drive's release (unlocking the tray, the cache flushed) takes as long as a
+         * read: in a worker, unless imapid is stopping and the workers with it. */
+        if (!r->manager->exiting && drive_is_grabbed(r->drive)) {
+                q = query_new(r);
+                if (q) {
+                        q->release = true;
+                        if (query_submit(r, q) > 0)
+                                return;
+                        free(q);
+                }
+        }
+        drive_release(r->drive, false);
+}
+
+bool recorder_releasing(const Recorder *r) {
+        return r->query && r->query->release;
 }

@@ -251,7 +251,7 @@ void recorder_release(Recorder *r) {
          * it then, as nobody holds the recorder any more); a query's worker lets it go when
          * it is done with it (recorder-query.c). */
         if (r->busy == 0 && !r->query)
-                drive_release(r->drive, false);
+                recorder_release_drive(r);
         r->owner = client_unref(r->owner);
         recorder_reset_properties(r);
         recorder_changed(r);

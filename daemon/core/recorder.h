@@ -69,6 +69,12 @@ int recorder_query_media(Recorder *r, Client *c, bool need_medium, core_done_fn 
                          ImapiError *error);
 /* Lets go of the holder: the drive is released unless a job or a query's worker has it. */
 void recorder_release(Recorder *r);
+/* drive_release() in a worker (recorder_releasing() meanwhile; recorder_prepare() calls wait
+ * for it), or at once when imapid is stopping. */
+void recorder_release_drive(Recorder *r);
+bool recorder_releasing(const Recorder *r);
+/* Starts the first recorder_prepare_after() call waiting, if the drive is free. */
+void recorder_prepare_resume(Recorder *r);
 int recorder_refresh_media(Recorder *r, ImapiError *error);
 /* IMAPI_E_MEDIUM_NOTPRESENT for an empty drive (as of the last read). */
 int recorder_check_medium(Recorder *r, ImapiError *error);

@@ -402,8 +402,9 @@ def test_slow_drive():
 def test_slow_query():
     """The holder's QueryMediaInfo, QueryMediaType and Eject on a drive that takes seconds over
     every command (a disc spinning up) hold up nobody: other objects answer meanwhile, a second
-    query shares the running one's answer, and a holder that leaves mid-query frees the drive for
-    the next client once the read is done."""
+    query shares the running one's answer, a holder that leaves mid-query frees the drive for the
+    next client once the read is done, and an OpenExclusive right after a Close waits for the
+    drive's release."""
     from gi.repository import GLib
     with Harness(emulator=["--media", "cd-r", "--status", "appendable"]) as h:
         a, b = glib_connection(h), h.dbus()
@@ -458,9 +459,17 @@ def test_slow_query():
                 return False
         wait_until(opened, "the next client to open the recorder", timeout=120)
         assert tuple(int(x) for x in rb.QueryMediaInfo()) == fast[1]
-        rb.Eject({})
-        assert int(rb.QueryMediaType()[0]) == 0, "an ejected tray shows no disc"
+        # Close answers at once and lets the drive go in a worker; the next OpenExclusive waits
+        # for that instead of failing
+        h.emu("--fault", "slow=200")
         rb.Close({})
+        rc = recorder(h.dbus())
+        rc.OpenExclusive({}, timeout=300)
+        assert int(dbus.Interface(b.get_object(BUS_NAME, SR0), PROPS).Get(REC, "State")) == 1
+        h.emu("--no-faults")
+        rc.Eject({})
+        assert int(rc.QueryMediaType()[0]) == 0, "an ejected tray shows no disc"
+        rc.Close({})
 
 if __name__ == "__main__":
     run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
