@@ -75,41 +75,48 @@ static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return sd_bus_reply_method_return(m, NULL);
 }
 
-/* Reads the disc again, for the client that holds the recorder. */
-static int query_media(sd_bus_message *m, Recorder *r, bool need_medium, sd_bus_error *error) {
+static int append_media_type(sd_bus_message *reply, void *result) {
+        int type, flags;
+
+        recorder_media_type(result, &type, &flags);
+        return sd_bus_message_append(reply, "ii", type, flags);
+}
+
+static int append_media_info(sd_bus_message *reply, void *result) {
+        const MediaInfo *mi = &((Recorder *) result)->media;
+
+        return sd_bus_message_append(reply, "yyuuu", (uint8_t) MIN(mi->sessions, 255u),
+                                     (uint8_t) MIN(mi->last_track, 255u), mi->start_address,
+                                     mi->next_writable, mi->free_blocks);
+}
+
+/* Reads the disc again in a worker, for the client that holds the recorder; the reply follows. */
+static int query_media(sd_bus_message *m, Recorder *r, bool need_medium, bus_reply_fn append,
+                       sd_bus_error *error) {
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Client *c = NULL;
+        BusPending *p;
         int k;
 
         (void) caller_client(m, r, false, &c, NULL);
-        k = recorder_query_media(r, c, &e);
-        if (k >= 0 && need_medium)
-                k = recorder_check_medium(r, &e);
-        return k < 0 ? bus_error_set_imapi(error, k, &e) : 0;
+        p = bus_pending_new(m, append);
+        if (!p)
+                return -ENOMEM;
+        k = recorder_query_media(r, c, need_medium, bus_pending_done, p, &e);
+        if (k == 0) {
+                /* A job has the drive: the media it last read, at once. */
+                bus_pending_done(p, 0, NULL, r);
+                return 1;
+        }
+        return bus_pending_return(p, k, &e, error);
 }
 
 static int method_query_media_type(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Recorder *r = userdata;
-        int type, flags, k;
-
-        k = query_media(m, r, false, error);
-        if (k < 0)
-                return k;
-        recorder_media_type(r, &type, &flags);
-        return sd_bus_reply_method_return(m, "ii", type, flags);
+        return query_media(m, userdata, false, append_media_type, error);
 }
 
 static int method_query_media_info(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Recorder *r = userdata;
-        const MediaInfo *mi = &r->media;
-        int k;
-
-        k = query_media(m, r, true, error);
-        if (k < 0)
-                return k;
-        return sd_bus_reply_method_return(m, "yyuuu", (uint8_t) MIN(mi->sessions, 255u),
-                                          (uint8_t) MIN(mi->last_track, 255u), mi->start_address,
-                                          mi->next_writable, mi->free_blocks);
+        return query_media(m, userdata, true, append_media_info, error);
 }
 
 /* The holder, and polkit's yes for the action: 1, 0 while polkit is asked, or < 0. */
@@ -132,6 +139,7 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Recorder *r = userdata;
         Client *c = NULL;
+        BusPending *p;
         int k;
 
         k = bus_read_options(m, allowed, polkit_option_cb, NULL, error);
@@ -140,10 +148,12 @@ static int method_eject(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = check_holder_authorized(m, r, IMAPI_ACTION_EJECT, &c, error);
         if (k <= 0)
                 return k < 0 ? k : 1;   /* 0: polkit is asked; the call comes back with the answer */
-        k = recorder_eject(r, c, &e);
-        if (k < 0)
-                return bus_error_set_imapi(error, k, &e);
-        return sd_bus_reply_method_return(m, NULL);
+        p = bus_pending_new(m, NULL);
+        if (!p)
+                return -ENOMEM;
+        /* The tray opens in a worker; the reply follows. */
+        k = recorder_eject(r, c, bus_pending_done, p, &e);
+        return bus_pending_return(p, k, &e, error);
 }
 
 static int erase_option(sd_bus_message *m, const char *key, void *userdata, sd_bus_error *error) {

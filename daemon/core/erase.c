@@ -188,6 +188,9 @@ int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret
         if (r->busy > 0)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Recorder %s is busy with a job.", r->id);
+        if (r->query)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                       "Recorder %s is being read for another call; try again.", r->id);
         k = recorder_refresh_media(r, error);
         if (k < 0)
                 return k;

@@ -58,6 +58,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         hotplug_stop(m);
+        /* No new work for the workers, which are about to stop. */
+        m->exiting = true;
         /* Clients first: releasing what they hold touches the recorders. */
         while (m->n_clients > 0)
                 manager_client_gone(m, m->clients[m->n_clients - 1]);

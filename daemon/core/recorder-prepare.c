@@ -115,7 +115,10 @@ int recorder_prepare(Recorder *r, bool load, recorder_prepared_fn fn, void *user
         RecorderPrep *p;
         int k;
 
-        if (r->prep || r->waiting)
+        /* A Close's release of the drive is waited for. */
+        if (recorder_releasing(r) && !r->waiting)
+                return recorder_prepare_after(r, load, fn, userdata, error);
+        if (r->prep || r->waiting || r->query)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Recorder %s is being read for another call; try again.", r->id);
         if (drive_is_grabbed(r->drive))
@@ -135,7 +138,7 @@ int recorder_prepare(Recorder *r, bool load, recorder_prepared_fn fn, void *user
 int recorder_prepare_after(Recorder *r, bool load, recorder_prepared_fn fn, void *userdata, ImapiError *error) {
         RecorderPrep *p, **tail;
 
-        if (!r->prep)
+        if (!r->prep && !recorder_releasing(r))
                 return recorder_prepare(r, load, fn, userdata, error);
         if (r->n_waiting >= RECORDER_WAITING_MAX)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
@@ -161,6 +164,10 @@ void recorder_drop_waiting(Recorder *r) {
         r->n_waiting = 0;
 }
 
+void recorder_prepare_resume(Recorder *r) {
+        prep_next(r);
+}
+
 bool recorder_reserved(const Recorder *r) {
-        return r->busy > 0 || r->prep || r->waiting;
+        return r->busy > 0 || r->prep || r->waiting || r->query;
 }

@@ -111,7 +111,7 @@ int recorder_apply_readout(Recorder *r, RecorderReadout *ro) {
         return k;
 }
 
-/* Reads media, profiles and speeds from the grabbed drive. */
+/* Reads media, profiles and speeds from the grabbed drive, on the event loop. */
 static int recorder_read_drive(Recorder *r) {
         RecorderReadout ro;
 
@@ -134,7 +134,7 @@ void recorder_set_present(Recorder *r, bool present) {
                 return;
         if (!present) {
                 /* The exclusive holder cannot use it any more; a running job fails on its own. */
-                if (r->owner && r->busy == 0)
+                if (r->owner && r->busy == 0 && !r->query)
                         drive_release(r->drive, false);
                 r->owner = client_unref(r->owner);
                 r->media = (MediaInfo) { .status = MEDIA_STATUS_NONE };
@@ -246,11 +246,12 @@ int recorder_open_exclusive(Recorder *r, Client *c, core_done_fn done, void *use
         return k;
 }
 
-static void recorder_release(Recorder *r) {
+void recorder_release(Recorder *r) {
         /* An erase cannot be stopped: the drive stays taken until it ends (erase.c releases
-         * it then, as nobody holds the recorder any more). */
-        if (r->busy == 0)
-                drive_release(r->drive, false);
+         * it then, as nobody holds the recorder any more); a query's worker lets it go when
+         * it is done with it (recorder-query.c). */
+        if (r->busy == 0 && !r->query)
+                recorder_release_drive(r);
         r->owner = client_unref(r->owner);
         recorder_reset_properties(r);
         recorder_changed(r);
@@ -292,15 +293,6 @@ int recorder_check_medium(Recorder *r, ImapiError *error) {
                 return imapi_error_set(error, IMAPI_E_MEDIUM_NOTPRESENT, "There is no disc in recorder %s.",
                                        r->id);
         return 0;
-}
-
-int recorder_query_media(Recorder *r, Client *c, ImapiError *error) {
-        int k;
-
-        k = recorder_check_owner(r, c, error);
-        if (k < 0)
-                return k;
-        return recorder_refresh_media(r, error);
 }
 
 void recorder_get_settings(const Recorder *r, RecorderSettings *ret) {
@@ -348,27 +340,6 @@ int recorder_read_error(Recorder *r, int k, ImapiError *error) {
                                          "Recorder %s does not answer; it may have been removed.", r->id);
         return imapi_error_set(error, IMAPI_E_DISCINFO, "Cannot read the disc in recorder %s: %s.", r->id,
                                  strerror(-k));
-}
-
-int recorder_eject(Recorder *r, Client *c, ImapiError *error) {
-        int k;
-
-        k = recorder_check_owner(r, c, error);
-        if (k < 0)
-                return k;
-        if (r->busy > 0)
-                return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
-                                         "Recorder %s is erasing; the tray opens when the job ends.", r->id);
-        k = drive_eject(r->drive);
-        if (k < 0) {
-                /* The drive is gone from under us: give the claim up rather than pretend. */
-                recorder_release(r);
-                return recorder_grab_error(r, k, error);
-        }
-        (void) recorder_read_drive(r);
-        log_info("Recorder %s ejected by %s.", r->id, c->description);
-        recorder_changed(r);
-        return 0;
 }
 
 static bool profile_is_cd(unsigned p) {

@@ -21,6 +21,7 @@
 #define RECORDER_AUDIO_GAP_MAX 225
 
 typedef struct RecorderPrep RecorderPrep;
+typedef struct RecorderQuery RecorderQuery;
 
 struct Recorder {
         Manager *manager;
@@ -33,6 +34,7 @@ struct Recorder {
         RecorderPrep *prep;     /* a call's grab and read running in a worker */
         RecorderPrep *waiting;  /* calls that wait for it to end, first first (recorder_prepare_after) */
         unsigned n_waiting;
+        RecorderQuery *query;   /* the holder's QueryMedia* or Eject running in a worker */
 
         MediaInfo media;        /* as of the last grab */
         DriveProfile *profiles;
@@ -58,8 +60,21 @@ int recorder_close(Recorder *r, Client *c, ImapiError *error);
 int recorder_check_present(Recorder *r, ImapiError *error);
 /* Checks that c holds the recorder (IMAPI_E_NOTOPENED otherwise). */
 int recorder_check_owner(Recorder *r, Client *c, ImapiError *error);
-/* QueryMediaType and QueryMediaInfo: reads the disc again (c must hold the recorder). */
-int recorder_query_media(Recorder *r, Client *c, ImapiError *error);
+/* QueryMediaType and QueryMediaInfo (recorder-query.c): reads the disc again in a worker, for
+ * the client that holds the recorder (async.h; result is r, whose media are fresh then). A call
+ * that comes while a read or an eject runs gets that one's answer (at most
+ * RECORDER_WAITING_MAX wait); while a job has the drive, what it last read stands (0). With
+ * need_medium an empty drive is IMAPI_E_MEDIUM_NOTPRESENT. */
+int recorder_query_media(Recorder *r, Client *c, bool need_medium, core_done_fn done, void *userdata,
+                         ImapiError *error);
+/* Lets go of the holder: the drive is released unless a job or a query's worker has it. */
+void recorder_release(Recorder *r);
+/* drive_release() in a worker (recorder_releasing() meanwhile; recorder_prepare() calls wait
+ * for it), or at once when imapid is stopping. */
+void recorder_release_drive(Recorder *r);
+bool recorder_releasing(const Recorder *r);
+/* Starts the first recorder_prepare_after() call waiting, if the drive is free. */
+void recorder_prepare_resume(Recorder *r);
 int recorder_refresh_media(Recorder *r, ImapiError *error);
 /* IMAPI_E_MEDIUM_NOTPRESENT for an empty drive (as of the last read). */
 int recorder_check_medium(Recorder *r, ImapiError *error);
@@ -106,7 +121,9 @@ int recorder_prepare_after(Recorder *r, bool load, recorder_prepared_fn fn, void
 void recorder_drop_waiting(Recorder *r);
 /* A job or a prepare holds the drive. */
 bool recorder_reserved(const Recorder *r);
-int recorder_eject(Recorder *r, Client *c, ImapiError *error);
+/* IDiscRecorder::Eject, in a worker (async.h): the tray opens and the drive is grabbed again
+ * for the holder, then read. DEVICE_NOTACCESSIBLE while a job or another query has the drive. */
+int recorder_eject(Recorder *r, Client *c, core_done_fn done, void *userdata, ImapiError *error);
 
 /* IMAPI's recorder properties, as a client gives them (SetRecorderProperties): checked as a
  * whole, then applied, so that a bad value changes nothing. */

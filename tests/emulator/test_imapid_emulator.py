@@ -14,7 +14,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from imapitest import (BUS_NAME, ERR, JOLIET, PROPS, ROOT, Harness, Master, expect_dbus_error,  # noqa: E402
+from imapitest import (BUS_NAME, ERR, JOLIET, MANAGER, PROPS, ROOT, Harness, Master, expect_dbus_error,  # noqa: E402
                        glib_connection, run_tests, stash_dirs, wait_until)
 
 import dbus  # noqa: E402
@@ -399,7 +399,79 @@ def test_slow_drive():
         assert m.prop("UsedDataBlocks", JOLIET) == 0, "a successful burn clears the staged data"
 
 
+def test_slow_query():
+    """The holder's QueryMediaInfo, QueryMediaType and Eject on a drive that takes seconds over
+    every command (a disc spinning up) hold up nobody: other objects answer meanwhile, a second
+    query shares the running one's answer, a holder that leaves mid-query frees the drive for the
+    next client once the read is done, and an OpenExclusive right after a Close waits for the
+    drive's release."""
+    from gi.repository import GLib
+    with Harness(emulator=["--media", "cd-r", "--status", "appendable"]) as h:
+        a, b = glib_connection(h), h.dbus()
+        ra, rb = recorder(a), recorder(b)
+        ra.OpenExclusive({})
+        fast = (tuple(int(x) for x in ra.QueryMediaType()), tuple(int(x) for x in ra.QueryMediaInfo()))
+        manager_props = dbus.Interface(b.get_object(BUS_NAME, MANAGER), PROPS)
+        done = []
+
+        def start(key, method):
+            method(reply_handler=lambda *v: done.append((key, tuple(int(x) for x in v))),
+                   error_handler=lambda e: done.append((key, e.get_dbus_name())), timeout=300)
+
+        def pump():
+            ctx = GLib.MainContext.default()
+            while ctx.pending():
+                ctx.iteration(False)
+
+        def pump_until(cond, what):
+            wait_until(lambda: pump() or cond(), what, timeout=300)
+
+        h.emu("--fault", "slow=3000")
+        start("info", ra.QueryMediaInfo)
+        start("type", ra.QueryMediaType)            # comes while the first runs: shares its answer
+        # the same connection's next call, so both queries are under way by now
+        expect_dbus_error(ERR + "IMAPI_E_DEVICE_NOTACCESSIBLE", ra.Eject, {})
+        expect_dbus_error(ERR + "IMAPI_E_NOTOPENED", rb.QueryMediaType)
+        # another object's property, and the recorder's own, while the drive is being read
+        assert SR0 in [str(p) for p in manager_props.Get("org.imapid.Imapi1.Manager", "Recorders")]
+        assert int(dbus.Interface(b.get_object(BUS_NAME, SR0), PROPS).Get(REC, "State")) == 1
+        pump()
+        assert done == [], "the queries answered after the calls that came later: %r" % done
+        h.emu("--no-faults")
+        pump_until(lambda: len(done) == 2, "both queries to answer")
+        assert done == [("info", fast[1]), ("type", fast[0])], (done, fast)
+
+        # the holder leaves while its query runs; the drive is let go when the read is done
+        h.emu("--fault", "slow=3000")
+        start("left", ra.QueryMediaType)
+        ra.GetRecorderState()                       # the query is under way
+        a.close()
+        h.emu("--no-faults")
+
+        def opened():
+            try:
+                rb.OpenExclusive({})
+                return True
+            except dbus.exceptions.DBusException as e:
+                if e.get_dbus_name() not in (ERR + "IMAPI_E_DEVICE_STILL_IN_USE",
+                                             ERR + "IMAPI_E_DEVICE_NOTACCESSIBLE"):
+                    raise
+                return False
+        wait_until(opened, "the next client to open the recorder", timeout=120)
+        assert tuple(int(x) for x in rb.QueryMediaInfo()) == fast[1]
+        # Close answers at once and lets the drive go in a worker; the next OpenExclusive waits
+        # for that instead of failing
+        h.emu("--fault", "slow=200")
+        rb.Close({})
+        rc = recorder(h.dbus())
+        rc.OpenExclusive({}, timeout=300)
+        assert int(dbus.Interface(b.get_object(BUS_NAME, SR0), PROPS).Get(REC, "State")) == 1
+        h.emu("--no-faults")
+        rc.Eject({})
+        assert int(rc.QueryMediaType()[0]) == 0, "an ejected tray shows no disc"
+        rc.Close({})
+
 if __name__ == "__main__":
     run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
                test_drive_errors, test_wrong_disc, test_buffer_underrun, test_drive_buffer_reported,
-               test_hotplug, test_slow_drive])
+               test_hotplug, test_slow_drive, test_slow_query])
