@@ -20,8 +20,9 @@ typedef struct Config Config;
 #define LIMITS_RECORDER_FDS 8u          /* a drive's nodes, a job's image and verification reads */
 #define LIMITS_SCANNED_RECORDERS 32u    /* /dev/sr0 to /dev/sr31, which hotplug may find */
 #define LIMITS_MESSAGE_FDS 253u         /* SCM_MAX_FD: what one incoming message may bring */
-#define LIMITS_MASTER_FDS 3u            /* the stash directory; the copy being written or the open
-                                         * audio track; AddAudioTrackBlocksFromFd's source */
+#define LIMITS_MASTER_FDS 3u            /* the stash directory; its pack of small files (Joliet)
+                                         * or the open audio track (Redbook); the copy being
+                                         * written or AddAudioTrackBlocksFromFd's source */
 #define LIMITS_MIN_CALL_FDS 16u         /* at least one full message of the system bus */
 #define LIMITS_PEER_FDS 20u             /* a peer-to-peer connection: its socket, imapid's copy of it
                                          * and the pair to sd-bus (bus/p2p-gate.h), and the 16 fds
