@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fuzzes the peer-to-peer socket (bus/p2p.c, included as it is): the input is every byte a
+ * Fuzzes the peer-to-peer socket (bus/p2p.c and the gate that reads it, bus/p2p-gate.c, both
+ * included as they are, so that libFuzzer sees their branches): the input is every byte a
  * client sends on a connection imapid accepted, from the first (the SASL handshake, which
  * sd-bus parses as the server) through the D-Bus messages after BEGIN, which reach the minimal
  * bus driver and the daemon's objects (a Manager with no recorders, a stash in a temporary
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bus/p2p-gate.c"
 #include "bus/p2p.c"
 #include "core/config.h"
 #include "core/manager.h"
