@@ -65,7 +65,7 @@ struct Burn {
 /* What the end of a burn does besides the common part. */
 typedef struct BurnEndFiles {
         char *remove_path;      /* a stash file to delete (the image); taken */
-        int close_fd;           /* its fd, closed after the delete (-1: none); taken */
+        int close_fd;           /* its fd, closed after the delete and the release (-1: none); taken */
         uint64_t reserved;      /* stash reservation to return once it is deleted */
         void (*release)(void *p); /* frees p in the end's worker (a large tree), if set; taken */
         void *release_data;

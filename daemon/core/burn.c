@@ -118,9 +118,10 @@ static void end_run(void *userdata) {
         /* The last close of a deleted multi-GiB image frees its blocks: that takes a while. */
         if (e->files.remove_path)
                 (void) stash_remove_file(m->stash, e->files.remove_path);
-        e->files.close_fd = safe_close(e->files.close_fd);
+        /* The generator goes first: its threads may read the fd to be closed. */
         if (e->files.release)
                 e->files.release(TAKE_PTR(e->files.release_data));
+        e->files.close_fd = safe_close(e->files.close_fd);
         master_delete_staged(&e->staging, &e->redbook, m->stash);
         /* Content that stays for another try gets back its name index here rather than at the
          * next AddData, on the loop. (The master changes nothing until end_done().) */
@@ -201,9 +202,9 @@ static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *fi
         if (files->remove_path)
                 (void) stash_remove_file(b->master->stash, files->remove_path);
         free(files->remove_path);
-        safe_close(files->close_fd);
         if (files->release)
                 files->release(files->release_data);
+        safe_close(files->close_fd);
         stash_release(b->master->stash, files->reserved);
         end_report(b, hr, message);
         end_detach(b, 0);
@@ -626,9 +627,9 @@ fail:
                 if (files.remove_path)
                         (void) stash_remove_file(m->stash, files.remove_path);
                 free(files.remove_path);
-                safe_close(files.close_fd);
                 if (files.release)
                         files.release(files.release_data);
+                safe_close(files.close_fd);
                 stash_release(m->stash, files.reserved);
         }
         drive_release(rec->drive, false);
