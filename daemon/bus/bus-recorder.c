@@ -9,6 +9,7 @@
 
 #include "bus/bus-client.h"
 #include "bus/bus-error.h"
+#include "bus/bus-master.h"
 #include "bus/bus-objects.h"
 #include "bus/bus-util.h"
 #include "bus/polkit.h"
@@ -173,10 +174,9 @@ static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         static const char *const allowed[] = { "format", POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         EraseFormat format = ERASE_FORMAT_KEEP;
-        _cleanup_free_ char *path = NULL;
         Recorder *r = userdata;
         Client *c = NULL;
-        Job *job;
+        BusPending *p;
         int full, k;
 
         k = sd_bus_message_read(m, "b", &full);
@@ -188,13 +188,12 @@ static int method_erase(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         k = check_holder_authorized(m, r, IMAPI_ACTION_ERASE, &c, error);
         if (k <= 0)
                 return k < 0 ? k : 1;   /* 0: polkit is asked; the call comes back with the answer */
-        k = erase_start(r, c, full, format, &job, &e);
-        if (k < 0)
-                return bus_error_set_imapi(error, k, &e);
-        path = bus_job_path(job);
-        if (!path)
+        p = bus_pending_new(m, bus_master_reply_job);
+        if (!p)
                 return -ENOMEM;
-        return sd_bus_reply_method_return(m, "o", path);
+        /* The disc is read in a worker; the job's path follows. */
+        k = erase_start(r, c, full, format, bus_pending_done, p, &e);
+        return bus_pending_return(p, k, &e, error);
 }
 
 static int append_recorder_properties(sd_bus_message *reply, Recorder *r) {

@@ -507,7 +507,13 @@ static void release_stream(void *p) {
 static void burn_data_end_files(Burn *b, BurnEndFiles *ret) {
         BurnData *d = data_of(b);
 
-        if (!d || !d->stream)
+        if (!d)
+                return;
+        /* The pack's last close, once the end has deleted it, frees all its blocks (70 ms on the
+         * loop for 100,000 small files): in the end's worker, with the rest. */
+        if (d->pack_fd >= 0)
+                ret->close_fd = TAKE_FD(d->pack_fd);
+        if (!d->stream)
                 return;
         ret->release = release_stream;
         ret->release_data = TAKE_PTR(d->stream);

@@ -6,9 +6,10 @@
  *   start      burn_start(): the common checks, ops->check, the drive read (recorder_prepare)
  *   setup      ops->setup on the loop: the medium checked, the format's state made, the job's size
  *   prepare    ops->prepare_run in a worker (the image build), then ops->prepared on the loop
- *   write      ops->write_start, then libburn polled: ops->write_progress, ops->written
+ *   write      ops->write_start (retried from the timer while the drive is not free yet),
+ *              then libburn polled: ops->write_progress, ops->written
  *   close      ops->closing_run in a worker, where ops->needs_closing says so (the head)
- *   verify     ops->verify_setup on the loop, ops->verify_run in a worker
+ *   verify     in a worker: the disc read again, ops->verify_setup, ops->verify_run
  *   end        the drive released and read again, the stash cleaned (worker), then the report
  *
  * Worker stages set b->result and, on failure, b->error; they poll b->cancel and count their
@@ -56,6 +57,7 @@ struct Burn {
         int result;                     /* of the last worker stage */
         ImapiError error;               /* why it failed, if it says */
         bool closing_announced;
+        bool starting;                  /* the write is set up, the drive not yet free for it */
         sd_event_source *timer;
         Burn *next;                     /* the master's next burn (master.h) */
 };
@@ -63,7 +65,7 @@ struct Burn {
 /* What the end of a burn does besides the common part. */
 typedef struct BurnEndFiles {
         char *remove_path;      /* a stash file to delete (the image); taken */
-        int close_fd;           /* its fd, closed after the delete (-1: none); taken */
+        int close_fd;           /* its fd, closed after the delete and the release (-1: none); taken */
         uint64_t reserved;      /* stash reservation to return once it is deleted */
         void (*release)(void *p); /* frees p in the end's worker (a large tree), if set; taken */
         void *release_data;
@@ -95,7 +97,8 @@ struct BurnOps {
         /* Whether a closing stage follows the write (NULL: never), and its worker. */
         bool (*needs_closing)(Burn *b);
         void (*closing_run)(Burn *b);
-        /* Before the verification, on the loop (NULL: nothing), its size, and its worker. */
+        /* Before the verification, in its worker after the disc was read again (NULL: nothing;
+         * a failure sets *error, which is b->error), its size, and its worker. */
         int (*verify_setup)(Burn *b, ImapiError *error);
         uint64_t (*verify_blocks)(Burn *b);
         void (*verify_run)(Burn *b);

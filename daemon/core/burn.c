@@ -118,9 +118,10 @@ static void end_run(void *userdata) {
         /* The last close of a deleted multi-GiB image frees its blocks: that takes a while. */
         if (e->files.remove_path)
                 (void) stash_remove_file(m->stash, e->files.remove_path);
-        e->files.close_fd = safe_close(e->files.close_fd);
+        /* The generator goes first: its threads may read the fd to be closed. */
         if (e->files.release)
                 e->files.release(TAKE_PTR(e->files.release_data));
+        e->files.close_fd = safe_close(e->files.close_fd);
         master_delete_staged(&e->staging, &e->redbook, m->stash);
         /* Content that stays for another try gets back its name index here rather than at the
          * next AddData, on the loop. (The master changes nothing until end_done().) */
@@ -201,9 +202,9 @@ static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *fi
         if (files->remove_path)
                 (void) stash_remove_file(b->master->stash, files->remove_path);
         free(files->remove_path);
-        safe_close(files->close_fd);
         if (files->release)
                 files->release(files->release_data);
+        safe_close(files->close_fd);
         stash_release(b->master->stash, files->reserved);
         end_report(b, hr, message);
         end_detach(b, 0);
@@ -271,10 +272,25 @@ static burn_stage_fn stage_worker(const Burn *b) {
                b->stage == BURN_STAGE_CLOSING ? b->ops->closing_run : b->ops->verify_run;
 }
 
+/* Worker. The recorder is busy, so the loop leaves the drive alone: this thread has it until
+ * the stage's completion runs on the loop. */
 static void stage_run(void *userdata) {
         Burn *b = userdata;
 
         b->result = 0;
+        if (b->stage == BURN_STAGE_VERIFYING) {
+                /* The new disc read again (a real drive takes a second or more over it), then
+                 * whatever the format reads of it before the comparison (the audio TOC). */
+                (void) drive_reassess(b->recorder->drive);
+                if (b->cancel) {
+                        b->result = -ECANCELED;
+                        return;
+                }
+                if (b->ops->verify_setup && b->ops->verify_setup(b, &b->error) < 0) {
+                        b->result = -EIO;
+                        return;
+                }
+        }
         stage_worker(b)(b);
 }
 
@@ -299,15 +315,8 @@ static void verify_done(void *userdata) {
 
 /* After the write (and the closing stage): verification, or the end. */
 static void burn_written(Burn *b) {
-        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
-
         if (!burn_verifies(b)) {
                 burn_finish(b, IMAPI_S_OK, NULL);
-                return;
-        }
-        (void) drive_reassess(b->recorder->drive);
-        if (b->ops->verify_setup && b->ops->verify_setup(b, &error) < 0) {
-                burn_finish(b, error.hresult, error.message);
                 return;
         }
         if (start_stage(b, BURN_STAGE_VERIFYING, b->ops->verify_blocks(b), JOB_PHASE_VERIFYING,
@@ -352,9 +361,40 @@ static void write_ended(Burn *b) {
         burn_written(b);
 }
 
+/* The drive's previous operation still had the drive when the write was to start: tried again
+ * from the timer, never waiting on the loop. */
+static void write_start_again(Burn *b) {
+        Drive *drive = b->recorder->drive;
+        int k;
+
+        if (b->cancel) {
+                drive_start_abandon(drive);
+                b->starting = false;
+                burn_finish(b, IMAPI_E_USERABORT, "Cancelled before the write started.");
+                return;
+        }
+        k = drive_start_again(drive);
+        if (k == -EAGAIN) {
+                (void) sd_event_source_set_time_relative(b->timer, DRIVE_START_RETRY_USEC);
+                (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
+                return;
+        }
+        b->starting = false;
+        if (k < 0) {
+                burn_finish(b, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
+                return;
+        }
+        (void) sd_event_source_set_time_relative(b->timer, POLL_USEC);
+        (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Burn *b = userdata;
 
+        if (b->stage == BURN_STAGE_WRITING && b->starting) {
+                write_start_again(b);
+                return 0;
+        }
         if (b->stage == BURN_STAGE_WRITING) {
                 DriveProgress p;
                 bool active = drive_poll(b->recorder->drive, &p);
@@ -397,7 +437,13 @@ static int burn_write_begin(Burn *b, char **ret_reason) {
         else if (rec->write_speed > 0)
                 wo.speed_kbps = (int) x1 * rec->write_speed;
         k = b->ops->write_start(b, &wo, ret_reason);
-        if (k < 0)
+        if (k == -EAGAIN) {
+                /* Set up, and tried again from the timer until the drive takes it. */
+                b->starting = true;
+                (void) sd_event_source_set_time_accuracy(b->timer, 1000);
+                (void) sd_event_source_set_time_relative(b->timer, DRIVE_START_RETRY_USEC);
+                (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
+        } else if (k < 0)
                 return k;
         b->stage = BURN_STAGE_WRITING;
         b->stage_blocks = b->write_blocks;
@@ -581,9 +627,9 @@ fail:
                 if (files.remove_path)
                         (void) stash_remove_file(m->stash, files.remove_path);
                 free(files.remove_path);
-                safe_close(files.close_fd);
                 if (files.release)
                         files.release(files.release_data);
+                safe_close(files.close_fd);
                 stash_release(m->stash, files.reserved);
         }
         drive_release(rec->drive, false);

@@ -8,6 +8,7 @@
 
 #include "core/erase.h"
 #include "hresult.h"
+#include "core/client.h"
 #include "core/job.h"
 #include "core/quota.h"
 #include "log.h"
@@ -30,6 +31,7 @@ typedef struct Erase {
         EraseKind kind;
         bool full;
         sd_event_source *timer;
+        bool starting;          /* set up, the drive not yet free for it (drive_start_again()) */
         uint32_t hr;
         char *text;
         RecorderReadout readout;
@@ -99,10 +101,29 @@ static void erase_finish(Erase *e, uint32_t hr, const char *message) {
         }
 }
 
+/* The drive's previous operation still had it at the start: tried again, never waiting. */
+static int start_again(sd_event_source *s, Erase *e) {
+        int k = drive_start_again(e->recorder->drive);
+
+        if (k == -EAGAIN) {
+                (void) sd_event_source_set_time_relative(s, DRIVE_START_RETRY_USEC);
+                return sd_event_source_set_enabled(s, SD_EVENT_ON);
+        }
+        e->starting = false;
+        if (k < 0) {
+                erase_finish(e, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
+                return 0;
+        }
+        (void) sd_event_source_set_time_relative(s, POLL_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Erase *e = userdata;
         DriveProgress p;
 
+        if (e->starting)
+                return start_again(s, e);
         if (!drive_poll(e->recorder->drive, &p)) {
                 _cleanup_free_ char *msg = NULL;
                 uint32_t hr = drive_operation_finish(e->recorder->drive, false, &msg);
@@ -171,10 +192,8 @@ static int erase_kind(Recorder *r, bool full, EraseFormat format, EraseKind *ret
         return 0;
 }
 
-int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret_job,
-                   ImapiError *error) {
-        _cleanup_free_ Erase *e = NULL;
-        EraseKind kind = ERASE_BLANK;
+/* What Erase needs of the caller and the recorder, before and after the disc is read. */
+static int erase_check(Recorder *r, Client *c, ImapiError *error) {
         int k;
 
         k = recorder_check_owner(r, c, error);
@@ -191,12 +210,16 @@ int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret
         if (r->query)
                 return imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
                                        "Recorder %s is being read for another call; try again.", r->id);
-        k = recorder_refresh_media(r, error);
-        if (k < 0)
-                return k;
-        k = recorder_check_medium(r, error);
-        if (k < 0)
-                return k;
+        return 0;
+}
+
+/* The disc has been read: the job, and the erase started. */
+static int erase_begin(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret_job,
+                       ImapiError *error) {
+        _cleanup_free_ Erase *e = NULL;
+        EraseKind kind = ERASE_BLANK;
+        int k;
+
         if (recorder_type(r) != RECORDER_CDRW)
                 return imapi_error_set(error, IMAPI_E_DEVICE_INVALIDTYPE, "Recorder %s cannot erase discs.",
                                        r->id);
@@ -224,6 +247,13 @@ int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret
                         k = kind == ERASE_BLANK ? drive_erase_start(r->drive, full) :
                                                   drive_format_start(r->drive, !r->media.unformatted &&
                                                                                        r->media.profile != 0x14);
+                if (k == -EAGAIN) {
+                        e->starting = true;
+                        (void) sd_event_source_set_time_accuracy(e->timer, 1000);
+                        k = sd_event_source_set_time_relative(e->timer, DRIVE_START_RETRY_USEC);
+                        if (k < 0)
+                                drive_start_abandon(r->drive);
+                }
         }
         if (k < 0) {
                 sd_event_source_disable_unref(e->timer);
@@ -235,8 +265,67 @@ int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret
         r->busy++;
         recorder_changed(r);
         job_log(e->job, LOG_INFO, IMAPI_MESSAGE_ERASE_STARTED, r->id, 0, "%s of recorder %s (%s) started by %s.",
-                erase_kind_to_string(kind, full), r->id, r->media.profile_name, c->description);
+                erase_kind_to_string(kind, full), r->id, r->media.profile_name, c ? c->description : "?");
         *ret_job = e->job;
         TAKE_PTR(e);
         return 0;
+}
+
+typedef struct EraseCall {
+        Client *client;
+        bool full;
+        EraseFormat format;
+        core_done_fn done;
+        void *userdata;
+} EraseCall;
+
+/* On the loop, after the worker read the disc (recorder-query.c). The holder may have closed,
+ * left or started something else meanwhile: checked again. */
+static void erase_read(void *userdata, int k, const ImapiError *read_error, void *result) {
+        _cleanup_free_ EraseCall *call = userdata;
+        _cleanup_(client_unrefp) Client *c = call->client;
+        _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
+        Recorder *r = result;
+        Job *job = NULL;
+
+        if (k < 0) {
+                call->done(call->userdata, k, read_error, NULL);
+                return;
+        }
+        k = erase_check(r, c, &error);
+        if (k >= 0)
+                k = erase_begin(r, c, call->full, call->format, &job, &error);
+        if (k < 0 && !imapi_error_is_set(&error))
+                (void) imapi_error_set_errno(&error, k, NULL);
+        call->done(call->userdata, k, k < 0 ? &error : NULL, job);
+}
+
+int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, core_done_fn done, void *userdata,
+                ImapiError *error) {
+        EraseCall *call;
+        int k;
+
+        k = erase_check(r, c, error);
+        if (k < 0)
+                return k;
+        call = malloc(sizeof(EraseCall));
+        if (!call)
+                return -ENOMEM;
+        *call = (EraseCall) {
+                .client = client_ref(c),
+                .full = full,
+                .format = format,
+                .done = done,
+                .userdata = userdata,
+        };
+        /* The disc as it is now, read in a worker (a real drive takes seconds); no medium is
+         * the call's error. erase_check() refused a busy or queried recorder, so this starts. */
+        k = recorder_query_media(r, c, true, erase_read, call, error);
+        if (k <= 0) {
+                client_unref(call->client);
+                free(call);
+                return k < 0 ? k : imapi_error_set(error, IMAPI_E_DEVICE_NOTACCESSIBLE,
+                                                   "Recorder %s is busy with a job.", r->id);
+        }
+        return 1;
 }

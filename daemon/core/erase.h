@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include "core/async.h"
 #include "core/job.h"
 #include "core/recorder.h"
 #include "imapi-error.h"
@@ -20,6 +21,8 @@ typedef enum EraseFormat {
         ERASE_FORMAT_SEQUENTIAL,        /* a DVD-RW in sequential recording afterwards */
 } EraseFormat;
 
-/* c must hold r through OpenExclusive. Returns the job in *ret_job; EraseComplete (the
- * observer's erase_complete) and the job's end follow. */
-int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, Job **ret_job, ImapiError *error);
+/* c must hold r through OpenExclusive. The disc is read in a worker first; done gets the job
+ * (async.h: 1, or < 0 with *error), then EraseComplete (the observer's erase_complete) and the
+ * job's end follow. */
+int erase_start(Recorder *r, Client *c, bool full, EraseFormat format, core_done_fn done, void *userdata,
+                ImapiError *error);

@@ -529,7 +529,9 @@ static void set_recorder_prepared(Recorder *r, int k, const ImapiError *prep_err
 
         m->preparing--;
         if (k >= 0) {
-                drive_release(r->drive, false);
+                /* In a worker (a real drive's release takes half a second: 0.5 s on the loop
+                 * before, with the emulator); the next call that needs the drive waits for it. */
+                recorder_release_drive(r);
                 recorder_changed(r);
         }
         if (k >= 0 && m->closing)

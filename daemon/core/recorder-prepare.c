@@ -62,9 +62,10 @@ static void prep_done(void *userdata) {
         manager_check_exit(r->manager);
 }
 
-/* The next waiting call's turn, unless the one that ended keeps the drive. */
+/* The next waiting call's turn, unless the one that ended keeps the drive, or lets it go in a
+ * worker (recorder_release_drive()): that worker's end resumes here. */
 static void prep_next(Recorder *r) {
-        while (r->waiting && !r->prep) {
+        while (r->waiting && !r->prep && !r->query) {
                 _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
                 RecorderPrep *p = r->waiting;
                 int k;

@@ -21,6 +21,10 @@ struct Drive {
         struct burn_write_opts *opts;
         uint64_t op_seq;                /* message sequence number when it started */
         bool erasing;
+        /* An operation set up and not yet taken by libburn (drive_start_again()). */
+        void (*pending_start)(Drive *d);
+        uint64_t start_deadline_usec;
+        unsigned start_tries;
         bool fifo_starved;              /* seen while writing: an underrun risk */
         uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
         uint64_t idle_since_usec;       /* CLOCK_MONOTONIC when libburn said IDLE, 0 before */
@@ -43,11 +47,12 @@ typedef struct DriveMessage {
 int drive_attach(Drive *d, unsigned tries);
 
 /* Calls start, which hands the drive to a libburn worker thread (burn_disc_write(),
- * burn_disc_erase(), burn_disc_format()), once libburn takes it: -EBUSY when the drive's
- * previous operation has not let go of it within a few seconds (drive-write.c). */
+ * burn_disc_erase(), burn_disc_format()), if libburn takes it now: 0, or -EAGAIN while the
+ * drive's previous operation still has it (then drive_start_again(), drive.h). Never waits. */
 int drive_start_operation(Drive *d, void (*start)(Drive *d));
 /* Starts libburn's write of d->disc with d->opts, and the wait for its thread's end in
- * drive_poll(). On failure the write state is freed and *ret_reason says why. */
+ * drive_poll(). -EAGAIN as drive_start_operation(); on failure the write state is freed and
+ * *ret_reason says why. */
 int drive_disc_write(Drive *d, char **ret_reason);
 
 /* Frees what a write or erase set up (drive-write.c). */

@@ -193,7 +193,7 @@ static struct burn_source *paced_source_new(const char *path, const DriveStream 
  * the start is tried again, for a few seconds at most. */
 #define BURN_OPERATION_GOING_ON 0x00020102
 #define DRIVE_SETTLE_USEC (5 * 1000 * 1000ULL)
-#define DRIVE_SETTLE_STEP_USEC (10 * 1000)
+#define DRIVE_SETTLE_STEP_USEC DRIVE_START_RETRY_USEC
 
 static bool refused_as_busy_since(uint64_t seq) {
         for (uint64_t s = seq + 1, last = drive_message_seq(); s <= last; s++) {
@@ -212,29 +212,48 @@ static void wait_idle(Drive *d, uint64_t deadline) {
                 usleep(DRIVE_SETTLE_STEP_USEC);
 }
 
-int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
-        uint64_t deadline = now_usec() + DRIVE_SETTLE_USEC;
-
-        for (unsigned tries = 1;; tries++) {
+/* One try, never a wait: the event loop calls this (every DRIVE_SETTLE_STEP_USEC from the job's
+ * timer) until the drive takes the operation or DRIVE_SETTLE_USEC have gone by. */
+int drive_start_again(Drive *d) {
+        if (!d->pending_start)
+                return -EINVAL;
+        d->start_tries++;
+        if (burn_drive_get_status(d->info.drive, NULL) == BURN_DRIVE_IDLE) {
                 uint64_t seq;
 
-                wait_idle(d, deadline);
                 (void) drive_drain_messages(NULL, NULL);
                 seq = drive_message_seq();
-                start(d);
+                d->pending_start(d);
                 (void) drive_drain_messages(NULL, NULL);
                 if (!refused_as_busy_since(seq)) {
-                        if (tries > 1)
-                                log_debug("%s was free for the next operation after %u tries.", d->address, tries);
+                        if (d->start_tries > 1)
+                                log_debug("%s was free for the next operation after %u tries.", d->address,
+                                          d->start_tries);
+                        d->pending_start = NULL;
                         return 0;
                 }
                 /* The refusal explains nothing about the operation that follows. */
                 d->op_seq = drive_message_seq();
-                if (now_usec() >= deadline)
-                        return log_warning_errno(EBUSY, "Recorder %s still runs its previous operation after "
-                                                 "%llu s.", d->address, DRIVE_SETTLE_USEC / 1000000ULL);
-                usleep(DRIVE_SETTLE_STEP_USEC);
         }
+        if (now_usec() < d->start_deadline_usec)
+                return -EAGAIN;
+        drive_start_abandon(d);
+        return log_warning_errno(EBUSY, "Recorder %s still runs its previous operation after %llu s.",
+                                 d->address, DRIVE_SETTLE_USEC / 1000000ULL);
+}
+
+void drive_start_abandon(Drive *d) {
+        if (!d->pending_start)
+                return;
+        d->pending_start = NULL;
+        drive_free_write_state(d);
+}
+
+int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
+        d->pending_start = start;
+        d->start_tries = 0;
+        d->start_deadline_usec = now_usec() + DRIVE_SETTLE_USEC;
+        return drive_start_again(d);
 }
 
 static void disc_write(Drive *d) {
@@ -248,8 +267,9 @@ int drive_disc_write(Drive *d, char **ret_reason) {
 
         d->idle_since_usec = 0;
         r = drive_start_operation(d, disc_write);
+        if (r == -EAGAIN)
+                return r;
         if (r < 0) {
-                drive_free_write_state(d);
                 *ret_reason = strdup("The recorder is still busy with its previous operation.");
                 return hresult_to_errno(IMAPI_E_DEVICE_STILL_IN_USE);
         }
@@ -372,10 +392,10 @@ int drive_erase_start(Drive *d, bool full) {
         (void) drive_drain_messages(NULL, NULL);
         d->op_seq = drive_message_seq();
         r = drive_start_operation(d, full ? disc_erase_full : disc_erase_fast);
-        if (r < 0)
+        if (r < 0 && r != -EAGAIN)
                 return r;
         d->erasing = true;
-        return 0;
+        return r;
 }
 
 static int format_flag;
@@ -402,10 +422,10 @@ int drive_format_start(Drive *d, bool reformat) {
         /* Formats start on the loop thread only, one at a time. */
         format_flag = flag;
         r = drive_start_operation(d, disc_format);
-        if (r < 0)
+        if (r < 0 && r != -EAGAIN)
                 return r;
         d->erasing = true;
-        return 0;
+        return r;
 }
 
 bool drive_poll(Drive *d, DriveProgress *ret) {
@@ -463,6 +483,8 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
 }
 
 void drive_cancel(Drive *d) {
+        if (d->pending_start)
+                return;         /* libburn has nothing yet; the caller abandons the start */
         if (!d->cancelled) {
                 d->cancelled = true;
                 drive_note_cancel(true);
@@ -475,6 +497,10 @@ void drive_cancel_sync(Drive *d) {
         _cleanup_free_ char *msg = NULL;
         DriveProgress p;
 
+        if (d->pending_start) {
+                drive_start_abandon(d);
+                return;
+        }
         drive_cancel(d);
         for (unsigned i = 0; i < 600 && drive_poll(d, &p); i++)
                 usleep(50 * 1000);
@@ -696,5 +722,8 @@ int drive_reassess(Drive *d) {
                 return -EBADFD;
         if (drive_is_file(d))
                 return 0;
+        /* Right after a write, libburn's thread may not have set IDLE yet: re_assess would
+         * refuse ("Drive is busy on attempt to close"). */
+        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         return burn_drive_re_assess(d->info.drive, 0) > 0 ? 0 : -EIO;
 }

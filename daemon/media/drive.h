@@ -162,6 +162,15 @@ int drive_erase_start(Drive *d, bool full);
 /* Formats a DVD+RW, BD-RE, DVD-RAM or DVD-RW (a sequential one becomes restricted overwrite):
  * reformat: also a formatted one, to its full size. Poll and finish as an erase. */
 int drive_format_start(Drive *d, bool reformat);
+/* The starts above (drive_write_start() and the others) return -EAGAIN when libburn's thread
+ * of the drive's previous operation still has the drive: everything is set up, and
+ * drive_start_again() tries once more without waiting (call it every DRIVE_START_RETRY_USEC):
+ * 0 started, -EAGAIN, or -EBUSY after 5 s, with the set-up freed. drive_start_abandon() frees it
+ * instead (a cancel); drive_cancel() does nothing before the start, drive_cancel_sync()
+ * abandons it. Loop thread. */
+#define DRIVE_START_RETRY_USEC (10 * 1000)
+int drive_start_again(Drive *d);
+void drive_start_abandon(Drive *d);
 /* Fills *ret; returns whether the operation is still going on. */
 bool drive_poll(Drive *d, DriveProgress *ret);
 void drive_cancel(Drive *d);
@@ -187,7 +196,8 @@ uint32_t drive_media_readable_end(const MediaInfo *m);
 #define DRIVE_READ_ATTEMPTS 3u
 int drive_read_copy_blocks(Drive *d, const MediaInfo *m, uint32_t lba, uint8_t *buf, size_t n,
                            uint32_t *ret_bad_lba);
-/* Re-reads the medium after a write or erase. */
+/* Re-reads the medium after a write or erase, once libburn's thread let it go (5 s at most):
+ * from a worker while nothing else uses the drive. */
 int drive_reassess(Drive *d);
 
 /* The head of random-access media (MediaInfo.random_access, isohead.h): their first 64 KiB.

@@ -471,7 +471,62 @@ def test_slow_query():
         assert int(rc.QueryMediaType()[0]) == 0, "an ejected tray shows no disc"
         rc.Close({})
 
+def main_thread_waited(h):
+    """The emulator's record of what imapid waited for under the slow fault: that the drive was
+    slow at all, and that imapid's main thread, which answers the bus, never waited."""
+    slowed = h.emu_slowed()
+    assert slowed, "the drive was never slow"
+    assert not any(main for _, main in slowed), "the main thread waited for the drive: %r" % slowed
+    os.unlink(h.emu_file("sr0", "slowed.log"))
+
+
+def test_slow_reread():
+    """A drive that takes seconds over READ TRACK INFORMATION (as a real one re-reading the disc
+    it has just written, or is about to blank) holds up nothing: imapid's main thread, which
+    answers the bus, never waits for it, as the disc is read in workers, before the verification,
+    after it and at an erase's start. Another client's calls are answered meanwhile, and both
+    jobs end well."""
+    from gi.repository import GLib
+    with Harness(emulator=["--media", "cd-rw"]) as h:
+        bus = glib_connection(h)
+        props = dbus.Interface(h.dbus().get_object(BUS_NAME, MANAGER), PROPS)
+        m = Master(bus)
+        m.add(write_files(os.path.join(h.tmp, "src"), {"a.bin": os.urandom(300 * 1024)}))
+        answered = []
+
+        def while_slow(job):
+            def poll():
+                if h.emu_slowed():
+                    answered.append(len(props.Get("org.imapid.Imapi1.Manager", "Recorders")))
+                return not answered
+            GLib.timeout_add(20, poll)
+        h.emu("--fault", "slow=400", "--fault", "slow-op=52")
+        hr, _, completed = m.record(options={"verify": True}, on_job=while_slow)
+        assert hr == S_OK, (hex(hr), completed, h.log())
+        assert answered == [1], answered
+        main_thread_waited(h)
+
+        r = recorder(bus)
+        r.OpenExclusive({}, timeout=300)
+        main_thread_waited(h)
+        loop, done = GLib.MainLoop(), {}
+
+        def on_erase(hr):
+            done["hr"] = int(hr)
+            loop.quit()
+        rx = bus.add_signal_receiver(on_erase, path=SR0, dbus_interface=REC, signal_name="EraseComplete")
+        assert "/jobs/" in r.Erase(False, {}, timeout=300)
+        GLib.timeout_add(300000, loop.quit)
+        loop.run()
+        rx.remove()
+        assert done.get("hr") == S_OK, done
+        main_thread_waited(h)
+        h.emu("--no-faults")
+        assert int(r.QueryMediaType()[1]) & BLANK
+        r.Close({})
+
+
 if __name__ == "__main__":
     run_tests([test_media_reported, test_burn_cd_r_dvd_rw_bd_r, test_second_session, test_erase_cd_rw,
                test_drive_errors, test_wrong_disc, test_buffer_underrun, test_drive_buffer_reported,
-               test_hotplug, test_slow_drive, test_slow_query])
+               test_hotplug, test_slow_drive, test_slow_query, test_slow_reread])

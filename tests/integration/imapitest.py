@@ -175,6 +175,17 @@ class Harness:
     def emu_file(self, *parts):
         return os.path.join(self.emu_state, *parts)
 
+    def emu_slowed(self, drive="sr0"):
+        """The commands that imapid's threads waited for under the slow fault, as the emulator
+        recorded them: [(operation code, on imapid's main thread)]."""
+        try:
+            with open(self.emu_file(drive, "slowed.log")) as f:
+                lines = [line.split() for line in f]
+        except FileNotFoundError:
+            return []
+        pid = self.daemon.pid
+        return [(int(op, 16), int(tid) == pid) for op, p, tid in lines if int(p) == pid]
+
     def start_daemon(self, wait=True):
         self.log_file = open(self.daemon_log, "ab")
         self.daemon = subprocess.Popen(self.daemon_args(), env=self.env, stdout=self.log_file,

@@ -135,6 +135,7 @@ void faults_reset(Faults *f) {
                 .write_error_lba = FAULT_LBA_OFF,
                 .corrupt_lba = FAULT_LBA_OFF,
                 .read_error_lba = FAULT_LBA_OFF,
+                .slow_op = -1,
         };
 }
 
@@ -171,6 +172,8 @@ int faults_parse_line(Faults *f, const char *line) {
                 f->read_error_lba = strtoll(v, NULL, 0);
         else if (strcmp(s, "slow") == 0 && v && atoi(v) > 0)
                 f->slow_ms = atoi(v);
+        else if (strcmp(s, "slow-op") == 0 && v && strtol(v, NULL, 16) >= 0 && strtol(v, NULL, 16) <= 0xff)
+                f->slow_op = (int) strtol(v, NULL, 16);
         else
                 return -EINVAL;
         return 0;

@@ -82,6 +82,7 @@ typedef struct Faults {
         int64_t corrupt_lba;            /* FAULT_LBA_OFF = off */
         int64_t read_error_lba;         /* READ fails there: 3/11/00; FAULT_LBA_OFF = off */
         int slow_ms;                    /* every command takes this long (a drive spinning up) */
+        int slow_op;                    /* only this operation code is slow; -1: every one */
 } Faults;
 
 typedef struct DriveConfig {

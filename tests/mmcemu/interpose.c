@@ -409,6 +409,23 @@ static int close_emulated(int fd) {
 
 /* ------------------------------------------------------------------ SG_IO */
 
+
+/* The delay of the slow fault, recorded in <dir>/slowed.log as "OP PID TID" (hex operation code,
+ * the calling process and thread) before it starts: a test sees which thread waited. */
+static void slow_down(Drive *d, uint8_t op) {
+        char path[PATH_MAX + 16], line[64];
+        int fd, n;
+
+        snprintf(path, sizeof path, "%s/slowed.log", d->dir);
+        fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                n = snprintf(line, sizeof line, "%02X %d %d\n", op, (int) getpid(), (int) gettid());
+                (void) !write(fd, line, (size_t) n);
+                real_close(fd);
+        }
+        usleep((useconds_t) d->faults.slow_ms * 1000);
+}
+
 static int do_sg_io(OpenFile *f, sg_io_hdr_t *h) {
         Drive *d = f->drive;
         uint8_t cdb[16];
@@ -438,8 +455,8 @@ static int do_sg_io(OpenFile *f, sg_io_hdr_t *h) {
         pthread_mutex_lock(&d->lock);
         mmc_execute(d, &c);
         pthread_mutex_unlock(&d->lock);
-        if (d->faults.slow_ms > 0)
-                usleep((useconds_t) d->faults.slow_ms * 1000);
+        if (d->faults.slow_ms > 0 && (d->faults.slow_op < 0 || d->faults.slow_op == cdb[0]))
+                slow_down(d, cdb[0]);
         clock_gettime(CLOCK_MONOTONIC, &t1);
 
         h->status = c.status;

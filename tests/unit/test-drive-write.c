@@ -54,6 +54,18 @@ static uint32_t run_to_end(Drive *d, bool cancel, char **ret_message) {
         return drive_operation_finish(d, cancel, ret_message);
 }
 
+/* The start, tried again as the daemon's timer does while libburn's previous thread still has the
+ * drive (never for more than 5 s: drive_start_again() gives up then). */
+static int start_write(Drive *d, const char *image, const DriveWriteOptions *o, char **ret_reason) {
+        int k = drive_write_start(d, image, o, ret_reason);
+
+        while (k == -EAGAIN) {
+                usleep(DRIVE_START_RETRY_USEC);
+                k = drive_start_again(d);
+        }
+        return k;
+}
+
 /* A write that starts at once after the last one ended: false if it was refused or failed. */
 static bool write_next(Drive *d, const char *image, unsigned round) {
         DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
@@ -61,7 +73,7 @@ static bool write_next(Drive *d, const char *image, unsigned round) {
         uint32_t hr;
         int k;
 
-        k = drive_write_start(d, image, &o, &reason);
+        k = start_write(d, image, &o, &reason);
         if (k < 0) {
                 printf("# round %u: the write after it was refused: %s\n", round, reason ?: strerror(-k));
                 return false;
@@ -84,7 +96,7 @@ static void test_back_to_back(const char *image, Drive *d, const char *what, boo
                 uint32_t hr;
                 int k;
 
-                k = drive_write_start(d, image, &o, &reason);
+                k = start_write(d, image, &o, &reason);
                 if (k < 0) {
                         refused++;
                         printf("# round %u: the first write was refused: %s\n", i, reason ?: strerror(-k));
@@ -115,8 +127,7 @@ static void test_beside_another(const char *image, Drive *d, Drive *other) {
                 DriveProgress p;
                 uint32_t hr;
 
-                if (drive_write_start(d, image, &o, &reason) < 0 ||
-                    drive_write_start(other, image, &o, &reason) < 0) {
+                if (start_write(d, image, &o, &reason) < 0 || start_write(other, image, &o, &reason) < 0) {
                         refused++;
                         continue;
                 }
