@@ -107,6 +107,12 @@ int job_state_read(sd_bus_message *m, JobState *s) {
                         r = sd_bus_message_read(m, "v", "s", &str);
                         if (r >= 0)
                                 r = set_string(streq(name, "Phase") ? &s->phase : &s->operation, str);
+                } else if (streq(name, "Status")) {
+                        r = sd_bus_message_read(m, "v", "s", &str);
+                        if (r >= 0 && !streq_ptr(str, s->status)) {
+                                r = set_string(&s->status, str);
+                                s->status_changed = true;
+                        }
                 } else if (streq(name, "Progress"))
                         r = sd_bus_message_read(m, "v", "d", &s->progress);
                 else if (streq(name, "ProgressValid")) {
@@ -139,6 +145,15 @@ int job_state_read(sd_bus_message *m, JobState *s) {
         return sd_bus_message_exit_container(m);
 }
 
+/* What the job waits for ("Insert a blank disc into sr0. ..."), once each time it changes. */
+static void show_status(JobFollow *f) {
+        if (!f->state.status_changed)
+                return;
+        f->state.status_changed = false;
+        if (f->state.status && f->state.status[0])
+                progress_note(f->progress, "waiting", f->state.status);
+}
+
 static bool is_our_job(JobFollow *f, sd_bus_message *m) {
         return f->following && !f->ended && streq_ptr(sd_bus_message_get_path(m), f->state.path);
 }
@@ -159,8 +174,10 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 return 0;
         }
         /* Changes that arrive before the GetAll reply are older than it; it shows them all. */
-        if (f->got_props)
+        if (f->got_props) {
                 progress_job(f->progress, &f->state);
+                show_status(f);
+        }
         return 0;
 }
 
@@ -266,6 +283,7 @@ static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         f->got_props = true;
         progress_job_started(f->progress, &f->state);
         progress_job(f->progress, &f->state);
+        show_status(f);
         return 0;
 }
 

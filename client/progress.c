@@ -70,6 +70,7 @@ void job_state_done(JobState *s) {
         free(s->path);
         free(s->operation);
         free(s->phase);
+        free(s->status);
         free(s->message);
         strv_free(s->objects);
         *s = (JobState) { .buffer_fill = -1, .drive_buffer_fill = -1 };

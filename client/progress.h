@@ -20,6 +20,8 @@ typedef struct JobState {
         char *path;
         char *operation;
         char *phase;
+        char *status;           /* what the job waits for (Job.Status), "" when it does not */
+        bool status_changed;    /* since it was last shown */
         double progress;        /* of the whole job, 0..1 */
         bool progress_valid;
         uint64_t bytes;         /* the size of the work (Job.Bytes) */

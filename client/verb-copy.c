@@ -3,7 +3,8 @@
  * imapictl copy: a data disc copied from one recorder to others. One Image disc master reads
  * the source into imapid's stash (ImageDiscMaster.ReadDisc, a job) and records it to each
  * destination in turn (RecordDisc, with keep until the last, so that the disc is read once).
- * With the source as a destination, the copy waits for its disc to be swapped for a blank one.
+ * With the source as a destination, the job waits for its disc to be swapped for a blank one
+ * (RecordDiscTo's wait_for_medium), and imapictl shows what it waits for.
  */
 
 #include <errno.h>
@@ -21,7 +22,8 @@
 #include "progress.h"
 #include "verbs.h"
 
-#define SWAP_POLL_USEC (500 * 1000)
+/* How long the one-recorder copy waits for the blank disc: imapid's longest wait. */
+#define SWAP_WAIT_SEC 3600u
 
 CopyArgs arg_copy = {};
 
@@ -60,7 +62,11 @@ static int run_job(sd_bus *bus, Progress *progress, sd_bus_message *call, const 
                 (void) sd_bus_detach_event(bus);
                 return code;
         }
-        r = sd_bus_message_read(reply, "o", &job);
+        /* RecordDiscTo answers with an array of one. */
+        if (streq_ptr(sd_bus_message_get_signature(reply, true), "ao"))
+                r = sd_bus_message_enter_container(reply, 'a', "o");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &job);
         if (r >= 0)
                 r = job_follow_start(follow, job);
         if (r >= 0)
@@ -87,18 +93,24 @@ static int read_source(sd_bus *bus, Progress *progress, const char *master, cons
         return run_job(bus, progress, m, "ReadDisc");
 }
 
-static int record(sd_bus *bus, Progress *progress, const char *master, bool keep) {
+/* RecordDisc on the active recorder, or with swap_on, RecordDiscTo on that recorder, waiting
+ * for the blank disc that replaces the source. */
+static int record(sd_bus *bus, Progress *progress, const char *master, bool keep, const char *swap_on) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
         r = sd_bus_message_new_method_call(bus, &m, IMAPI_BUS_NAME, master, IMAPI_DISC_MASTER_INTERFACE,
-                                           "RecordDisc");
+                                           swap_on ? "RecordDiscTo" : "RecordDisc");
+        if (r >= 0 && swap_on)
+                r = sd_bus_message_append(m, "ao", 1, swap_on);
         if (r >= 0)
                 r = sd_bus_message_append(m, "bb", arg_burn.simulate, arg_burn.eject);
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && keep)
                 r = sd_bus_message_append(m, "{sv}", "keep", "b", 1);
+        if (r >= 0 && swap_on)
+                r = sd_bus_message_append(m, "{sv}", "wait_for_medium", "u", SWAP_WAIT_SEC);
         if (r >= 0 && arg_burn.no_verify)
                 r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
         if (r >= 0 && arg_burn.speed > 0)
@@ -112,44 +124,18 @@ static int record(sd_bus *bus, Progress *progress, const char *master, bool keep
         return run_job(bus, progress, m, "RecordDisc");
 }
 
-/* What a recorder still holding the source disc (or none) answers SetActiveDiscRecorder with. */
-static bool not_blank_yet(const sd_bus_error *e) {
-        return sd_bus_error_has_names(e, "org.imapid.Imapi1.Error.IMAPI_E_MEDIUM_NOTPRESENT",
-                                      "org.imapid.Imapi1.Error.IMAPI_E_MEDIUM_INVALIDTYPE",
-                                      "org.imapid.Imapi1.Error.IMAPI_E_DISCFULL");
-}
+/* The destination becomes the active recorder. */
+static int choose_destination(sd_bus *bus, const char *master, const char *dest) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
 
-/* The destination becomes the active recorder; the source's own recorder first waits until its
- * disc has been swapped for a blank one. */
-static int choose_destination(sd_bus *bus, Progress *progress, const char *master, const char *dest,
-                              bool swap) {
-        bool told = false;
-
-        for (;;) {
-                sd_bus_error error = SD_BUS_ERROR_NULL;
-                int r;
-
-                r = sd_bus_call_method(bus, IMAPI_BUS_NAME, master, IMAPI_DISC_MASTER_INTERFACE,
-                                       "SetActiveDiscRecorder", &error, NULL, "oa{sv}", dest, 0);
-                if (r >= 0)
-                        return 0;
-                if (!swap || !not_blank_yet(&error)) {
-                        r = ctl_report_error("SetActiveDiscRecorder", &error, r);
-                        sd_bus_error_free(&error);
-                        return r;
-                }
-                sd_bus_error_free(&error);
-                if (!told) {
-                        _cleanup_free_ char *text = NULL;
-
-                        if (asprintf(&text, "Insert a blank disc into %s; the copy waits for it.", dest) < 0)
-                                return CTL_EXIT_FAILED;
-                        progress_note(progress, "insert-blank-disc", text);
-                        fflush(stdout);
-                        told = true;
-                }
-                (void) usleep(SWAP_POLL_USEC);
-        }
+        r = sd_bus_call_method(bus, IMAPI_BUS_NAME, master, IMAPI_DISC_MASTER_INTERFACE,
+                               "SetActiveDiscRecorder", &error, NULL, "oa{sv}", dest, 0);
+        if (r >= 0)
+                return 0;
+        r = ctl_report_error("SetActiveDiscRecorder", &error, r);
+        sd_bus_error_free(&error);
+        return r;
 }
 
 /* Reads the source, then records each destination in turn. (Several destinations at once
@@ -164,17 +150,18 @@ static int copy(sd_bus *bus, Progress *progress, const char *master, const char 
                              "sa{sv}", "image", 0);
         /* Another recorder is checked before the read: a disc too small is refused at once. */
         if (r == 0 && !streq(dests[0], source))
-                r = choose_destination(bus, progress, master, dests[0], false);
+                r = choose_destination(bus, master, dests[0]);
         if (r == 0)
                 r = read_source(bus, progress, master, source);
         for (size_t i = 0; r == 0 && i < n; i++) {
-                if (i > 0 || streq(dests[i], source)) {
-                        if (streq(dests[i], source) && !arg_burn.eject)
-                                (void) ctl_call(bus, source, IMAPI_RECORDER_INTERFACE, "Eject", NULL, "a{sv}", 0);
-                        r = choose_destination(bus, progress, master, dests[i], streq(dests[i], source));
-                }
+                bool swap = streq(dests[i], source);
+
+                if (swap && !arg_burn.eject)
+                        (void) ctl_call(bus, source, IMAPI_RECORDER_INTERFACE, "Eject", NULL, "a{sv}", 0);
+                if (i > 0 && !swap)
+                        r = choose_destination(bus, master, dests[i]);
                 if (r == 0)
-                        r = record(bus, progress, master, i + 1 < n);
+                        r = record(bus, progress, master, i + 1 < n, swap ? dests[i] : NULL);
         }
         return r;
 }

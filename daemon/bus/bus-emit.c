@@ -53,6 +53,7 @@ static const ChangeMap job_changes[] = {
         { JOB_CHANGED_PROGRESS, IMAPI_JOB_INTERFACE,
           NAMES("Progress", "ProgressValid", "Rate", "ExpectedEndTime", "BufferFill", "DriveBufferFill") },
         { JOB_CHANGED_BYTES, IMAPI_JOB_INTERFACE, NAMES("Bytes") },
+        { JOB_CHANGED_STATUS, IMAPI_JOB_INTERFACE, NAMES("Status") },
         { JOB_CHANGED_RESULT, IMAPI_JOB_INTERFACE, NAMES("Phase", "HResult", "Progress", "Cancelable",
                                                          "BufferFill", "DriveBufferFill") },
         {}

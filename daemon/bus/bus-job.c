@@ -70,6 +70,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "s", j->operation);
         if (streq(property, "Phase"))
                 return sd_bus_message_append(reply, "s", job_phase_to_string(j->phase));
+        if (streq(property, "Status"))
+                return sd_bus_message_append(reply, "s", strempty(j->status));
         if (streq(property, "Progress"))
                 return sd_bus_message_append(reply, "d", j->progress);
         if (streq(property, "ProgressValid"))
@@ -105,6 +107,7 @@ const sd_bus_vtable bus_job_vtable[] = {
         CONST_PROP("Operation", "s"),
         CONST_PROP("Objects", "ao"),
         PROP("Phase", "s"),
+        PROP("Status", "s"),
         PROP("Progress", "d"),
         PROP("ProgressValid", "b"),
         PROP("Bytes", "t"),

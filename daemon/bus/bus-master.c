@@ -303,7 +303,12 @@ static int record_option(sd_bus_message *msg, const char *key, void *userdata, s
         r = bus_read_integer_variant(msg, &v);
         if (r < 0)
                 return bus_error_hresult(error, IMAPI_E_INVALIDARG, "Option '%s' takes an integer.", key);
-        if (streq(key, "iso_level")) {
+        if (streq(key, "wait_for_medium")) {
+                if (v < 0 || v > BURN_WAIT_MAX)
+                        return bus_error_hresult(error, IMAPI_E_INVALIDARG,
+                                                 "wait_for_medium must be 0 to %u (seconds).", BURN_WAIT_MAX);
+                o->wait_for_medium = (unsigned) v;
+        } else if (streq(key, "iso_level")) {
                 if (v < 1 || v > 3)
                         return bus_error_hresult(error, IMAPI_E_INVALIDARG, "iso_level must be 1, 2 or 3.");
                 o->iso_level = (int) v;
@@ -328,7 +333,8 @@ int bus_master_reply_job(sd_bus_message *reply, void *result) {
 }
 
 static const char *const record_allowed[] = { "verify", "close", "replace", "keep", "iso_level", "write_speed",
-                                              "write_speed_kbps", "write_mode", POLKIT_OPTION_NO_USER_INTERACTION,
+                                              "write_speed_kbps", "write_mode", "wait_for_medium",
+                                              POLKIT_OPTION_NO_USER_INTERACTION,
                                               NULL };
 
 /* RecordDisc's and RecordDiscTo's arguments after the recorders, the caller, and the burn

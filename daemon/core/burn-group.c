@@ -69,16 +69,22 @@ static int group_check(Master *m, Client *c, Recorder *const *recs, size_t n, Im
 }
 
 /* Every disc is read: the checks again (things may have changed meanwhile), each disc's plan,
- * and only then the jobs. */
+ * and only then the jobs. With wait_for_medium, a recorder whose disc will not do gets a job
+ * that waits for one (burn-wait.c) while the others write. */
 static int group_begin(BurnGroup *g, Job **jobs, ImapiError *error) {
         Master *m = g->master;
         int k;
 
         k = group_check(m, g->client, g->recorders, g->n, error);
         for (size_t i = 0; k >= 0 && i < g->n; i++) {
+                _cleanup_imapi_error_ ImapiError why = IMAPI_ERROR_NULL;
                 SessionPlan plan;
 
-                k = master_plan_burn(m, g->recorders[i], g->options.replace, g->options.simulate, &plan, error);
+                k = master_plan_burn(m, g->recorders[i], g->options.replace, g->options.simulate, &plan, &why);
+                if (k < 0 && burn_wait_applies(&g->options, &why))
+                        k = 0;
+                else if (k < 0)
+                        imapi_error_move(error, &why);
         }
         if (k < 0) {
                 group_release(g);
@@ -162,7 +168,7 @@ int burn_start_group(Master *m, Client *c, Recorder *const *recs, size_t n, cons
         for (size_t i = 0; i < n; i++)
                 g->recorders[i] = recs[i];
         for (size_t i = 0; i < n; i++) {
-                k = recorder_prepare(recs[i], true, group_prepared, g, error);
+                k = recorder_prepare(recs[i], o->wait_for_medium == 0, group_prepared, g, error);
                 if (k >= 0) {
                         g->pending++;
                         continue;

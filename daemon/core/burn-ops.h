@@ -4,6 +4,7 @@
  * in burn-data.c, audio in burn-audio.c) fills in the skeleton. Only burn*.c include this.
  *
  *   start      burn_start(): the common checks, ops->check, the drive read (recorder_prepare)
+ *   wait       with wait_for_medium, while the disc will not do (burn-wait.c): polled until one does
  *   setup      ops->setup on the loop: the medium checked, the format's state made, the job's size
  *   prepare    ops->prepare_run in a worker (the image build), then ops->prepared on the loop
  *   write      ops->write_start (retried from the timer while the drive is not free yet),
@@ -36,9 +37,11 @@ typedef enum BurnStage {
         BURN_STAGE_CLOSING,
         BURN_STAGE_VERIFYING,
         BURN_STAGE_DONE,
+        BURN_STAGE_WAITING,     /* for a usable disc, before everything else (burn-wait.c) */
 } BurnStage;
 
 typedef struct BurnOps BurnOps;
+typedef struct BurnWait BurnWait;
 
 struct Burn {
         Master *master;
@@ -58,6 +61,7 @@ struct Burn {
         ImapiError error;               /* why it failed, if it says */
         bool closing_announced;
         bool starting;                  /* the write is set up, the drive not yet free for it */
+        BurnWait *wait;                 /* while waiting for a usable disc */
         sd_event_source *timer;
         Burn *next;                     /* the master's next burn (master.h) */
 };
@@ -154,6 +158,25 @@ void burn_announce_closing(Burn *b, int32_t seconds);
 void burn_notify(Burn *b, MasterEventKind kind, int32_t a, int32_t b2);
 /* A worker stage's failure: b->error, and the negative errno it travels as. */
 int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) _printf_(3, 4);
+
+/* The end (burn.c): the drive released, the files removed, the report. */
+void burn_end(Burn *b, uint32_t hr, const char *message);
+/* With the drive grabbed and its disc read (burn.c): the plan and the format's setup, replacing
+ * those of an earlier disc. */
+int burn_plan(Burn *b, ImapiError *error);
+/* The plan is made and the job exists (burn.c): its first stage, and the job is announced. */
+int burn_go(Burn *b, ImapiError *error);
+
+/* Waiting for a usable disc (burn-wait.c). Whether the plan's error e is one to wait out. */
+bool burn_wait_applies(const RecordOptions *o, const ImapiError *e);
+/* The job exists and the drive is grabbed: the wait starts, with why (taken) as its first
+ * reason; the drive is let go in a worker. */
+int burn_wait_start(Burn *b, ImapiError *why);
+/* From the burn's timer: the next poll, the cancellation, the timeout. */
+void burn_wait_tick(Burn *b);
+/* At exit: true if the burn waits (and has ended, or will when its worker is done). */
+bool burn_wait_abort(Burn *b);
+void burn_wait_free(Burn *b);
 
 /* RecordDisc's checks of the master and of a recorder it is to burn on (burn.c). */
 int burn_check_on(Master *m, Recorder *rec, ImapiError *error);

@@ -62,6 +62,7 @@ static Burn *burn_free(Burn *b) {
         if (!b)
                 return NULL;
         sd_event_source_disable_unref(b->timer);
+        burn_wait_free(b);
         if (b->format)
                 b->ops->free(b->format);
         imapi_error_done(&b->error);
@@ -210,7 +211,7 @@ static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *fi
         end_detach(b, 0);
 }
 
-static void burn_finish(Burn *b, uint32_t hr, const char *message) {
+void burn_end(Burn *b, uint32_t hr, const char *message) {
         _cleanup_free_ char *note = IMAPI_HRESULT_SUCCEEDED(hr) && b->ops->success_note ? b->ops->success_note(b) : NULL;
         BurnEndFiles files = { .close_fd = -1 };
         Master *m = b->master;
@@ -253,11 +254,11 @@ static void burn_finish(Burn *b, uint32_t hr, const char *message) {
         }
 }
 
-static void burn_finish_error(Burn *b, const char *fallback) {
+static void burn_end_error(Burn *b, const char *fallback) {
         if (imapi_error_is_set(&b->error))
-                burn_finish(b, b->error.hresult, b->error.message);
+                burn_end(b, b->error.hresult, b->error.message);
         else
-                burn_finish(b, IMAPI_E_GENERIC, fallback);
+                burn_end(b, IMAPI_E_GENERIC, fallback);
 }
 
 /* The stages */
@@ -306,29 +307,29 @@ static void verify_done(void *userdata) {
         Burn *b = userdata;
 
         if (b->result == -ECANCELED || b->cancel)
-                burn_finish(b, IMAPI_E_USERABORT, "Cancelled during verification.");
+                burn_end(b, IMAPI_E_USERABORT, "Cancelled during verification.");
         else if (b->result < 0)
-                burn_finish_error(b, NULL);
+                burn_end_error(b, NULL);
         else
-                burn_finish(b, IMAPI_S_OK, NULL);
+                burn_end(b, IMAPI_S_OK, NULL);
 }
 
 /* After the write (and the closing stage): verification, or the end. */
 static void burn_written(Burn *b) {
         if (!burn_verifies(b)) {
-                burn_finish(b, IMAPI_S_OK, NULL);
+                burn_end(b, IMAPI_S_OK, NULL);
                 return;
         }
         if (start_stage(b, BURN_STAGE_VERIFYING, b->ops->verify_blocks(b), JOB_PHASE_VERIFYING,
                         verify_done) < 0)
-                burn_finish(b, IMAPI_E_GENERIC, "Cannot start verification.");
+                burn_end(b, IMAPI_E_GENERIC, "Cannot start verification.");
 }
 
 static void closing_done(void *userdata) {
         Burn *b = userdata;
 
         if (b->result < 0)
-                burn_finish_error(b, NULL);
+                burn_end_error(b, NULL);
         else
                 burn_written(b);
 }
@@ -341,11 +342,11 @@ static void write_ended(Burn *b) {
         /* A source that failed (an image that could not be generated) knows better than
          * libburn, which only saw it stop. */
         if (IMAPI_HRESULT_FAILED(hr) && hr != IMAPI_E_USERABORT && imapi_error_is_set(&b->error)) {
-                burn_finish_error(b, NULL);
+                burn_end_error(b, NULL);
                 return;
         }
         if (IMAPI_HRESULT_FAILED(hr)) {
-                burn_finish(b, hr, msg);
+                burn_end(b, hr, msg);
                 return;
         }
         burn_notify(b, MASTER_EVENT_BLOCK_PROGRESS, total, total);
@@ -355,7 +356,7 @@ static void write_ended(Burn *b) {
         if (!b->options.simulate && b->ops->needs_closing && b->ops->needs_closing(b)) {
                 burn_announce_closing(b, 1);
                 if (start_stage(b, BURN_STAGE_CLOSING, 0, JOB_PHASE_CLOSING, closing_done) < 0)
-                        burn_finish(b, IMAPI_E_GENERIC, "Cannot finish the session.");
+                        burn_end(b, IMAPI_E_GENERIC, "Cannot finish the session.");
                 return;
         }
         burn_written(b);
@@ -370,7 +371,7 @@ static void write_start_again(Burn *b) {
         if (b->cancel) {
                 drive_start_abandon(drive);
                 b->starting = false;
-                burn_finish(b, IMAPI_E_USERABORT, "Cancelled before the write started.");
+                burn_end(b, IMAPI_E_USERABORT, "Cancelled before the write started.");
                 return;
         }
         k = drive_start_again(drive);
@@ -381,7 +382,7 @@ static void write_start_again(Burn *b) {
         }
         b->starting = false;
         if (k < 0) {
-                burn_finish(b, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
+                burn_end(b, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
                 return;
         }
         (void) sd_event_source_set_time_relative(b->timer, POLL_USEC);
@@ -412,6 +413,11 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 }
         } else if (IN_SET(b->stage, BURN_STAGE_PREPARING, BURN_STAGE_VERIFYING))
                 update_job(b, -1);
+        else if (b->stage == BURN_STAGE_WAITING) {
+                burn_wait_tick(b);
+                if (b->stage == BURN_STAGE_DONE)
+                        return 0;
+        }
 
         (void) sd_event_source_set_time_relative(s, POLL_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
@@ -462,20 +468,20 @@ static void prepare_done(void *userdata) {
         int k;
 
         if (b->cancel || b->result == -ECANCELED) {
-                burn_finish(b, IMAPI_E_USERABORT, "Cancelled while the image was being built.");
+                burn_end(b, IMAPI_E_USERABORT, "Cancelled while the image was being built.");
                 return;
         }
         if (b->result < 0) {
-                burn_finish_error(b, NULL);
+                burn_end_error(b, NULL);
                 return;
         }
         if (b->ops->prepared && b->ops->prepared(b, &error) < 0) {
-                burn_finish(b, error.hresult, error.message);
+                burn_end(b, error.hresult, error.message);
                 return;
         }
         k = burn_write_begin(b, &reason);
         if (k < 0)
-                burn_finish(b, hresult_from_errno(k), reason ?: "The recorder refused to start writing.");
+                burn_end(b, hresult_from_errno(k), reason ?: "The recorder refused to start writing.");
 }
 
 static void burn_cancel(Job *j, void *userdata) {
@@ -489,16 +495,18 @@ static void burn_cancel(Job *j, void *userdata) {
 void burn_abort(Burn *b) {
         if (!b)
                 return;
-        /* The master's other burns: burn_finish() leaves them in the list until their end. */
+        /* The master's other burns: burn_end() leaves them in the list until their end. */
         burn_abort(b->next);
         b->cancel = true;
+        if (burn_wait_abort(b))
+                return;
         if (b->stage != BURN_STAGE_WRITING)
                 return;         /* a worker stage: it sees the flag, and worker_free() waits */
 
         /* The loop is gone and libburn's thread still writes: stop it and wait here, so that
          * neither the drive nor the library is torn down under it. */
         drive_cancel_sync(b->recorder->drive);
-        burn_finish(b, IMAPI_E_USERABORT, "imapid is stopping.");
+        burn_end(b, IMAPI_E_USERABORT, "imapid is stopping.");
 }
 
 /* The start */
@@ -554,8 +562,8 @@ typedef struct BurnCall {
         void *userdata;
 } BurnCall;
 
-/* The job exists and runs: tell about it. */
-static void burn_announce(Burn *b, Client *c) {
+/* The job exists: the recorder is busy with it and the master burns. */
+static void burn_announce(Burn *b) {
         Master *m = b->master;
         Recorder *rec = b->recorder;
 
@@ -567,6 +575,14 @@ static void burn_announce(Burn *b, Client *c) {
         m->burn = b;
         m->burns_running++;
         master_changed(m, MASTER_CHANGED_JOB);
+}
+
+/* The burn runs: tell about it. */
+static void burn_started(Burn *b) {
+        Master *m = b->master;
+        Recorder *rec = b->recorder;
+        Client *c = b->job->owner;
+
         /* A rough guess at preparing: the stash disk at 100 MB/s. */
         burn_notify(b, MASTER_EVENT_PREPARING_BURN, b->ops->prepare_run ?
                     (int32_t) MIN(b->write_blocks * 2048 / (100 * 1000 * 1000) + 1,
@@ -579,10 +595,59 @@ static void burn_announce(Burn *b, Client *c) {
                 session_mode_to_string(b->plan.mode), b->plan.start_lba);
 }
 
-/* The drive is grabbed and its disc read: the plan, the format's state, the job, and the first
- * stage. */
-int burn_begin_on(Master *m, Recorder *rec, Client *c, const RecordOptions *o, Job **ret, ImapiError *error) {
+/* The files and state of the format, if any; the drive stays as it is. */
+static void burn_drop_format(Burn *b) {
+        BurnEndFiles files = { .close_fd = -1 };
+
+        if (!b->format)
+                return;
+        if (b->ops->end_files) {
+                b->ops->end_files(b, &files);
+                if (files.remove_path)
+                        (void) stash_remove_file(b->master->stash, files.remove_path);
+                free(files.remove_path);
+                /* The generator first: after a cancel its threads may still read the fd. */
+                if (files.release)
+                        files.release(files.release_data);
+                safe_close(files.close_fd);
+                stash_release(b->master->stash, files.reserved);
+        }
+        b->ops->free(b->format);
+        b->format = NULL;
+}
+
+int burn_plan(Burn *b, ImapiError *error) {
+        int k;
+
+        burn_drop_format(b);
+        k = master_plan_burn(b->master, b->recorder, b->options.replace, b->options.simulate, &b->plan, error);
+        return k < 0 ? k : b->ops->setup(b, error);
+}
+
+int burn_go(Burn *b, ImapiError *error) {
         _cleanup_free_ char *reason = NULL;
+        int k;
+
+        job_set_bytes(b->job, b->write_blocks * b->ops->block_size);
+        if (b->ops->prepare_run)
+                k = start_stage(b, BURN_STAGE_PREPARING, b->write_blocks, JOB_PHASE_PREPARING, prepare_done);
+        else {
+                /* Nothing to prepare: a refusal to write is the call's error. */
+                k = burn_write_begin(b, &reason);
+                if (k < 0)
+                        (void) imapi_error_set(error, hresult_from_errno(k), "%s",
+                                               reason ?: "The recorder refused to start writing.");
+        }
+        if (k >= 0)
+                burn_started(b);
+        return k;
+}
+
+/* The drive is grabbed and its disc read: the plan, the format's state, the job, and the first
+ * stage, or, with wait_for_medium and a disc that will not do, the wait for one that will. */
+int burn_begin_on(Master *m, Recorder *rec, Client *c, const RecordOptions *o, Job **ret, ImapiError *error) {
+        _cleanup_imapi_error_ ImapiError why = IMAPI_ERROR_NULL;
+        bool waiting;
         Burn *b;
         int k;
 
@@ -590,48 +655,30 @@ int burn_begin_on(Master *m, Recorder *rec, Client *c, const RecordOptions *o, J
         if (!b)
                 return -ENOMEM;
         *b = (Burn) { .master = m, .recorder = rec, .options = *o, .ops = burn_ops_for(m) };
-        k = master_plan_burn(m, rec, o->replace, o->simulate, &b->plan, error);
-        if (k >= 0)
-                k = b->ops->setup(b, error);
-        if (k >= 0)
+        k = burn_plan(b, &why);
+        waiting = k < 0 && burn_wait_applies(o, &why);
+        if (k < 0 && !waiting)
+                imapi_error_move(error, &why);
+        if (k >= 0 || waiting)
                 k = job_new(m->manager, o->simulate ? "simulate" : "burn", c, m->id, rec, &b->job);
         if (k < 0)
                 goto fail;
-        b->job->bytes = b->write_blocks * b->ops->block_size;
         b->job->cancel = burn_cancel;
         b->job->userdata = b;
         k = sd_event_add_time_relative(m->manager->event, &b->timer, CLOCK_MONOTONIC, POLL_USEC, 0,
                                        on_timer, b);
-        if (k >= 0 && b->ops->prepare_run)
-                k = start_stage(b, BURN_STAGE_PREPARING, b->write_blocks, JOB_PHASE_PREPARING, prepare_done);
-        else if (k >= 0) {
-                /* Nothing to prepare: a refusal to write is the call's error. */
-                k = burn_write_begin(b, &reason);
-                if (k < 0)
-                        (void) imapi_error_set(error, hresult_from_errno(k), "%s",
-                                               reason ?: "The recorder refused to start writing.");
-        }
+        if (k >= 0)
+                k = waiting ? burn_wait_start(b, &why) : burn_go(b, error);
         if (k < 0) {
                 b->job = job_free(b->job);
                 goto fail;
         }
-        burn_announce(b, c);
+        burn_announce(b);
         *ret = b->job;
         return 0;
 
 fail:
-        if (b->ops->end_files) {
-                BurnEndFiles files = { .close_fd = -1 };
-
-                b->ops->end_files(b, &files);
-                if (files.remove_path)
-                        (void) stash_remove_file(m->stash, files.remove_path);
-                free(files.remove_path);
-                if (files.release)
-                        files.release(files.release_data);
-                safe_close(files.close_fd);
-                stash_release(m->stash, files.reserved);
-        }
+        burn_drop_format(b);
         drive_release(rec->drive, false);
         burn_free(b);
         return k;
@@ -685,7 +732,8 @@ int burn_start(Master *m, Client *c, const RecordOptions *o, core_done_fn done, 
                 .done = done,
                 .userdata = userdata,
         };
-        k = recorder_prepare(m->recorder, true, burn_prepared, call, error);
+        /* A burn that waits for the disc to be swapped leaves an open tray to the user. */
+        k = recorder_prepare(m->recorder, o->wait_for_medium == 0, burn_prepared, call, error);
         if (k < 0) {
                 client_unref(call->client);
                 free(call);

@@ -27,7 +27,11 @@ typedef struct RecordOptions {
         bool tao;               /* audio track-at-once; disc-at-once otherwise */
         bool replace;           /* a new file system over what an overwriteable medium holds */
         bool keep;              /* the staged content stays after a success (for another copy) */
+        unsigned wait_for_medium; /* seconds to wait for a usable disc (burn-wait.c); 0: fail at once */
 } RecordOptions;
+
+/* The longest wait_for_medium: an hour. */
+#define BURN_WAIT_MAX 3600u
 
 /* Checks IMAPI's rules, reads the disc in the active recorder and starts the job (async.h):
  * done gets the Job as its result. */

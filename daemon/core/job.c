@@ -29,7 +29,7 @@ const char *job_phase_to_string(JobPhase p) {
                 [JOB_PHASE_PREPARING] = "preparing", [JOB_PHASE_WRITING] = "writing",
                 [JOB_PHASE_CLOSING] = "closing",     [JOB_PHASE_VERIFYING] = "verifying",
                 [JOB_PHASE_ERASING] = "erasing",     [JOB_PHASE_DONE] = "done",
-                [JOB_PHASE_READING] = "reading",
+                [JOB_PHASE_READING] = "reading",     [JOB_PHASE_WAITING] = "waiting",
         };
         return (unsigned) p < _JOB_PHASE_MAX ? table[p] : "unknown";
 }
@@ -89,6 +89,7 @@ Job *job_free(Job *j) {
         client_unref(j->owner);
         free(j->operation);
         free(j->recorder_id);
+        free(j->status);
         free(j);
         manager_check_exit(m);
         return NULL;
@@ -144,6 +145,22 @@ void job_set_drive_buffer(Job *j, double fill) {
         j->drive_buffer_fill = fill;
         keep_lowest(&j->lowest_drive_buffer_fill, &j->drive_buffer_was_full, fill);
         keep_lowest(&j->lowest_buffer_fill, &j->buffer_was_full, j->buffer_fill);
+}
+
+int job_set_status(Job *j, const char *status) {
+        char *copy = NULL;
+
+        if (streq_ptr(j->status, status))
+                return 0;
+        if (status) {
+                copy = strdup(status);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(j->status);
+        j->status = copy;
+        manager_notify_job(j->manager, j, JOB_CHANGED_STATUS);
+        return 0;
 }
 
 void job_set_bytes(Job *j, uint64_t bytes) {

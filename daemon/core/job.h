@@ -23,6 +23,7 @@ typedef enum JobPhase {
         JOB_PHASE_VERIFYING,    /* reading back what was written */
         JOB_PHASE_ERASING,
         JOB_PHASE_READING,      /* reading a disc into the stash (a copy's first half) */
+        JOB_PHASE_WAITING,      /* a burn waits for a usable disc (RecordDisc's wait_for_medium) */
         JOB_PHASE_DONE,
         _JOB_PHASE_MAX,
 } JobPhase;
@@ -40,6 +41,7 @@ struct Job {
         char *recorder_id;
 
         JobPhase phase;
+        char *status;           /* what the job waits for, in a sentence; NULL when it does not wait */
         double progress;        /* 0..1 of the whole job */
         bool progress_valid;
         uint64_t bytes;         /* the size of the work, in bytes, as udisks' Bytes */
@@ -84,6 +86,8 @@ void job_complete(Job *j, uint32_t hresult, const char *message);
 
 /* Asks the owner's cancel callback to stop the work; the job then completes with USERABORT. */
 int job_request_cancel(Job *j, ImapiError *error);
+/* What the job waits for (Status), or NULL: it no longer waits. */
+int job_set_status(Job *j, const char *status);
 /* The work's size changed (Bytes). */
 void job_set_bytes(Job *j, uint64_t bytes);
 /* While writing, before job_set_progress(), which sends it: the drive's buffer fill (-1 unknown);

@@ -39,6 +39,7 @@ typedef enum JobChange {
         JOB_CHANGED_PROGRESS = 1 << 1,          /* progress, rate, expected end, buffer */
         JOB_CHANGED_BYTES = 1 << 2,             /* the size of the work */
         JOB_CHANGED_RESULT = 1 << 3,            /* completed: phase, result, progress, cancelable */
+        JOB_CHANGED_STATUS = 1 << 4,            /* what it waits for */
 } JobChange;
 
 typedef enum ManagerChange {

@@ -26,6 +26,7 @@ struct Drive {
         uint64_t start_deadline_usec;
         unsigned start_tries;
         bool fifo_starved;              /* seen while writing: an underrun risk */
+        int64_t reached_lba;            /* the furthest block libburn counted while writing (polls) */
         uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
         uint64_t idle_since_usec;       /* CLOCK_MONOTONIC when libburn said IDLE, 0 before */
         bool cancelled;                 /* drive_cancel() was called for this operation */

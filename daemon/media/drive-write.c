@@ -49,6 +49,7 @@ void drive_free_write_state(Drive *d) {
         d->opts = NULL;
         d->erasing = false;
         d->fifo_starved = false;
+        d->reached_lba = -1;
 }
 
 /* A source that reads the image at a given rate. libburn's own speed limit for image-file
@@ -446,6 +447,8 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
                 r.sectors_total = (uint64_t) p.sectors;
                 r.sectors_done = (uint64_t) MAX(p.sector, 0);
         }
+        if (s == BURN_DRIVE_WRITING && p.sectors > 0)
+                d->reached_lba = MAX(d->reached_lba, (int64_t) p.start_sector + p.sector);
         if (d->erasing && p.sectors > 0) {
                 r.sectors_total = (uint64_t) p.sectors;
                 r.sectors_done = (uint64_t) MAX(p.sector, 0);
@@ -524,16 +527,54 @@ static bool device_answers(const Drive *d) {
         return fd >= 0 && ioctl(fd, SG_GET_VERSION_NUM, &version) >= 0;
 }
 
+/* The WRITE a message of libburn's is about, if it names one: "SCSI error on write(LBA,N): ..."
+ * (mmc.c's report of a failed WRITE), or the "CDB= WRITE(10) : 2a .." or "WRITE(12) : aa .." dump
+ * of its command block that follows it (MMC-6 6.44, 6.45: the LBA in bytes 2-5, the length in
+ * bytes 7-8 or 6-9). */
+static bool message_write_range(const DriveMessage *m, int64_t *ret_lba, int64_t *ret_blocks) {
+        const char *p;
+        unsigned cdb[10];
+        long lba, n;
+
+        p = strstr(m->text, "on write(");
+        if (p && sscanf(p, "on write(%ld,%ld)", &lba, &n) == 2) {
+                *ret_lba = lba;
+                *ret_blocks = n;
+                return true;
+        }
+        p = strstr(m->text, "CDB= WRITE(1");
+        if (!p || !(p = strstr(p, ") : ")))
+                return false;
+        if (sscanf(p + 4, "%x %x %x %x %x %x %x %x %x %x", &cdb[0], &cdb[1], &cdb[2], &cdb[3], &cdb[4], &cdb[5],
+                   &cdb[6], &cdb[7], &cdb[8], &cdb[9]) != 10 || !IN_SET(cdb[0], 0x2Au, 0xAAu))
+                return false;
+        *ret_lba = (int64_t) (cdb[2] << 24 | cdb[3] << 16 | cdb[4] << 8 | cdb[5]);
+        *ret_blocks = cdb[0] == 0x2A ? (int64_t) (cdb[7] << 8 | cdb[8]) :
+                      (int64_t) (cdb[6] << 24 | cdb[7] << 16 | cdb[8] << 8 | cdb[9]);
+        return true;
+}
+
+/* libburn sends a track's WRITEs in ascending order and stops at the first that fails, and it
+ * counts a block (burn_progress.sector, from start_sector) when it goes into the buffer of the
+ * next WRITE, at most 32 blocks. So once d's write has been seen further on than a WRITE's blocks
+ * and that buffer, that WRITE was sent and succeeded: a report of it failing is another
+ * recorder's. The margin of 64 blocks covers libburn's buffer twice. */
+static bool write_range_passed(const Drive *d, int64_t lba, int64_t blocks) {
+        return d->reached_lba >= 0 && d->reached_lba > lba + blocks + 64;
+}
+
 /* The HRESULT that explains the messages libburn queued since the operation started.
  * libburn's queue is the whole process's and its messages carry no drive (burn_msgs_obtain()):
- * another recorder's failure since then is in the ring too. A removal is the one explanation
- * that outranks a drive's own and that the drive can deny, so it counts only if this drive's
- * device is indeed gone. */
+ * another recorder's failure since then is in the ring too. The explanations a drive can deny
+ * are checked against it: a removal counts only if this drive's device is indeed gone, and a
+ * failed WRITE (whose sense says loss of streaming, write error, ...) not if this drive's write
+ * went on past it. */
 static uint32_t classify_failure(Drive *d, char **ret_message) {
         uint32_t hr = IMAPI_E_GENERIC;
         char why_buf[sizeof(((DriveMessage *) NULL)->text)];
         const char *why = NULL;
         int score = 0, r, answers = -1;
+        int64_t lba, blocks;
 
         for (uint64_t seq = d->op_seq + 1, last = drive_message_seq(); seq <= last; seq++) {
                 DriveMessage copy, *m = &copy;
@@ -542,6 +583,12 @@ static uint32_t classify_failure(Drive *d, char **ret_message) {
 
                 if (!drive_message_get(seq, &copy))
                         continue;
+                if (message_write_range(m, &lba, &blocks) && write_range_passed(d, lba, blocks)) {
+                        log_debug("libburn's report of a failed WRITE at block %" PRId64 " is another "
+                                  "recorder's: %s wrote up to block %" PRId64 ".", lba, d->address,
+                                  d->reached_lba);
+                        continue;
+                }
                 /* The most specific explanation wins, whatever came first. */
                 if (text_has(m, "[3 0C 09]") || strcasestr(m->text, "loss of streaming"))
                         h = IMAPI_E_LOSS_OF_STREAMING, sc = 9;

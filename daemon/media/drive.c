@@ -181,6 +181,7 @@ static int drive_new_from_info(const struct burn_drive_info *info, struct burn_d
         d = calloc(1, sizeof(Drive));
         if (!d)
                 return -ENOMEM;
+        d->reached_lba = -1;
         if (burn_drive_d_get_adr(info->drive, adr) <= 0)
                 return -EIO;
         d->address = strdup(adr);

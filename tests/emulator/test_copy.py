@@ -218,7 +218,8 @@ def test_imapictl_copy_unreadable():
 
 
 def test_imapictl_copy_one_recorder():
-    """Read, then swap the disc: imapictl says it waits for a blank disc, and burns once one is in."""
+    """Read, then swap the disc: the job waits for a blank disc (RecordDiscTo's wait_for_medium),
+    imapictl shows what its Status says, and the job burns once one is in."""
     with Harness(emulator=["--media", "dvd-r"]) as h:
         src = insert_source(h)
         p = subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, "copy", "--from=sr0",
@@ -229,6 +230,8 @@ def test_imapictl_copy_one_recorder():
             if "Insert a blank disc into" in line:
                 break
         assert any("Insert a blank disc" in l for l in seen), (seen, p.stderr.read() if p.poll() else "")
+        # the job's own words: why the disc still in the drive will not do
+        assert "in recorder sr0 is closed and takes no more data" in seen[-1], seen[-1]
         h.emu("--drive", "0", "--media", "dvd-r")  # the swap: a blank disc in the same drive
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, (p.returncode, "".join(seen) + out, err)
