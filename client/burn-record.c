@@ -28,7 +28,8 @@ int burn_record_init(BurnRecord *b, sd_bus *bus, Progress *p, JobFollow *follow,
                 return CTL_EXIT_USAGE;
         }
         if (!b->many)
-                return ctl_resolve_recorder(bus, arg_burn.n_recorders ? arg_burn.recorders[0] : NULL, &b->recorder);
+                return ctl_resolve_recorder(bus, arg_burn.n_recorders ? arg_burn.recorders[0] : NULL,
+                                            &b->recorder);
         for (size_t i = 0; r == 0 && i < arg_burn.n_recorders; i++) {
                 r = ctl_resolve_recorder(bus, arg_burn.recorders[i], &paths[i]);
                 for (size_t j = 0; r == 0 && j < i; j++)
@@ -56,10 +57,10 @@ int burn_record_prepare(BurnRecord *b, const char *master, bool replace, bool jo
         if (b->many)
                 return targets_check(&b->targets, b->bus, master, replace, joliet);
         if (replace)
-                return ctl_call(b->bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL, "oa{sv}",
-                                b->recorder, 1, "replace", "b", 1);
-        return ctl_call(b->bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL, "oa{sv}",
-                        b->recorder, 0);
+                return ctl_call(b->bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
+                                "oa{sv}", b->recorder, 1, "replace", "b", 1);
+        return ctl_call(b->bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
+                        "oa{sv}", b->recorder, 0);
 }
 
 /* The call of this burn, with its options; keep for --keep. */
@@ -91,6 +92,19 @@ static int make_call(BurnRecord *b, sd_bus_message **ret) {
         return 0;
 }
 
+static void quiet_changed(JobFollow *f, const JobState *s, void *userdata) {
+}
+
+static void quiet_ended(JobFollow *f, int code, void *userdata) {
+}
+
+/* The verb's follower, which watched for imapid going away while staging, follows no job when
+ * the jobs are RecordDiscTo's: their own followers tell what happens from here. */
+static const JobFollowObserver quiet = {
+        .changed = quiet_changed,
+        .ended = quiet_ended,
+};
+
 int burn_record_start(BurnRecord *b) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -104,6 +118,8 @@ int burn_record_start(BurnRecord *b) {
                 if (r == 0)
                         r = record_many_start(b->bus, b->progress, m, &b->targets, !arg_burn.no_verify,
                                               arg_burn.simulate, &b->record_many);
+                if (r == 0 && b->follow)
+                        job_follow_set_observer(b->follow, &quiet, NULL);
                 return r;
         }
         r = make_call(b, &m);
@@ -140,7 +156,8 @@ static int wait_for_enter(void) {
         sigaddset(&mask, SIGTERM);
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         for (;;) {
-                struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+                struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+                                         { .fd = sfd, .events = POLLIN } };
                 char c;
                 ssize_t k;
 

@@ -102,7 +102,8 @@ static void print_table(RecordMany *m) {
                 const char *medium = t->medium && *t->medium ? t->medium : "-";
 
                 if (t->skipped) {
-                        printf("%-*s  %-*s  skipped: %s\n", (int) id_w, t->id, (int) medium_w, medium, t->skipped);
+                        printf("%-*s  %-*s  skipped: %s\n", (int) id_w, t->id, (int) medium_w, medium,
+                               t->skipped);
                         continue;
                 }
                 const Row *row = &m->rows[k++];
@@ -184,15 +185,17 @@ static void all_ended(RecordMany *m) {
                 Target *t = &m->targets->v[i];
 
                 if (!t->skipped && !t->medium)
-                        (void) sd_bus_get_property_string(m->bus, IMAPI_BUS_NAME, t->path, IMAPI_RECORDER_INTERFACE,
-                                                          "CurrentProfileName", NULL, &t->medium);
+                        (void) sd_bus_get_property_string(m->bus, IMAPI_BUS_NAME, t->path,
+                                                          IMAPI_RECORDER_INTERFACE, "CurrentProfileName", NULL,
+                                                          &t->medium);
         }
         if (code == CTL_EXIT_UNAVAILABLE || (code == CTL_EXIT_CANCELLED && m->interrupts > 1))
                 progress_note(m->progress, code == CTL_EXIT_UNAVAILABLE ? "unreachable" : "interrupted",
                               code == CTL_EXIT_UNAVAILABLE ?
                               "imapid cannot be reached; the outcome is unknown ('imapictl media' shows what "
                               "each disc holds)." :
-                              "Not waiting any longer; imapid finishes stopping the jobs and cleans up by itself.");
+                              "Not waiting any longer; imapid finishes stopping the jobs and cleans up by "
+                              "itself.");
         if (arg.json)
                 print_json(m);
         else

@@ -20,7 +20,8 @@ int record_many_call(sd_bus *bus, const char *master, const Targets *t, bool sim
                      sd_bus_message **ret);
 
 /* Sends call and follows its jobs on the bus' event loop; verify: the burns were asked to
- * verify. The Targets must outlive the RecordMany (the table fills in their media). Returns an exit code (the call refused). */
+ * verify. The Targets must outlive the RecordMany (the table fills in their media). Returns an
+ * exit code (the call refused). */
 int record_many_start(sd_bus *bus, Progress *p, sd_bus_message *call, Targets *t, bool verify,
                       bool simulate, RecordMany **ret);
 RecordMany *record_many_free(RecordMany *r);

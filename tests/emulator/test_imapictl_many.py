@@ -35,7 +35,8 @@ def content(h):
 
 def extract(h, i):
     out = os.path.join(h.tmp, f"out{i}")
-    h.emu_run("xorriso", "-abort_on", "FAILURE", "-indev", f"/dev/sr{i}", "-osirrox", "on", "-extract", "/", out)
+    h.emu_run("xorriso", "-abort_on", "FAILURE", "-indev", f"/dev/sr{i}", "-osirrox", "on", "-extract", "/",
+              out)
     return tree(out)
 
 
@@ -108,7 +109,8 @@ def test_json_and_image():
     and the end is one result object per recorder; both discs hold the image block for block."""
     with drives(["dvd-r", "bd-r"]) as h:
         image = make_image(h, mib=4, hybrid=False, volume="MANY")
-        r = h.ctl("--json", "burn", "--image=" + image, "--recorder=sr0", "--recorder=sr1", check=0, timeout=300)
+        r = h.ctl("--json", "burn", "--image=" + image, "--recorder=sr0", "--recorder=sr1", check=0,
+                  timeout=300)
         events = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
         progress = [e for e in events if e["event"] in ("progress", "completed")]
         assert progress and all(e["recorder"] in ("sr0", "sr1") for e in progress), events
