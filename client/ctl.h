@@ -18,6 +18,7 @@ enum {
         CTL_EXIT_UNAVAILABLE = 3, /* imapid cannot be reached */
         CTL_EXIT_NOTFOUND = 4,    /* no such recorder or job */
         CTL_EXIT_CANCELLED = 5,   /* the job was cancelled */
+        CTL_EXIT_SOME_FAILED = 6, /* a burn to several recorders failed on some, succeeded on others */
 };
 
 typedef struct CtlOptions {

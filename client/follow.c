@@ -21,6 +21,8 @@ struct JobFollow {
         JobState state;
         bool following, got_props, ended;
         unsigned interrupts;
+        const JobFollowObserver *observer;
+        void *observer_data;
 };
 
 int exit_code_from_hresult(uint32_t hr) {
@@ -45,7 +47,17 @@ static void job_end(JobFollow *f, int code) {
         if (f->ended)
                 return;
         f->ended = true;
-        ctl_event_exit(f->bus, code);
+        if (f->observer)
+                f->observer->ended(f, code, f->observer_data);
+        else
+                ctl_event_exit(f->bus, code);
+}
+
+static void job_changed(JobFollow *f) {
+        if (f->observer)
+                f->observer->changed(f, &f->state, f->observer_data);
+        else
+                progress_job(f->progress, &f->state);
 }
 
 static int set_string(char **field, const char *value) {
@@ -175,7 +187,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         }
         /* Changes that arrive before the GetAll reply are older than it; it shows them all. */
         if (f->got_props) {
-                progress_job(f->progress, &f->state);
+                job_changed(f);
                 show_status(f);
         }
         return 0;
@@ -205,7 +217,10 @@ static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                 f->state.hresult = IMAPI_E_GENERIC;
         if (success)
                 f->state.progress = 1.0;
-        progress_job_completed(f->progress, &f->state);
+        if (f->observer)
+                job_changed(f);
+        else
+                progress_job_completed(f->progress, &f->state);
         job_end(f, success ? CTL_EXIT_OK : exit_code_from_hresult(f->state.hresult));
         return 0;
 }
@@ -231,6 +246,11 @@ static void imapid_gone(JobFollow *f, const char *what) {
 
         if (f->ended)
                 return;
+        /* Several jobs lose imapid at once: their observer says it once. */
+        if (f->observer) {
+                job_end(f, CTL_EXIT_UNAVAILABLE);
+                return;
+        }
         if (asprintf(&text, "%s; %s", what, f->following ?
                      "the job's outcome is unknown ('imapictl media' shows what the disc holds)." :
                      "nothing was burned.") < 0)
@@ -281,8 +301,9 @@ static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
                 return 0;
         }
         f->got_props = true;
-        progress_job_started(f->progress, &f->state);
-        progress_job(f->progress, &f->state);
+        if (!f->observer)
+                progress_job_started(f->progress, &f->state);
+        job_changed(f);
         show_status(f);
         return 0;
 }
@@ -381,14 +402,16 @@ void job_follow_interrupt(JobFollow *f) {
         if (f->ended)
                 return;
         if (++f->interrupts > 1 || !f->following) {
-                progress_note(f->progress, "interrupted",
-                              "Not waiting any longer; imapid finishes stopping the job and cleans up "
-                              "by itself.");
+                if (!f->observer)
+                        progress_note(f->progress, "interrupted",
+                                      "Not waiting any longer; imapid finishes stopping the job and cleans up "
+                                      "by itself.");
                 job_end(f, CTL_EXIT_CANCELLED);
                 return;
         }
-        progress_note(f->progress, "cancelling",
-                      "Cancelling the job (press Ctrl-C again to stop waiting)...");
+        if (!f->observer)
+                progress_note(f->progress, "cancelling",
+                              "Cancelling the job (press Ctrl-C again to stop waiting)...");
         r = sd_bus_call_method_async(f->bus, &f->cancel, IMAPI_BUS_NAME, f->state.path, IMAPI_JOB_INTERFACE,
                                      "Cancel", on_cancel_reply, f, "a{sv}", 0);
         if (r < 0) {
@@ -396,6 +419,11 @@ void job_follow_interrupt(JobFollow *f) {
                 fprintf(stderr, "imapictl: cannot ask imapid to cancel: %s\n", strerror(-r));
                 imapid_gone(f, "imapid cannot be reached");
         }
+}
+
+void job_follow_set_observer(JobFollow *f, const JobFollowObserver *o, void *userdata) {
+        f->observer = o;
+        f->observer_data = userdata;
 }
 
 const JobState *job_follow_state(const JobFollow *f) {

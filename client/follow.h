@@ -21,6 +21,15 @@ JobFollow *job_follow_free(JobFollow *f);
 /* Follows this job: reads its properties once, then shows every change until it completes. */
 int job_follow_start(JobFollow *f, const char *path);
 
+/* Instead of showing the job on its Progress and ending the loop (several jobs followed at once):
+ * changed() after every change of the job's state, ended() once with the exit code of the outcome.
+ * Notes about the connection still go to the Progress; Cancel's note is the observer's to give. */
+typedef struct JobFollowObserver {
+        void (*changed)(JobFollow *f, const JobState *s, void *userdata);
+        void (*ended)(JobFollow *f, int code, void *userdata);
+} JobFollowObserver;
+void job_follow_set_observer(JobFollow *f, const JobFollowObserver *o, void *userdata);
+
 /* Ctrl-C or SIGTERM while following: the first asks the job to stop (Job.Cancel) and waits for it
  * to end; the second stops waiting (imapid still finishes the cancellation and cleans up). */
 void job_follow_interrupt(JobFollow *f);

@@ -74,7 +74,12 @@ static void help(void) {
                "     --no-ask-password     Do not ask for authentication\n"
                "\n"
                "Options of burn:\n"
-               "     --recorder=RECORDER   Burn with this recorder (default: the first)\n"
+               "     --recorder=RECORDER   Burn with this recorder (default: the first); given more\n"
+               "                           than once, burn the same disc in each of them at once\n"
+               "     --all-recorders       Burn in every recorder whose disc can take the burn;\n"
+               "                           the others are skipped, each with the reason\n"
+               "     --keep                After a burn that succeeded, ask for new discs and burn\n"
+               "                           them too from what is staged, until end of input\n"
                "     --simulate            Go through the burn with the laser off\n"
                "     --eject               Eject the disc after a successful burn\n"
                "     --speed=X             Write at X times the medium's 1x speed\n"
@@ -122,11 +127,12 @@ static void help(void) {
                "                           place like a DVD+RW) or back to sequential recording\n"
                "\n"
                "burn and erase show progress as one updating line on a terminal, a line per\n"
-               "update otherwise, and one JSON object per line with --json. Ctrl-C while\n"
-               "staging stops and discards what was staged; during the burn it cancels the job\n"
-               "and waits for it to end. A second Ctrl-C (or SIGTERM) stops waiting; imapid\n"
-               "still finishes the cancellation and cleans up. Ctrl-C in watch leaves the job\n"
-               "running.\n"
+               "update otherwise, and one JSON object per line with --json; a burn to several\n"
+               "recorders shows a line per recorder and ends with a table of each one's result.\n"
+               "Ctrl-C while staging stops and discards what was staged; during the burn it\n"
+               "cancels the job and waits for it to end. A second Ctrl-C (or SIGTERM) stops\n"
+               "waiting; imapid still finishes the cancellation and cleans up. Ctrl-C in watch\n"
+               "leaves the job running.\n"
                "burn follows symbolic links named on the command line and skips those inside\n"
                "folders, with a warning, as it skips devices, FIFOs and sockets.\n"
                "\n"
@@ -137,7 +143,8 @@ static void help(void) {
                "Exit status: 0 success, 1 the operation failed, 2 usage error (for burn also a\n"
                "PATH that does not exist, a name that is not UTF-8 or that no disc can hold,\n"
                "or a folder loop, found before anything is staged), 3 imapid cannot be reached, 4 no such recorder or\n"
-               "job, 5 cancelled. See imapictl(1).\n",
+               "job, 5 cancelled, 6 a burn to several recorders failed on some of them (the table\n"
+               "says which discs are good). See imapictl(1).\n",
                IMAPI_BUS_NAME, DEFAULT_SOCKET_PATH);
 }
 
@@ -174,6 +181,8 @@ enum {
         ARG_PERFORMER,
         ARG_FROM,
         ARG_TO,
+        ARG_ALL_RECORDERS,
+        ARG_KEEP,
         ARG_END_,       /* not an option: the count */
 };
 
@@ -194,8 +203,9 @@ static int parse_number(const char *option, const char *s, long min, long max, l
 }
 
 /* An option that takes a value, given twice, would leave one of the values unused: refused
- * (a usage error naming both), never dropped. */
-static int check_repeated(const struct option *options, int c, const char **given) {
+ * (a usage error naming both, and why it is taken once: reason, or "give it once"), never
+ * dropped. */
+static int check_repeated(const struct option *options, int c, const char **given, const char *reason) {
         const struct option *o = options;
 
         while (o->name && o->val != c)
@@ -203,12 +213,22 @@ static int check_repeated(const struct option *options, int c, const char **give
         if (!o->name || o->has_arg != required_argument)
                 return 0;
         if (given[c - ARG_VERSION]) {
-                fprintf(stderr, "imapictl: --%s was given twice ('%s' and '%s'); give it once.\n", o->name,
-                        given[c - ARG_VERSION], optarg);
+                fprintf(stderr, "imapictl: --%s was given twice ('%s' and '%s'); %s.\n", o->name,
+                        given[c - ARG_VERSION], optarg, reason ?: "give it once");
                 return -CTL_EXIT_USAGE;
         }
         given[c - ARG_VERSION] = optarg;
         return 0;
+}
+
+/* Only burn goes to several recorders; any other command given --recorder twice refuses it as
+ * check_repeated() does. */
+static int check_recorders(const char *verb) {
+        if (streq(verb, "burn") || arg_burn.n_recorders < 2)
+                return 0;
+        fprintf(stderr, "imapictl: --recorder was given twice ('%s' and '%s'); only burn goes to several "
+                "recorders.\n", arg_burn.recorders[0], arg_burn.recorders[1]);
+        return CTL_EXIT_USAGE;
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -220,6 +240,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json", no_argument, NULL, ARG_JSON },
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
                 { "recorder", required_argument, NULL, ARG_RECORDER },
+                { "all-recorders", no_argument, NULL, ARG_ALL_RECORDERS },
+                { "keep", no_argument, NULL, ARG_KEEP },
                 { "simulate", no_argument, NULL, ARG_SIMULATE },
                 { "eject", no_argument, NULL, ARG_EJECT },
                 { "speed", required_argument, NULL, ARG_SPEED },
@@ -254,10 +276,10 @@ static int parse_argv(int argc, char *argv[]) {
 
         /* Options may stand anywhere, before or after the verb. */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                /* --title and --performer are given once per track, --to once per recorder, and
-                 * --recorder and --from are checked where they are read. */
-                if (c >= ARG_VERSION && !IN_SET(c, ARG_RECORDER, ARG_TITLE, ARG_PERFORMER, ARG_FROM, ARG_TO)) {
-                        r = check_repeated(options, c, given);
+                /* --title and --performer are given once per track, --to and burn's --recorder once
+                 * per recorder (check_recorders()). */
+                if (c >= ARG_VERSION && !IN_SET(c, ARG_RECORDER, ARG_TITLE, ARG_PERFORMER, ARG_TO)) {
+                        r = check_repeated(options, c, given, c == ARG_FROM ? "a copy reads one disc" : NULL);
                         if (r < 0)
                                 return r;
                 }
@@ -281,20 +303,19 @@ static int parse_argv(int argc, char *argv[]) {
                         arg.no_ask = true;
                         break;
                 case ARG_RECORDER:
-                        /* One burn goes to one recorder: a second one is refused, not dropped. */
-                        if (arg_burn.recorder) {
-                                fprintf(stderr, "imapictl: --recorder was given twice ('%s' and '%s'); "
-                                        "a burn goes to one recorder.\n", arg_burn.recorder, optarg);
+                        if (arg_burn.n_recorders >= BURN_RECORDERS_MAX) {
+                                fprintf(stderr, "imapictl: at most %d --recorder recorders.\n", BURN_RECORDERS_MAX);
                                 return -CTL_EXIT_USAGE;
                         }
-                        arg_burn.recorder = optarg;
+                        arg_burn.recorders[arg_burn.n_recorders++] = optarg;
+                        break;
+                case ARG_ALL_RECORDERS:
+                        arg_burn.all_recorders = true;
+                        break;
+                case ARG_KEEP:
+                        arg_burn.keep = true;
                         break;
                 case ARG_FROM:
-                        if (arg_copy.from) {
-                                fprintf(stderr, "imapictl: --from was given twice ('%s' and '%s'); a copy "
-                                        "reads one disc.\n", arg_copy.from, optarg);
-                                return -CTL_EXIT_USAGE;
-                        }
                         arg_copy.from = optarg;
                         break;
                 case ARG_TO:
@@ -443,6 +464,9 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "imapictl: unknown command '%s' (see 'imapictl --help').\n", argv[optind]);
                 return CTL_EXIT_USAGE;
         }
+        r = check_recorders(verb->name);
+        if (r != 0)
+                return r;
         nargs = argc - optind;
         if (nargs < verb->min_args || nargs > verb->max_args) {
                 fprintf(stderr, "imapictl: wrong number of arguments for '%s' (see 'imapictl --help').\n",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Rendering job progress for imapictl: a bar on a terminal, lines in a pipe, JSON lines (progress.h). */
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +23,29 @@
 #define JSON_INTERVAL_USEC (250 * 1000)
 #define TTY_INTERVAL_USEC (100 * 1000)
 
+/* What was shown last, to decide whether an update is worth showing. */
+typedef struct Shown {
+        uint64_t usec;
+        double fraction;
+        char *phase;
+} Shown;
+
+/* One job of several (progress_rows_begin()). */
+typedef struct ProgressRow {
+        char *name;
+        char line[256];         /* the row as last drawn on a terminal */
+        Shown shown;
+} ProgressRow;
+
 struct Progress {
         ProgressMode mode;
-        uint64_t last_usec;     /* when the last update was shown */
-        double last_fraction;
-        char *last_phase;
+        Shown shown;
         bool bar_shown;         /* a bar is on the screen without its newline */
         Eta eta;
+        ProgressRow *rows;
+        size_t n_rows, name_width;
+        bool rows_drawn;        /* the rows are on the screen, the cursor below them */
+        uint64_t rows_usec;     /* when they were last redrawn */
 };
 
 static uint64_t now_usec(clockid_t clock) {
@@ -44,10 +61,12 @@ Progress *progress_new(bool json) {
         if (!p)
                 return NULL;
         p->mode = json ? PROGRESS_JSON : isatty(STDOUT_FILENO) ? PROGRESS_TTY : PROGRESS_LINES;
-        p->last_fraction = -1;
+        p->shown.fraction = -1;
         eta_init(&p->eta);
         return p;
 }
+
+static void free_rows(Progress *p);
 
 static void end_bar(Progress *p) {
         if (p->bar_shown) {
@@ -61,7 +80,8 @@ Progress *progress_free(Progress *p) {
                 return NULL;
         end_bar(p);
         fflush(stdout);
-        free(p->last_phase);
+        free(p->shown.phase);
+        free_rows(p);
         free(p);
         return NULL;
 }
@@ -87,31 +107,35 @@ static unsigned terminal_width(void) {
 }
 
 /* Whether an update is worth showing now: phase changes and the end always are. */
-static bool due(Progress *p, const char *phase, double fraction, bool force) {
+static bool due_since(ProgressMode mode, Shown *last, const char *phase, double fraction, bool force) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        bool phase_changed = !streq_ptr(phase, p->last_phase);
+        bool phase_changed = !streq_ptr(phase, last->phase);
         bool show;
 
-        switch (p->mode) {
+        switch (mode) {
         case PROGRESS_LINES:
-                show = now - p->last_usec >= LINE_INTERVAL_USEC || fraction - p->last_fraction >= LINE_STEP;
+                show = now - last->usec >= LINE_INTERVAL_USEC || fraction - last->fraction >= LINE_STEP;
                 break;
         case PROGRESS_JSON:
-                show = now - p->last_usec >= JSON_INTERVAL_USEC;
+                show = now - last->usec >= JSON_INTERVAL_USEC;
                 break;
         default:
-                show = now - p->last_usec >= TTY_INTERVAL_USEC;
+                show = now - last->usec >= TTY_INTERVAL_USEC;
                 break;
         }
         if (!(show || force || phase_changed))
                 return false;
-        p->last_usec = now;
-        p->last_fraction = fraction;
+        last->usec = now;
+        last->fraction = fraction;
         if (phase_changed) {
-                free(p->last_phase);
-                p->last_phase = phase ? strdup(phase) : NULL;
+                free(last->phase);
+                last->phase = phase ? strdup(phase) : NULL;
         }
         return true;
+}
+
+static bool due(Progress *p, const char *phase, double fraction, bool force) {
+        return due_since(p->mode, &p->shown, phase, fraction, force);
 }
 
 /* The fields as a plain line (a pipe or a file has no width), or as the bar on a terminal, redrawn
@@ -207,11 +231,78 @@ void progress_job_started(Progress *p, const JobState *s) {
         fflush(stdout);
 }
 
+/* The texts of a job's fields, for its line or its row. */
+typedef struct JobTexts {
+        char phase[16], percent[16], rate[FORMAT_BYTES_MAX + 8], when[32], buffer[32], drive[32];
+} JobTexts;
+
+/* The fields of a job: phase, percentage, rate, the estimate (unless with_eta is false), the buffers. */
+static size_t job_fields(const JobState *s, bool with_eta, double eta, JobTexts *t, ProgressField fields[6]) {
+        size_t n = 0;
+
+        snprintf(t->phase, sizeof t->phase, "%-9s", strna(s->phase));
+        fields[n++] = (ProgressField) { t->phase, 4 };
+        if (s->progress_valid)
+                snprintf(t->percent, sizeof t->percent, "%5.1f%%", s->progress * 100.0);
+        else
+                snprintf(t->percent, sizeof t->percent, "   --");
+        fields[n++] = (ProgressField) { t->percent, 0 };
+        if (s->rate > 0) {
+                char b[FORMAT_BYTES_MAX];
+
+                snprintf(t->rate, sizeof t->rate, "%s/s", format_bytes(s->rate, b, sizeof b));
+                fields[n++] = (ProgressField) { t->rate, 2 };
+        }
+        if (with_eta) {
+                /* "--" until the current phase has shown its pace (eta.h). */
+                if (isnan(eta))
+                        snprintf(t->when, sizeof t->when, "ETA --");
+                else {
+                        char d[24];
+
+                        format_duration((uint64_t) llround(eta), d, sizeof d);
+                        snprintf(t->when, sizeof t->when, "ETA %s", d);
+                }
+                fields[n++] = (ProgressField) { t->when, 3 };
+        }
+        if (s->buffer_fill >= 0) {
+                snprintf(t->buffer, sizeof t->buffer, "buffer %.0f%%", s->buffer_fill * 100.0);
+                fields[n++] = (ProgressField) { t->buffer, 1 };
+        }
+        if (s->drive_buffer_fill >= 0) {
+                snprintf(t->drive, sizeof t->drive, "drive %.0f%%", s->drive_buffer_fill * 100.0);
+                fields[n++] = (ProgressField) { t->drive, 1 };
+        }
+        return n;
+}
+
+/* The "progress" JSON object; recorder names the row of several jobs (NULL for one job). */
+static void json_progress(const JobState *s, const char *recorder, double eta) {
+        JsonWriter w = { .f = stdout };
+
+        json_begin_object(&w, NULL);
+        json_string(&w, "event", "progress");
+        if (recorder)
+                json_string(&w, "recorder", recorder);
+        json_string(&w, "job", s->path);
+        json_string(&w, "phase", s->phase);
+        json_double(&w, "progress", s->progress);
+        json_bool(&w, "progress_valid", s->progress_valid);
+        json_uint(&w, "bytes", s->bytes);
+        json_uint(&w, "rate", s->rate);
+        if (!recorder)
+                json_double(&w, "eta", eta);
+        json_double(&w, "buffer_fill", s->buffer_fill >= 0 ? s->buffer_fill : NAN);
+        json_double(&w, "drive_buffer_fill", s->drive_buffer_fill >= 0 ? s->drive_buffer_fill : NAN);
+        json_end_object(&w);
+        json_finish(&w);
+}
+
 void progress_job(Progress *p, const JobState *s) {
         double eta = NAN;
-        char phase[16], percent[16], rate[FORMAT_BYTES_MAX + 8], when[32], buffer[32], drive[32];
         ProgressField fields[6];
-        size_t n = 0;
+        JobTexts t;
+        size_t n;
         bool ongoing = s->progress_valid && !s->completed && !streq_ptr(s->phase, "done");
 
         /* Every update counts for the estimate, shown or not. */
@@ -220,58 +311,36 @@ void progress_job(Progress *p, const JobState *s) {
         if (!due(p, s->phase, s->progress, false))
                 return;
         if (p->mode == PROGRESS_JSON) {
-                JsonWriter w = { .f = stdout };
-
-                json_begin_object(&w, NULL);
-                json_string(&w, "event", "progress");
-                json_string(&w, "job", s->path);
-                json_string(&w, "phase", s->phase);
-                json_double(&w, "progress", s->progress);
-                json_bool(&w, "progress_valid", s->progress_valid);
-                json_uint(&w, "bytes", s->bytes);
-                json_uint(&w, "rate", s->rate);
-                json_double(&w, "eta", eta);
-                json_double(&w, "buffer_fill", s->buffer_fill >= 0 ? s->buffer_fill : NAN);
-                json_double(&w, "drive_buffer_fill", s->drive_buffer_fill >= 0 ? s->drive_buffer_fill : NAN);
-                json_end_object(&w);
-                json_finish(&w);
+                json_progress(s, NULL, eta);
                 return;
         }
-
-        snprintf(phase, sizeof phase, "%-9s", strna(s->phase));
-        fields[n++] = (ProgressField) { phase, 4 };
-        if (s->progress_valid)
-                snprintf(percent, sizeof percent, "%5.1f%%", s->progress * 100.0);
-        else
-                snprintf(percent, sizeof percent, "   --");
-        fields[n++] = (ProgressField) { percent, 0 };
-        if (s->rate > 0) {
-                char b[FORMAT_BYTES_MAX];
-
-                snprintf(rate, sizeof rate, "%s/s", format_bytes(s->rate, b, sizeof b));
-                fields[n++] = (ProgressField) { rate, 2 };
-        }
-        if (ongoing) {
-                /* "--" until the current phase has shown its pace (eta.h). */
-                if (isnan(eta))
-                        snprintf(when, sizeof when, "ETA --");
-                else {
-                        char d[24];
-
-                        format_duration((uint64_t) llround(eta), d, sizeof d);
-                        snprintf(when, sizeof when, "ETA %s", d);
-                }
-                fields[n++] = (ProgressField) { when, 3 };
-        }
-        if (s->buffer_fill >= 0) {
-                snprintf(buffer, sizeof buffer, "buffer %.0f%%", s->buffer_fill * 100.0);
-                fields[n++] = (ProgressField) { buffer, 1 };
-        }
-        if (s->drive_buffer_fill >= 0) {
-                snprintf(drive, sizeof drive, "drive %.0f%%", s->drive_buffer_fill * 100.0);
-                fields[n++] = (ProgressField) { drive, 1 };
-        }
+        n = job_fields(s, ongoing, eta, &t, fields);
         show_fields(p, fields, n, s->progress, s->progress_valid, false);
+}
+
+/* The "completed" JSON object; recorder as with json_progress(). */
+static void json_completed(const JobState *s, const char *recorder) {
+        const HResultInfo *info = hresult_lookup(s->hresult);
+        const char *error_name = !s->success && info ? info->dbus_name : NULL;
+        JsonWriter w = { .f = stdout };
+
+        json_begin_object(&w, NULL);
+        json_string(&w, "event", "completed");
+        if (recorder)
+                json_string(&w, "recorder", recorder);
+        json_string(&w, "job", s->path);
+        json_string(&w, "phase", "done");
+        json_double(&w, "progress", s->progress);
+        json_bool(&w, "success", s->success);
+        json_uint(&w, "hresult", s->hresult);
+        json_string(&w, "hresult_name", info ? info->constant : "");
+        if (error_name)
+                json_string(&w, "error_name", error_name);
+        else
+                json_null(&w, "error_name");
+        json_string(&w, "message", ctl_error_message(s->message));
+        json_end_object(&w);
+        json_finish(&w);
 }
 
 void progress_job_completed(Progress *p, const JobState *s) {
@@ -281,23 +350,7 @@ void progress_job_completed(Progress *p, const JobState *s) {
         const char *message = ctl_error_message(s->message);
 
         if (p->mode == PROGRESS_JSON) {
-                JsonWriter w = { .f = stdout };
-
-                json_begin_object(&w, NULL);
-                json_string(&w, "event", "completed");
-                json_string(&w, "job", s->path);
-                json_string(&w, "phase", "done");
-                json_double(&w, "progress", s->progress);
-                json_bool(&w, "success", s->success);
-                json_uint(&w, "hresult", s->hresult);
-                json_string(&w, "hresult_name", info ? info->constant : "");
-                if (error_name)
-                        json_string(&w, "error_name", error_name);
-                else
-                        json_null(&w, "error_name");
-                json_string(&w, "message", message);
-                json_end_object(&w);
-                json_finish(&w);
+                json_completed(s, NULL);
                 return;
         }
         end_bar(p);
@@ -317,7 +370,16 @@ void progress_job_completed(Progress *p, const JobState *s) {
         fflush(stdout);
 }
 
+static void draw_rows(Progress *p);
+
 void progress_note(Progress *p, const char *event, const char *text) {
+        if (p->mode == PROGRESS_TTY && p->rows_drawn) {
+                /* Over the first row; the rows come again below the note. */
+                printf("\033[%zuA\r%s\033[K\n", p->n_rows, text);
+                p->rows_drawn = false;
+                draw_rows(p);
+                return;
+        }
         if (p->mode == PROGRESS_JSON) {
                 JsonWriter w = { .f = stdout };
 
@@ -331,4 +393,109 @@ void progress_note(Progress *p, const char *event, const char *text) {
         end_bar(p);
         printf("%s\n", text);
         fflush(stdout);
+}
+
+/* Several jobs, one row each: on a terminal the rows are redrawn together in place, below
+ * whatever notes came; elsewhere each update is a line of its own that starts with the row's name. */
+static void free_rows(Progress *p) {
+        for (size_t i = 0; i < p->n_rows; i++) {
+                free(p->rows[i].name);
+                free(p->rows[i].shown.phase);
+        }
+        p->rows = mfree(p->rows);
+        p->n_rows = p->name_width = 0;
+        p->rows_drawn = false;
+}
+
+int progress_rows_begin(Progress *p, char *const *names, size_t n) {
+        free_rows(p);
+        p->rows = calloc(n, sizeof(ProgressRow));
+        if (!p->rows)
+                return -ENOMEM;
+        end_bar(p);
+        p->n_rows = n;
+        for (size_t i = 0; i < n; i++) {
+                p->rows[i].name = strdup(names[i]);
+                if (!p->rows[i].name)
+                        return -ENOMEM;
+                p->rows[i].shown.fraction = -1;
+                snprintf(p->rows[i].line, sizeof p->rows[i].line, "%s", "waiting");
+                p->name_width = MAX(p->name_width, strlen(names[i]));
+        }
+        return 0;
+}
+
+static void draw_rows(Progress *p) {
+        if (p->rows_drawn)
+                printf("\033[%zuA", p->n_rows);
+        for (size_t i = 0; i < p->n_rows; i++)
+                printf("\r%-*s  %s\033[K\n", (int) p->name_width, p->rows[i].name, p->rows[i].line);
+        p->rows_drawn = true;
+        p->rows_usec = now_usec(CLOCK_MONOTONIC);
+        fflush(stdout);
+}
+
+/* A row's new text: on a terminal all rows are drawn again (not more often than a line would
+ * be, unless forced); elsewhere the text is a line of its own. */
+static void show_row(Progress *p, size_t i, const ProgressField *fields, size_t n, double fraction, bool valid,
+                     bool force) {
+        ProgressRow *row = &p->rows[i];
+        unsigned width = terminal_width();
+
+        if (p->mode == PROGRESS_TTY) {
+                progress_line_layout(fields, n, fraction, valid,
+                                     width > p->name_width + 2 ? width - (unsigned) p->name_width - 2 : 1,
+                                     row->line, sizeof row->line);
+                if (force || !p->rows_drawn || now_usec(CLOCK_MONOTONIC) - p->rows_usec >= TTY_INTERVAL_USEC)
+                        draw_rows(p);
+                return;
+        }
+        printf("%-*s", (int) p->name_width, row->name);
+        for (size_t k = 0; k < n; k++)
+                printf("  %s", fields[k].text);
+        printf("\n");
+        fflush(stdout);
+}
+
+void progress_row(Progress *p, size_t i, const JobState *s) {
+        ProgressField fields[6];
+        JobTexts t;
+        size_t n;
+        bool phase_changed = !streq_ptr(s->phase, p->rows[i].shown.phase);
+
+        /* The end is progress_row_completed()'s to show. */
+        if (i >= p->n_rows || streq_ptr(s->phase, "done") ||
+            !due_since(p->mode, &p->rows[i].shown, s->phase, s->progress, false))
+                return;
+        if (p->mode == PROGRESS_JSON) {
+                json_progress(s, p->rows[i].name, NAN);
+                return;
+        }
+        n = job_fields(s, false, NAN, &t, fields);
+        show_row(p, i, fields, n, s->progress, s->progress_valid, phase_changed);
+}
+
+void progress_row_completed(Progress *p, size_t i, const JobState *s) {
+        const HResultInfo *info = hresult_lookup(s->hresult);
+        char text[200];
+
+        if (i >= p->n_rows)
+                return;
+        if (p->mode == PROGRESS_JSON) {
+                json_completed(s, p->rows[i].name);
+                return;
+        }
+        if (s->success)
+                snprintf(text, sizeof text, "done");
+        else
+                snprintf(text, sizeof text, "%s  %s", s->hresult == IMAPI_E_USERABORT ? "cancelled" : "failed",
+                         info ? info->constant : "");
+        show_row(p, i, (const ProgressField[]) { { text, 0 } }, 1, s->success ? 1.0 : s->progress, true, true);
+}
+
+void progress_rows_end(Progress *p) {
+        if (p->mode == PROGRESS_TTY && p->n_rows > 0)
+                draw_rows(p);
+        /* What comes next goes below the rows, which stay as they are. */
+        p->rows_drawn = false;
 }

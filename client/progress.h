@@ -50,6 +50,15 @@ void progress_job_completed(Progress *p, const JobState *s);
 /* A line of text (or a JSON "message" event) that does not disturb the bar. */
 void progress_note(Progress *p, const char *event, const char *text);
 
+/* Several jobs at once, a row for each, named (a recorder's id): on a terminal the rows are
+ * redrawn in place, below the notes; otherwise each update is a line starting with the row's name;
+ * with --json each object carries "recorder". */
+int progress_rows_begin(Progress *p, char *const *names, size_t n);
+void progress_row(Progress *p, size_t i, const JobState *s);
+void progress_row_completed(Progress *p, size_t i, const JobState *s);
+/* The rows stay as they are; what is printed next goes below them. */
+void progress_rows_end(Progress *p);
+
 void job_state_done(JobState *s);
 
 static inline void progress_freep(Progress **p) {

@@ -21,6 +21,7 @@
 #include <systemd/sd-event.h>
 
 #include "audio.h"
+#include "burn-record.h"
 #include "ctl.h"
 #include "follow.h"
 #include "macro.h"
@@ -41,6 +42,7 @@ typedef struct AudioBurn {
         const char *master;
         Progress *progress;
         JobFollow *follow;
+        BurnRecord *record;
         AudioStage stage;
 
         char **paths;
@@ -239,21 +241,11 @@ static int on_track_progress(sd_bus_message *m, void *userdata, sd_bus_error *re
         return 0;
 }
 
-static int start_record(AudioBurn *b) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *job;
-        int r;
+/* The options of an audio burn, into RecordDisc's a{sv}. */
+static int append_record_options(sd_bus_message *m) {
+        int r = 0;
 
-        progress_staging(b->progress, b->n, b->n, b->bytes_done, b->bytes_total, true);
-        b->stage = AUDIO_RECORDING;
-        r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master, IMAPI_DISC_MASTER_INTERFACE,
-                                           "RecordDisc");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "bb", arg_burn.simulate, arg_burn.eject);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && arg_burn.no_verify)
+        if (arg_burn.no_verify)
                 r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
         if (r >= 0 && arg_burn.tao)
                 r = sd_bus_message_append(m, "{sv}", "write_mode", "s", "tao");
@@ -261,23 +253,13 @@ static int start_record(AudioBurn *b) {
                 r = sd_bus_message_append(m, "{sv}", "write_speed", "i", (int32_t) arg_burn.speed);
         if (r >= 0 && arg_burn.speed_kbps > 0)
                 r = sd_bus_message_append(m, "{sv}", "write_speed_kbps", "u", (uint32_t) arg_burn.speed_kbps);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0) {
-                fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
-                return CTL_EXIT_FAILED;
-        }
-        r = sd_bus_call(b->bus, m, 0, &error, &reply);
-        if (r < 0)
-                return ctl_report_error("RecordDisc", &error, r);
-        r = sd_bus_message_read(reply, "o", &job);
-        if (r >= 0)
-                r = job_follow_start(b->follow, job);
-        if (r < 0) {
-                fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
-                return CTL_EXIT_FAILED;
-        }
-        return 0;
+        return r;
+}
+
+static int start_record(AudioBurn *b) {
+        progress_staging(b->progress, b->n, b->n, b->bytes_done, b->bytes_total, true);
+        b->stage = AUDIO_RECORDING;
+        return burn_record_start(b->record);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -289,7 +271,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 audio_burn_fail(b, CTL_EXIT_CANCELLED);
                 return 0;
         }
-        job_follow_interrupt(b->follow);
+        burn_record_interrupt(b->record);
         return 0;
 }
 
@@ -366,7 +348,8 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(progress_freep) Progress *progress = NULL;
         _cleanup_(job_follow_freep) JobFollow *follow = NULL;
-        _cleanup_free_ char *recorder = NULL, *master = NULL;
+        _cleanup_(burn_record_done) BurnRecord record = {};
+        _cleanup_free_ char *master = NULL;
         _cleanup_free_ uint64_t *blocks = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         const char *path;
@@ -404,10 +387,6 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
         r = preflight(&b);
         if (r != 0)
                 return r;
-        r = ctl_resolve_recorder(bus, arg_burn.recorder, &recorder);
-        if (r != 0)
-                return r;
-
         /* A write into a pipe imapid closed must fail with EPIPE, not end imapictl. */
         (void) signal(SIGPIPE, SIG_IGN);
         progress = progress_new(arg.json);
@@ -420,6 +399,9 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
                 fprintf(stderr, "imapictl: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;
         }
+        r = burn_record_init(&record, bus, progress, follow, append_record_options);
+        if (r != 0)
+                return r;
 
         r = ctl_call(bus, IMAPI_MANAGER_PATH, IMAPI_MANAGER_INTERFACE, "CreateDiscMaster", &reply, "a{sv}", 0);
         if (r != 0)
@@ -433,6 +415,7 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
         b.master = master;
         b.progress = progress;
         b.follow = follow;
+        b.record = &record;
         b.buf = buf;
 
         r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Open", NULL, "a{sv}", 0);
@@ -440,8 +423,7 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
                 r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscMasterFormat", NULL,
                              "sa{sv}", "redbook", 0);
         if (r == 0)
-                r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL, "oa{sv}",
-                             recorder, 0);
+                r = burn_record_prepare(&record, master, false, false);
         if (r == 0) {
                 album_from_tags(&b, album_tags);
                 r = apply_text(&b, 0, album_tags, arg_burn.album_text);
@@ -471,6 +453,8 @@ int verb_burn_audio(int argc, char *argv[], sd_bus *bus) {
                         r = CTL_EXIT_FAILED;
                 }
         }
+        if (r == 0 && arg_burn.keep)
+                r = burn_record_again(&record);
 
 close:
         /* Always close: imapid removes the stash, or, while a job still runs, after it ends. */

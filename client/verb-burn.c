@@ -19,6 +19,7 @@
 #include <imapi/imapi.h>
 #include <systemd/sd-event.h>
 
+#include "burn-record.h"
 #include "ctl.h"
 #include "follow.h"
 #include "macro.h"
@@ -43,6 +44,7 @@ typedef struct Burn {
         const char *master;
         Progress *progress;
         JobFollow *follow;
+        BurnRecord *record;
         Walker *walker;
         BurnStage stage;
         sd_bus_slot *add_call;
@@ -162,11 +164,11 @@ static int send_batch(Burn *b) {
         return 0;
 }
 
+/* The options of a data or image burn, into RecordDisc's a{sv}. */
 static int append_record_options(sd_bus_message *m) {
-        int r;
+        int r = 0;
 
-        r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && arg_burn.no_verify)
+        if (arg_burn.no_verify)
                 r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
         if (r >= 0 && arg_burn.close_disc)
                 r = sd_bus_message_append(m, "{sv}", "close", "b", 1);
@@ -179,44 +181,13 @@ static int append_record_options(sd_bus_message *m) {
         if (r >= 0 && arg_burn.speed_kbps > 0)
                 r = sd_bus_message_append(m, "{sv}", "write_speed_kbps", "u",
                                           (uint32_t) arg_burn.speed_kbps);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
         return r;
 }
 
 static int start_record(Burn *b) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *job;
-        int r;
-
         progress_staging(b->progress, b->files_done, b->files_total, b->bytes_done, b->bytes_total, true);
         b->stage = BURN_RECORDING;
-
-        r = sd_bus_message_new_method_call(b->bus, &m, IMAPI_BUS_NAME, b->master,
-                                           IMAPI_DISC_MASTER_INTERFACE, "RecordDisc");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "bb", arg_burn.simulate, arg_burn.eject);
-        if (r >= 0)
-                r = append_record_options(m);
-        if (r < 0) {
-                fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
-                return CTL_EXIT_FAILED;
-        }
-        r = sd_bus_call(b->bus, m, 0, &error, &reply);
-        if (r < 0) {
-                r = ctl_report_error("RecordDisc", &error, r);
-                sd_bus_error_free(&error);
-                return r;
-        }
-        r = sd_bus_message_read(reply, "o", &job);
-        if (r >= 0)
-                r = job_follow_start(b->follow, job);
-        if (r < 0) {
-                fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
-                return CTL_EXIT_FAILED;
-        }
-        return 0;
+        return burn_record_start(b->record);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -228,7 +199,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
                 burn_fail(b, CTL_EXIT_CANCELLED);
                 return 0;
         }
-        job_follow_interrupt(b->follow);
+        burn_record_interrupt(b->record);
         return 0;
 }
 
@@ -367,7 +338,7 @@ static int prepare_boot(sd_bus *bus, const char *master, int boot_fd) {
         return r;
 }
 
-static int prepare_master(sd_bus *bus, const char *master, const char *recorder) {
+static int prepare_master(sd_bus *bus, const char *master, BurnRecord *record) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
@@ -376,11 +347,7 @@ static int prepare_master(sd_bus *bus, const char *master, const char *recorder)
                 r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscMasterFormat", NULL,
                              "sa{sv}", arg_burn.image ? "image" : "joliet", 0);
         if (r == 0)
-                r = arg_burn.replace ?
-                        ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
-                                 "oa{sv}", recorder, 1, "replace", "b", 1) :
-                        ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscRecorder", NULL,
-                                 "oa{sv}", recorder, 0);
+                r = burn_record_prepare(record, master, arg_burn.replace, !arg_burn.image);
         /* imapid refuses IMAPI's way unless told otherwise; a home folder should burn as it is. */
         if (r == 0 && !arg_burn.image)
                 r = ctl_call(bus, master, IMAPI_JOLIET_INTERFACE, "SetJolietProperties", NULL, "a{sv}", 1,
@@ -399,7 +366,8 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
         _cleanup_(progress_freep) Progress *progress = NULL;
         _cleanup_(job_follow_freep) JobFollow *follow = NULL;
         _cleanup_(walker_freep) Walker *walker = NULL;
-        _cleanup_free_ char *recorder = NULL, *master = NULL;
+        _cleanup_(burn_record_done) BurnRecord record = {};
+        _cleanup_free_ char *master = NULL;
         _cleanup_close_ int image_fd = -1, boot_fd = -1;
         const char *path;
         Burn b = {};
@@ -445,10 +413,6 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                 fprintf(stderr, "imapictl: --boot-emulation and --boot-platform need --boot-image.\n");
                 return CTL_EXIT_USAGE;
         }
-        r = ctl_resolve_recorder(bus, arg_burn.recorder, &recorder);
-        if (r != 0)
-                return r;
-
         progress = progress_new(arg.json);
         r = progress ? sd_event_default(&event) : -ENOMEM;
         if (r >= 0)
@@ -461,6 +425,9 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                 fprintf(stderr, "imapictl: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;
         }
+        r = burn_record_init(&record, bus, progress, follow, append_record_options);
+        if (r != 0)
+                return r;
 
         r = ctl_call(bus, IMAPI_MANAGER_PATH, IMAPI_MANAGER_INTERFACE, "CreateDiscMaster", &reply, "a{sv}",
                      0);
@@ -473,8 +440,8 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
 
         b = (Burn) { .bus = bus, .event = event, .master = master, .progress = progress, .follow = follow,
                      .walker = walker, .files_total = b.files_total, .bytes_total = b.bytes_total,
-                     .image_fd = image_fd };
-        r = prepare_master(bus, master, recorder);
+                     .image_fd = image_fd, .record = &record };
+        r = prepare_master(bus, master, &record);
         if (r == 0 && boot_fd >= 0)
                 r = prepare_boot(bus, master, boot_fd);
         if (r != 0)
@@ -502,6 +469,8 @@ int verb_burn(int argc, char *argv[], sd_bus *bus) {
                         r = CTL_EXIT_FAILED;
                 }
         }
+        if (r == 0 && arg_burn.keep)
+                r = burn_record_again(&record);
 
 close:
         /* Always close: imapid removes the stash, or, while a job still runs, after it ends. */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * imapictl copy: a data disc copied from one recorder to others. One Image disc master reads
- * the source into imapid's stash (ImageDiscMaster.ReadDisc, a job) and records it to each
- * destination in turn (RecordDisc, with keep until the last, so that the disc is read once).
- * With the source as a destination, the job waits for its disc to be swapped for a blank one
- * (RecordDiscTo's wait_for_medium), and imapictl shows what it waits for.
+ * the source into imapid's stash (ImageDiscMaster.ReadDisc, a job) and records it to the other
+ * destinations at once (RecordDiscTo; RecordDisc for one), so that the disc is read once. With
+ * the source as a destination too, its recorder comes last (keep until then): the job waits for
+ * its disc to be swapped for a blank one (RecordDiscTo's wait_for_medium), and imapictl shows
+ * what it waits for.
  */
 
 #include <errno.h>
@@ -20,6 +21,8 @@
 #include "follow.h"
 #include "macro.h"
 #include "progress.h"
+#include "record-many.h"
+#include "targets.h"
 #include "verbs.h"
 
 /* How long the one-recorder copy waits for the blank disc: imapid's longest wait. */
@@ -93,6 +96,25 @@ static int read_source(sd_bus *bus, Progress *progress, const char *master, cons
         return run_job(bus, progress, m, "ReadDisc");
 }
 
+/* RecordDisc's and RecordDiscTo's options of a copy; wait: for the blank disc that replaces the
+ * source. */
+static int append_options(sd_bus_message *m, bool keep, bool wait) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && keep)
+                r = sd_bus_message_append(m, "{sv}", "keep", "b", 1);
+        if (r >= 0 && wait)
+                r = sd_bus_message_append(m, "{sv}", "wait_for_medium", "u", SWAP_WAIT_SEC);
+        if (r >= 0 && arg_burn.no_verify)
+                r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
+        if (r >= 0 && arg_burn.speed > 0)
+                r = sd_bus_message_append(m, "{sv}", "write_speed", "i", (int32_t) arg_burn.speed);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 /* RecordDisc on the active recorder, or with swap_on, RecordDiscTo on that recorder, waiting
  * for the blank disc that replaces the source. */
 static int record(sd_bus *bus, Progress *progress, const char *master, bool keep, const char *swap_on) {
@@ -106,22 +128,21 @@ static int record(sd_bus *bus, Progress *progress, const char *master, bool keep
         if (r >= 0)
                 r = sd_bus_message_append(m, "bb", arg_burn.simulate, arg_burn.eject);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && keep)
-                r = sd_bus_message_append(m, "{sv}", "keep", "b", 1);
-        if (r >= 0 && swap_on)
-                r = sd_bus_message_append(m, "{sv}", "wait_for_medium", "u", SWAP_WAIT_SEC);
-        if (r >= 0 && arg_burn.no_verify)
-                r = sd_bus_message_append(m, "{sv}", "verify", "b", 0);
-        if (r >= 0 && arg_burn.speed > 0)
-                r = sd_bus_message_append(m, "{sv}", "write_speed", "i", (int32_t) arg_burn.speed);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+                r = append_options(m, keep, swap_on != NULL);
         if (r < 0) {
                 fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;
         }
         return run_job(bus, progress, m, "RecordDisc");
+}
+
+/* Opens the source's tray for the swap. Eject is the holder's: IMAPI's order, OpenExclusive,
+ * Eject, Close. A tray that does not open is no failure: the job says what it waits for. */
+static void eject_source(sd_bus *bus, const char *source) {
+        if (ctl_call(bus, source, IMAPI_RECORDER_INTERFACE, "OpenExclusive", NULL, "a{sv}", 0) != 0)
+                return;
+        (void) ctl_call(bus, source, IMAPI_RECORDER_INTERFACE, "Eject", NULL, "a{sv}", 0);
+        (void) ctl_call(bus, source, IMAPI_RECORDER_INTERFACE, "Close", NULL, "a{sv}", 0);
 }
 
 /* The destination becomes the active recorder. */
@@ -138,30 +159,59 @@ static int choose_destination(sd_bus *bus, const char *master, const char *dest)
         return r;
 }
 
-/* Reads the source, then records each destination in turn. (Several destinations at once
- * would replace this loop with one call naming them all.) */
-static int copy(sd_bus *bus, Progress *progress, const char *master, const char *source, char **dests,
-                size_t n) {
+/* The destinations other than the source at once: one RecordDiscTo (keep, when the source's own
+ * recorder still follows), its jobs followed side by side and a table of the results. */
+static int record_others(sd_bus *bus, Progress *progress, const char *master, char **others, size_t n,
+                         bool keep) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(targets_done) Targets targets = {};
         int r;
 
+        r = targets_new(bus, others, n, false, &targets);
+        if (r != 0)
+                return r;
+        r = record_many_call(bus, master, &targets, arg_burn.simulate, arg_burn.eject, &m);
+        if (r >= 0)
+                r = append_options(m, keep, false);
+        if (r < 0) {
+                fprintf(stderr, "imapictl: RecordDiscTo: %s\n", strerror(-r));
+                return CTL_EXIT_FAILED;
+        }
+        return record_many_run(bus, progress, m, &targets, !arg_burn.no_verify, arg_burn.simulate);
+}
+
+/* Reads the source, then records the other destinations (one of them: RecordDisc; several: one
+ * RecordDiscTo), and last the source's own recorder once its disc has been swapped. */
+static int copy(sd_bus *bus, Progress *progress, const char *master, const char *source, char **dests,
+                size_t n) {
+        char *others[COPY_TO_MAX];
+        size_t n_others = 0;
+        bool swap = false;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                if (streq(dests[i], source))
+                        swap = true;
+                else
+                        others[n_others++] = dests[i];
+        }
         r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "Open", NULL, "a{sv}", 0);
         if (r == 0)
                 r = ctl_call(bus, master, IMAPI_DISC_MASTER_INTERFACE, "SetActiveDiscMasterFormat", NULL,
                              "sa{sv}", "image", 0);
         /* Another recorder is checked before the read: a disc too small is refused at once. */
-        if (r == 0 && !streq(dests[0], source))
-                r = choose_destination(bus, master, dests[0]);
+        if (r == 0 && n_others > 0)
+                r = choose_destination(bus, master, others[0]);
         if (r == 0)
                 r = read_source(bus, progress, master, source);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                bool swap = streq(dests[i], source);
-
-                if (swap && !arg_burn.eject)
-                        (void) ctl_call(bus, source, IMAPI_RECORDER_INTERFACE, "Eject", NULL, "a{sv}", 0);
-                if (i > 0 && !swap)
-                        r = choose_destination(bus, master, dests[i]);
-                if (r == 0)
-                        r = record(bus, progress, master, i + 1 < n, swap ? dests[i] : NULL);
+        if (r == 0 && n_others == 1)
+                r = record(bus, progress, master, swap, NULL);
+        else if (r == 0 && n_others > 1)
+                r = record_others(bus, progress, master, others, n_others, swap);
+        if (r == 0 && swap) {
+                if (!arg_burn.eject)
+                        eject_source(bus, source);
+                r = record(bus, progress, master, false, source);
         }
         return r;
 }

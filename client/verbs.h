@@ -18,8 +18,12 @@ int verb_watch(int argc, char *argv[], sd_bus *bus);
 int verb_copy(int argc, char *argv[], sd_bus *bus);
 
 /* The options of burn and erase, parsed with the global ones in imapictl.c. */
+#define BURN_RECORDERS_MAX 16   /* RecordDiscTo's limit */
 typedef struct BurnArgs {
-        const char *recorder;
+        const char *recorders[BURN_RECORDERS_MAX];      /* --recorder, in the order given */
+        size_t n_recorders;
+        bool all_recorders;     /* --all-recorders */
+        bool keep;              /* --keep: burn again to new discs without staging again */
         const char *volume_name;
         bool simulate, eject, no_verify, close_disc, replace;
         int speed;              /* times the medium's 1x; 0: the recorder's WriteSpeed */

@@ -198,6 +198,12 @@ def test_imapictl_copy_to_two():
         src = insert_source(h)
         r = h.ctl("copy", "--from=sr0", "--to=sr1", "--to=sr2", check=0)
         assert "reading" in r.stdout and "verifying" in r.stdout, r.stdout
+        # both burned at once (RecordDiscTo): a line per recorder, then the table
+        assert any(line.startswith("sr1  writing") for line in r.stdout.splitlines()), r.stdout
+        assert any(line.startswith("sr2  writing") for line in r.stdout.splitlines()), r.stdout
+        table = r.stdout[r.stdout.index("RECORDER  MEDIUM"):].splitlines()[1:]
+        assert [(line.split()[0], line.split()[-1]) for line in table] == [("sr1", "verified"),
+                                                                         ("sr2", "verified")], r.stdout
         assert_copied(h, "/dev/sr1", src)
         assert_copied(h, "/dev/sr2", src)
         assert stash_files(h) == []
