@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * imapictl copy: a data disc copied from one recorder to others. One Image disc master reads
+ * imapictl copy: a data disc or an audio CD copied from one recorder to others. One Image disc master reads
  * the source into imapid's stash (ImageDiscMaster.ReadDisc, a job) and records it to each
  * destination in turn (RecordDisc, with keep until the last, so that the disc is read once).
  * With the source as a destination, the copy waits for its disc to be swapped for a blank one.
@@ -15,6 +15,7 @@
 #include <imapi/imapi.h>
 #include <systemd/sd-event.h>
 
+#include "copy-audio.h"
 #include "ctl.h"
 #include "follow.h"
 #include "macro.h"
@@ -167,6 +168,8 @@ static int copy(sd_bus *bus, Progress *progress, const char *master, const char 
                 r = choose_destination(bus, progress, master, dests[0], false);
         if (r == 0)
                 r = read_source(bus, progress, master, source);
+        if (r == 0)
+                (void) copy_audio_describe(bus, progress, master);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 if (i > 0 || streq(dests[i], source)) {
                         if (streq(dests[i], source) && !arg_burn.eject)
