@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * imapictl copy: a data disc copied from one recorder to others. One Image disc master reads
- * the source into imapid's stash (ImageDiscMaster.ReadDisc, a job) and records it to the other
- * destinations at once (RecordDiscTo; RecordDisc for one), so that the disc is read once. With
- * the source as a destination too, its recorder comes last (keep until then): the job waits for
- * its disc to be swapped for a blank one (RecordDiscTo's wait_for_medium), and imapictl shows
- * what it waits for.
+ * imapictl copy: a data disc or an audio CD copied from one recorder to others. One Image disc
+ * master reads the source into imapid's stash (ImageDiscMaster.ReadDisc, a job; an audio CD
+ * becomes Redbook tracks) and records it to the other destinations at once (RecordDiscTo;
+ * RecordDisc for one), so that the disc is read once. With the source as a destination too, its
+ * recorder comes last (keep until then): the job waits for its disc to be swapped for a blank
+ * one (RecordDiscTo's wait_for_medium), and imapictl shows what it waits for.
  */
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <imapi/imapi.h>
 #include <systemd/sd-event.h>
 
+#include "copy-audio.h"
 #include "ctl.h"
 #include "follow.h"
 #include "macro.h"
@@ -204,6 +205,8 @@ static int copy(sd_bus *bus, Progress *progress, const char *master, const char 
                 r = choose_destination(bus, master, others[0]);
         if (r == 0)
                 r = read_source(bus, progress, master, source);
+        if (r == 0)
+                (void) copy_audio_describe(bus, progress, master);
         if (r == 0 && n_others == 1)
                 r = record(bus, progress, master, swap, NULL);
         else if (r == 0 && n_others > 1)

@@ -64,7 +64,8 @@ static int burn_audio_check(Master *m, ImapiError *error) {
         return 0;
 }
 
-/* The tracks as they go to the disc, with the recorder's gap between them. */
+/* The tracks as they go to the disc, with the recorder's gap between them (a copied disc's
+ * tracks keep their own pre-gaps). */
 static int burn_audio_setup(Burn *b, ImapiError *error) {
         const Redbook *rb = &b->master->redbook;
         BurnAudio *a;
@@ -96,14 +97,16 @@ static int burn_audio_setup(Burn *b, ImapiError *error) {
                         .blocks = rb->tracks[i].blocks,
                         .title = a->text[(i + 1) * _CDTEXT_FIELD_MAX + CDTEXT_TITLE],
                         .performer = a->text[(i + 1) * _CDTEXT_FIELD_MAX + CDTEXT_PERFORMER],
+                        .pregap = redbook_track_gap(rb, i, a->gap),
                 };
+                b->write_blocks += a->tracks[i].pregap;
                 a->base[i] = b->write_blocks;
-                b->write_blocks += rb->tracks[i].blocks + (i + 1 < rb->n ? a->gap : 0);
+                b->write_blocks += rb->tracks[i].blocks;
         }
         if (b->write_blocks > b->plan.room)
                 return imapi_error_set(error, IMAPI_E_DISCFULL,
-                                       "The disc cannot hold the tracks (%llu blocks with gaps of %u, %u free).",
-                                       (unsigned long long) b->write_blocks, a->gap, b->plan.room);
+                                       "The disc cannot hold the tracks (%llu blocks with their gaps, %u free).",
+                                       (unsigned long long) b->write_blocks, b->plan.room);
         return 0;
 }
 

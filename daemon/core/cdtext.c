@@ -102,3 +102,106 @@ int cdtext_any(const Redbook *rb) {
         }
         return 0;
 }
+
+#define PACK_BYTES 18
+#define PACK_TYPE_TITLE 0x80
+#define PACK_TYPE_PERFORMER 0x81
+#define PACK_TYPE_SIZE 0x8f
+
+/* Block 0 of the pack, in single-byte characters. */
+static bool pack_in_block0(const uint8_t *p) {
+        return (p[3] & 0x70) == 0 && !(p[3] & 0x80);
+}
+
+/* Block 0's character code, from the first of its size information packs (0x00 ISO-8859-1,
+ * 0x01 ASCII; without one, ISO-8859-1 as libburn writes by default). */
+static int block0_char_code(const uint8_t *packs, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                const uint8_t *p = packs + i * PACK_BYTES;
+
+                if (p[0] == PACK_TYPE_SIZE && p[1] == 0 && (p[3] & 0x70) == 0)
+                        return p[4];
+        }
+        return 0x00;
+}
+
+/* ISO-8859-1 into UTF-8, without control characters (cdtext_check() refuses them). */
+static char *latin1_to_utf8(const char *s, size_t len) {
+        char *u = malloc(len * 2 + 1), *q = u;
+
+        if (!u)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char) s[i];
+
+                if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+                        continue;
+                if (c < 0x80)
+                        *q++ = (char) c;
+                else {
+                        *q++ = (char) (0xc0 | c >> 6);
+                        *q++ = (char) (0x80 | (c & 0x3f));
+                }
+        }
+        *q = 0;
+        return u;
+}
+
+/* The strings of one pack type: the texts of its packs run together, NUL-separated, the first
+ * belonging to the track the first pack names. */
+static int decode_field(const uint8_t *packs, size_t n, uint8_t type, CdTextField f, Redbook *rb) {
+        _cleanup_free_ char *text = malloc(n * CDTEXT_PACK_TEXT_BYTES + 1);
+        size_t len = 0, track = SIZE_MAX, start = 0;
+        const char *prev = NULL;
+        int set = 0, r;
+
+        if (!text)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const uint8_t *p = packs + i * PACK_BYTES;
+
+                if (p[0] != type || !pack_in_block0(p))
+                        continue;
+                if (track == SIZE_MAX)
+                        track = p[1] & 0x7f;
+                memcpy(text + len, p + 4, CDTEXT_PACK_TEXT_BYTES);
+                len += CDTEXT_PACK_TEXT_BYTES;
+        }
+        text[len] = 0;
+        for (size_t i = 0; track != SIZE_MAX && i < len && track <= rb->n; i++) {
+                _cleanup_free_ char *u = NULL;
+
+                if (text[i] != 0)
+                        continue;
+                if (i - start == 1 && text[start] == '\t')
+                        u = prev ? strdup(prev) : NULL;
+                else
+                        u = latin1_to_utf8(text + start, i - start);
+                if (!u && !(i - start == 1 && text[start] == '\t'))
+                        return -ENOMEM;
+                if (u && *u) {
+                        r = redbook_set_text(rb, track, f, u);
+                        if (r < 0)
+                                return r;
+                        set++;
+                }
+                prev = redbook_get_text(rb, track, f);
+                track++;
+                start = i + 1;
+        }
+        return set;
+}
+
+int cdtext_decode(const uint8_t *packs, size_t n, Redbook *rb) {
+        int set = 0, r;
+
+        if (!packs || n == 0 || !IN_SET(block0_char_code(packs, n), 0x00, 0x01))
+                return 0;
+        for (CdTextField f = 0; f < _CDTEXT_FIELD_MAX; f++) {
+                r = decode_field(packs, n, f == CDTEXT_TITLE ? PACK_TYPE_TITLE : PACK_TYPE_PERFORMER, f, rb);
+                if (r < 0)
+                        return r;
+                set += r;
+        }
+        return set;
+}

@@ -38,3 +38,10 @@ char *cdtext_to_latin1(const char *utf8);
 unsigned cdtext_text_packs(const Redbook *rb);
 /* Whether the Redbook has any text. */
 int cdtext_any(const Redbook *rb);
+
+/* A disc's CD-TEXT (n packs of 18 bytes, as READ TOC format 5 returns them) into the Redbook,
+ * whose tracks exist already: the titles and performers of block 0 when it is in ISO-8859-1 or
+ * ASCII (other blocks and character sets are left out), as UTF-8; control characters are dropped,
+ * a TAB (Red Book: "as the track before") is the previous track's string. Returns how many
+ * strings were set, or -ENOMEM. */
+int cdtext_decode(const uint8_t *packs, size_t n, Redbook *rb);

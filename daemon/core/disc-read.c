@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A data disc read into a disc master's stash as its image (disc-read.h). */
+/* A disc read into a disc master's stash: a data disc as its image, an audio CD as its Redbook
+ * tracks (disc-read.h, disc-audio.h). */
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -9,6 +10,7 @@
 
 #include <imapi/imapierror.h>
 
+#include "core/disc-audio.h"
 #include "core/disc-read.h"
 #include "core/quota.h"
 #include "core/worker.h"
@@ -29,7 +31,9 @@ struct DiscRead {
         Job *job;
         MediaInfo media;        /* the source's disc as the job found it */
         char volume_id[33];
-        uint32_t blocks;        /* what is read: [0, blocks) */
+        uint32_t blocks;        /* what is read: [0, blocks), or an audio CD's sectors */
+        bool audio;             /* an audio CD, read into Redbook staging */
+        DiscAudio tracks;
         uint64_t reserved;      /* in the stash */
         uint32_t copy;          /* the stash copy, once made */
         uint32_t bad_lba;
@@ -42,6 +46,7 @@ struct DiscRead {
 };
 
 static void disc_read_free(DiscRead *r) {
+        disc_audio_done(&r->tracks, NULL);
         imapi_error_done(&r->error);
         sd_event_source_disable_unref(r->timer);
         client_unref(r->client);
@@ -57,10 +62,16 @@ static void on_job_cancel(Job *j, void *userdata) {
         disc_read_cancel(userdata);
 }
 
-/* Worker: the volume's size, from its descriptor. */
+/* Worker: an audio CD's tracks, or else the volume's size, from its descriptor. */
 static void size_run(void *userdata) {
         DiscRead *r = userdata;
 
+        if (IN_SET(r->media.profile, 0x08u, 0x09u, 0x0au)) {
+                r->result = disc_audio_probe(r->source->drive, &r->tracks);
+                r->audio = r->result >= 0;
+                if (r->audio || !IN_SET(r->result, -ENOMEDIUM, -ENODATA))
+                        return;
+        }
         r->result = drive_read_volume_blocks(r->source->drive, &r->media, &r->blocks, r->volume_id,
                                              sizeof r->volume_id);
 }
@@ -73,6 +84,13 @@ static void read_run(void *userdata) {
 
         if (!buf) {
                 r->result = -ENOMEM;
+                return;
+        }
+        if (r->audio) {
+                int32_t bad = INT32_MIN;
+
+                r->result = disc_audio_run(&r->tracks, r->source->drive, &r->cancel, &r->blocks_done, &bad);
+                r->bad_lba = bad == INT32_MIN ? UINT32_MAX : (uint32_t) bad;
                 return;
         }
         fd = stash_create_copy(r->master->stash, &r->copy);
@@ -102,11 +120,24 @@ static void read_run(void *userdata) {
         r->result = close(TAKE_FD(fd)) < 0 ? -errno : 0;
 }
 
+static size_t block_size(const DiscRead *r) {
+        return r->audio ? REDBOOK_BLOCK_SIZE : 2048;
+}
+
+/* The track of an audio CD's sector, from 1. */
+static size_t track_of(const DiscRead *r, uint32_t lba) {
+        size_t t = 0;
+
+        while (t + 1 < r->tracks.disc.n && (int64_t) lba >= r->tracks.disc.tracks[t + 1].start)
+                t++;
+        return t + 1;
+}
+
 static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
         DiscRead *r = userdata;
         uint32_t done = atomic_load(&r->blocks_done);
 
-        job_set_progress(r->job, r->blocks ? (double) done / r->blocks : 0, (uint64_t) done * 2048, -1);
+        job_set_progress(r->job, r->blocks ? (double) done / r->blocks : 0, (uint64_t) done * block_size(r), -1);
         (void) sd_event_source_set_time_relative(s, PROGRESS_USEC);
         return sd_event_source_set_enabled(s, SD_EVENT_ON);
 }
@@ -122,6 +153,11 @@ static void read_error(DiscRead *r) {
         else if (r->result == -ENODEV)
                 (void) imapi_error_set(&r->error, IMAPI_E_DEVICE_NOTPRESENT,
                                        "Recorder %s went away while its disc was read.", id);
+        else if (r->result == -EIO && r->bad_lba != UINT32_MAX && r->audio)
+                (void) imapi_error_set(&r->error, IMAPI_E_DISCINFO,
+                                       "Sector %u (track %zu) of the audio CD in recorder %s cannot be read (%u "
+                                       "attempts); nothing was staged.", r->bad_lba, track_of(r, r->bad_lba), id,
+                                       DRIVE_READ_ATTEMPTS);
         else if (r->result == -EIO && r->bad_lba != UINT32_MAX)
                 (void) imapi_error_set(&r->error, IMAPI_E_DISCINFO,
                                        "Block %u of the disc in recorder %s cannot be read (%u attempts); "
@@ -144,13 +180,18 @@ static void read_done(void *userdata) {
         stash_release(m->stash, r->reserved);
         if (r->result >= 0 && m->closing)
                 r->result = -ECANCELED;
-        if (r->result >= 0) {
+        if (r->result >= 0 && r->audio)
+                r->result = disc_audio_commit(&r->tracks, m);
+        else if (r->result >= 0) {
                 r->result = master_commit_image(m, r->copy, (uint64_t) r->blocks * 2048, (uint64_t) r->blocks * 2048);
                 if (r->result >= 0)
                         r->copy = 0;
         }
         if (r->copy != 0 && !m->closing)
                 (void) stash_remove_copy(m->stash, r->copy);
+        if (r->result < 0)
+                read_error(r);  /* while the tracks still say where the bad sector is */
+        disc_audio_done(&r->tracks, m->closing ? NULL : m->stash);
         drive_release(src->drive, false);
         src->busy--;
         recorder_changed(src);
@@ -166,9 +207,9 @@ static void read_done(void *userdata) {
                 _cleanup_free_ char *ok = hresult_format(IMAPI_S_OK, NULL);
 
                 master_changed(m, MASTER_CHANGED_DATA_USED);
-                log_info("Disc master %u: the disc in %s ('%s', %u blocks) is staged.", m->id, src->id,
-                         r->volume_id, r->blocks);
-                job_set_progress(r->job, 1.0, (uint64_t) r->blocks * 2048, -1);
+                log_info("Disc master %u: the %s in %s ('%s', %u blocks) is staged.", m->id,
+                         r->audio ? "audio CD" : "disc", src->id, r->volume_id, r->blocks);
+                job_set_progress(r->job, 1.0, (uint64_t) r->blocks * block_size(r), -1);
                 job_complete(r->job, IMAPI_S_OK, ok);
         }
         job_free(r->job);
@@ -176,13 +217,59 @@ static void read_done(void *userdata) {
         master_work_done(m);
 }
 
+/* The user's share of the stash and its free space, for what the read stages. */
+static int reserve_stash(DiscRead *r, uint64_t bytes, uint64_t files, ImapiError *error) {
+        Master *m = r->master;
+        int k;
+
+        k = quota_check_staging(m->manager, m, bytes, files, error);
+        if (k < 0)
+                return k;
+        k = stash_reserve(m->stash, bytes, error);
+        if (k < 0)
+                return k;
+        r->reserved = bytes;
+        return 0;
+}
+
+/* An audio CD's checks, on the loop: a destination chosen already must write audio and take the
+ * tracks with their gaps; the stash; then the tracks' files. */
+static int check_audio(DiscRead *r, ImapiError *error) {
+        Master *m = r->master;
+        uint64_t need = disc_audio_needed_blocks(&r->tracks), bytes = r->tracks.blocks * REDBOOK_BLOCK_SIZE;
+        int k;
+
+        if (m->recorder && m->recorder != r->source && !master_recorder_supports(m, m->recorder, MASTER_FORMAT_REDBOOK))
+                return imapi_error_set(error, IMAPI_E_INVALIDARG,
+                                       "The disc in recorder %s is an audio CD, which recorder %s cannot write; "
+                                       "nothing was read.", r->source->id, m->recorder->id);
+        if (m->recorder && m->recorder != r->source && need > m->total_blocks)
+                return imapi_error_set(error, IMAPI_E_DISCFULL,
+                                       "The disc in recorder %s cannot hold the copy of the audio CD (%s); nothing "
+                                       "was read.", m->recorder->id,
+                                       master_format_room(need, m->total_blocks, (char[MASTER_ROOM_MAX]) {}));
+        r->blocks = (uint32_t) r->tracks.blocks;
+        k = reserve_stash(r, bytes, r->tracks.disc.n, error);
+        if (k < 0)
+                return k;
+        k = disc_audio_create_files(&r->tracks, m->stash);
+        if (k < 0)
+                return imapi_error_set(error, IMAPI_E_FILEACCESS, "Cannot create the tracks in the stash: %s.",
+                                       strerror(-k));
+        return 0;
+}
+
 /* The size checks, on the loop: what the disc recorded, what the destination takes, the stash. */
 static int check_size(DiscRead *r, ImapiError *error) {
         Master *m = r->master;
         uint32_t end = drive_media_readable_end(&r->media);
         uint64_t bytes = (uint64_t) r->blocks * 2048;
-        int k;
 
+        if (r->result >= 0 && r->audio)
+                return check_audio(r, error);
+        if (r->result == -ENODEV)
+                return imapi_error_set(error, IMAPI_E_DEVICE_NOTPRESENT,
+                                       "Recorder %s went away while its disc was read.", r->source->id);
         if (r->result == -ENOMEDIUM || r->result == -ENODATA)
                 return imapi_error_set(error, IMAPI_E_MEDIUM_INVALIDTYPE,
                                        "The disc in recorder %s holds no ISO 9660 file system to copy.",
@@ -201,14 +288,7 @@ static int check_size(DiscRead *r, ImapiError *error) {
                                        "The disc in recorder %s cannot hold the copy (%s); nothing was read.",
                                        m->recorder->id,
                                        master_format_room(r->blocks, m->total_blocks, (char[MASTER_ROOM_MAX]) {}));
-        k = quota_check_staging(m->manager, m, bytes, 1, error);
-        if (k < 0)
-                return k;
-        k = stash_reserve(m->stash, bytes, error);
-        if (k < 0)
-                return k;
-        r->reserved = bytes;
-        return 0;
+        return reserve_stash(r, bytes, 1, error);
 }
 
 static int start_reading(DiscRead *r, ImapiError *error) {
@@ -221,7 +301,7 @@ static int start_reading(DiscRead *r, ImapiError *error) {
         r->job->cancelable = true;
         r->job->cancel = on_job_cancel;
         r->job->userdata = r;
-        job_set_bytes(r->job, (uint64_t) r->blocks * 2048);
+        job_set_bytes(r->job, (uint64_t) r->blocks * block_size(r));
         job_set_phase(r->job, JOB_PHASE_READING);
         k = sd_event_add_time_relative(m->manager->event, &r->timer, CLOCK_MONOTONIC, PROGRESS_USEC, 0,
                                        on_progress, r);
@@ -244,6 +324,7 @@ static void fail_call(DiscRead *r, int k, const ImapiError *error) {
         if (m->reading == r)
                 m->reading = NULL;
         stash_release(m->stash, r->reserved);
+        disc_audio_done(&r->tracks, m->stash);
         if (r->holding) {
                 drive_release(r->source->drive, false);
                 r->source->busy--;
@@ -273,8 +354,15 @@ static void size_done(void *userdata) {
         }
         r->master->preparing--;
         r->result = 0;
-        log_info("Reading the disc in recorder %s ('%s', %u blocks) into disc master %u.", r->source->id,
-                r->volume_id, r->blocks, r->master->id);
+        if (r->audio) {
+                char what[64];
+
+                disc_audio_describe(&r->tracks, what, sizeof what);
+                log_info("Reading the audio CD in recorder %s (%s) into disc master %u.", r->source->id, what,
+                         r->master->id);
+        } else
+                log_info("Reading the disc in recorder %s ('%s', %u blocks) into disc master %u.", r->source->id,
+                         r->volume_id, r->blocks, r->master->id);
         r->done(r->userdata, 0, NULL, r->job);
 }
 

@@ -35,8 +35,18 @@ uint64_t redbook_used_blocks(const Redbook *rb) {
         return b;
 }
 
+unsigned redbook_track_gap(const Redbook *rb, size_t i, unsigned gap) {
+        if (i == 0 || i >= rb->n)
+                return 0;
+        return rb->tracks[i].pregap >= 0 ? (unsigned) rb->tracks[i].pregap : gap;
+}
+
 uint64_t redbook_gap_blocks(const Redbook *rb, unsigned gap) {
-        return rb->n > 1 ? (uint64_t) gap * (rb->n - 1) : 0;
+        uint64_t b = 0;
+
+        for (size_t i = 1; i < rb->n; i++)
+                b += redbook_track_gap(rb, i, gap);
+        return b;
 }
 
 uint64_t redbook_needed_blocks(const Redbook *rb, unsigned gap) {
@@ -72,7 +82,7 @@ int redbook_add_track(Redbook *rb, char *stash_path, int fd, int32_t hint) {
         if (!t)
                 return -ENOMEM;
         rb->tracks = t;
-        rb->tracks[rb->n++] = (RedbookTrack) { .stash_path = stash_path, .hint = hint };
+        rb->tracks[rb->n++] = (RedbookTrack) { .stash_path = stash_path, .hint = hint, .pregap = -1 };
         rb->track_open = true;
         rb->open_fd = fd;
         return 0;

@@ -23,6 +23,8 @@ typedef struct RedbookTrack {
         char *stash_path;       /* raw little-endian PCM, whole blocks */
         uint64_t blocks;
         int32_t hint;           /* CreateAudioTrack's advisory length */
+        int32_t pregap;         /* blocks of pre-gap before it (a copied disc's); -1: the recorder's
+                                 * AudioGapSize. The first track's is always the lead-in's 150. */
         char *text[_CDTEXT_FIELD_MAX]; /* CD-TEXT, UTF-8 that cdtext_check() accepted; NULL: none */
 } RedbookTrack;
 
@@ -40,8 +42,8 @@ void redbook_clear(Redbook *rb, void (*remove_file)(const char *path, void *user
 
 /* Audio blocks of all tracks, the open one included (UsedAudioBlocks). */
 uint64_t redbook_used_blocks(const Redbook *rb);
-/* Blocks the gaps between the tracks take: gap before every track but the first (whose
- * pre-gap lies in the lead-in and takes nothing from the disc's capacity). */
+/* Blocks the gaps between the tracks take: before every track but the first (whose pre-gap lies
+ * in the lead-in and takes nothing from the disc's capacity), its own pre-gap or else gap. */
 uint64_t redbook_gap_blocks(const Redbook *rb, unsigned gap);
 /* What must fit on the disc for a burn: audio plus gaps. */
 uint64_t redbook_needed_blocks(const Redbook *rb, unsigned gap);
@@ -58,6 +60,8 @@ void redbook_track_grew(Redbook *rb, uint64_t blocks);
 /* Whether the open track may be closed: -ENOENT if none is open, -EMSGSIZE if it is shorter
  * than REDBOOK_MIN_TRACK_BLOCKS (it then stays open). */
 int redbook_check_close(const Redbook *rb);
+/* The pre-gap before track i (from 0) that a burn writes: 0 for the first. */
+unsigned redbook_track_gap(const Redbook *rb, size_t i, unsigned gap);
 /* Closes the open track (its fd too). */
 void redbook_close_track(Redbook *rb);
 /* Sets a CD-TEXT field of the album (track 0) or of track 1..n to a copy of text (NULL or "":

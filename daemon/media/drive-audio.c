@@ -96,7 +96,7 @@ static int add_tracks(Drive *d, struct burn_session *session, const DriveAudioTr
                 struct burn_source *src;
                 /* TAO: libburn writes no pre-gaps, so the gap is silence at the end of the
                  * track before (its "tail"); the next track then starts where SAO starts it. */
-                int tail = o->tao && i + 1 < n ? (int) o->gap * AUDIO_BLOCK : 0;
+                int tail = o->tao && i + 1 < n ? (int) tracks[i + 1].pregap * AUDIO_BLOCK : 0;
 
                 if (!track)
                         return -ENOMEM;
@@ -104,7 +104,8 @@ static int add_tracks(Drive *d, struct burn_session *session, const DriveAudioTr
                 /* SAO: the gap is the next track's index 0. The first track always gets the
                  * 150-block pre-gap of the lead-in; -1 disables a pre-gap on later tracks. */
                 if (!o->tao && i > 0)
-                        (void) burn_track_set_pregap_size(track, o->gap > 0 ? (int) o->gap : -1, 0);
+                        (void) burn_track_set_pregap_size(track, tracks[i].pregap > 0 ? (int) tracks[i].pregap : -1,
+                                                          0);
                 src = burn_file_source_new(tracks[i].path, NULL);
                 if (!src || burn_track_set_source(track, src) != BURN_SOURCE_OK) {
                         if (src)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Reading a data disc for a copy: how far its ISO 9660 volume reaches, and its blocks, with
- * retries. A drive that fails a read of many blocks is asked again one block at a time, so that
- * a bad block is named exactly, and each block is tried DRIVE_READ_ATTEMPTS times before it
- * counts as unreadable (a drive's own retries already ran for every attempt: MMC-6 6.2,
+ * Reading a disc for a copy: how far a data disc's ISO 9660 volume reaches, and its blocks, or an
+ * audio CD's raw sectors, with retries. A drive that fails a read of many blocks is asked again
+ * one block at a time, so that a bad block is named exactly, and each block is tried
+ * DRIVE_READ_ATTEMPTS times before it counts as unreadable (a drive's own retries already ran for every attempt: MMC-6 6.2,
  * Read Error Recovery mode page).
  */
 
@@ -41,13 +41,14 @@ uint32_t drive_media_readable_end(const MediaInfo *m) {
         return end;
 }
 
-static int read_one(Drive *d, uint32_t lba, uint8_t *buf) {
+/* One block (audio: a raw CD-DA sector), DRIVE_READ_ATTEMPTS times at most. */
+static int read_one(Drive *d, int64_t lba, uint8_t *buf, bool audio) {
         int r = -EIO;
 
         for (unsigned attempt = 0; attempt < DRIVE_READ_ATTEMPTS && r < 0; attempt++) {
                 if (drive_is_lost(d))
                         return -ENODEV;
-                r = drive_read_blocks(d, lba, buf, 1);
+                r = audio ? drive_read_audio(d, (int32_t) lba, buf, 1) : drive_read_blocks(d, (uint32_t) lba, buf, 1);
         }
         return r;
 }
@@ -67,9 +68,24 @@ int drive_read_copy_blocks(Drive *d, const MediaInfo *m, uint32_t lba, uint8_t *
                         memset(b, 0, 2048);
                         continue;
                 }
-                r = read_one(d, lba + (uint32_t) i, b);
+                r = read_one(d, lba + (uint32_t) i, b, false);
                 if (r < 0) {
                         *ret_bad_lba = lba + (uint32_t) i;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int drive_read_audio_copy(Drive *d, int32_t lba, uint8_t *buf, size_t n, int32_t *ret_bad_lba) {
+        int r;
+
+        if (drive_read_audio(d, lba, buf, n) >= 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                r = read_one(d, lba + (int32_t) i, buf + i * 2352, true);
+                if (r < 0) {
+                        *ret_bad_lba = lba + (int32_t) i;
                         return r;
                 }
         }

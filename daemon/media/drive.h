@@ -218,12 +218,13 @@ typedef struct DriveAudioTrack {
         const char *path;       /* raw CD-DA: little-endian 16-bit stereo, whole 2352-byte blocks */
         uint64_t blocks;
         const char *title, *performer;  /* CD-TEXT in ISO-8859-1; NULL: none */
+        unsigned pregap;        /* blocks of gap before it (0 for the first track) */
 } DriveAudioTrack;
 
 typedef struct DriveAudioOptions {
         DriveWriteOptions write;
         bool tao;               /* track-at-once; otherwise disc-at-once */
-        unsigned gap;           /* blocks of silence between tracks */
+        unsigned gap;           /* for the log: the recorder's gap (each track has its own) */
         /* CD-TEXT (disc-at-once only), ISO-8859-1: block 0, English. With cdtext false the
          * tracks' texts are ignored too. */
         bool cdtext;
@@ -234,7 +235,7 @@ typedef struct DriveAudioOptions {
  * write (GET CONFIGURATION feature 002Eh, CD Mastering, bit R-W; MMC-5 5.3.25). */
 bool drive_can_write_cdtext(Drive *d);
 
-/* Starts writing the tracks as one closed audio session. In SAO the gap is each track's pre-gap
+/* Starts writing the tracks as one closed audio session. In SAO a track's gap is its pre-gap
  * (index 0); in TAO, where libburn writes no pre-gaps, it is silence after the track before.
  * Errors as drive_write_start(); poll and finish with drive_poll()/drive_operation_finish(). */
 int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, const DriveAudioOptions *o,
@@ -244,3 +245,26 @@ int drive_audio_track_starts(Drive *d, int32_t **ret, size_t *ret_n);
 /* Reads raw 2352-byte audio sectors (READ CD); callable from a worker while nothing else uses
  * the drive. */
 int drive_read_audio(Drive *d, int32_t lba, void *buf, size_t n_blocks);
+
+/* Reading an audio CD for a copy (drive-audio-read.c), from a worker while the job holds the
+ * drive. */
+#define DRIVE_AUDIO_DISC_TRACKS_MAX 99
+typedef struct DriveAudioDiscTrack {
+        int32_t start;          /* LBA of index 1 */
+        uint32_t blocks;        /* as the drive reports the track's size */
+} DriveAudioDiscTrack;
+
+typedef struct DriveAudioDisc {
+        DriveAudioDiscTrack tracks[DRIVE_AUDIO_DISC_TRACKS_MAX];
+        size_t n;
+        uint8_t *text_packs;    /* the lead-in's CD-TEXT: packs of 18 bytes; NULL: none */
+        size_t n_text_packs;
+} DriveAudioDisc;
+
+/* The tracks of an audio CD and its CD-TEXT: -ENOMEDIUM when the disc has a data track (or
+ * none), -ENODEV when the drive went. Free with drive_audio_disc_done(). */
+int drive_read_audio_disc(Drive *d, DriveAudioDisc *ret);
+void drive_audio_disc_done(DriveAudioDisc *disc);
+/* n raw sectors from lba; a sector that fails DRIVE_READ_ATTEMPTS reads is named in *ret_bad_lba
+ * (-EIO, or -ENODEV if the drive went). */
+int drive_read_audio_copy(Drive *d, int32_t lba, uint8_t *buf, size_t n, int32_t *ret_bad_lba);

@@ -166,20 +166,24 @@ def test_stash_too_small():
         assert os.listdir(os.path.join(fs.path, "master-1.stash")) == []
 
 
+def cancel_read(bus, m, source):
+    """ReadDisc, cancelled at once: the job ends with IMAPI_E_USERABORT."""
+    job = str(m.image.ReadDisc(source, {}))
+    bus.get_object(BUS_NAME, job).Cancel({}, dbus_interface=JOB)
+    from gi.repository import GLib
+    loop, got = GLib.MainLoop(), []
+    bus.add_signal_receiver(lambda ok, msg, path=None: (got.append(str(msg)), loop.quit()),
+                            dbus_interface=JOB, signal_name="Completed", path=job, path_keyword="path")
+    GLib.timeout_add(120 * 1000, loop.quit)
+    loop.run()
+    assert got and got[0].startswith("0x8004020D"), got  # IMAPI_E_USERABORT
+
+
 def test_cancel_leaves_nothing():
     with Harness(emulator=["--drives", "2", "--drive", "0", "--fault", "slow=20"]) as h:
         insert_source(h, mib=8, fault="slow=20")
         bus, m = copy_master(h)
-        job = str(m.image.ReadDisc(SR0, {}))
-        j = bus.get_object(BUS_NAME, job)
-        j.Cancel({}, dbus_interface=JOB)
-        from gi.repository import GLib
-        loop, got = GLib.MainLoop(), []
-        bus.add_signal_receiver(lambda ok, msg, path=None: (got.append(str(msg)), loop.quit()),
-                                dbus_interface=JOB, signal_name="Completed", path=job, path_keyword="path")
-        GLib.timeout_add(120 * 1000, loop.quit)
-        loop.run()
-        assert got and got[0].startswith("0x8004020D"), got  # IMAPI_E_USERABORT
+        cancel_read(bus, m, SR0)
         assert int(m.prop("ImageSize", IMAGE)) == 0
         assert stash_files(h) == []
 

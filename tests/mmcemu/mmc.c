@@ -1296,8 +1296,12 @@ static int cmd_read(Drive *d, const uint8_t *cdb, uint8_t *out, size_t n, size_t
                 if (!t)
                         return S_LBA_OUT_OF_RANGE;
                 if (readcd) {
-                        int flags = cdb[9] & 0xf8;
+                        int flags = cdb[9] & 0xf8, type = (cdb[1] >> 2) & 7;
 
+                        /* Expected Sector Type (MMC-6 6.19.2.2): 0 any, 1 CD-DA, 2..5 the data
+                         * modes; a sector of another kind is 5/64/00. */
+                        if ((type == 1 && t->block_size != 2352) || (type >= 2 && t->block_size == 2352))
+                                return S_ILLEGAL_MODE_TRACK;
                         if (t->block_size == 2352)
                                 bs = 2352;      /* audio: any user-data request yields the raw sector */
                         else if (flags == 0x10)

@@ -293,6 +293,10 @@ int main(void) {
         }
         st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 10, 0x28, 0, 0, 0, 0, 3, 0, 0, 1, 0);
         ok(st == 2 && s == 0x052100, "READ(10) beyond the recorded area: 5/21/00");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 12, 0xbe, 0x04, 0, 0, 0, 0, 0, 0, 1, 0x10, 0, 0);
+        ok(st == 2 && s == 0x056400, "READ CD expecting CD-DA of a data sector: 5/64/00");
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2048, &s, 12, 0xbe, 0x00, 0, 0, 0, 0, 0, 0, 1, 0x10, 0, 0);
+        ok(st == 0 && buf[0] == (uint8_t) 3, "READ CD of any sector type: the data sector's user data");
 
         /* Persistence: another "process" sees the same disc. */
         drive_init(&d2, dir, 0);
@@ -536,6 +540,9 @@ int main(void) {
                         same = buf[i] == (uint8_t) (i * 13 + 1);
                 ok(same, "READ CD returns the raw audio sectors");
         }
+        /* Expected Sector Type Mode 1 (byte 1 = 2 << 2) on an audio sector */
+        st = cmd(&d, EMU_DIR_FROM_DEV, 2352, &s, 12, 0xbe, 0x08, 0, 0, 0, 0, 0, 0, 1, 0x10, 0, 0);
+        ok(st == 2 && s == 0x056400, "READ CD expecting Mode 1 of an audio sector: 5/64/00");
         for (int i = 0; i < 2048 * 19; i++)
                 buf[i] = 0;
         st = cmd(&d, EMU_DIR_TO_DEV, 19 * 2048, &s, 10, 0x2a, 0, 0, 0, 0, 2, 0, 0, 19, 0);

@@ -140,10 +140,77 @@ static void test_cdtext(void) {
         CHECK(!rb.album[CDTEXT_TITLE] && rb.n == 0, "clearing takes the text with the tracks");
 }
 
+/* A copied disc's tracks keep their own pre-gaps; the others take the recorder's. */
+static void test_own_gaps(void) {
+        Redbook rb;
+
+        redbook_init(&rb);
+        for (int i = 0; i < 3; i++) {
+                CHECK(redbook_add_track(&rb, NULL, -1, 0) == 0, "track %d created", i + 1);
+                redbook_track_grew(&rb, 300);
+                redbook_close_track(&rb);
+        }
+        CHECK(rb.tracks[1].pregap == -1, "a staged track takes the recorder's gap");
+        CHECK(redbook_gap_blocks(&rb, 150) == 300, "two gaps of 150");
+        rb.tracks[1].pregap = 95;
+        rb.tracks[0].pregap = 500;
+        CHECK(redbook_track_gap(&rb, 0, 150) == 0, "the first track's pre-gap is in the lead-in");
+        CHECK(redbook_track_gap(&rb, 1, 150) == 95 && redbook_track_gap(&rb, 2, 150) == 150,
+              "track 2 keeps its own, track 3 the recorder's");
+        CHECK(redbook_needed_blocks(&rb, 150) == 900 + 95 + 150, "needed: audio and both gaps");
+        rb.tracks[2].pregap = 0;
+        CHECK(redbook_gap_blocks(&rb, 150) == 95, "a pre-gap of 0 is no gap");
+        redbook_clear(&rb, NULL, NULL);
+}
+
+/* One 18-byte pack (the CRC is not checked here). */
+static void pack(uint8_t *p, uint8_t type, uint8_t track, uint8_t seq, const char text[12]) {
+        memset(p, 0, 18);
+        p[0] = type;
+        p[1] = track;
+        p[2] = seq;
+        memcpy(p + 4, text, 12);
+}
+
+static void test_cdtext_decode(void) {
+        uint8_t packs[5 * 18];
+        Redbook rb;
+
+        redbook_init(&rb);
+        for (int i = 0; i < 3; i++) {
+                CHECK(redbook_add_track(&rb, NULL, -1, 0) == 0, "track %d created", i + 1);
+                redbook_close_track(&rb);
+        }
+        /* titles "Album", "One", "T\xe9", "\t" (as the track before); performers "", "Ann" */
+        pack(packs, 0x80, 0, 0, "Album\0One\0T\xe9");
+        pack(packs + 18, 0x80, 2, 1, "\0\t\0\0\0\0\0\0\0\0\0\0");
+        pack(packs + 36, 0x81, 0, 2, "\0Ann\0\0\0\0\0\0\0\0");
+        pack(packs + 54, 0x8f, 0, 3, "\0\x01\x03\0\0\0\0\0\0\0\0\0");
+        /* block 1 (another language): left out */
+        pack(packs + 72, 0x80, 0, 0, "Andere\0\0\0\0\0\0");
+        packs[72 + 3] = 0x10;
+        CHECK(cdtext_decode(packs, 5, &rb) == 5, "five strings decoded");
+        CHECK(streq(redbook_get_text(&rb, 0, CDTEXT_TITLE), "Album"), "the album title");
+        CHECK(streq(redbook_get_text(&rb, 1, CDTEXT_TITLE), "One"), "track 1's title");
+        CHECK(streq(redbook_get_text(&rb, 2, CDTEXT_TITLE), "T\xc3\xa9"), "track 2's, ISO-8859-1 into UTF-8");
+        CHECK(streq(redbook_get_text(&rb, 3, CDTEXT_TITLE), "T\xc3\xa9"), "a TAB repeats the track before");
+        CHECK(!redbook_get_text(&rb, 0, CDTEXT_PERFORMER) && streq(redbook_get_text(&rb, 1, CDTEXT_PERFORMER), "Ann"),
+              "an empty string is no text");
+        /* a character code of a double-byte set: nothing is decoded */
+        packs[54 + 4] = 0x80;
+        redbook_clear(&rb, NULL, NULL);
+        CHECK(redbook_add_track(&rb, NULL, -1, 0) == 0, "a track");
+        CHECK(cdtext_decode(packs, 5, &rb) == 0 && !redbook_get_text(&rb, 0, CDTEXT_TITLE), "MS-JIS is left out");
+        CHECK(cdtext_decode(NULL, 0, &rb) == 0, "no packs, no text");
+        redbook_clear(&rb, NULL, NULL);
+}
+
 int main(void) {
         test_empty();
         test_tracks_and_gaps();
         test_99_tracks();
         test_cdtext();
+        test_own_gaps();
+        test_cdtext_decode();
         return tap_done();
 }
