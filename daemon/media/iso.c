@@ -34,7 +34,7 @@
  *   - Files larger than 4 GiB - 2 KiB need ISO level 3 (multi-extent); at level 1 or 2 they are
  *     refused with -EFBIG before anything is built (libisofs would otherwise only log it).
  *   - Staged files are read through a stream of our own (stash_stream_*) rather than libisofs'
- *     local-file one: it reads 1 MiB at a time instead of 2 KiB and skips holes, and reports
+ *     local-file one: it reads 256 KiB at a time instead of 2 KiB and skips holes, and reports
  *     which file failed to read.
  *   - The image is pulled from the burn_source that libisofs' writer thread fills (a FIFO of
  *     1 MiB: all of it stays resident through the build), in 512 KiB reads that never ask past
