@@ -240,8 +240,9 @@ def test_imapictl_copy_one_recorder():
             if "Insert a blank disc into" in line:
                 break
         assert any("Insert a blank disc" in l for l in seen), (seen, p.stderr.read() if p.poll() else "")
-        # the job's own words: why the disc still in the drive will not do
-        assert "in recorder sr0 is closed and takes no more data" in seen[-1], seen[-1]
+        # the job's own words: imapictl opened the tray (OpenExclusive, Eject, Close), so the
+        # source disc is out and none is in yet
+        assert "There is no disc in recorder sr0" in seen[-1], seen[-1]
         h.emu("--drive", "0", "--media", "dvd-r")  # the swap: a blank disc in the same drive
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, (p.returncode, "".join(seen) + out, err)
