@@ -194,19 +194,26 @@ static void end_done(void *userdata) {
         free(e);
 }
 
+/* A burn's files, here and now: the staged copy deleted, the generator released before the fd
+ * that its threads may still read is closed, the stash reservation given back. */
+static void drop_files(Stash *stash, BurnEndFiles *files) {
+        if (files->remove_path)
+                (void) stash_remove_file(stash, files->remove_path);
+        files->remove_path = mfree(files->remove_path);
+        if (files->release)
+                files->release(TAKE_PTR(files->release_data));
+        files->close_fd = safe_close(files->close_fd);
+        stash_release(stash, files->reserved);
+        files->reserved = 0;
+}
+
 /* Out of memory at the very end: report what can be reported, here. */
 static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *files) {
         log_oom();
         b->recorder->busy--;
         manager_notify_work(b->master->manager, false, NULL);
         drive_release(b->recorder->drive, false);
-        if (files->remove_path)
-                (void) stash_remove_file(b->master->stash, files->remove_path);
-        free(files->remove_path);
-        if (files->release)
-                files->release(files->release_data);
-        safe_close(files->close_fd);
-        stash_release(b->master->stash, files->reserved);
+        drop_files(b->master->stash, files);
         end_report(b, hr, message);
         end_detach(b, 0);
 }
@@ -603,14 +610,7 @@ static void burn_drop_format(Burn *b) {
                 return;
         if (b->ops->end_files) {
                 b->ops->end_files(b, &files);
-                if (files.remove_path)
-                        (void) stash_remove_file(b->master->stash, files.remove_path);
-                free(files.remove_path);
-                /* The generator first: after a cancel its threads may still read the fd. */
-                if (files.release)
-                        files.release(files.release_data);
-                safe_close(files.close_fd);
-                stash_release(b->master->stash, files.reserved);
+                drop_files(b->master->stash, &files);
         }
         b->ops->free(b->format);
         b->format = NULL;
