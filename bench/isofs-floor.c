@@ -69,7 +69,7 @@ static int set_options(IsoWriteOpts *opts, int level) {
             iso_write_opts_set_joliet_longer_paths(opts, 1) < 0 ||
             iso_write_opts_set_allow_longer_paths(opts, 1) < 0 || iso_write_opts_set_dir_rec_mtime(opts, 7) < 0 ||
             iso_write_opts_set_sort_files(opts, 1) < 0 ||
-            iso_write_opts_set_fifo_size(opts, 512) < 0)   /* 1 MiB, as imapid's */
+            iso_write_opts_set_fifo_size(opts, 64) < 0)    /* 128 KiB, as imapid's */
                 return -EINVAL;
         return 0;
 }

@@ -14,17 +14,17 @@
 
 /* libisofs reads file content 2 KiB at a time; through its own local-file stream that is one
  * read() per block, which made a 5 GiB file cost seconds of system time. This stream reads
- * 256 KiB ahead (the kernel's readahead keeps the disk streaming behind it; a 1 MiB buffer was
- * 768 KiB more resident per generator, that is per recorder, and no faster), and fills holes
+ * 128 KiB ahead (the kernel's readahead keeps the disk streaming behind it; the buffer is
+ * resident once per generator, that is per recorder, so it is kept small), and fills holes
  * (SEEK_DATA) with zeros without reading them, so sparse stash files cost nothing. */
-#define STASH_STREAM_BUFFER (256U * 1024U)
+#define STASH_STREAM_BUFFER (128U * 1024U)
 /* Our streams' file system id; a stream's inode number is its entry's index + 1, so libisofs
  * tells them apart (every entry is a file of its own in the image, packed or not). */
 #define STASH_STREAM_FS_ID 0x494d4150U
 
 /* What the streams of one image share: the caller's entries, and the read-ahead buffer of the
  * last file read, which the next one reuses (libisofs reads the files one after another; a
- * buffer per file would be a 256 KiB mmap() and munmap() each). It lives until the image is
+ * buffer per file would be a 128 KiB mmap() and munmap() each). It lives until the image is
  * freed (see IsoBuild). */
 struct IsoStashStreams {
         const IsoSource *src;

@@ -69,16 +69,21 @@ static int write_sparse(int fd, const uint8_t *buf, size_t blocks, uint64_t offs
 
 /* libisofs' FIFO wakes its reader for every 2 KiB it gets. Reading a chunk as it trickles in
  * costs two context switches per block and doubled the time of a large image; let the chunk
- * collect first. The writer thread never waits for us while the FIFO has room. */
-static void wait_for_fifo(struct burn_source *source, size_t bytes) {
-        for (unsigned i = 0; i < 1000; i++) {
-                size_t cap = 0, free_bytes = 0;
+ * collect first. The writer thread never waits for us while the FIFO has room. Returns how many
+ * of `blocks` to take now: no more than half the FIFO, so that a read larger than it (the FIFO
+ * is small, iso-build.c) does not trickle in either. */
+static size_t wait_for_fifo(struct burn_source *source, size_t blocks) {
+        size_t cap = 0, free_bytes = 0, want = blocks;
 
-                if (iso_ring_buffer_get_status(source, &cap, &free_bytes) != 1 ||
-                    cap - free_bytes >= MIN(bytes, cap / 2))
-                        return;
+        for (unsigned i = 0; i < 1000; i++) {
+                if (iso_ring_buffer_get_status(source, &cap, &free_bytes) != 1)
+                        break;
+                want = MIN(blocks, MAX(cap / 2 / ISO_BLOCK, (size_t) 1));
+                if (cap - free_bytes >= want * ISO_BLOCK)
+                        break;
                 (void) usleep(200);
         }
+        return want;
 }
 
 int iso_output_new(const IsoSource *src, const IsoOptions *o, IsoOutput **ret) {
@@ -123,12 +128,17 @@ int iso_output_read(IsoOutput *s, uint8_t *buf, size_t blocks) {
                 return -EIO;
         if (blocks == 0 || blocks > s->build.blocks - s->done)
                 return -EINVAL;
-        wait_for_fifo(s->build.source, blocks * ISO_BLOCK);
-        /* Never ask for more than is left: libisofs drops a partial read at the end. */
-        k = s->build.source->read_xt(s->build.source, buf, (int) (blocks * ISO_BLOCK));
-        if (k != (int) (blocks * ISO_BLOCK))
-                return stream_failed(s, "Generating the image failed");
-        s->done += blocks;
+        while (blocks > 0) {
+                size_t n = wait_for_fifo(s->build.source, blocks);
+
+                /* Never ask for more than is left: libisofs drops a partial read at the end. */
+                k = s->build.source->read_xt(s->build.source, buf, (int) (n * ISO_BLOCK));
+                if (k != (int) (n * ISO_BLOCK))
+                        return stream_failed(s, "Generating the image failed");
+                s->done += n;
+                buf += n * ISO_BLOCK;
+                blocks -= n;
+        }
         return 0;
 }
 

@@ -34,12 +34,13 @@
  *   - Files larger than 4 GiB - 2 KiB need ISO level 3 (multi-extent); at level 1 or 2 they are
  *     refused with -EFBIG before anything is built (libisofs would otherwise only log it).
  *   - Staged files are read through a stream of our own (stash_stream_*) rather than libisofs'
- *     local-file one: it reads 256 KiB at a time instead of 2 KiB and skips holes, and reports
+ *     local-file one: it reads 128 KiB at a time instead of 2 KiB and skips holes, and reports
  *     which file failed to read.
  *   - The image is pulled from the burn_source that libisofs' writer thread fills (a FIFO of
- *     1 MiB: all of it stays resident through the build), in 512 KiB reads that never ask past
- *     the end (libisofs drops a partial last read), and written with pwrite() at its offset,
- *     leaving holes for all-zero blocks; ftruncate() sets the final size.
+ *     128 KiB, resident through the build, once per recorder), half of it at a time, in 512 KiB
+ *     chunks that never ask past the end (libisofs drops a partial last read), and written
+ *     with pwrite() at its offset, leaving holes for all-zero blocks; ftruncate() sets the
+ *     final size.
  *     A cancel calls the source's cancel(), which stops and joins libisofs' thread.
  *   - Multi-session: the previous session is imported through an IsoDataSource over
  *     read_block, and the new one is written appendable at ms_block = next_lba. On CD-R, DVD±R
