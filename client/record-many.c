@@ -205,6 +205,8 @@ static void all_ended(RecordMany *m) {
         if (failed > 0 && failed < m->n)
                 fprintf(stderr, "imapictl: %zu of %zu recorders failed; the discs marked verified are good.\n",
                         failed, m->n);
+        else if (failed > 0 && code == CTL_EXIT_CANCELLED)
+                fprintf(stderr, "imapictl: the burn was cancelled on every recorder.\n");
         else if (failed > 0)
                 fprintf(stderr, "imapictl: the burn failed on every recorder.\n");
         ctl_event_exit(m->bus, code);

@@ -9,16 +9,18 @@ repeated options that are refused."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from imapitest import Harness, build_path, make_image, run_tests, stash_files  # noqa: E402
+from imapitest import (BUS_NAME, PROPS, ROOT, Harness, build_path, glib_connection, make_image,  # noqa: E402
+                       run_tests, stash_files, wait_until)
 from mediatest import folder, tree  # noqa: E402
 
-EXIT_USAGE, EXIT_SOME_FAILED = 2, 6
+EXIT_USAGE, EXIT_CANCELLED, EXIT_SOME_FAILED = 2, 5, 6
 
 
 def drives(media, *extra):
@@ -180,6 +182,46 @@ def test_keep_second_copy():
         assert stash_files(h) == []
 
 
+def test_ctrl_c_cancels_every_job():
+    """Ctrl-C while two recorders write: both jobs cancelled, the table says so per recorder, exit
+    status 5, nothing left in the stash, both recorders free, and neither disc passing for a finished one."""
+    import dbus
+    with drives(["dvd-r", "dvd-r"], "--write-rate", "1000", "--buffer-kib", "256") as h:
+        src, _ = content(h)
+        p = subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, "burn", "--recorder=sr0",
+                              "--recorder=sr1", src], env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        seen = []
+        for line in p.stdout:  # not a terminal: a line per update, each naming its recorder
+            seen.append(line)
+            if {rec for rec in ("sr0", "sr1") for x in seen if x.startswith(rec + " ") and " writing " in x} == \
+                    {"sr0", "sr1"}:
+                break
+        else:
+            raise AssertionError("both recorders never wrote: " + "".join(seen) + p.stderr.read())
+        p.send_signal(signal.SIGINT)
+        rest, err = p.communicate(timeout=300)
+        out = "".join(seen) + rest
+        assert p.returncode == EXIT_CANCELLED, (p.returncode, out, err)
+        rows = table(out)
+        assert set(rows) == {"sr0", "sr1"}, out
+        for rec, (medium, result) in rows.items():
+            assert medium == "DVD-R sequential recording", (rec, out)
+            assert result.startswith("cancelled: IMAPI_E_USERABORT"), (rec, out)
+        assert "Cancelling the jobs" in out + err, (out, err)
+        assert "imapictl: the burn was cancelled on every recorder." in err, err
+        wait_until(lambda: stash_files(h) == [], "the stash to be emptied")
+        bus = glib_connection(h)
+        for i in range(2):
+            rec = dbus.Interface(bus.get_object(BUS_NAME, ROOT + f"/recorders/sr{i}"), PROPS)
+            assert int(rec.Get("org.imapid.Imapi1.Recorder", "State")) == 0, i  # not busy
+            toc = h.emu_run("xorriso", "-indev", f"/dev/sr{i}", "-toc", check=False)
+            # a write-once disc stopped mid-write is not blank: what was written stays, but the disc
+            # is not closed as a finished one would be
+            said = toc.stdout + toc.stderr
+            assert "is blank" in said or "is appendable" in said, (i, said)
+
+
 def test_repeated_options_refused():
     with drives(["cd-r", "cd-r"]) as h:
         src, _ = content(h)
@@ -201,4 +243,5 @@ def test_repeated_options_refused():
 
 if __name__ == "__main__":
     run_tests([test_three_mixed_media, test_write_error_on_one, test_all_recorders, test_json_and_image,
-               test_audio_two_cds, test_keep_second_copy, test_repeated_options_refused])
+               test_audio_two_cds, test_keep_second_copy, test_ctrl_c_cancels_every_job,
+               test_repeated_options_refused])
