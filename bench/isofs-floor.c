@@ -7,7 +7,7 @@
  * Builds an image of the TREEs (each a folder of the image's root named after it, as imapictl
  * burn TREE... makes them) with libisofs alone, with the options imapid writes (ISO level 2 by
  * default, Rock Ridge, Joliet with UTF-16 and longer paths, directory mtimes, data sorted, a
- * 1 MiB FIFO) and
+ * 128 KiB FIFO, as imapid's) and
  * reads the whole image out of libisofs' burn source into nothing, as a writer to /dev/null
  * would. Prints one JSON object: {"seconds": S, "bytes": N, "files": F, "vmhwm_kib": K}.
  *
