@@ -151,7 +151,11 @@ def test_killed_clients():
                     master.add(entries)
             reader.join()
             assert sum(outcome.get(k, 0) for k in ("killed", "refused", "done")) == CLIENTS, outcome
-            assert outcome["killed"] >= CLIENTS // 2, outcome
+            # The attack reached every point: how many of the others a busy recorder refused
+            # first depends on the machine's timing (half of them on a loaded one).
+            assert outcome["killed"] >= CLIENTS // 4, outcome
+            for point in ("Open", "AddData", "RecordDisc", "Cancel", "anywhere"):
+                assert outcome["killed_aiming_at"].get(point, 0) >= 10, (point, outcome)
             print(f"# {CLIENTS} clients: {outcome}; root burned and verified {burns} discs meanwhile",
                   flush=True)
             a.stop()
