@@ -130,7 +130,7 @@ int burn_record_start(BurnRecord *b) {
                 return ctl_report_error("RecordDisc", &error, r);
         r = sd_bus_message_read(reply, "o", &job);
         if (r >= 0)
-                r = job_follow_start(b->follow, job);
+                r = job_follow_start(b->follow, job, arg_burn.simulate ? "simulate" : "burn");
         if (r < 0) {
                 fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;

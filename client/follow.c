@@ -219,8 +219,14 @@ static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                 f->state.progress = 1.0;
         if (f->observer)
                 job_changed(f);
-        else
+        else {
+                /* A job that ended before GetAll's reply (a small disc read in a moment) is still
+                 * introduced, with what the caller knows of it; the reply, an error by now, is
+                 * ignored. */
+                if (!f->got_props)
+                        progress_job_started(f->progress, &f->state);
                 progress_job_completed(f->progress, &f->state);
+        }
         job_end(f, success ? CTL_EXIT_OK : exit_code_from_hresult(f->state.hresult));
         return 0;
 }
@@ -384,10 +390,12 @@ JobFollow *job_follow_free(JobFollow *f) {
         return NULL;
 }
 
-int job_follow_start(JobFollow *f, const char *path) {
+int job_follow_start(JobFollow *f, const char *path, const char *operation) {
         int r;
 
         r = set_string(&f->state.path, path);
+        if (r >= 0 && operation)
+                r = set_string(&f->state.operation, operation);
         if (r < 0)
                 return r;
         f->following = true;

@@ -18,8 +18,10 @@ typedef struct JobFollow JobFollow;
 int job_follow_new(sd_bus *bus, Progress *p, JobFollow **ret);
 JobFollow *job_follow_free(JobFollow *f);
 
-/* Follows this job: reads its properties once, then shows every change until it completes. */
-int job_follow_start(JobFollow *f, const char *path);
+/* Follows this job: reads its properties once, then shows every change until it completes.
+ * operation is what the call that started the job knows it to be ("burn", "read"), shown if the
+ * job ends before its properties could be read; NULL if the caller does not know. */
+int job_follow_start(JobFollow *f, const char *path, const char *operation);
 
 /* Instead of showing the job on its Progress and ending the loop (several jobs followed at once):
  * changed() after every change of the job's state, ended() once with the exit code of the outcome.

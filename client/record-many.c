@@ -279,7 +279,7 @@ int record_many_start(sd_bus *bus, Progress *p, sd_bus_message *call, Targets *t
                 return ctl_report_error("RecordDiscTo", &error, r);
         r = sd_bus_message_enter_container(reply, 'a', "o");
         while (r >= 0 && (r = sd_bus_message_read(reply, "o", &job)) > 0 && k < m->n)
-                r = job_follow_start(m->rows[k++].follow, job);
+                r = job_follow_start(m->rows[k++].follow, job, m->simulate ? "simulate" : "burn");
         if (r >= 0 && k != m->n)
                 r = -EBADMSG;
         if (r < 0) {

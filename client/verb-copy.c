@@ -38,7 +38,8 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 /* Calls member (a method returning a job) and follows the job to its end on a loop of its own;
  * the exit code. */
-static int run_job(sd_bus *bus, Progress *progress, sd_bus_message *call, const char *what) {
+static int run_job(sd_bus *bus, Progress *progress, sd_bus_message *call, const char *what,
+                   const char *operation) {
         _cleanup_(sd_event_source_unrefp) sd_event_source *sigint = NULL, *sigterm = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(job_follow_freep) JobFollow *follow = NULL;
@@ -72,7 +73,7 @@ static int run_job(sd_bus *bus, Progress *progress, sd_bus_message *call, const 
         if (r >= 0)
                 r = sd_bus_message_read(reply, "o", &job);
         if (r >= 0)
-                r = job_follow_start(follow, job);
+                r = job_follow_start(follow, job, operation);
         if (r >= 0)
                 r = sd_event_loop(event);
         (void) sd_bus_detach_event(bus);
@@ -94,7 +95,7 @@ static int read_source(sd_bus *bus, Progress *progress, const char *master, cons
                 fprintf(stderr, "imapictl: ReadDisc: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;
         }
-        return run_job(bus, progress, m, "ReadDisc");
+        return run_job(bus, progress, m, "ReadDisc", "read");
 }
 
 /* RecordDisc's and RecordDiscTo's options of a copy; wait: for the blank disc that replaces the
@@ -134,7 +135,7 @@ static int record(sd_bus *bus, Progress *progress, const char *master, bool keep
                 fprintf(stderr, "imapictl: RecordDisc: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;
         }
-        return run_job(bus, progress, m, "RecordDisc");
+        return run_job(bus, progress, m, "RecordDisc", arg_burn.simulate ? "simulate" : "burn");
 }
 
 /* Opens the source's tray for the swap. Eject is the holder's: IMAPI's order, OpenExclusive,

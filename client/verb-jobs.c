@@ -183,7 +183,7 @@ int verb_watch(int argc, char *argv[], sd_bus *bus) {
         progress = progress_new(arg.json);
         r = progress ? job_follow_new(bus, progress, &follow) : -ENOMEM;
         if (r >= 0)
-                r = job_follow_start(follow, path);
+                r = job_follow_start(follow, path, NULL);
         if (r < 0) {
                 fprintf(stderr, "imapictl: %s\n", strerror(-r));
                 return CTL_EXIT_FAILED;
@@ -236,7 +236,7 @@ int verb_erase(int argc, char *argv[], sd_bus *bus) {
                  * so, a second one stops waiting. */
                 k = ctl_catch_signals(event, on_signal, follow, &sigint, &sigterm);
                 if (k >= 0)
-                        k = job_follow_start(follow, job);
+                        k = job_follow_start(follow, job, "erase");
                 if (k < 0) {
                         fprintf(stderr, "imapictl: %s\n", strerror(-k));
                         r = CTL_EXIT_FAILED;
