@@ -83,6 +83,8 @@ class Harness:
     def __exit__(self, *exc):
         try:
             self.stop_daemon()
+            if exc[0] is None:
+                self.check_fd_record()
         finally:
             self.stop_polkit()
             self.stop_bus()
@@ -186,9 +188,23 @@ class Harness:
         pid = self.daemon.pid
         return [(int(op, 16), int(tid) == pid) for op, p, tid in lines if int(p) == pid]
 
+    def check_fd_record(self):
+        """The emulator's record of imapid's fd mistakes (MMCEMU_FDCHECK in tests/mmcemu/README.md):
+        a stray close() that hit a drive's or another thread's file is a test failure, with the
+        backtraces that say whose it was."""
+        try:
+            with open(self.emu_file("fdcheck.log"), errors="replace") as f:
+                record = f.read()
+        except FileNotFoundError:
+            return
+        assert not record, "imapid closed a file descriptor that was not its own:\n" + record
+
     def start_daemon(self, wait=True):
         self.log_file = open(self.daemon_log, "ab")
-        self.daemon = subprocess.Popen(self.daemon_args(), env=self.env, stdout=self.log_file,
+        env = self.env
+        if self.emulator is not None:
+            env = dict(env, MMCEMU_FDCHECK=self.emu_file("fdcheck.log"))
+        self.daemon = subprocess.Popen(self.daemon_args(), env=env, stdout=self.log_file,
                                        stderr=subprocess.STDOUT)
         if wait:
             self.wait_for_name()

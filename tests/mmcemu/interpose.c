@@ -23,6 +23,7 @@
 #undef _FILE_OFFSET_BITS
 #include <dirent.h>
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cdrom.h>
@@ -86,7 +87,10 @@ static struct {
         int opens[EMU_MAX_DRIVES];      /* fds open on each drive in this process */
         OpenFile *fds[MAX_FDS];
         bool trace;
+        int fdcheck_fd;         /* MMCEMU_FDCHECK's file, or -1 */
+        bool burn_opened[MAX_FDS];      /* with MMCEMU_FDCHECK: fds that libburn opened itself */
 } emu = {
+        .fdcheck_fd = -1,
         .once = PTHREAD_ONCE_INIT,
         .lock = PTHREAD_MUTEX_INITIALIZER,
         .drives_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -162,6 +166,92 @@ static void load_symbols(void) {
         LOAD(fopen64);
 }
 
+/*
+ * MMCEMU_FDCHECK=FILE: a record, appended to FILE, of what a stray close() of the program under
+ * test leaves behind: an emulated drive's fd number that is no longer the emulator's /dev/null
+ * (closed behind the emulator's back and reused), a close() that fails with EBADF, and a close
+ * from libburn of an fd that is not a drive's (its own drive closed twice, the number reused by
+ * someone else), each with a backtrace. Off unless set: it costs an fstat() per call on a drive
+ * and a dladdr() per open and close.
+ */
+static void fdcheck_init(void) {
+        const char *path = getenv("MMCEMU_FDCHECK");
+        void *frames[1];
+
+        if (!path || !*path)
+                return;
+        (void) backtrace(frames, 1);    /* loads libgcc_s now, not inside a hook */
+        emu.fdcheck_fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void fdcheck_report(const char *fmt, ...) {
+        char line[512];
+        void *frames[24];
+        va_list ap;
+        int n, k;
+
+        if (emu.fdcheck_fd < 0)
+                return;
+        n = snprintf(line, sizeof line, "%d %d: ", (int) getpid(), (int) gettid());
+        va_start(ap, fmt);
+        n += vsnprintf(line + n, sizeof line - (size_t) n, fmt, ap);
+        va_end(ap);
+        if (n > (int) sizeof line - 2)
+                n = (int) sizeof line - 2;
+        line[n++] = '\n';
+        (void) !write(emu.fdcheck_fd, line, (size_t) n);
+        k = backtrace(frames, 24);
+        backtrace_symbols_fd(frames, k, emu.fdcheck_fd);
+}
+
+static void fd_target(int fd, char *buf, size_t size) {
+        char link[64];
+        ssize_t n;
+
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, buf, size - 1);
+        buf[n < 0 ? 0 : n] = 0;
+}
+
+/* A drive's fd must still be the emulator's /dev/null. */
+static void fdcheck_drive_fd(int fd, const char *what) {
+        struct stat st;
+        char target[256];
+
+        if (emu.fdcheck_fd < 0)
+                return;
+        if (real_fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+                return;
+        fd_target(fd, target, sizeof target);
+        fdcheck_report("STALE %s(%d): a drive's fd, but it is '%s'", what, fd, target);
+}
+
+static bool from_libburn(const void *caller) {
+        Dl_info info;
+
+        return dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "libburn");
+}
+
+/* After an open of a file that is not a drive. */
+static int fdcheck_opened(int fd, const void *caller) {
+        if (emu.fdcheck_fd >= 0 && fd >= 0 && fd < MAX_FDS)
+                __atomic_store_n(&emu.burn_opened[fd], from_libburn(caller), __ATOMIC_RELEASE);
+        return fd;
+}
+
+/* Before the real close of an fd that is not a drive's. */
+static void fdcheck_close(int fd, const void *caller) {
+        char target[256];
+
+        if (emu.fdcheck_fd < 0 || fd < 0 || fd >= MAX_FDS)
+                return;
+        if (from_libburn(caller) && !__atomic_exchange_n(&emu.burn_opened[fd], false, __ATOMIC_ACQ_REL)) {
+                fd_target(fd, target, sizeof target);
+                fdcheck_report("LIBBURN-CLOSE close(%d) of '%s', neither a drive nor a file libburn opened",
+                               fd, target);
+        }
+}
+
 /* Set while emu_init() runs: its own fopen()/stat() calls come back through the hooks. */
 static __thread bool in_init;
 
@@ -185,6 +275,7 @@ static void emu_init(void) {
         for (int i = 0; i < EMU_MAX_DRIVES; i++)
                 emu.fcntl_fd[i] = -1;
         emu.trace = getenv("MMCEMU_TRACE") != NULL;
+        fdcheck_init();
         if (!s || !*s) {
                 in_init = false;
                 return;
@@ -348,6 +439,7 @@ static int open_drive(int index, const char *path, int flags) {
                 return -1;
         }
         *f = (OpenFile) { .drive = d, .excl_fd = excl_fd, .refs = 1 };
+        (void) fdcheck_opened(fd, NULL);        /* a drive's, not a file libburn opened */
 
         /* First open in this process: pick up what other processes recorded. */
         pthread_mutex_lock(&emu.lock);
@@ -684,7 +776,7 @@ EXPORT int open(const char *path, int flags, ...) {
         if (i >= 0)
                 return open_drive(i, path, flags);
         ensure_init();
-        return real_open(path, flags, mode);
+        return fdcheck_opened(real_open(path, flags, mode), __builtin_return_address(0));
 }
 
 EXPORT int open64(const char *path, int flags, ...) {
@@ -702,7 +794,8 @@ EXPORT int open64(const char *path, int flags, ...) {
         if (i >= 0)
                 return open_drive(i, path, flags);
         ensure_init();
-        return real_open64 ? real_open64(path, flags, mode) : real_open(path, flags, mode);
+        return fdcheck_opened(real_open64 ? real_open64(path, flags, mode) : real_open(path, flags, mode),
+                              __builtin_return_address(0));
 }
 
 EXPORT int __open_2(const char *path, int flags) {
@@ -711,7 +804,7 @@ EXPORT int __open_2(const char *path, int flags) {
         if (i >= 0)
                 return open_drive(i, path, flags);
         ensure_init();
-        return real___open_2(path, flags);
+        return fdcheck_opened(real___open_2(path, flags), __builtin_return_address(0));
 }
 
 EXPORT int __open64_2(const char *path, int flags) {
@@ -720,7 +813,8 @@ EXPORT int __open64_2(const char *path, int flags) {
         if (i >= 0)
                 return open_drive(i, path, flags);
         ensure_init();
-        return real___open64_2 ? real___open64_2(path, flags) : real___open_2(path, flags);
+        return fdcheck_opened(real___open64_2 ? real___open64_2(path, flags) : real___open_2(path, flags),
+                              __builtin_return_address(0));
 }
 
 EXPORT int openat(int dirfd, const char *path, int flags, ...) {
@@ -738,21 +832,33 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...) {
         if (i >= 0)
                 return open_drive(i, path, flags);
         ensure_init();
-        return real_openat(dirfd, path, flags, mode);
+        return fdcheck_opened(real_openat(dirfd, path, flags, mode), __builtin_return_address(0));
 }
 
 EXPORT int close(int fd) {
-        if (file_of_fd(fd))
+        int r;
+
+        if (file_of_fd(fd)) {
+                fdcheck_drive_fd(fd, "close");
                 return close_emulated(fd);
+        }
         ensure_init();
-        return real_close(fd);
+        fdcheck_close(fd, __builtin_return_address(0));
+        r = real_close(fd);
+        if (r < 0 && errno == EBADF && fd >= 0 && emu.fdcheck_fd >= 0) {
+                fdcheck_report("EBADF close(%d)", fd);
+                errno = EBADF;
+        }
+        return r;
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t n) {
         OpenFile *f = file_of_fd(fd);
 
-        if (f)
+        if (f) {
+                fdcheck_drive_fd(fd, "read");
                 return emulated_read(f, buf, n);
+        }
         return real_read(fd, buf, n);
 }
 
@@ -770,8 +876,10 @@ EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen) {
 EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off) {
         OpenFile *f = file_of_fd(fd);
 
-        if (f)
+        if (f) {
+                fdcheck_drive_fd(fd, "pread");
                 return emulated_pread(f, buf, n, off);
+        }
         return real_pread(fd, buf, n, off);
 }
 
@@ -799,8 +907,10 @@ EXPORT int ioctl(int fd, unsigned long req, ...) {
         va_start(ap, req);
         arg = va_arg(ap, void *);
         va_end(ap);
-        if (f)
+        if (f) {
+                fdcheck_drive_fd(fd, "ioctl");
                 return emulated_ioctl(f, req, arg);
+        }
         return real_ioctl(fd, req, arg);
 }
 

@@ -563,6 +563,35 @@ sgio-direct)
         emu -- "$PY" "${MMCEMU_SRCDIR:?}/sgio-check.py" "$S" "$RUN" || fail "SG_IO transport checks"
         ;;
 
+fd-check)
+        # MMCEMU_FDCHECK records the fd mistakes that a stray close() leaves behind; a program
+        # that makes none leaves the record empty. Stock xorriso first, then the mistakes.
+        emu --media cd-r >/dev/null
+        MMCEMU_FDCHECK="$T/clean.log" emu_out -- xorriso -outdev /dev/sr0 -toc || fail "xorriso -toc"
+        [ ! -s "$T/clean.log" ] || { cat "$T/clean.log" >&2; fail "a clean run left a record"; }
+        MMCEMU_FDCHECK="$T/fd.log" emu -- "$PY" - "$T/file" <<'PYEOF' || fail "the fd mistakes"
+import ctypes, fcntl, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+drive = os.open("/dev/sr0", os.O_RDONLY | os.O_NONBLOCK)
+libc.syscall(3, drive)          # SYS_close: behind the emulator's back
+other = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+assert other == drive, (other, drive)
+try:
+    fcntl.ioctl(other, 0x2282, b"\0" * 4)     # SG_GET_VERSION_NUM on what is now a file
+except OSError:
+    pass
+os.close(other)
+try:
+    os.close(other)             # a double close
+except OSError:
+    pass
+print(other)
+PYEOF
+        grep -q "STALE ioctl([0-9]*): a drive's fd, but it is '$T/file'" "$T/fd.log" || fail "no STALE record"
+        grep -q "EBADF close([0-9]*)" "$T/fd.log" || fail "no EBADF record"
+        grep -q "libmmcemu.so" "$T/fd.log" || fail "no backtrace"
+        ;;
+
 fault-write-protect)
         make_iso "$T/img.iso" "$T/tree"
         emu --media cd-r --fault write-protect >/dev/null
