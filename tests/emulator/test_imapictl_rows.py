@@ -38,16 +38,16 @@ def row(text):
     return m.groups()
 
 
-def run_on_terminal(h, *args, watch=None):
-    """imapictl with stdout and stderr on one pty, WIDTH columns wide, its output drawn on a Screen
+def run_on_terminal(h, *args, watch=None, width=WIDTH):
+    """imapictl with stdout and stderr on one pty, width columns wide, its output drawn on a Screen
     as it comes; watch(screen, process), if given, is called after each piece. Returns (exit status,
     raw output, screen)."""
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, WIDTH, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, width, 0, 0))
     p = subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, *args], env=h.env,
                          stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
-    screen, chunks = Screen(WIDTH), []
+    screen, chunks = Screen(width), []
     decoder = codecs.getincrementaldecoder("utf-8")()
     while True:
         try:
@@ -66,22 +66,23 @@ def run_on_terminal(h, *args, watch=None):
     return p.wait(timeout=60), b"".join(chunks).decode(), screen
 
 
-def rows_block(screen, lines, names, final):
-    """Where the rows and the table are on the screen: (first row, table header). The rows come
-    together in the order given, each in its final state; no other line above the table names a
-    recorder (nothing drawn twice or left behind by a redraw), and every line above the table fits
-    the window (a long table row may wrap, as any text does)."""
+def rows_block(screen, names, final):
+    """Where the rows and the table are in the screen's unwrapped lines: (lines, first row, table
+    header). The rows come together in the order given, each in its final state and within the
+    window (a row that wrapped would throw the redrawing off); no other line above the table names
+    a recorder (nothing drawn twice or left behind by a redraw). Other text may wrap, as any does."""
+    lines = screen.unwrapped()
     starts = [n for n, line in enumerate(lines) if line.split()[:1] == [names[0]]]
     assert starts, lines
     first = starts[0]
     assert [row(r) for r in lines[first:first + len(names)]] == list(zip(names, final)), lines
     header = next(n for n, line in enumerate(lines) if line.split()[:3] == ["RECORDER", "MEDIUM", "RESULT"])
     assert header > first + len(names), lines
-    assert not [n for n in screen.wrapped if n < header], (screen.wrapped, lines)
+    assert all(len(r) < screen.width for r in lines[first:first + len(names)]), lines
     for n, line in enumerate(lines[:header]):
         if line.split()[:1] and line.split()[0] in names:
             assert first <= n < first + len(names), (n, lines)
-    return first, header
+    return lines, first, header
 
 
 def faulty_burn():
@@ -93,10 +94,10 @@ def test_rows_on_a_terminal():
     with faulty_burn() as h:
         src, files = content(h)
         code, raw, screen = run_on_terminal(h, "burn", *("--recorder=" + r for r in RECORDERS), src)
-        lines = screen.screen()
-        assert code == EXIT_SOME_FAILED, (code, lines)
-
-        first, header = rows_block(screen, lines, RECORDERS, ["done", FAILED, "done"])
+        assert code == EXIT_SOME_FAILED, (code, screen.screen())
+        lines, first, header = rows_block(screen, RECORDERS, ["done", FAILED, "done"])
+        # nothing wrapped above the table: screen lines and unwrapped lines are the same there
+        assert min(screen.wrapped, default=header) >= header, (screen.wrapped, lines)
         # each row went through the burn's phases in place, on its own line
         for n, rec in enumerate(RECORDERS):
             texts = screen.history[first + n]
@@ -106,7 +107,6 @@ def test_rows_on_a_terminal():
             if rec != "sr1":
                 assert "verifying" in phases, (rec, texts)
         # the table below the rows, then the summary
-        lines = screen.unwrapped()
         rows = table("\n".join(lines))
         assert rows["sr0"] == ("DVD-R sequential recording", "verified"), lines
         assert rows["sr2"] == ("DVD+RW", "verified"), lines
@@ -121,7 +121,8 @@ def test_rows_on_a_terminal():
 
 def test_ctrl_c_on_a_terminal():
     """Ctrl-C while both rows show writing: the note about cancelling comes above the rows, which
-    are drawn again below it and end cancelled, once each."""
+    are drawn again below it and end cancelled, once each. The window is narrow: the note wraps
+    over the second row, and the rows still come out whole below it."""
     names = ["sr0", "sr1"]
     with drives(["dvd-r", "dvd-r"], "--write-rate", "1000", "--buffer-kib", "256") as h:
         src, _ = content(h)
@@ -133,14 +134,14 @@ def test_ctrl_c_on_a_terminal():
             if not sent and writing == set(names):
                 p.send_signal(signal.SIGINT)
                 sent.append(shown)
-        code, raw, screen = run_on_terminal(h, "burn", *("--recorder=" + r for r in names), src, watch=watch)
-        lines = screen.screen()
-        assert sent, lines
-        assert code == EXIT_CANCELLED, (code, lines)
-        first, header = rows_block(screen, lines, names, ["cancelled  IMAPI_E_USERABORT"] * 2)
+        code, raw, screen = run_on_terminal(h, "burn", *("--recorder=" + r for r in names), src, watch=watch,
+                                            width=40)
+        assert sent, screen.screen()
+        assert code == EXIT_CANCELLED, (code, screen.screen())
+        lines, first, header = rows_block(screen, names, ["cancelled  IMAPI_E_USERABORT"] * 2)
         assert lines[first - 1] == "Cancelling the jobs (press Ctrl-C again to stop waiting)...", lines
         assert lines.count(lines[first - 1]) == 1, lines
-        rows = table("\n".join(screen.unwrapped()))
+        rows = table("\n".join(lines))
         assert all(rows[n][1].startswith("cancelled: IMAPI_E_USERABORT") for n in names), lines
         assert lines[-1] == "imapictl: the burn was cancelled on every recorder.", lines
         wait_until(lambda: stash_files(h) == [], "the stash to be emptied")
