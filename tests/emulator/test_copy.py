@@ -231,19 +231,27 @@ def test_imapictl_copy_unreadable():
         assert "is blank" in toc.stdout + toc.stderr, toc.stdout  # nothing was burned
 
 
+def copy_until_swap(h):
+    """imapictl copy from sr0 to sr0, its output read up to the line where the job asks for a blank
+    disc (the trigger for the swap). Returns (the running imapictl, the lines seen)."""
+    p = subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, "copy", "--from=sr0", "--to=sr0"],
+                         env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in p.stdout:
+        seen.append(line)
+        if "Insert a blank " in line:
+            return p, seen
+    raise AssertionError("imapictl never asked for a blank disc: %s%s\nimapid log:\n%s"
+                         % ("".join(seen), p.communicate(timeout=60)[1], h.log()))
+
+
 def test_imapictl_copy_one_recorder():
     """Read, then swap the disc: the job waits for a blank disc (RecordDiscTo's wait_for_medium),
     imapictl shows what its Status says, and the job burns once one is in."""
     with Harness(emulator=["--media", "dvd-r"]) as h:
         src = insert_source(h)
-        p = subprocess.Popen([build_path("imapictl"), "--bus-address=" + h.address, "copy", "--from=sr0",
-                              "--to=sr0"], env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        seen = []
-        for line in p.stdout:
-            seen.append(line)
-            if "Insert a blank disc into" in line:
-                break
-        assert any("Insert a blank disc" in l for l in seen), (seen, p.stderr.read() if p.poll() else "")
+        p, seen = copy_until_swap(h)
+        assert "Insert a blank disc into sr0." in seen[-1], seen[-1]
         # the job's own words: imapictl opened the tray (OpenExclusive, Eject, Close), so the
         # source disc is out and none is in yet
         assert "There is no disc in recorder sr0" in seen[-1], seen[-1]

@@ -8,7 +8,8 @@ copy's tracks are compared with the source's: the emulator's track files byte fo
 table of contents (every track's start and size, as the emulator recorded it and as stock cdrskin
 lists it) and the CD-TEXT that stock cdrskin reads from each lead-in. An unreadable sector ends the
 read with IMAPI_E_DISCINFO naming the sector and its track, a cancelled read stages nothing, and
-imapictl copy does the same from the command line, saying what it copies."""
+imapictl copy does the same from the command line, saying what it copies, to another recorder and
+on one recorder with a simulated disc swap (the copy then compared with what the source held)."""
 
 import array
 import math
@@ -19,7 +20,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from imapitest import ROOT, Harness, glib_connection, run_tests, stash_files  # noqa: E402
-from test_copy import cancel_read, copy_master, read_job  # noqa: E402
+from test_copy import cancel_read, copy_master, copy_until_swap, read_job  # noqa: E402
 
 SR0, SR1 = ROOT + "/recorders/sr0", ROOT + "/recorders/sr1"
 RB = "org.imapid.Imapi1.RedbookDiscMaster"
@@ -108,13 +109,24 @@ def check_source(h):
     return text
 
 
-def check_copy(h, text):
-    src, dst = medium(h, "sr0"), medium(h, "sr1")
-    assert src == dst, (src, dst)
+def disc(h, drive):
+    """What a user compares of an audio CD: the emulator's record of its tracks, every track's
+    bytes, the table of contents as stock cdrskin lists it, and its CD-TEXT."""
+    tracks = medium(h, drive)
+    return {"medium": tracks, "data": [track_data(h, drive, n + 1) for n in range(len(tracks[0]))],
+            "toc": toc(h, "/dev/" + drive), "cdtext": cdtext(h, "/dev/" + drive)}
+
+
+def check_copy(h, text, want=None, drive="sr1"):
+    """The copy in drive against the source in sr0 (or want, what sr0 held before a swap)."""
+    want = want or disc(h, "sr0")
+    got = disc(h, drive)
+    assert got["medium"] == want["medium"], (got["medium"], want["medium"])
+    assert len(got["data"]) == len(TRACKS), got["medium"]
     for i in range(len(TRACKS)):
-        assert track_data(h, "sr1", i + 1) == track_data(h, "sr0", i + 1), "track %d differs" % (i + 1)
-    assert toc(h, "/dev/sr1") == toc(h, "/dev/sr0"), (toc(h, "/dev/sr1"), toc(h, "/dev/sr0"))
-    assert cdtext(h, "/dev/sr1") == text, (cdtext(h, "/dev/sr1"), text)
+        assert got["data"][i] == want["data"][i], "track %d differs" % (i + 1)
+    assert got["toc"] == want["toc"], (got["toc"], want["toc"])
+    assert got["cdtext"] == text == want["cdtext"], (got["cdtext"], text)
 
 
 def active_format(m):
@@ -188,7 +200,29 @@ def test_imapictl_copy_audio():
         assert stash_files(h) == []
 
 
+def test_imapictl_copy_audio_one_recorder():
+    """One recorder for both: imapictl reads the CD, opens the tray and the job waits for a blank
+    CD, saying so; the test swaps the disc when imapictl shows that, and the copy burned then is
+    the source track for track."""
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        burn_source(h)
+        text = check_source(h)
+        source = disc(h, "sr0")  # the swap takes the source away
+        p, seen = copy_until_swap(h)
+        assert any(re.search(r"Audio CD: 3 tracks, 0?0:1[0-9], CD-TEXT yes", line) for line in seen), seen
+        # the job's own words: what it wants (an audio copy needs a CD), and that the tray is empty
+        assert "Insert a blank CD-R or CD-RW into sr0." in seen[-1], seen[-1]
+        assert "There is no disc in recorder sr0" in seen[-1], seen[-1]
+        h.emu("--drive", "0", "--media", "cd-r")  # the swap: a blank CD-R in the same drive
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, (p.returncode, "".join(seen) + out, err, h.log())
+        assert "verifying" in out, out
+        check_copy(h, text, want=source, drive="sr0")
+        assert stash_files(h) == []
+
+
 if __name__ == "__main__":
     run_tests([t for t in [test_audio_copy_drive_to_drive, test_audio_unreadable_sector_named,
-                           test_audio_cancel_leaves_nothing, test_imapictl_copy_audio]
+                           test_audio_cancel_leaves_nothing, test_imapictl_copy_audio,
+                           test_imapictl_copy_audio_one_recorder]
                if len(sys.argv) < 2 or t.__name__ in sys.argv[1:]])
