@@ -43,7 +43,7 @@ typedef struct Staging {
         StrPool names;          /* the entries' image paths */
         StrMap index;           /* image path -> entry index (keys: the entries' image_path); holds
                                  * every entry, or none after staging_drop_index() */
-        StrMap dirs;            /* every directory (explicit or implied by a path) -> reference count */
+        StrMap dirs;            /* every directory (explicit or implied by a path), with its parents */
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
         uint64_t cost;          /* stash bytes in use, with the pack's replaced copies */
         uint64_t largest_file;
