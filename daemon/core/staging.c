@@ -44,6 +44,11 @@ void staging_drop_index(Staging *s) {
         strmap_done(&s->index);
 }
 
+void staging_take_index(Staging *s, StrMap *ret) {
+        *ret = s->index;
+        strmap_init_borrowed(&s->index);
+}
+
 int staging_ensure_index(Staging *s) {
         /* Every entry has its own name in the index (a replaced file keeps its entry), so a
          * count short of the entries' is a dropped index. */
