@@ -44,11 +44,9 @@ void strmap_init_borrowed(StrMap *m) {
 
 static void table_free(StrMapTable *t, bool free_keys) {
         for (size_t i = 0; i < t->size && free_keys; i++)
-                if (t->keys[i] && t->keys[i] != TOMBSTONE)
-                        free(t->keys[i]);
-        free(t->keys);
-        free(t->values);
-        free(t->hashes);
+                if (t->slots[i].key && t->slots[i].key != TOMBSTONE)
+                        free(t->slots[i].key);
+        free(t->slots);
         *t = (StrMapTable) {};
 }
 
@@ -65,7 +63,7 @@ static size_t find_slot(const StrMapTable *t, const char *key, uint32_t h, bool 
         size_t mask = t->size - 1, i = h & mask, first_free = SIZE_MAX;
 
         for (;; i = (i + 1) & mask) {
-                char *k = t->keys[i];
+                char *k = t->slots[i].key;
 
                 if (!k) {
                         *ret_found = false;
@@ -74,7 +72,7 @@ static size_t find_slot(const StrMapTable *t, const char *key, uint32_t h, bool 
                 if (k == TOMBSTONE) {
                         if (first_free == SIZE_MAX)
                                 first_free = i;
-                } else if (t->hashes[i] == h && strcmp(k, key) == 0) {
+                } else if (t->slots[i].hash == h && strcmp(k, key) == 0) {
                         *ret_found = true;
                         return i;
                 }
@@ -95,16 +93,14 @@ static void table_insert(StrMapTable *t, char *key, uint32_t h, size_t value) {
         bool found;
         size_t i = find_slot(t, key, h, &found);
 
-        if (t->keys[i] == TOMBSTONE)
+        if (t->slots[i].key == TOMBSTONE)
                 t->tombstones--;
-        t->keys[i] = key;
-        t->values[i] = value;
-        t->hashes[i] = h;
+        t->slots[i] = (StrMapSlot) { .key = key, .value = value, .hash = h };
         t->n++;
 }
 
 static void table_clear_slot(StrMapTable *t, size_t i) {
-        t->keys[i] = TOMBSTONE;
+        t->slots[i].key = TOMBSTONE;
         t->n--;
         t->tombstones++;
 }
@@ -116,11 +112,11 @@ static void move_slots(StrMap *m, size_t count) {
 
         for (; count > 0 && m->moved < o->size && o->n > 0; count--, m->moved++) {
                 size_t i = m->moved;
-                char *k = o->keys[i];
+                char *k = o->slots[i].key;
 
                 if (!k || k == TOMBSTONE)
                         continue;
-                table_insert(&m->table, k, o->hashes[i], o->values[i]);
+                table_insert(&m->table, k, o->slots[i].hash, o->slots[i].value);
                 table_clear_slot(o, i);
         }
         if (o->size > 0 && (o->n == 0 || m->moved == o->size)) {
@@ -138,13 +134,9 @@ static int grow(StrMap *m) {
          * finished first, at once. */
         move_slots(m, SIZE_MAX);
         t.size = m->table.size == 0 ? 64 : (m->n + 1) * 4 >= m->table.size * 2 ? m->table.size * 2 : m->table.size;
-        t.keys = calloc(t.size, sizeof(char *));
-        t.values = calloc(t.size, sizeof(size_t));
-        t.hashes = calloc(t.size, sizeof(uint32_t));
-        if (!t.keys || !t.values || !t.hashes) {
-                table_free(&t, false);
+        t.slots = calloc(t.size, sizeof(StrMapSlot));
+        if (!t.slots)
                 return -ENOMEM;
-        }
         m->old = m->table;
         m->table = t;
         m->moved = 0;
@@ -160,12 +152,12 @@ bool strmap_get(const StrMap *m, const char *key, size_t *ret_value) {
         h = hash(key);
         if (table_find(&m->table, key, h, &i)) {
                 if (ret_value)
-                        *ret_value = m->table.values[i];
+                        *ret_value = m->table.slots[i].value;
                 return true;
         }
         if (table_find(&m->old, key, h, &i)) {
                 if (ret_value)
-                        *ret_value = m->old.values[i];
+                        *ret_value = m->old.slots[i].value;
                 return true;
         }
         return false;
@@ -178,11 +170,11 @@ int strmap_put(StrMap *m, const char *key, size_t value) {
         size_t i;
 
         if (table_find(t, key, h, &i)) {
-                t->values[i] = value;
+                t->slots[i].value = value;
                 return 0;
         }
         if (table_find(&m->old, key, h, &i)) {
-                m->old.values[i] = value;
+                m->old.slots[i].value = value;
                 return 0;
         }
         /* Keep the load (live + tombstones) under 3/4. */
@@ -212,7 +204,7 @@ bool strmap_remove(StrMap *m, const char *key) {
         if (!t)
                 return false;
         if (!m->borrowed)
-                free(t->keys[i]);
+                free(t->slots[i].key);
         table_clear_slot(t, i);
         m->n--;
         move_slots(m, STEP);

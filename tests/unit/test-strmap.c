@@ -109,14 +109,14 @@ static void test_growth_is_incremental(void) {
 
         strmap_init(&m);
         for (size_t i = 0; i < N; i++) {
-                char **keys = m.table.keys;
+                StrMapSlot *slots = m.table.slots;
                 size_t before = m.table.n;
                 bool busy = m.old.size > 0;
 
                 name(key, sizeof key, i);
                 if (strmap_put(&m, key, i) < 0)
                         break;
-                if (m.table.keys != keys) {
+                if (m.table.slots != slots) {
                         growths++;
                         if (busy)
                                 overlapping++;
