@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Open addressing with tombstones; FNV-1a hashing. */
+/* Open addressing with tombstones; FNV-1a hashing.
+ *
+ * Growing is incremental: when the table gets too full, a new one is allocated and the old
+ * one is kept; every later put or remove moves the next STEP slots of the old table into the
+ * new one, and lookups search both until the old one is empty. Moving all 100,000 staged names
+ * at once held the event loop for over 10 ms; STEP slots per change bound each call instead.
+ * A moved slot of the old table becomes a tombstone there, so that the probe chains of the
+ * entries not yet moved stay intact. */
 
 #include <errno.h>
 #include <stdint.h>
@@ -10,6 +17,12 @@
 
 static char tombstone_key;
 #define TOMBSTONE (&tombstone_key)
+
+/* Slots of the old table moved per change. The new table starts at most half full (live
+ * entries under 3/4 of the old size, in twice the slots; or the live half of a table swept of
+ * tombstones), so the old one is empty after size/STEP changes, long before the new one is
+ * 3/4 full: at most 1/2 + 1/STEP of it. */
+#define STEP 8
 
 static uint32_t hash(const char *s) {
         uint64_t h = 0xcbf29ce484222325ULL;
@@ -29,24 +42,28 @@ void strmap_init_borrowed(StrMap *m) {
         *m = (StrMap) { .borrowed = true };
 }
 
+static void table_free(StrMapTable *t, bool free_keys) {
+        for (size_t i = 0; i < t->size && free_keys; i++)
+                if (t->slots[i].key && t->slots[i].key != TOMBSTONE)
+                        free(t->slots[i].key);
+        free(t->slots);
+        *t = (StrMapTable) {};
+}
+
 void strmap_done(StrMap *m) {
         bool borrowed = m->borrowed;
 
-        for (size_t i = 0; i < m->size && !borrowed; i++)
-                if (m->keys[i] && m->keys[i] != TOMBSTONE)
-                        free(m->keys[i]);
-        free(m->keys);
-        free(m->values);
-        free(m->hashes);
+        table_free(&m->table, !borrowed);
+        table_free(&m->old, !borrowed);
         *m = (StrMap) { .borrowed = borrowed };
 }
 
-/* The slot of key (hash h), or of the first free slot where it would go. */
-static size_t find_slot(const StrMap *m, const char *key, uint32_t h, bool *ret_found) {
-        size_t mask = m->size - 1, i = h & mask, first_free = SIZE_MAX;
+/* The slot of key (hash h) in t, or of the first free slot where it would go. */
+static size_t find_slot(const StrMapTable *t, const char *key, uint32_t h, bool *ret_found) {
+        size_t mask = t->size - 1, i = h & mask, first_free = SIZE_MAX;
 
         for (;; i = (i + 1) & mask) {
-                char *k = m->keys[i];
+                char *k = t->slots[i].key;
 
                 if (!k) {
                         *ret_found = false;
@@ -55,99 +72,141 @@ static size_t find_slot(const StrMap *m, const char *key, uint32_t h, bool *ret_
                 if (k == TOMBSTONE) {
                         if (first_free == SIZE_MAX)
                                 first_free = i;
-                } else if (m->hashes[i] == h && strcmp(k, key) == 0) {
+                } else if (t->slots[i].hash == h && strcmp(k, key) == 0) {
                         *ret_found = true;
                         return i;
                 }
         }
 }
 
-/* Moving an entry needs its stored hash only, not its key: growing a map of 100,000 names
- * then costs a few milliseconds instead of a pass over every string. */
-static int resize(StrMap *m, size_t size) {
-        StrMap n = { .size = size, .borrowed = m->borrowed };
+/* Whether key is in t, and at which slot. */
+static bool table_find(const StrMapTable *t, const char *key, uint32_t h, size_t *ret_slot) {
+        bool found = false;
 
-        n.keys = calloc(size, sizeof(char *));
-        n.values = calloc(size, sizeof(size_t));
-        n.hashes = calloc(size, sizeof(uint32_t));
-        if (!n.keys || !n.values || !n.hashes) {
-                free(n.keys);
-                free(n.values);
-                free(n.hashes);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < m->size; i++) {
-                size_t j;
+        if (t->n > 0)
+                *ret_slot = find_slot(t, key, h, &found);
+        return found;
+}
 
-                if (!m->keys[i] || m->keys[i] == TOMBSTONE)
+/* Into a slot of t that holds no key (the caller knows key is not in t). */
+static void table_insert(StrMapTable *t, char *key, uint32_t h, size_t value) {
+        bool found;
+        size_t i = find_slot(t, key, h, &found);
+
+        if (t->slots[i].key == TOMBSTONE)
+                t->tombstones--;
+        t->slots[i] = (StrMapSlot) { .key = key, .value = value, .hash = h };
+        t->n++;
+}
+
+static void table_clear_slot(StrMapTable *t, size_t i) {
+        t->slots[i].key = TOMBSTONE;
+        t->n--;
+        t->tombstones++;
+}
+
+/* Moves up to count slots of the old table; frees it once it is empty. Moving needs each
+ * entry's stored hash only, not its key. */
+static void move_slots(StrMap *m, size_t count) {
+        StrMapTable *o = &m->old;
+
+        for (; count > 0 && m->moved < o->size && o->n > 0; count--, m->moved++) {
+                size_t i = m->moved;
+                char *k = o->slots[i].key;
+
+                if (!k || k == TOMBSTONE)
                         continue;
-                for (j = m->hashes[i] & (size - 1); n.keys[j]; j = (j + 1) & (size - 1))
-                        ;
-                n.keys[j] = m->keys[i];
-                n.values[j] = m->values[i];
-                n.hashes[j] = m->hashes[i];
-                n.n++;
+                table_insert(&m->table, k, o->slots[i].hash, o->slots[i].value);
+                table_clear_slot(o, i);
         }
-        free(m->keys);
-        free(m->values);
-        free(m->hashes);
-        *m = n;
+        if (o->size > 0 && (o->n == 0 || m->moved == o->size)) {
+                table_free(o, false);
+                m->moved = 0;
+        }
+}
+
+/* Starts moving everything into a new table: twice the size when more than half of the
+ * current one is live, else one of the same size without the tombstones. */
+static int grow(StrMap *m) {
+        StrMapTable t = {};
+
+        /* Only if STEP were too small would an earlier growth still be under way: it is
+         * finished first, at once. */
+        move_slots(m, SIZE_MAX);
+        t.size = m->table.size == 0 ? 64 : (m->n + 1) * 4 >= m->table.size * 2 ? m->table.size * 2 : m->table.size;
+        t.slots = calloc(t.size, sizeof(StrMapSlot));
+        if (!t.slots)
+                return -ENOMEM;
+        m->old = m->table;
+        m->table = t;
+        m->moved = 0;
         return 0;
 }
 
 bool strmap_get(const StrMap *m, const char *key, size_t *ret_value) {
-        bool found;
+        uint32_t h;
         size_t i;
 
         if (m->n == 0)
                 return false;
-        i = find_slot(m, key, hash(key), &found);
-        if (found && ret_value)
-                *ret_value = m->values[i];
-        return found;
+        h = hash(key);
+        if (table_find(&m->table, key, h, &i)) {
+                if (ret_value)
+                        *ret_value = m->table.slots[i].value;
+                return true;
+        }
+        if (table_find(&m->old, key, h, &i)) {
+                if (ret_value)
+                        *ret_value = m->old.slots[i].value;
+                return true;
+        }
+        return false;
 }
 
 int strmap_put(StrMap *m, const char *key, size_t value) {
+        StrMapTable *t = &m->table;
         uint32_t h = hash(key);
-        bool found;
+        char *k;
         size_t i;
 
-        /* Keep the load (live + tombstones) under 3/4. */
-        if ((m->n + m->tombstones + 1) * 4 >= m->size * 3) {
-                int r = resize(m, m->size == 0 ? 64 : (m->n + 1) * 4 >= m->size * 2 ? m->size * 2 : m->size);
-                if (r < 0)
-                        return r;
-                m->tombstones = 0;
-        }
-        i = find_slot(m, key, h, &found);
-        if (found) {
-                m->values[i] = value;
+        if (table_find(t, key, h, &i)) {
+                t->slots[i].value = value;
                 return 0;
         }
-        if (m->keys[i] == TOMBSTONE)
-                m->tombstones--;
-        m->keys[i] = m->borrowed ? (char *) key : strdup(key);
-        if (!m->keys[i])
+        if (table_find(&m->old, key, h, &i)) {
+                m->old.slots[i].value = value;
+                return 0;
+        }
+        /* Keep the load (live + tombstones) under 3/4. */
+        if ((t->n + t->tombstones + 1) * 4 >= t->size * 3) {
+                int r = grow(m);
+                if (r < 0)
+                        return r;
+        }
+        k = m->borrowed ? (char *) key : strdup(key);
+        if (!k)
                 return -ENOMEM;
-        m->values[i] = value;
-        m->hashes[i] = h;
+        table_insert(t, k, h, value);
         m->n++;
+        move_slots(m, STEP);
         return 0;
 }
 
 bool strmap_remove(StrMap *m, const char *key) {
-        bool found;
+        uint32_t h;
         size_t i;
 
         if (m->n == 0)
                 return false;
-        i = find_slot(m, key, hash(key), &found);
-        if (!found)
+        h = hash(key);
+        StrMapTable *t = table_find(&m->table, key, h, &i) ? &m->table :
+                         table_find(&m->old, key, h, &i) ? &m->old : NULL;
+        if (!t)
                 return false;
         if (!m->borrowed)
-                free(m->keys[i]);
-        m->keys[i] = TOMBSTONE;
+                free(t->slots[i].key);
+        table_clear_slot(t, i);
         m->n--;
-        m->tombstones++;
+        move_slots(m, STEP);
         return true;
 }

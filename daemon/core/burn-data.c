@@ -26,6 +26,8 @@
 #include <imapi/imapierror.h>
 
 #include "core/burn-ops.h"
+#include "core/manager.h"
+#include "core/worker.h"
 #include "hresult.h"
 #include "log.h"
 #include "macro.h"
@@ -177,6 +179,31 @@ static int setup_image(BurnData *d, ImapiError *error) {
         return 0;
 }
 
+static void index_free_run(void *userdata) {
+        strmap_done(userdata);
+}
+
+static void index_free_done(void *userdata) {
+        free(userdata);
+}
+
+/* The name index is freed in a worker: unmapping the tables of 100,000 names took the event
+ * loop up to a millisecond. */
+static void drop_index(Master *m) {
+        Worker *w = m->manager->worker;
+        StrMap *index = malloc(sizeof(StrMap));
+
+        if (!index) {
+                staging_drop_index(&m->staging);
+                return;
+        }
+        staging_take_index(&m->staging, index);
+        if (!w || worker_submit(w, index_free_run, index_free_done, index) < 0) {
+                strmap_done(index);
+                free(index);
+        }
+}
+
 static int burn_data_setup(Burn *b, ImapiError *error) {
         Master *m = b->master;
         uint64_t estimate;
@@ -209,7 +236,7 @@ static int burn_data_setup(Burn *b, ImapiError *error) {
         /* Nothing more of the stash is needed: the image is generated from the staged data
          * while it is written. Nothing is staged until the job has ended, and libisofs' tree is
          * when memory peaks. */
-        staging_drop_index(&m->staging);
+        drop_index(m);
         return 0;
 }
 

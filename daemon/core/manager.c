@@ -376,12 +376,13 @@ bool manager_is_idle(const Manager *m) {
         return true;
 }
 
-void manager_note_dispatch(Manager *m, uint64_t usec) {
+void manager_note_dispatch(Manager *m, uint64_t usec, uint64_t cpu_usec) {
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (usec > m->jobs[i]->longest_dispatch_usec)
                         m->jobs[i]->longest_dispatch_usec = usec;
         if (usec > MANAGER_SLOW_DISPATCH_USEC)
-                log_debug("One dispatch of the event loop took %.2f ms.", (double) usec / 1000.0);
+                log_debug("One dispatch of the event loop took %.2f ms (%.2f ms on the CPU).",
+                          (double) usec / 1000.0, (double) cpu_usec / 1000.0);
 }
 
 void manager_notify_added(Manager *m, ObjectKind kind, void *object) {

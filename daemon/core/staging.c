@@ -44,6 +44,11 @@ void staging_drop_index(Staging *s) {
         strmap_done(&s->index);
 }
 
+void staging_take_index(Staging *s, StrMap *ret) {
+        *ret = s->index;
+        strmap_init_borrowed(&s->index);
+}
+
 int staging_ensure_index(Staging *s) {
         /* Every entry has its own name in the index (a replaced file keeps its entry), so a
          * count short of the entries' is a dropped index. */
@@ -167,7 +172,9 @@ uint64_t staging_estimate_blocks(const Staging *s, const StagingRequest *reqs, s
         return FIXED_BLOCKS + data + dirs * BLOCKS_PER_DIR + DIV_ROUND_UP(names * BYTES_PER_NAME, 2048);
 }
 
-static int dirs_ref(Staging *s, const char *path, bool self) {
+/* Adds path's directories to s->dirs (path itself too if self). A directory already there
+ * has its parents there as well: a file in a known folder costs one lookup, not two per level. */
+static int dirs_add(Staging *s, const char *path, bool self) {
         _cleanup_free_ char *p = strdup(path);
         int r;
 
@@ -179,18 +186,20 @@ static int dirs_ref(Staging *s, const char *path, bool self) {
                         return 0;
                 *slash = 0;
         }
-        for (;;) {
-                size_t refs = 0;
-                char *slash;
-
-                (void) strmap_get(&s->dirs, p, &refs);
-                r = strmap_put(&s->dirs, p, refs + 1);
-                if (r < 0)
-                        return r;
-                slash = strrchr(p, '/');
+        if (strmap_get(&s->dirs, p, NULL))
+                return 0;
+        /* Top down, so that a failure leaves no directory without its parents. */
+        for (char *slash = strchr(p, '/');; slash = strchr(slash + 1, '/')) {
+                if (slash)
+                        *slash = 0;
+                if (!strmap_get(&s->dirs, p, NULL)) {
+                        r = strmap_put(&s->dirs, p, 0);
+                        if (r < 0)
+                                return r;
+                }
                 if (!slash)
                         return 0;
-                *slash = 0;
+                *slash = '/';
         }
 }
 
@@ -232,7 +241,7 @@ int staging_add(Staging *s, StagedEntry *e, uint32_t *ret_replaced) {
                 r = strmap_put(&s->index, e->image_path, s->n);
                 if (r < 0)
                         return r;
-                r = dirs_ref(s, e->image_path, e->copy == 0);
+                r = dirs_add(s, e->image_path, e->copy == 0);
                 if (r < 0) {
                         strmap_remove(&s->index, e->image_path);
                         return r;

@@ -43,7 +43,7 @@ typedef struct Staging {
         StrPool names;          /* the entries' image paths */
         StrMap index;           /* image path -> entry index (keys: the entries' image_path); holds
                                  * every entry, or none after staging_drop_index() */
-        StrMap dirs;            /* every directory (explicit or implied by a path) -> reference count */
+        StrMap dirs;            /* every directory (explicit or implied by a path), with its parents */
         uint64_t data_blocks;   /* file data, in 2048-byte blocks */
         uint64_t cost;          /* stash bytes in use, with the pack's replaced copies */
         uint64_t largest_file;
@@ -69,6 +69,9 @@ void staging_clear(Staging *s, void (*remove_copy)(uint32_t copy, void *userdata
  * by staging_ensure_index(), by the job's end or else by the next staging_check() or
  * staging_add(). */
 void staging_drop_index(Staging *s);
+/* The same, the index handed to the caller to be freed with strmap_done() (off the event loop:
+ * the tables of 100,000 names are megabytes to unmap). */
+void staging_take_index(Staging *s, StrMap *ret);
 int staging_ensure_index(Staging *s);
 
 /* Whether the batch can be added: returns 0, -ENOMEM, or -EEXIST with *ret_index set to the first

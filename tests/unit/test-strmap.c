@@ -27,7 +27,7 @@ static void test_basic(void) {
         CHECK(strmap_remove(&m, "a") && !strmap_get(&m, "a", NULL) && m.n == 1, "a removed");
         CHECK(strmap_get(&m, "", &v) && v == 3, "the other key stays");
         strmap_done(&m);
-        CHECK(m.n == 0 && m.size == 0, "done empties the map");
+        CHECK(m.n == 0 && m.table.size == 0 && m.old.size == 0, "done empties the map");
 }
 
 static void test_many(void) {
@@ -41,8 +41,8 @@ static void test_many(void) {
                 if (strmap_put(&m, key, i) < 0)
                         all = false;
         }
-        CHECK(all && m.n == N, "%d keys put (the map grew to %zu slots)", N, m.size);
-        CHECK(m.n * 4 < m.size * 3, "the load stays under 3/4");
+        CHECK(all && m.n == N, "%d keys put (the map grew to %zu slots)", N, m.table.size);
+        CHECK((m.table.n + m.table.tombstones) * 4 < m.table.size * 3, "the load stays under 3/4");
         for (size_t i = 0; i < N; i++) {
                 size_t v = SIZE_MAX;
 
@@ -79,7 +79,7 @@ static void test_many(void) {
                         all = false;
         }
         CHECK(all && m.n == N, "put back with new values, all found");
-        CHECK((m.n + m.tombstones) * 4 < m.size * 3, "tombstones count towards the load");
+        CHECK((m.table.n + m.table.tombstones) * 4 < m.table.size * 3, "tombstones count towards the load");
         strmap_done(&m);
 }
 
@@ -99,9 +99,100 @@ static void test_borrowed(void) {
               "the keys are the caller's still, and the map stays a borrowing one");
 }
 
+/* Growth is spread over the changes: no put moves more than a few entries, and a table is
+ * never replaced while the one before it is still being emptied. */
+static void test_growth_is_incremental(void) {
+        char key[64];
+        StrMap m;
+        size_t most_moved = 0, growths = 0, overlapping = 0;
+        bool seen_both = false;
+
+        strmap_init(&m);
+        for (size_t i = 0; i < N; i++) {
+                StrMapSlot *slots = m.table.slots;
+                size_t before = m.table.n;
+                bool busy = m.old.size > 0;
+
+                name(key, sizeof key, i);
+                if (strmap_put(&m, key, i) < 0)
+                        break;
+                if (m.table.slots != slots) {
+                        growths++;
+                        if (busy)
+                                overlapping++;
+                        before = 0;
+                }
+                most_moved = m.table.n - before > most_moved ? m.table.n - before : most_moved;
+                if (m.old.size > 0 && m.old.n > 0 && m.table.n > 0)
+                        seen_both = true;
+        }
+        CHECK(m.n == N && growths >= 10, "%d keys put in %zu growths", N, growths);
+        CHECK(seen_both, "entries live in the old and the new table for a while");
+        CHECK(overlapping == 0, "no growth starts before the one before it has ended");
+        CHECK(most_moved <= 16, "one put moved at most %zu entries into the table", most_moved);
+        strmap_done(&m);
+}
+
+/* Random puts, replacements and removals of a bounded set of keys against a plain array,
+ * so that the map grows, fills with tombstones and sweeps them, many times over; every key is
+ * checked at the end of each round. */
+#define REF_KEYS 20000
+
+static void test_against_reference(void) {
+        static size_t ref[REF_KEYS]; /* value + 1, or 0 when absent */
+        uint64_t rng = 0x9e3779b97f4a7c15ULL;
+        size_t live = 0, wrong = 0, mismatched_counts = 0;
+        char key[64];
+        StrMap m;
+
+        strmap_init(&m);
+        for (size_t round = 0; round < 20; round++) {
+                /* Rounds alternate between mostly adding and mostly removing. */
+                unsigned put_per_16 = round % 2 == 0 ? 12 : 4;
+
+                for (size_t op = 0; op < 50000; op++) {
+                        size_t k, v;
+
+                        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                        k = (rng >> 8) % REF_KEYS;
+                        name(key, sizeof key, k);
+                        if ((rng & 15) < put_per_16) {
+                                v = (size_t) (rng >> 40);
+                                if (strmap_put(&m, key, v) < 0)
+                                        wrong++;
+                                live += ref[k] == 0;
+                                ref[k] = v + 1;
+                        } else {
+                                if (strmap_remove(&m, key) != (ref[k] != 0))
+                                        wrong++;
+                                live -= ref[k] != 0;
+                                ref[k] = 0;
+                        }
+                        if (m.n != live)
+                                mismatched_counts++;
+                }
+                for (size_t k = 0; k < REF_KEYS; k++) {
+                        size_t v = SIZE_MAX;
+                        bool found;
+
+                        name(key, sizeof key, k);
+                        found = strmap_get(&m, key, &v);
+                        if (found != (ref[k] != 0) || (found && v + 1 != ref[k]))
+                                wrong++;
+                }
+        }
+        CHECK(wrong == 0, "1,000,000 random changes of %d keys agree with a plain array (%zu wrong)",
+              REF_KEYS, wrong);
+        CHECK(mismatched_counts == 0, "the count of entries is right after every change");
+        CHECK((m.table.n + m.table.tombstones) * 4 < m.table.size * 3, "the load stays under 3/4");
+        strmap_done(&m);
+}
+
 int main(void) {
         test_basic();
         test_borrowed();
         test_many();
+        test_growth_is_incremental();
+        test_against_reference();
         return tap_done();
 }
