@@ -175,16 +175,18 @@ class Harness:
     def emu_file(self, *parts):
         return os.path.join(self.emu_state, *parts)
 
-    def emu_slowed(self, drive="sr0"):
+    def emu_slowed(self, drive="sr0", ended=False):
         """The commands that imapid's threads waited for under the slow fault, as the emulator
-        recorded them: [(operation code, on imapid's main thread)]."""
+        recorded them when the wait began (or, with ended, when it was over): [(operation code,
+        on imapid's main thread)]."""
         try:
             with open(self.emu_file(drive, "slowed.log")) as f:
                 lines = [line.split() for line in f]
         except FileNotFoundError:
             return []
         pid = self.daemon.pid
-        return [(int(op, 16), int(tid) == pid) for op, p, tid in lines if int(p) == pid]
+        return [(int(w[0], 16), int(w[2]) == pid) for w in lines
+                if int(w[1]) == pid and (w[3:] == ["end"]) == ended]
 
     def start_daemon(self, wait=True):
         self.log_file = open(self.daemon_log, "ab")
