@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Drive work that no call waits for runs in workers, never on the event loop
-that answers the bus: hotplug's first look at a new drive (INQUIRY, GET CONFIGURATION, the disc).
+that answers the bus: hotplug's first look at a new drive (INQUIRY, GET CONFIGURATION, the disc)
+and the end of a write or an erase (libburn's outcome, the drive set up again after a failure).
 With the emulator slowing such a command by seconds, another client's property read is answered
 while the command is still in flight, which the emulator's record of the slow command's start and
 end shows; the record also names the thread that waited, never imapid's main thread."""
@@ -11,15 +12,18 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from imapitest import BUS_NAME, MANAGER, PROPS, ROOT, Harness, run_tests, wait_until  # noqa: E402
+from imapitest import (BUS_NAME, JOB, MANAGER, PROPS, ROOT, Harness, Master, erase_and_wait,  # noqa: E402
+                       glib_connection, run_tests, wait_until)
 
 import dbus  # noqa: E402
 
 REC = "org.imapid.Imapi1.Recorder"
 MGR = "org.imapid.Imapi1.Manager"
 SR0, SR1 = ROOT + "/recorders/sr0", ROOT + "/recorders/sr1"
+S_OK = 0
 INQUIRY = 0x12
 MEDIA_SPECIAL = 6
+BLANK = 0x1
 
 
 def recorders(props):
@@ -77,5 +81,71 @@ def test_hotplug_stop_while_looking():
         h.stop_daemon()
 
 
+def failing_end(h, fault, start, when=None):
+    """A job whose drive fails (fault), with INQUIRY slow from then on: libburn's outcome sets the
+    drive up again, which asks INQUIRY. start(arm) starts the job on a GLib connection and returns
+    its hresult once it ended; it calls arm() once the job has the drive (or arm is called before
+    the job starts). The manager's Recorders is read while the slow INQUIRY is in flight."""
+    from gi.repository import GLib
+    props = dbus.Interface(h.dbus().get_object(BUS_NAME, MANAGER), PROPS)
+    answers = []
+
+    def poll():
+        if len(h.emu_slowed("sr0")) > len(h.emu_slowed("sr0", ended=True)):
+            answers.append(read_while_slow(h, props, "sr0"))
+        return not answers
+
+    def arm():
+        h.emu("--fault", fault, "--fault", "slow=2500", "--fault", "slow-op=%02x" % INQUIRY)
+        GLib.timeout_add(20, poll)
+    hr = start(arm)
+    assert answers, "the drive was never slow before the job ended"
+    value, in_flight = answers[0]
+    assert value == [SR0], value
+    assert in_flight, "the answer waited for the slow INQUIRY at the end of the job"
+    main_thread_never_waited(h, "sr0")
+    h.emu("--no-faults")
+    return hr
+
+
+def test_burn_end():
+    """The end of a failed write sets the drive up again in a worker; the recorder burns a new disc
+    well afterwards."""
+    with Harness(emulator=["--media", "cd-r", "--write-rate", "2000"], extra_args=["--log-level=debug"]) as h:
+        bus = glib_connection(h)
+        src = os.path.join(h.tmp, "a.bin")
+        with open(src, "wb") as f:
+            f.write(os.urandom(8 << 20))
+        m = Master(bus)
+        m.add([("a.bin", src)])
+
+        def burn(arm):
+            def on_job(job):
+                j = bus.get_object(BUS_NAME, job)
+                wait_until(lambda: str(j.Get(JOB, "Phase", dbus_interface=PROPS)) == "writing",
+                           "the job to write", timeout=120)
+                arm()
+            return m.record(options={"verify": False}, on_job=on_job)[0]
+        # the drive's buffer (2 MiB) is full well before block 3500
+        hr = failing_end(h, "write-error=3500", burn)
+        assert hr != S_OK, hex(hr)
+        h.emu("--media", "cd-r")
+        hr, _, completed = m.record(options={"verify": False})
+        assert hr == S_OK, (hex(hr), completed, h.log())
+
+
+def test_erase_end():
+    """The end of a failed blank sets the drive up again in a worker; the next blank works."""
+    with Harness(emulator=["--media", "cd-rw", "--status", "appendable"]) as h:
+        bus = glib_connection(h)
+        r = dbus.Interface(bus.get_object(BUS_NAME, SR0), REC)
+        r.OpenExclusive({})
+        hr = failing_end(h, "write-protect", lambda arm: arm() or erase_and_wait(bus, r, SR0, full=True))
+        assert hr != S_OK, hex(hr)
+        assert erase_and_wait(bus, r, SR0, full=True) == S_OK
+        assert int(r.QueryMediaType()[1]) & BLANK
+        r.Close({})
+
+
 if __name__ == "__main__":
-    run_tests([test_hotplug_first_look, test_hotplug_stop_while_looking])
+    run_tests([test_hotplug_first_look, test_hotplug_stop_while_looking, test_burn_end, test_erase_end])

@@ -398,6 +398,24 @@ class Master:
         return hr[0], signals, completed.get(job)
 
 
+def erase_and_wait(bus, recorder, path, full=False):
+    """Erase on a held recorder (on a GLib connection); the hresult of its EraseComplete."""
+    from gi.repository import GLib
+    loop, done = GLib.MainLoop(), {}
+
+    def on_erase(hr):
+        done["hr"] = int(hr)
+        loop.quit()
+    rx = bus.add_signal_receiver(on_erase, path=path, dbus_interface="org.imapid.Imapi1.Recorder",
+                                 signal_name="EraseComplete")
+    assert "/jobs/" in recorder.Erase(full, {}, timeout=300)
+    GLib.timeout_add(300000, loop.quit)
+    loop.run()
+    rx.remove()
+    assert "hr" in done, "no EraseComplete"
+    return done["hr"]
+
+
 def wait_until(cond, what, timeout=30):
     """A bounded wait for asynchronous daemon work; not a timing assertion."""
     deadline = time.monotonic() + timeout
