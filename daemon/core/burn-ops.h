@@ -61,6 +61,10 @@ struct Burn {
         ImapiError error;               /* why it failed, if it says */
         bool closing_announced;
         bool starting;                  /* the write is set up, the drive not yet free for it */
+        bool finishing;                 /* the write is over; a worker takes libburn's outcome */
+        bool finish_cancelled;          /* what that worker is told (b->cancel when it began) */
+        uint32_t finish_hr;             /* its outcome, and the sentence that explains a failure */
+        char *finish_message;
         BurnWait *wait;                 /* while waiting for a usable disc */
         sd_event_source *timer;
         Burn *next;                     /* the master's next burn (master.h) */

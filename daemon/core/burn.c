@@ -341,10 +341,22 @@ static void closing_done(void *userdata) {
                 burn_written(b);
 }
 
-static void write_ended(Burn *b) {
-        _cleanup_free_ char *msg = NULL;
-        uint32_t hr = drive_operation_finish(b->recorder->drive, b->cancel, &msg);
+/* Worker. libburn's outcome of the write: after a failure the drive is set up again, which takes
+ * as long as a real drive takes over INQUIRY and the rest of a first look. The recorder is busy
+ * and the timer off, so nothing on the loop touches the drive meanwhile. */
+static void write_finish_run(void *userdata) {
+        Burn *b = userdata;
+
+        b->finish_hr = drive_operation_finish(b->recorder->drive, b->finish_cancelled, &b->finish_message);
+}
+
+static void write_finish_done(void *userdata) {
+        Burn *b = userdata;
+        _cleanup_free_ char *msg = TAKE_PTR(b->finish_message);
+        uint32_t hr = b->finish_hr;
         int32_t total = (int32_t) MIN(b->write_blocks, (uint64_t) INT32_MAX);
+
+        b->finishing = false;
 
         /* A source that failed (an image that could not be generated) knows better than
          * libburn, which only saw it stop. */
@@ -367,6 +379,16 @@ static void write_ended(Burn *b) {
                 return;
         }
         burn_written(b);
+}
+
+static void write_ended(Burn *b) {
+        (void) sd_event_source_set_enabled(b->timer, SD_EVENT_OFF);
+        b->finishing = true;
+        b->finish_cancelled = b->cancel;
+        if (worker_submit(b->master->manager->worker, write_finish_run, write_finish_done, b) < 0) {
+                write_finish_run(b);
+                write_finish_done(b);
+        }
 }
 
 /* The drive's previous operation still had the drive when the write was to start: tried again
@@ -495,7 +517,8 @@ static void burn_cancel(Job *j, void *userdata) {
         Burn *b = userdata;
 
         b->cancel = true;
-        if (b->stage == BURN_STAGE_WRITING)
+        /* Once the write is over, its outcome is the worker's to take. */
+        if (b->stage == BURN_STAGE_WRITING && !b->finishing)
                 drive_cancel(b->recorder->drive);
 }
 
@@ -507,7 +530,7 @@ void burn_abort(Burn *b) {
         b->cancel = true;
         if (burn_wait_abort(b))
                 return;
-        if (b->stage != BURN_STAGE_WRITING)
+        if (b->stage != BURN_STAGE_WRITING || b->finishing)
                 return;         /* a worker stage: it sees the flag, and worker_free() waits */
 
         /* The loop is gone and libburn's thread still writes: stop it and wait here, so that

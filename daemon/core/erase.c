@@ -32,7 +32,9 @@ typedef struct Erase {
         bool full;
         sd_event_source *timer;
         bool starting;          /* set up, the drive not yet free for it (drive_start_again()) */
+        bool polled;            /* a libburn operation, whose outcome the end's worker takes */
         uint32_t hr;
+        char *message;          /* libburn's explanation of a failure, from that worker */
         char *text;
         RecorderReadout readout;
 } Erase;
@@ -55,6 +57,8 @@ static void erase_end_run(void *userdata) {
         Erase *e = userdata;
         Drive *drive = e->recorder->drive;
 
+        if (e->polled)
+                e->hr = drive_operation_finish(drive, false, &e->message);
         (void) drive_reassess(drive);
         /* A fresh format may leave a pattern where the head is; what libburn wrote before an
          * old format may still be there too. */
@@ -67,6 +71,8 @@ static void erase_end_done(void *userdata) {
         Erase *e = userdata;
         Recorder *r = e->recorder;
 
+        if (!e->text)
+                e->text = hresult_format(e->hr, e->message);
         r->busy--;
         manager_notify_work(r->manager, false, NULL);
         (void) recorder_apply_readout(r, &e->readout);
@@ -85,20 +91,26 @@ static void erase_end_done(void *userdata) {
         manager_notify_erase_complete(r->manager, r, e->hr);
         job_complete(e->job, e->hr, e->text);
         job_free(e->job);
+        free(e->message);
         free(e->text);
         free(e);
 }
 
-/* Re-reading the disc can take seconds on a real drive: in a worker, while the recorder stays
- * busy; the report follows on the loop. */
-static void erase_finish(Erase *e, uint32_t hr, const char *message) {
+/* libburn's outcome (a failure sets the drive up again) and re-reading the disc can take seconds
+ * on a real drive: in a worker, while the recorder stays busy; the report follows on the loop.
+ * text NULL: the outcome is libburn's, taken in the worker. */
+static void erase_end(Erase *e) {
         e->timer = sd_event_source_disable_unref(e->timer);
-        e->hr = hr;
-        e->text = hresult_format(hr, message);
         if (worker_submit(e->recorder->manager->worker, erase_end_run, erase_end_done, e) < 0) {
                 erase_end_run(e);
                 erase_end_done(e);
         }
+}
+
+static void erase_finish(Erase *e, uint32_t hr, const char *message) {
+        e->hr = hr;
+        e->text = hresult_format(hr, message);
+        erase_end(e);
 }
 
 /* The drive's previous operation still had it at the start: tried again, never waiting. */
@@ -125,10 +137,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         if (e->starting)
                 return start_again(s, e);
         if (!drive_poll(e->recorder->drive, &p)) {
-                _cleanup_free_ char *msg = NULL;
-                uint32_t hr = drive_operation_finish(e->recorder->drive, false, &msg);
-
-                erase_finish(e, hr, msg);
+                e->polled = true;
+                erase_end(e);
                 return 0;
         }
         if (p.sectors_total > 0)

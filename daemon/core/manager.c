@@ -87,7 +87,7 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-static int manager_add_recorder(Manager *m, Drive *drive, const char *id) {
+static int manager_add_recorder(Manager *m, Drive *drive, const char *id, RecorderReadout *first_look) {
         Recorder **l, *r;
         int k;
 
@@ -102,7 +102,10 @@ static int manager_add_recorder(Manager *m, Drive *drive, const char *id) {
         manager_notify_added(m, OBJECT_RECORDER, r);
         /* A first look at profiles, speeds and medium, so clients see them before anyone opens
          * the recorder. Not loading the tray: a drive left open stays open. */
-        if (drive_grab(drive, false) >= 0) {
+        if (first_look) {
+                if (recorder_apply_readout(r, first_look) >= 0)
+                        recorder_changed(r);
+        } else if (drive_grab(drive, false) >= 0) {
                 (void) recorder_refresh_media(r, NULL);
                 drive_release(drive, false);
         }
@@ -165,7 +168,6 @@ static bool manager_has_address(Manager *m, const char *address) {
 }
 
 int manager_add_address(Manager *m, const char *address) {
-        _cleanup_free_ char *id = NULL;
         Drive *drive;
         int r;
 
@@ -176,15 +178,20 @@ int manager_add_address(Manager *m, const char *address) {
         r = drive_new_from_address(address, &drive);
         if (r < 0)
                 return r;
-        r = recorder_id_for(m, address, &id);
-        if (r < 0) {
-                drive_free(drive);
-                return r;
-        }
-        r = manager_add_recorder(m, drive, id);
+        r = manager_add_drive(m, address, drive, NULL);
         if (r < 0)
                 drive_free(drive);
         return r;
+}
+
+int manager_add_drive(Manager *m, const char *address, Drive *drive, RecorderReadout *first_look) {
+        _cleanup_free_ char *id = NULL;
+        int r;
+
+        r = recorder_id_for(m, address, &id);
+        if (r < 0)
+                return r;
+        return manager_add_recorder(m, drive, id, first_look);
 }
 
 int manager_add_recorders(Manager *m) {
@@ -202,7 +209,7 @@ int manager_add_recorders(Manager *m) {
 
                         r = recorder_id_for(m, drive_get_address(drives[i]), &id);
                         if (r >= 0)
-                                r = manager_add_recorder(m, drives[i], id);
+                                r = manager_add_recorder(m, drives[i], id, NULL);
                         if (r < 0) {
                                 drive_free(drives[i]);
                                 return r;

@@ -20,6 +20,8 @@ typedef struct Config Config;
 typedef struct Client Client;
 typedef struct Manager Manager;
 typedef struct Worker Worker;
+typedef struct Drive Drive;
+typedef struct RecorderReadout RecorderReadout;
 
 struct Manager {
         sd_event *event;
@@ -48,6 +50,7 @@ struct Manager {
         bool exiting;           /* SIGTERM: cancel work, exit when it has stopped */
         sd_event_source *hotplug; /* hotplug.c: looking for drives that come and go */
         uint32_t hotplug_rejected; /* /dev/srN nodes that are not usable drives, by N */
+        uint32_t hotplug_looking; /* /dev/srN nodes whose first look runs in a worker, by N */
 };
 
 /* The limits come from the fd budget the process has now (RLIMIT_NOFILE): -EMFILE when it is too
@@ -59,8 +62,12 @@ void manager_set_observer(Manager *m, const CoreObserver *o);
 
 /* Finds the recorders: the hardware scan (unless disabled) and the configured addresses. */
 int manager_add_recorders(Manager *m);
-/* Adds a recorder for a libburn address; -EBUSY when another process holds the drive. */
+/* Adds a recorder for a libburn address; -EBUSY when another process holds the drive. It looks
+ * at the drive on the calling thread: at start-up, before the loop serves anyone. */
 int manager_add_address(Manager *m, const char *address);
+/* Adds the recorder of a drive found at address, with what a worker read of it (first_look,
+ * whose arrays it takes; NULL: read here). Takes the drive, unless it fails. */
+int manager_add_drive(Manager *m, const char *address, Drive *drive, RecorderReadout *first_look);
 Recorder *manager_find_recorder(Manager *m, const char *id);
 Master *manager_find_master(Manager *m, unsigned id);
 Job *manager_find_job(Manager *m, unsigned id);

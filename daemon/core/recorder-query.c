@@ -5,7 +5,8 @@
  * disc was loaded takes seconds over its first READ DISC INFORMATION, and nothing else may wait
  * for that. Queries that come while one runs share its answer; the holder's Close, the holder
  * leaving or the drive going away meanwhile only take effect on the drive when the worker is
- * done with it.
+ * done with it. A drive that is back after it was gone, or was lost to another program, is set
+ * up again and read the same way.
  */
 
 #include <errno.h>
@@ -29,6 +30,8 @@ struct QueryCaller {
 struct RecorderQuery {
         Recorder *recorder;
         bool release;           /* Close: the drive is only let go */
+        bool revive;            /* with release: a new libburn object first, if it needs one */
+        bool read;              /* with revive: its disc read too */
         bool eject;
         int eject_result;
         RecorderReadout readout;
@@ -41,6 +44,14 @@ static void query_run(void *userdata) {
         RecorderQuery *q = userdata;
         Drive *drive = q->recorder->drive;
 
+        if (q->revive) {
+                /* Not loading the tray: a drive left open stays open. */
+                if (drive_revive(drive) >= 0 && q->read && drive_grab(drive, false) >= 0) {
+                        (void) recorder_readout(drive, &q->readout);
+                        drive_release(drive, false);
+                }
+                return;
+        }
         if (q->release) {
                 drive_release(drive, false);
                 return;
@@ -83,6 +94,9 @@ static void query_done(void *userdata) {
 
         r->query = NULL;
         if (q->release) {
+                if (q->read && !r->manager->exiting)
+                        (void) recorder_apply_readout(r, &q->readout);
+                recorder_readout_done(&q->readout);
                 /* Whoever waits to open the drive may now. */
                 if (!r->manager->exiting)
                         recorder_prepare_resume(r);
@@ -212,6 +226,19 @@ void recorder_release_drive(Recorder *r) {
                 }
         }
         drive_release(r->drive, false);
+}
+
+void recorder_revive(Recorder *r, bool read) {
+        RecorderQuery *q = query_new(r);
+
+        if (!q) {
+                log_oom();
+                return;
+        }
+        *q = (RecorderQuery) { .recorder = r, .release = true, .revive = true, .read = read,
+                               .readout.error = -ENODATA, .tail = &q->callers };
+        if (query_submit(r, q) < 0)
+                free(q);        /* tried again at the next check */
 }
 
 bool recorder_releasing(const Recorder *r) {

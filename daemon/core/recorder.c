@@ -145,12 +145,6 @@ void recorder_set_present(Recorder *r, bool present) {
         }
         r->present = true;
         manager_notify_added(r->manager, OBJECT_RECORDER, r);
-        /* A drive lost in the middle of a job gets a new libburn object. A job's worker may
-         * still hold the drive (it came back before the job noticed). */
-        if (!recorder_reserved(r) && drive_revive(r->drive) >= 0 && drive_grab(r->drive, false) >= 0) {
-                (void) recorder_refresh_media(r, NULL);
-                drive_release(r->drive, false);
-        }
 }
 
 int recorder_check_present(Recorder *r, ImapiError *error) {

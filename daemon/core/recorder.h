@@ -73,6 +73,10 @@ void recorder_release(Recorder *r);
  * for it), or at once when imapid is stopping. */
 void recorder_release_drive(Recorder *r);
 bool recorder_releasing(const Recorder *r);
+/* A drive that is back, or was lost to another program: a new libburn object for it if it needs
+ * one and, with read, its disc read, in a worker, while nothing else has it; calls that would
+ * open it wait meanwhile as for a release. */
+void recorder_revive(Recorder *r, bool read);
 /* Starts the first recorder_prepare_after() call waiting, if the drive is free. */
 void recorder_prepare_resume(Recorder *r);
 int recorder_refresh_media(Recorder *r, ImapiError *error);
@@ -150,7 +154,8 @@ const char *recorder_device(const Recorder *r);
 
 void recorder_reset_properties(Recorder *r);
 /* The device vanished (or came back): a vanished recorder leaves the object tree but keeps its
- * id, where every call gives IMAPI_E_DEVICE_NOTPRESENT; its holder loses it. */
+ * id, where every call gives IMAPI_E_DEVICE_NOTPRESENT; its holder loses it. One that is back is
+ * only announced: the drive is read again by the caller (hotplug.c, in a worker). */
 void recorder_set_present(Recorder *r, bool present);
 /* Called when a client disappears. */
 void recorder_client_gone(Recorder *r, Client *c);

@@ -651,7 +651,7 @@ static void drive_renew(Drive *d) {
                 return;
         burn_drive_release(d->info.drive, 0);
         d->grabbed = false;
-        (void) burn_drive_info_forget(&d->info, 1);
+        (void) drive_forget_info(&d->info, 1);
         if (d->array) {
                 burn_drive_info_free(d->array);
                 d->array = NULL;

@@ -70,6 +70,30 @@ bool drive_message_get(uint64_t seq, DriveMessage *ret) {
         return found;
 }
 
+/* libburn keeps its drive objects in one global array, with no lock of its own: adding a drive
+ * (burn_drive_scan_and_grab()) and forgetting one are serialized here, as hotplug's first look
+ * at a new drive and a failed write's renewal of another run in workers at the same time. */
+static pthread_mutex_t array_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int scan_and_grab(struct burn_drive_info **ret, const char *address) {
+        int r;
+
+        pthread_mutex_lock(&array_lock);
+        /* libburn takes a non-const string it does not modify. */
+        r = burn_drive_scan_and_grab(ret, (char *) address, 0);
+        pthread_mutex_unlock(&array_lock);
+        return r;
+}
+
+int drive_forget_info(struct burn_drive_info *info, int force) {
+        int r;
+
+        pthread_mutex_lock(&array_lock);
+        r = burn_drive_info_forget(info, force);
+        pthread_mutex_unlock(&array_lock);
+        return r;
+}
+
 /* Operations whose cancel was asked for and that have not finished yet. */
 static int cancels_pending;
 
@@ -247,8 +271,7 @@ int drive_new_from_address(const char *address, Drive **ret) {
         if (strlen(address) >= BURN_DRIVE_ADR_LEN)
                 return -ENAMETOOLONG;
 
-        /* libburn takes a non-const string it does not modify. */
-        r = burn_drive_scan_and_grab(&infos, (char *) address, 0);
+        r = scan_and_grab(&infos, address);
         (void) drive_drain_messages(NULL, &code);
         if (r <= 0 || !infos)
                 return log_warning_errno(code == 0x00020001 || code == 0x00020003 ? EBUSY : ENODEV,
@@ -257,7 +280,7 @@ int drive_new_from_address(const char *address, Drive **ret) {
         r = drive_new_from_info(&infos[0], infos, &d);
         if (r < 0) {
                 burn_drive_release(infos[0].drive, 0);
-                burn_drive_info_forget(&infos[0], 0);
+                drive_forget_info(&infos[0], 0);
                 burn_drive_info_free(infos);
                 return r;
         }
@@ -277,8 +300,7 @@ int drive_attach(Drive *d, unsigned tries) {
         for (unsigned i = 0; i < tries && r <= 0; i++) {
                 if (i > 0)
                         usleep(200 * 1000);
-                /* libburn takes a non-const string it does not modify. */
-                r = burn_drive_scan_and_grab(&infos, address, 0);
+                r = scan_and_grab(&infos, address);
         }
         (void) drive_drain_messages(NULL, NULL);
         if (r <= 0 || !infos)
@@ -309,7 +331,7 @@ Drive *drive_free(Drive *d) {
         if (d->grabbed)
                 drive_release(d, false);
         if (!d->lost)
-                (void) burn_drive_info_forget(&d->info, 0);
+                (void) drive_forget_info(&d->info, 0);
         if (d->array)
                 burn_drive_info_free(d->array);
         (void) drive_drain_messages(NULL, NULL);

@@ -14,8 +14,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from imapitest import (BUS_NAME, ERR, JOLIET, MANAGER, PROPS, ROOT, Harness, Master, expect_dbus_error,  # noqa: E402
-                       glib_connection, run_tests, stash_dirs, wait_until)
+from imapitest import (BUS_NAME, ERR, JOLIET, MANAGER, PROPS, ROOT, Harness, Master, erase_and_wait,  # noqa: E402
+                       expect_dbus_error, glib_connection, run_tests, stash_dirs, wait_until)
 
 import dbus  # noqa: E402
 
@@ -509,17 +509,7 @@ def test_slow_reread():
         r = recorder(bus)
         r.OpenExclusive({}, timeout=300)
         main_thread_waited(h)
-        loop, done = GLib.MainLoop(), {}
-
-        def on_erase(hr):
-            done["hr"] = int(hr)
-            loop.quit()
-        rx = bus.add_signal_receiver(on_erase, path=SR0, dbus_interface=REC, signal_name="EraseComplete")
-        assert "/jobs/" in r.Erase(False, {}, timeout=300)
-        GLib.timeout_add(300000, loop.quit)
-        loop.run()
-        rx.remove()
-        assert done.get("hr") == S_OK, done
+        assert erase_and_wait(bus, r, SR0) == S_OK
         main_thread_waited(h)
         h.emu("--no-faults")
         assert int(r.QueryMediaType()[1]) & BLANK

@@ -177,16 +177,18 @@ class Harness:
     def emu_file(self, *parts):
         return os.path.join(self.emu_state, *parts)
 
-    def emu_slowed(self, drive="sr0"):
+    def emu_slowed(self, drive="sr0", ended=False):
         """The commands that imapid's threads waited for under the slow fault, as the emulator
-        recorded them: [(operation code, on imapid's main thread)]."""
+        recorded them when the wait began (or, with ended, when it was over): [(operation code,
+        on imapid's main thread)]."""
         try:
             with open(self.emu_file(drive, "slowed.log")) as f:
                 lines = [line.split() for line in f]
         except FileNotFoundError:
             return []
         pid = self.daemon.pid
-        return [(int(op, 16), int(tid) == pid) for op, p, tid in lines if int(p) == pid]
+        return [(int(w[0], 16), int(w[2]) == pid) for w in lines
+                if int(w[1]) == pid and (w[3:] == ["end"]) == ended]
 
     def check_fd_record(self):
         """The emulator's record of imapid's fd mistakes (MMCEMU_FDCHECK in tests/mmcemu/README.md):
@@ -410,6 +412,24 @@ class Master:
         hr = [a[0] for m, a in signals if m == "BurnComplete"]
         assert hr, f"no BurnComplete within {timeout} s; signals: {signals}"
         return hr[0], signals, completed.get(job)
+
+
+def erase_and_wait(bus, recorder, path, full=False):
+    """Erase on a held recorder (on a GLib connection); the hresult of its EraseComplete."""
+    from gi.repository import GLib
+    loop, done = GLib.MainLoop(), {}
+
+    def on_erase(hr):
+        done["hr"] = int(hr)
+        loop.quit()
+    rx = bus.add_signal_receiver(on_erase, path=path, dbus_interface="org.imapid.Imapi1.Recorder",
+                                 signal_name="EraseComplete")
+    assert "/jobs/" in recorder.Erase(full, {}, timeout=300)
+    GLib.timeout_add(300000, loop.quit)
+    loop.run()
+    rx.remove()
+    assert "hr" in done, "no EraseComplete"
+    return done["hr"]
 
 
 def wait_until(cond, what, timeout=30):

@@ -502,20 +502,26 @@ static int close_emulated(int fd) {
 /* ------------------------------------------------------------------ SG_IO */
 
 
-/* The delay of the slow fault, recorded in <dir>/slowed.log as "OP PID TID" (hex operation code,
- * the calling process and thread) before it starts: a test sees which thread waited. */
-static void slow_down(Drive *d, uint8_t op) {
+static void slow_record(Drive *d, uint8_t op, const char *end) {
         char path[PATH_MAX + 16], line[64];
         int fd, n;
 
         snprintf(path, sizeof path, "%s/slowed.log", d->dir);
         fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
-                n = snprintf(line, sizeof line, "%02X %d %d\n", op, (int) getpid(), (int) gettid());
+                n = snprintf(line, sizeof line, "%02X %d %d%s\n", op, (int) getpid(), (int) gettid(), end);
                 (void) !write(fd, line, (size_t) n);
                 real_close(fd);
         }
+}
+
+/* The delay of the slow fault, recorded in <dir>/slowed.log as "OP PID TID" (hex operation code,
+ * the calling process and thread) before it starts and "OP PID TID end" when it is over: a test
+ * sees which thread waited, and what happened while it did. */
+static void slow_down(Drive *d, uint8_t op) {
+        slow_record(d, op, "");
         usleep((useconds_t) d->faults.slow_ms * 1000);
+        slow_record(d, op, " end");
 }
 
 static int do_sg_io(OpenFile *f, sg_io_hdr_t *h) {
