@@ -18,7 +18,7 @@
 #include "core/burn-ops.h"
 #include "macro.h"
 
-/* Blocks the disc now holds from where the burn began, as the drive reports its tracks. */
+/* Blocks from where the burn began, as the drive reports its tracks now. */
 static uint64_t blocks_recorded(const MediaInfo *m, uint32_t start_lba) {
         uint64_t n = 0;
 
@@ -54,8 +54,10 @@ static char *note_sequential(const Burn *b, BurnStage stage, const RecorderReado
         if (ro->error >= 0 && ro->media.status == MEDIA_STATUS_BLANK)
                 return note("Writing had started, but the disc in recorder %s still reads as blank.", id);
         if (blocks > 0)
-                return note("The disc in recorder %s now holds an incomplete session (%llu blocks written) "
-                            "and is no longer blank%s.", id, (unsigned long long) blocks, erase);
+                /* A CD written at once has its track's length in the TOC before its data: what
+                 * the drive reports may be more than reached the disc. */
+                return note("The disc in recorder %s now holds an incomplete session (the drive reports "
+                            "%llu blocks) and is no longer blank%s.", id, (unsigned long long) blocks, erase);
         /* The drive could not be read again (gone, say): what was sent is all there is to go by. */
         return note("The disc in recorder %s now holds an incomplete session (%llu blocks had been sent "
                     "to the drive) and is no longer blank%s.", id,

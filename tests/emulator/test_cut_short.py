@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A burn that ends early says what it left on the disc. Cancelled (Ctrl-C in imapictl) or failed
 (a write error) after writing started on a write-once disc, the job's message and imapictl's
-output say that the disc holds an incomplete session of so many blocks and is no longer blank, as
+output say that the disc holds an incomplete session (of so many blocks, as the drive reports it) and is no longer blank, as
 stock xorriso then finds it; the same from a burn to several recorders, in the failed recorder's
 row of the table. Cancelled before anything was written (while waiting for a disc that will do),
 the message says the disc was not touched, and xorriso still finds it blank."""
@@ -24,7 +24,8 @@ import dbus  # noqa: E402
 
 EXIT_CANCELLED, EXIT_SOME_FAILED = 5, 6
 CANNOT_WRITE = 0x8004022C
-INCOMPLETE = re.compile(r"The disc in recorder (sr\d) now holds an incomplete session \((\d+) blocks written\) "
+INCOMPLETE = re.compile(r"The disc in recorder (sr\d) now holds an incomplete session \(the drive reports "
+                        r"(\d+) blocks\) "
                         r"and is no longer blank\.")
 
 
@@ -34,7 +35,7 @@ def toc(h, i=0):
 
 
 def assert_incomplete(h, message, rec="sr0"):
-    """The message names the recorder and the blocks written; xorriso finds the disc written."""
+    """The message names the recorder and the blocks the drive reports; xorriso finds the disc written."""
     found = INCOMPLETE.search(message)
     assert found and found.group(1) == rec, message
     assert int(found.group(2)) > 0, message
