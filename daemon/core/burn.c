@@ -241,10 +241,9 @@ static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *fi
 void burn_end(Burn *b, uint32_t hr, const char *message) {
         _cleanup_free_ char *note = IMAPI_HRESULT_SUCCEEDED(hr) && b->ops->success_note ? b->ops->success_note(b) : NULL;
         BurnEndFiles files = { .close_fd = -1 };
+        BurnStage stage = b->stage;
         Master *m = b->master;
         BurnEnd *e;
-
-        BurnStage stage = b->stage;
 
         b->stage = BURN_STAGE_DONE;
         (void) sd_event_source_set_enabled(b->timer, SD_EVENT_OFF);
