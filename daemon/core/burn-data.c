@@ -277,11 +277,14 @@ static void burn_data_prepare(Burn *b) {
         }
         /* The image has its exact size now; it must fit what the disc has free. */
         d->too_big = d->image_blocks > b->plan.room;
-        /* The old file system stops being one right before the new one is written over it. */
-        if (!d->too_big && !b->cancel && b->plan.mode == SESSION_REPLACE && !b->options.simulate &&
-            drive_invalidate_head(b->recorder->drive) < 0)
-                b->result = burn_fail(b, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "Cannot write over the first blocks of "
-                                      "the disc in recorder %s.", b->recorder->id);
+        /* The old file system stops being one right before the new one is written over it; tried or
+         * done, the old head may be gone from then on. */
+        if (!d->too_big && !b->cancel && b->plan.mode == SESSION_REPLACE && !b->options.simulate) {
+                b->disc_touched = true;
+                if (drive_invalidate_head(b->recorder->drive) < 0)
+                        b->result = burn_fail(b, IMAPI_E_CANNOT_WRITE_TO_MEDIA, "Cannot write over the first "
+                                              "blocks of the disc in recorder %s.", b->recorder->id);
+        }
 }
 
 static int burn_data_prepared(Burn *b, ImapiError *error) {

@@ -65,6 +65,9 @@ struct Burn {
         bool finish_cancelled;          /* what that worker is told (b->cancel when it began) */
         uint32_t finish_hr;             /* its outcome, and the sentence that explains a failure */
         char *finish_message;
+        /* The disc was written to (not a simulation): the write started, or a replace invalidated
+         * the old head. What a failure leaves there is then no longer what was there before. */
+        bool disc_touched;
         BurnWait *wait;                 /* while waiting for a usable disc */
         sd_event_source *timer;
         Burn *next;                     /* the master's next burn (master.h) */
@@ -162,6 +165,11 @@ void burn_announce_closing(Burn *b, int32_t seconds);
 void burn_notify(Burn *b, MasterEventKind kind, int32_t a, int32_t b2);
 /* A worker stage's failure: b->error, and the negative errno it travels as. */
 int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) _printf_(3, 4);
+
+/* After a failure or a cancel, what the disc now holds (burn-disc-note.c): a sentence for the
+ * job's message, from the stage the burn ended in and the disc as read again at the end (ro);
+ * NULL when there is nothing to add or no memory. A new string. */
+char *burn_disc_note(const Burn *b, BurnStage stage, const RecorderReadout *ro);
 
 /* The end (burn.c): the drive released, the files removed, the report. */
 void burn_end(Burn *b, uint32_t hr, const char *message);

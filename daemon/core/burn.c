@@ -96,6 +96,7 @@ typedef struct BurnEnd {
         Burn *burn;
         uint32_t hr;
         char *text;
+        BurnStage stage;        /* the one the burn ended in */
         BurnEndFiles files;
         bool cleared;           /* the staged content moved here, to be deleted */
         bool last;              /* no other burn of the master still writes or verifies */
@@ -177,11 +178,30 @@ static void end_detach(Burn *b, unsigned changes) {
         master_work_done(m);
 }
 
+/* A failure's message says what the disc now holds, as it was read again. */
+static void end_add_disc_note(BurnEnd *e) {
+        _cleanup_free_ char *note = NULL;
+        char *text;
+        size_t n;
+
+        if (IMAPI_HRESULT_SUCCEEDED(e->hr) || !e->text)
+                return;
+        note = burn_disc_note(e->burn, e->stage, &e->readout);
+        if (!note)
+                return;
+        n = strlen(e->text);
+        if (asprintf(&text, "%s%s %s", e->text, n > 0 && e->text[n - 1] != '.' ? "." : "", note) < 0)
+                return;
+        free(e->text);
+        e->text = text;
+}
+
 static void end_done(void *userdata) {
         BurnEnd *e = userdata;
         Burn *b = e->burn;
         Recorder *rec = b->recorder;
 
+        end_add_disc_note(e);
         stash_release(b->master->stash, e->files.reserved);
         rec->busy--;
         manager_notify_work(b->master->manager, false, NULL);
@@ -221,6 +241,7 @@ static void end_here(Burn *b, uint32_t hr, const char *message, BurnEndFiles *fi
 void burn_end(Burn *b, uint32_t hr, const char *message) {
         _cleanup_free_ char *note = IMAPI_HRESULT_SUCCEEDED(hr) && b->ops->success_note ? b->ops->success_note(b) : NULL;
         BurnEndFiles files = { .close_fd = -1 };
+        BurnStage stage = b->stage;
         Master *m = b->master;
         BurnEnd *e;
 
@@ -233,7 +254,7 @@ void burn_end(Burn *b, uint32_t hr, const char *message) {
                 end_here(b, hr, note ?: message, &files);
                 return;
         }
-        *e = (BurnEnd) { .burn = b, .hr = hr, .files = files };
+        *e = (BurnEnd) { .burn = b, .hr = hr, .stage = stage, .files = files };
         staging_init(&e->staging);
         redbook_init(&e->redbook);
         e->text = hresult_format(hr, note ?: message);
@@ -414,6 +435,7 @@ static void write_start_again(Burn *b) {
                 burn_end(b, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
                 return;
         }
+        b->disc_touched = b->disc_touched || !b->options.simulate;
         (void) sd_event_source_set_time_relative(b->timer, POLL_USEC);
         (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
 }
@@ -480,6 +502,8 @@ static int burn_write_begin(Burn *b, char **ret_reason) {
                 (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
         } else if (k < 0)
                 return k;
+        else
+                b->disc_touched = b->disc_touched || !o->simulate;
         b->stage = BURN_STAGE_WRITING;
         b->stage_blocks = b->write_blocks;
         atomic_store(&b->blocks_done, 0);
