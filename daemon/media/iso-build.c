@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -455,8 +456,17 @@ static int add_everything(IsoImage *image, IsoStashStreams *streams, const IsoOp
         return 0;
 }
 
-int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
-                    IsoBuild *ret) {
+/* libisofs keeps every directory iterator of the process in one list, without a lock (node.c,
+ * iter_reg): iso_dir_get_children() and iso_dir_iter_free() change it, and removing a node walks
+ * it. Our walks of a tree do that, and so do libisofs' own in iso_image_import() and
+ * iso_image_create_burn_source(). Two images built at once (one per recorder of a burn to
+ * several, or a verification's regenerated image beside a burn) corrupted that list and crashed
+ * imapid; so building takes turns, up to where libisofs' writer thread has the image, which
+ * walks its own copy of the tree. */
+static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int build_image(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
+                       IsoBuild *ret) {
         IsoImport ignored = {};
         /* Declared before the image, so freed after it. */
         _cleanup_(iso_stash_streams_freep) IsoStashStreams *streams = NULL;
@@ -531,6 +541,16 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
                 .started = !estimate_only,
         };
         return 0;
+}
+
+int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
+                    IsoBuild *ret) {
+        int r;
+
+        pthread_mutex_lock(&build_lock);
+        r = build_image(src, o, estimate_only, imp, ret);
+        pthread_mutex_unlock(&build_lock);
+        return r;
 }
 
 int iso_build_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks) {

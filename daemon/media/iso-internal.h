@@ -62,7 +62,8 @@ int iso_import_collect_extents(IsoImage *image, IsoImport *imp);
 /* iso-names.c: Joliet-only twins for the nodes whose names Joliet cannot hold as they are. */
 int iso_adapt_joliet_names(IsoImage *image);
 
-/* iso-build.c: an image laid out and, unless estimate_only, its writer thread started. */
+/* iso-build.c: an image laid out and, unless estimate_only, its writer thread started. Any
+ * thread may build; one image is built at a time (libisofs' iterators are process-wide). */
 typedef struct IsoBuild {
         IsoStashStreams *streams; /* freed after the image, whose streams point at it */
         IsoImage *image;
