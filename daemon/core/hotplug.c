@@ -47,11 +47,8 @@ static void look_run(void *userdata) {
         HotplugLook *l = userdata;
 
         l->result = drive_new_from_address(l->path, &l->drive);
-        /* Not loading the tray: a drive left open stays open. */
-        if (l->result >= 0 && drive_grab(l->drive, false) >= 0) {
-                (void) recorder_readout(l->drive, &l->readout);
-                drive_release(l->drive, false);
-        }
+        if (l->result >= 0)
+                recorder_look(l->drive, &l->readout);
 }
 
 /* Whether the node became a recorder. */

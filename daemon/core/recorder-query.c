@@ -45,11 +45,8 @@ static void query_run(void *userdata) {
         Drive *drive = q->recorder->drive;
 
         if (q->revive) {
-                /* Not loading the tray: a drive left open stays open. */
-                if (drive_revive(drive) >= 0 && q->read && drive_grab(drive, false) >= 0) {
-                        (void) recorder_readout(drive, &q->readout);
-                        drive_release(drive, false);
-                }
+                if (drive_revive(drive) >= 0 && q->read)
+                        recorder_look(drive, &q->readout);
                 return;
         }
         if (q->release) {
@@ -235,8 +232,8 @@ void recorder_revive(Recorder *r, bool read) {
                 log_oom();
                 return;
         }
-        *q = (RecorderQuery) { .recorder = r, .release = true, .revive = true, .read = read,
-                               .readout.error = -ENODATA, .tail = &q->callers };
+        q->release = q->revive = true;
+        q->read = read;
         if (query_submit(r, q) < 0)
                 free(q);        /* tried again at the next check */
 }

@@ -70,6 +70,13 @@ void recorder_changed(Recorder *r) {
         manager_notify_recorder(r->manager, r, RECORDER_CHANGED_STATE);
 }
 
+void recorder_look(Drive *drive, RecorderReadout *ret) {
+        if (drive_grab(drive, false) < 0)
+                return;
+        (void) recorder_readout(drive, ret);
+        drive_release(drive, false);
+}
+
 int recorder_readout(Drive *drive, RecorderReadout *ret) {
         int k;
 

@@ -102,6 +102,9 @@ typedef struct RecorderReadout {
         int max_speed_kbps;
 } RecorderReadout;
 int recorder_readout(Drive *drive, RecorderReadout *ret);
+/* A worker's look at a drive nobody holds: grabbed without loading the tray (a drive left open
+ * stays open), read into ret, let go. A failed grab leaves ret as it was. */
+void recorder_look(Drive *drive, RecorderReadout *ret);
 int recorder_apply_readout(Recorder *r, RecorderReadout *ro);
 void recorder_readout_done(RecorderReadout *ro);
 
