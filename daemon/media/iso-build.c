@@ -197,7 +197,7 @@ static int check_entries(const IsoSource *src, const IsoOptions *o) {
 }
 
 
-void iso_build_done(IsoBuild *b) {
+static void build_done(IsoBuild *b) {
         if (b->source) {
                 /* cancel() stops libisofs' writer thread and joins it; free_data() then frees the
                  * image stream (and joins the thread itself if it still runs). */
@@ -456,13 +456,17 @@ static int add_everything(IsoImage *image, IsoStashStreams *streams, const IsoOp
         return 0;
 }
 
-/* libisofs keeps every directory iterator of the process in one list, without a lock (node.c,
- * iter_reg): iso_dir_get_children() and iso_dir_iter_free() change it, and removing a node walks
- * it. Our walks of a tree do that, and so do libisofs' own in iso_image_import() and
- * iso_image_create_burn_source(). Two images built at once (one per recorder of a burn to
- * several, or a verification's regenerated image beside a burn) corrupted that list and crashed
- * imapid; so building takes turns, up to where libisofs' writer thread has the image, which
- * walks its own copy of the tree. */
+/* libisofs keeps process-wide state without a lock:
+ * - every directory iterator of the process is in one list (node.c, iter_reg):
+ *   iso_dir_get_children() and iso_dir_iter_free() change it, and removing a node walks it. Our
+ *   walks of a tree do that, and so do libisofs' own in iso_image_import() and
+ *   iso_image_create_burn_source();
+ * - every image holds a reference on one local file system object (fs_local.c, lfs), counted
+ *   without atomics: iso_image_new() takes it and the image's last unref drops it.
+ * Two images built or freed at once (one per recorder of a burn to several, or a verification's
+ * regenerated image beside a burn) corrupted either and crashed imapid. So building and freeing
+ * take turns: a build holds the lock up to where libisofs' writer thread has the image, which
+ * walks its own copy of the tree, and iso_build_done() holds it while it frees the image. */
 static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int build_image(const IsoSource *src, const IsoOptions *o, bool estimate_only, IsoImport *imp,
@@ -551,6 +555,12 @@ int iso_build_image(const IsoSource *src, const IsoOptions *o, bool estimate_onl
         r = build_image(src, o, estimate_only, imp, ret);
         pthread_mutex_unlock(&build_lock);
         return r;
+}
+
+void iso_build_done(IsoBuild *b) {
+        pthread_mutex_lock(&build_lock);
+        build_done(b);
+        pthread_mutex_unlock(&build_lock);
 }
 
 int iso_build_estimate(const IsoSource *src, const IsoOptions *o, uint64_t *ret_blocks) {
