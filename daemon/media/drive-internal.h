@@ -46,8 +46,9 @@ typedef struct DriveMessage {
 
 /* Makes a new libburn drive object for d's address and grabs it (tries times, 200 ms apart). */
 int drive_attach(Drive *d, unsigned tries);
-/* burn_drive_info_forget(), serialized with the making of drive objects on other threads. */
-int drive_forget_info(struct burn_drive_info *info, int force);
+/* burn_drive_info_forget() of info (NULL: none), then burn_drive_info_free() of array (NULL:
+ * none), serialized with the making of drive objects on other threads. */
+void drive_forget_info(struct burn_drive_info *info, struct burn_drive_info *array, int force);
 
 /* Calls start, which hands the drive to a libburn worker thread (burn_disc_write(),
  * burn_disc_erase(), burn_disc_format()), if libburn takes it now: 0, or -EAGAIN while the

@@ -651,11 +651,8 @@ static void drive_renew(Drive *d) {
                 return;
         burn_drive_release(d->info.drive, 0);
         d->grabbed = false;
-        (void) drive_forget_info(&d->info, 1);
-        if (d->array) {
-                burn_drive_info_free(d->array);
-                d->array = NULL;
-        }
+        drive_forget_info(&d->info, d->array, 1);
+        d->array = NULL;
         /* Another process may take the device in the gap; it gives it back soon. */
         if (drive_attach(d, 3) < 0) {
                 log_error("Recorder %s cannot be set up again after the failed write; it stays unusable "

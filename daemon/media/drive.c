@@ -70,9 +70,12 @@ bool drive_message_get(uint64_t seq, DriveMessage *ret) {
         return found;
 }
 
-/* libburn keeps its drive objects in one global array, with no lock of its own: adding a drive
- * (burn_drive_scan_and_grab()) and forgetting one are serialized here, as hotplug's first look
- * at a new drive and a failed write's renewal of another run in workers at the same time. */
+/* libburn keeps its drive objects in one global array, with no lock of its own (drive.c's
+ * drive_array and drivetop): adding a drive (burn_drive_scan_and_grab(), which also reads every
+ * other slot's address), forgetting one and freeing the array a drive came in (which frees each
+ * of its drives' slots again) are serialized here, as hotplug's first look at a new drive, a
+ * failed write's renewal of another and the removal of a third run in workers and on the loop
+ * at the same time. */
 static pthread_mutex_t array_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int scan_and_grab(struct burn_drive_info **ret, const char *address) {
@@ -85,13 +88,15 @@ static int scan_and_grab(struct burn_drive_info **ret, const char *address) {
         return r;
 }
 
-int drive_forget_info(struct burn_drive_info *info, int force) {
-        int r;
-
+void drive_forget_info(struct burn_drive_info *info, struct burn_drive_info *array, int force) {
         pthread_mutex_lock(&array_lock);
-        r = burn_drive_info_forget(info, force);
+        if (info)
+                (void) burn_drive_info_forget(info, force);
+        /* In one step with the forget: once forgotten, the slot may be given to a drive another
+         * thread adds, and freeing the array would free that one. */
+        if (array)
+                burn_drive_info_free(array);
         pthread_mutex_unlock(&array_lock);
-        return r;
 }
 
 /* Operations whose cancel was asked for and that have not finished yet. */
@@ -280,8 +285,7 @@ int drive_new_from_address(const char *address, Drive **ret) {
         r = drive_new_from_info(&infos[0], infos, &d);
         if (r < 0) {
                 burn_drive_release(infos[0].drive, 0);
-                drive_forget_info(&infos[0], 0);
-                burn_drive_info_free(infos);
+                drive_forget_info(&infos[0], infos, 0);
                 return r;
         }
         /* Grabbed by the scan: keep it only while a client needs it. */
@@ -330,10 +334,7 @@ Drive *drive_free(Drive *d) {
                 return NULL;
         if (d->grabbed)
                 drive_release(d, false);
-        if (!d->lost)
-                (void) drive_forget_info(&d->info, 0);
-        if (d->array)
-                burn_drive_info_free(d->array);
+        drive_forget_info(d->lost ? NULL : &d->info, d->array, 0);
         (void) drive_drain_messages(NULL, NULL);
         free(d->address);
         free(d);

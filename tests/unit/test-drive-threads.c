@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Drives made and freed in several threads at once, as hotplug's first look at a new recorder,
+ * the renewal of a recorder after a failed write and the removal of another run in workers at
+ * the same time. libburn keeps every drive object in one process-wide array without a lock of
+ * its own, and frees a slot of it both when a drive is forgotten and when the array a drive came
+ * in is freed: a slot that another thread filled in between must not be freed with it. Every
+ * drive must keep its address and be grabbed again; none may crash (under the sanitizers: no use
+ * after free of a drive's strings). Real libburn on image files ("stdio:" drives).
+ */
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "media/drive.h"
+#include "tap.h"
+
+#define THREADS 4
+#define ROUNDS 2000
+
+static char dir[] = "/tmp/test-drive-threads.XXXXXX";
+
+typedef struct Worker {
+        pthread_t thread;
+        char address[128];              /* "stdio:" and the path, which libburn gives back */
+        unsigned good;
+        unsigned made;
+} Worker;
+
+static void *run(void *userdata) {
+        Worker *w = userdata;
+
+        for (unsigned i = 0; i < ROUNDS; i++) {
+                Drive *d = NULL;
+
+                if (drive_new_from_address(w->address, &d) < 0)
+                        continue;
+                w->made++;
+                /* Still this thread's drive, and still usable: grabbed again at once. */
+                if (streq(drive_get_address(d), w->address + strlen("stdio:")) &&
+                    drive_grab(d, false) >= 0) {
+                        drive_release(d, false);
+                        w->good++;
+                }
+                drive_free(d);
+        }
+        return NULL;
+}
+
+int main(void) {
+        Worker workers[THREADS] = {};
+        unsigned good = 0, made = 0;
+
+        if (!mkdtemp(dir) || drive_library_init() < 0)
+                abort();
+        for (size_t i = 0; i < THREADS; i++) {
+                snprintf(workers[i].address, sizeof workers[i].address, "stdio:%s/disc%zu.iso", dir, i);
+                if (pthread_create(&workers[i].thread, NULL, run, &workers[i]) != 0)
+                        abort();
+        }
+        for (size_t i = 0; i < THREADS; i++) {
+                pthread_join(workers[i].thread, NULL);
+                good += workers[i].good;
+                made += workers[i].made;
+        }
+        CHECK(made == THREADS * ROUNDS, "%u of %u drives made in %u threads at once", made, THREADS * ROUNDS,
+              THREADS);
+        CHECK(good == made, "%u of %u of them kept their address and were grabbed again", good, made);
+
+        drive_library_finish();
+        for (size_t i = 0; i < THREADS; i++) {
+                char path[PATH_MAX];
+
+                snprintf(path, sizeof path, "%s/disc%zu.iso", dir, i);
+                (void) unlink(path);
+        }
+        (void) rmdir(dir);
+        return tap_done();
+}
