@@ -146,8 +146,15 @@ int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
 }
 
 int drive_library_init(void) {
+        char name[80];
+
         if (burn_initialize() <= 0)
                 return log_error_errno(EIO, "Failed to initialize libburn.");
+        /* libburn fills its table of profile names (mmc.c, mmc_obtain_profile_name()) at the
+         * first request, unlocked, and marks it filled first: a second thread asking meanwhile
+         * gets an empty name or NULL, which libburn copies with strcpy(). That first request would
+         * be a grab of an MMC drive or our drive_get_profiles(), both in workers; make it here. */
+        (void) burn_obtain_profile_name(0x08, name);
         /* Everything is queued and logged by us; libburn prints nothing itself. */
         burn_msgs_set_severities("ALL", "NEVER", "libburn: ");
         /* libburn's own signal handler would exit() from inside a daemon; sd-event owns the

@@ -7,13 +7,19 @@
  * in is freed: a slot that another thread filled in between must not be freed with it. Every
  * drive must keep its address and be grabbed again; none may crash (under the sanitizers: no use
  * after free of a drive's strings). Real libburn on image files ("stdio:" drives).
+ *
+ * libburn also fills its table of profile names at the first request, unlocked; the first
+ * requests may come from grabs of two recorders in two workers. Once drive_library_init() has
+ * run, threads asking at once must all get the name.
  */
 
+#include <libburn/libburn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -22,6 +28,10 @@
 
 #define THREADS 4
 #define ROUNDS 2000
+/* Processes, each with NAME_THREADS threads asking for the first profile name at once: the
+ * first request of a process is the one that fills the table. */
+#define NAME_PROCESSES 300
+#define NAME_THREADS 8
 
 static char dir[] = "/tmp/test-drive-threads.XXXXXX";
 
@@ -52,6 +62,50 @@ static void *run(void *userdata) {
         return NULL;
 }
 
+static pthread_barrier_t name_barrier;
+static unsigned name_bad;
+
+static void *ask_name(void *userdata) {
+        char name[80] = "";
+
+        pthread_barrier_wait(&name_barrier);
+        if (burn_obtain_profile_name(0x1A, name) <= 0 || !streq(name, "DVD+RW"))
+                (void) __atomic_add_fetch(&name_bad, 1, __ATOMIC_RELAXED);
+        return NULL;
+}
+
+/* In a child, so that its requests are the process's first: 0 if every thread got the name. */
+static int ask_names_at_once(void) {
+        pthread_t threads[NAME_THREADS];
+
+        if (pthread_barrier_init(&name_barrier, NULL, NAME_THREADS) != 0)
+                return -1;
+        for (size_t i = 0; i < NAME_THREADS; i++)
+                if (pthread_create(&threads[i], NULL, ask_name, NULL) != 0)
+                        return -1;
+        for (size_t i = 0; i < NAME_THREADS; i++)
+                pthread_join(threads[i], NULL);
+        return name_bad == 0 ? 0 : -1;
+}
+
+static void test_profile_names(void) {
+        unsigned bad = 0;
+
+        for (unsigned i = 0; i < NAME_PROCESSES; i++) {
+                int status = 0;
+                pid_t pid = fork();
+
+                if (pid < 0)
+                        abort();
+                if (pid == 0)
+                        _exit(ask_names_at_once() < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+                if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        bad++;
+        }
+        CHECK(bad == 0, "%u of %u processes of %u threads asking for a profile name at once got a wrong one "
+              "or crashed", bad, NAME_PROCESSES, NAME_THREADS);
+}
+
 int main(void) {
         Worker workers[THREADS] = {};
         unsigned good = 0, made = 0;
@@ -71,6 +125,8 @@ int main(void) {
         CHECK(made == THREADS * ROUNDS, "%u of %u drives made in %u threads at once", made, THREADS * ROUNDS,
               THREADS);
         CHECK(good == made, "%u of %u of them kept their address and were grabbed again", good, made);
+
+        test_profile_names();
 
         drive_library_finish();
         for (size_t i = 0; i < THREADS; i++) {
