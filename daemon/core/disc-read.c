@@ -222,10 +222,7 @@ static int reserve_stash(DiscRead *r, uint64_t bytes, uint64_t files, ImapiError
         Master *m = r->master;
         int k;
 
-        k = quota_check_staging(m->manager, m, bytes, files, error);
-        if (k < 0)
-                return k;
-        k = stash_reserve(m->stash, bytes, error);
+        k = quota_reserve_staging(m->manager, m, bytes, files, error);
         if (k < 0)
                 return k;
         r->reserved = bytes;

@@ -135,17 +135,16 @@ int file_copy_start(Master *m, int fd, uint64_t size, uint64_t cost, const FileC
         _cleanup_(file_copy_freep) FileCopy *c = NULL;
         int r;
 
-        r = quota_check_staging(m->manager, m, cost, 1, error);
+        r = quota_reserve_staging(m->manager, m, cost, 1, error);
         if (r < 0)
                 return r;
         c = calloc(1, sizeof(FileCopy));
-        if (!c)
+        if (!c) {
+                stash_release(m->stash, cost);
                 return -ENOMEM;
+        }
         *c = (FileCopy) { .master = m, .stash = m->stash, .ops = ops, .slot = slot, .done = done,
                           .userdata = userdata, .fd = fd, .size = size, .cost = cost };
-        r = stash_reserve(m->stash, cost, error);
-        if (r < 0)
-                return r;
         if (ops->progress) {
                 r = sd_event_add_time_relative(m->manager->event, &c->timer, CLOCK_MONOTONIC, 250 * 1000, 0,
                                                on_progress_timer, c);

@@ -341,10 +341,7 @@ int master_add_data(Master *m, const MasterAddEntry *entries, size_t n, bool ove
                 return imapi_error_set(error, IMAPI_E_DISCFULL,
                                        "The disc cannot hold this data (%s); nothing of this call was added.",
                                        master_format_room(need_blocks, m->total_blocks, (char[MASTER_ROOM_MAX]) {}));
-        r = quota_check_staging(m->manager, m, cost, b->n, error);
-        if (r < 0)
-                return r;
-        r = stash_reserve(m->stash, cost, error);
+        r = quota_reserve_staging(m->manager, m, cost, b->n, error);
         if (r < 0)
                 return r;
 

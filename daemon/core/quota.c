@@ -93,6 +93,16 @@ int quota_check_staging(Manager *m, const Master *master, uint64_t bytes, uint64
         return 0;
 }
 
+int quota_reserve_staging(Manager *m, const Master *master, uint64_t bytes, uint64_t files,
+                          ImapiError *error) {
+        int r;
+
+        r = quota_check_staging(m, master, bytes, files, error);
+        if (r < 0)
+                return r;
+        return stash_reserve(master->stash, bytes, error);
+}
+
 int quota_check_jobs(Manager *m, uid_t uid, unsigned more, ImapiError *error) {
         unsigned n = 0;
 

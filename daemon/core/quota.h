@@ -28,6 +28,10 @@ int quota_check_client(Manager *m, uid_t uid, ImapiError *error);
 int quota_check_master(Manager *m, uid_t uid, ImapiError *error);
 /* Staging bytes and files more into master (of its owner's uid). */
 int quota_check_staging(Manager *m, const Master *master, uint64_t bytes, uint64_t files, ImapiError *error);
+/* quota_check_staging(), then the bytes reserved in master's stash (stash_reserve()): the error of
+ * the first that refuses, with nothing reserved. */
+int quota_reserve_staging(Manager *m, const Master *master, uint64_t bytes, uint64_t files,
+                          ImapiError *error);
 /* A new job of uid. */
 int quota_check_job(Manager *m, uid_t uid, ImapiError *error);
 /* Room for more jobs of uid at once (RecordDiscTo: one per recorder). */
