@@ -160,40 +160,46 @@ static void fifo_free(struct burn_source *s) {
         free(f);
 }
 
+struct burn_source *drive_source_new(const struct burn_source *callbacks, void *data) {
+        struct burn_source *s = calloc(1, sizeof(struct burn_source));
+
+        if (!s)
+                return NULL;
+        *s = *callbacks;
+        s->refcount = 1;
+        s->data = data;
+        return s;
+}
+
 struct burn_source *drive_fifo_new(struct burn_source *inp, size_t bytes) {
         struct burn_source *s;
         Fifo *f;
 
         f = calloc(1, sizeof(Fifo));
-        s = calloc(1, sizeof(struct burn_source));
-        if (!f || !s)
-                goto fail;
+        if (!f)
+                return NULL;
         f->size = MAX(ALIGN_TO(bytes, FIFO_CHUNK), 2 * FIFO_CHUNK);
         /* Pages are only touched as the ring fills. */
         f->ring = malloc(f->size);
-        if (!f->ring)
-                goto fail;
+        if (!f->ring) {
+                free(f);
+                return NULL;
+        }
+        /* Version 1: read_xt and cancel instead of read. */
+        s = drive_source_new(&(struct burn_source) { .version = 1, .read_xt = fifo_read,
+                                                     .cancel = fifo_cancel, .get_size = fifo_get_size,
+                                                     .set_size = fifo_set_size, .free_data = fifo_free },
+                             f);
+        if (!s) {
+                free(f->ring);
+                free(f);
+                return NULL;
+        }
         pthread_mutex_init(&f->lock, NULL);
         pthread_cond_init(&f->changed, NULL);
         f->inp = inp;
         inp->refcount++;
-
-        s->refcount = 1;
-        s->read = NULL;         /* version 1: read_xt and cancel */
-        s->version = 1;
-        s->read_xt = fifo_read;
-        s->cancel = fifo_cancel;
-        s->get_size = fifo_get_size;
-        s->set_size = fifo_set_size;
-        s->free_data = fifo_free;
-        s->data = f;
         return s;
-fail:
-        if (f)
-                free(f->ring);
-        free(f);
-        free(s);
-        return NULL;
 }
 
 bool drive_fifo_status(struct burn_source *s, size_t *ret_size, size_t *ret_filled) {

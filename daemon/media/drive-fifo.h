@@ -14,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A burn_source of imapid's own (libburn.h, struct burn_source): a copy of callbacks with data and
+ * one reference, calloc'ed as burn_source_free() frees it (after free_data); NULL without memory. */
+struct burn_source *drive_source_new(const struct burn_source *callbacks, void *data);
+
 /* A version 1 burn_source (libburn.h) reading from inp, which it takes a reference of, through
  * a ring of `bytes` (rounded up to whole chunks). The filling thread starts at the first read. */
 struct burn_source *drive_fifo_new(struct burn_source *inp, size_t bytes);

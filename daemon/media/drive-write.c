@@ -169,20 +169,13 @@ static struct burn_source *paced_source_new(const char *path, const DriveStream 
                 p->size = (off_t) (stream->blocks * 2048);
         }
         p->bytes_per_sec = (uint64_t) kbps * 1000;
-        /* An application-made source (libburn.h, struct burn_source): calloc'ed, one reference,
-         * freed by libburn's burn_source_free() after free_data. */
-        s = calloc(1, sizeof(struct burn_source));
+        s = drive_source_new(&(struct burn_source) { .read = paced_read, .get_size = paced_get_size,
+                                                     .set_size = paced_set_size, .free_data = paced_free },
+                             p);
         if (!s) {
                 safe_close(p->fd);
                 free(p);
-                return NULL;
         }
-        s->refcount = 1;
-        s->read = paced_read;
-        s->get_size = paced_get_size;
-        s->set_size = paced_set_size;
-        s->free_data = paced_free;
-        s->data = p;
         return s;
 }
 
