@@ -210,5 +210,6 @@ uint64_t buffer_report(WriteBuffer *b, bool bufe);
 
 /* mmc.c */
 void mmc_execute(Drive *d, MmcCommand *c);
+/* d: zeroed memory. Not cleared here, so that pages of it no drive uses stay untouched. */
 void drive_init(Drive *d, const char *dir, int index);
 bool drive_has_medium(Drive *d);

@@ -163,6 +163,12 @@ static void page05_multi(Drive *d, int write_type) {
         cmd(d, EMU_DIR_TO_DEV, sizeof p, &s, 10, 0x55, 0x10, 0, 0, 0, 0, 0, 0, sizeof p, 0);
 }
 
+/* drive_init() takes zeroed memory; the tests set drives up again in the same variables. */
+static void drive_fresh(Drive *d, const char *dir, int index) {
+        memset(d, 0, sizeof *d);
+        drive_init(d, dir, index);
+}
+
 int main(void) {
         char root[] = "/tmp/test-mmc.XXXXXX", *dir;
         Drive d, d2;
@@ -177,7 +183,7 @@ int main(void) {
         /* ---- CD-R, blank ---- */
         dir = make_drive(root, 0, "medium cd-r\n");
         write_file(dir, "drive", "vendor=ACME\nproduct=Burner 9000\nrevision=2.5\nspeeds=1764,7056\n");
-        drive_init(&d, dir, 0);
+        drive_fresh(&d, dir, 0);
 
         st = cmd(&d, EMU_DIR_FROM_DEV, 96, &s, 6, 0x12, 0, 0, 0, 96, 0);
         ok(st == 0 && buf[0] == 0x05 && (buf[1] & 0x80), "INQUIRY: MMC device, removable");
@@ -299,7 +305,7 @@ int main(void) {
         ok(st == 0 && buf[0] == (uint8_t) 3, "READ CD of any sector type: the data sector's user data");
 
         /* Persistence: another "process" sees the same disc. */
-        drive_init(&d2, dir, 0);
+        drive_fresh(&d2, dir, 0);
         ok(d2.m.n_tracks == 1 && d2.m.tracks[0].size == 3 && !d2.m.closed, "medium state persists in the state directory");
 
         /* Faults */
@@ -345,7 +351,7 @@ int main(void) {
 
         /* ---- DVD+RW ---- */
         dir = make_drive(root, 1, "medium dvd+rw\n");
-        drive_init(&d, dir, 1);
+        drive_fresh(&d, dir, 1);
         st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
         ok(st == 0 && be16(buf + 6) == 0x1a, "DVD+RW: current profile 001Ah");
         st = cmd(&d, EMU_DIR_FROM_DEV, 252, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 252, 0);
@@ -373,14 +379,14 @@ int main(void) {
         st = read10(&d, 2295104, 1, &s);
         ok(st == 2 && s == 0x052100, "DVD+RW: READ past the formatted area: 5/21/00");
         dir = make_drive(root, 6, "medium bd-re\nformatted 1\ncapacity 100000\n");
-        drive_init(&d, dir, 6);
+        drive_fresh(&d, dir, 6);
         st = write10(&d, 0, 32, 0x77, &s);
         ok(st == 0 && read_capacity(&d) == 100000,
            "BD-RE: READ CAPACITY is the formatted capacity after a small write");
 
         /* ---- DVD-RW: Sequential recording <-> Restricted Overwrite ---- */
         dir = make_drive(root, 5, "medium dvd-rw\n");
-        drive_init(&d, dir, 5);
+        drive_fresh(&d, dir, 5);
         st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
         ok(st == 0 && be16(buf + 6) == 0x14, "blank DVD-RW: profile 0014h (sequential)");
         ok(feature_current(&d, 0x0023) && feature_current(&d, 0x0021) && !feature_current(&d, 0x0026),
@@ -438,7 +444,7 @@ int main(void) {
         ok(st == 0 && all_bytes(buf, 16 * 2048, 0xa5), "READ returns the written blocks");
         st = read10(&d, 1000, 1, &s);
         ok(st == 0 && all_bytes(buf, 2048, 0), "a never-written block of the formatted area reads as zeros");
-        drive_init(&d2, dir, 5);
+        drive_fresh(&d2, dir, 5);
         ok(d2.m.type == MEDIUM_DVD_RW_RO && d2.m.formatted_blocks == 2295104 && !d2.m.intermediate &&
            d2.m.tracks[0].written == 2295104, "Restricted Overwrite persists in the medium file");
 
@@ -488,23 +494,23 @@ int main(void) {
         st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
         ok(st == 0 && be16(buf + 6) == 0x14 && read10(&d, 0, 1, &s) == 2,
            "... profile 0014h, nothing to read");
-        drive_init(&d2, dir, 5);
+        drive_fresh(&d2, dir, 5);
         ok(d2.m.type == MEDIUM_DVD_RW && d2.m.n_tracks == 0, "... also for the next process");
 
         /* A formatted one inserted directly, and a quick-formatted one. */
         dir = make_drive(root, 7, "medium dvd-rw-ro\ncapacity 50010\n");
-        drive_init(&d, dir, 7);
+        drive_fresh(&d, dir, 7);
         ok(d.m.formatted_blocks == 50000 && read_capacity(&d) == 50000,
            "medium dvd-rw-ro: formatted over its capacity in whole ECC blocks");
         dir = make_drive(root, 8, "medium dvd-rw-ro\nformatted-blocks 0\nintermediate 1\n");
-        drive_init(&d, dir, 8);
+        drive_fresh(&d, dir, 8);
         st = cmd(&d, EMU_DIR_FROM_DEV, 12, &s, 10, 0x23, 0, 0, 0, 0, 0, 0, 0, 12, 0);
         ok(st == 0 && d.m.intermediate && (buf[8] & 3) == 3,
            "medium dvd-rw-ro, intermediate 1: quick-formatted");
 
         /* ---- CD-ROM ---- */
         dir = make_drive(root, 2, "medium cd-rom\nclosed 1\ntrack 1 1 0 10 2048 4\n");
-        drive_init(&d, dir, 2);
+        drive_fresh(&d, dir, 2);
         st = cmd(&d, EMU_DIR_FROM_DEV, 8, &s, 10, 0x46, 0, 0, 0, 0, 0, 0, 0, 8, 0);
         ok(st == 0 && be16(buf + 6) == 0x08, "CD-ROM: current profile 0008h");
         st = cmd(&d, EMU_DIR_TO_DEV, 2048, &s, 10, 0x2a, 0, 0, 0, 0, 10, 0, 0, 1, 0);
@@ -512,7 +518,7 @@ int main(void) {
 
         /* ---- CD-R: audio TAO, READ CD, capacity limit ---- */
         dir = make_drive(root, 3, "medium cd-r\ncapacity 20\n");
-        drive_init(&d, dir, 3);
+        drive_fresh(&d, dir, 3);
         {
                 uint8_t p[8 + 52] = { 0 };
 
@@ -571,7 +577,7 @@ int main(void) {
         /* ---- BLANK with Immed on a slow drive: progress in the sense bytes ---- */
         dir = make_drive(root, 4, "medium cd-rw\nclosed 1\ntrack 1 1 0 10 2048 4\n");
         write_file(dir, "drive", "erase-seconds=30\n");
-        drive_init(&d, dir, 4);
+        drive_fresh(&d, dir, 4);
         st = cmd(&d, EMU_DIR_NONE, 0, &s, 12, 0xa1, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         ok(st == 0 && d.m.n_tracks == 0, "BLANK (Immed) returns at once");
         {
