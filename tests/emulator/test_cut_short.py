@@ -5,7 +5,10 @@
 output say that the disc holds an incomplete session (of so many blocks, as the drive reports it) and is no longer blank, as
 stock xorriso then finds it; the same from a burn to several recorders, in the failed recorder's
 row of the table. Cancelled before anything was written (while waiting for a disc that will do),
-the message says the disc was not touched, and xorriso still finds it blank."""
+the message says the disc was not touched, and xorriso still finds it blank. On media written in
+place (DVD+RW, BD-RE, an image file), an append cut short says that the disc holds what it did
+before and not the new session, and xorriso and isoinfo read the old files back unchanged; a
+first burn cut short says that the disc still reads as blank, as xorriso finds it."""
 
 import os
 import re
@@ -18,7 +21,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from imapitest import (BUS_NAME, JOB, PROPS, Harness, Master, build_path, glib_connection, run_tests,  # noqa: E402
                        wait_until)
-from mediatest import USERABORT, folder, write  # noqa: E402
+from mediatest import (USERABORT, Disc, burn_ctl, folder, job_props, with_media,  # noqa: E402
+                       write)
 
 import dbus  # noqa: E402
 
@@ -120,6 +124,104 @@ def test_cancel_before_writing():
         assert "is blank" in toc(h), toc(h)
 
 
+# Written in place: a DVD+RW and a BD-RE in the emulator, an image file (None).
+IN_PLACE = (["--media", "dvd+rw"], ["--media", "bd-re"], None)
+
+
+def cut_short(h, disc, m, how):
+    """Records m to disc and stops it a third of the way through the write: a cancel, or on an
+    emulated drive a write error there. Returns the job's HRESULT and message."""
+    bus = glib_connection(h)
+    options = {} if disc.emulated else {"write_speed_kbps": dbus.Int32(1000)}
+
+    def writing(job):
+        # the job's Progress counts laying the image out as its first 2 %, and the write with
+        # verification as the next 83 %
+        return job_props(bus, job)["Phase"] == "writing" and job_props(bus, job)["Progress"] > 0.3
+
+    def cancel(job):
+        wait_until(lambda: writing(job), "the write to get under way", 120)
+        bus.get_object(BUS_NAME, job).Cancel({}, dbus_interface=JOB)
+    if how == "write-error":
+        # 3 MiB into the new session's 6 MiB
+        _, _, nwa, _ = disc.toc()
+        h.emu("--fault", f"write-error={(nwa or 0) + 1500}")
+    hr, _, completed = m.record(options=options, on_job=cancel if how == "cancel" else None)
+    if how == "write-error":
+        h.emu("--no-faults")
+    success, message = completed
+    assert not success, (disc.name, message)
+    return hr, message
+
+
+def isoinfo(h, disc, *args):
+    """What stock isoinfo says of the disc."""
+    if disc.emulated:
+        x = h.emu_run("isoinfo", *args, "-i", "/dev/sr0", check=False)
+    else:
+        x = subprocess.run(["isoinfo", *args, "-i", h.images[0]], capture_output=True, text=True)
+    return x.stdout + x.stderr
+
+
+def isoinfo_files(h, disc):
+    """The file names in the ISO 9660 tree that stock isoinfo finds on the disc."""
+    return sorted(line.strip("/") for line in isoinfo(h, disc, "-f", "-R").splitlines())
+
+
+def append_cut_short(emulator, how):
+    slow = emulator + ["--write-rate", "2000"] if emulator and how == "cancel" else emulator
+    with with_media(slow) as h:
+        disc = Disc(h, emulator)
+        rec = disc.path.rsplit("/", 1)[1]
+        src, first = folder(h, "first", {"a.bin": os.urandom(300000), "b.txt": b"keep me\n"})
+        burn_ctl(h, disc, src)
+        _, sessions, _, _ = disc.toc()
+        names = isoinfo_files(h, disc)
+        assert "first/b.txt" in names, names
+        m = Master(glib_connection(h))
+        m.add([("big.bin", write(h, "big.bin", os.urandom(6 << 20)))])
+        hr, message = cut_short(h, disc, m, how)
+        assert hr == (USERABORT if how == "cancel" else CANNOT_WRITE), (disc.name, hex(hr), message)
+        said = f"What the disc in recorder {rec} held before is unchanged; the new session is not on it."
+        assert said in message, (disc.name, how, message)
+        assert "no longer blank" not in message and "incomplete" not in message, message
+        # what the sentence claims: the old session alone, its files as they were burnt
+        status, now, _, _ = disc.toc()
+        assert "appendable" in status and now == sessions, (disc.name, status, now, sessions)
+        assert disc.extract(os.path.join(h.tmp, "out")) == first, disc.name
+        assert isoinfo_files(h, disc) == names, (disc.name, isoinfo_files(h, disc), names)
+
+
+def test_append_cut_short_in_place():
+    """Cancelled on each medium written in place; a write error on the emulated ones."""
+    # one after the other: each waits for its job's signals on the one GLib main loop
+    for e in IN_PLACE:
+        for how in ("cancel", "write-error") if e else ("cancel",):
+            append_cut_short(e, how)
+
+
+def first_burn_cut_short(emulator):
+    slow = emulator + ["--write-rate", "2000"] if emulator else None
+    with with_media(slow) as h:
+        disc = Disc(h, emulator)
+        rec = disc.path.rsplit("/", 1)[1]
+        m = Master(glib_connection(h))
+        m.add([("big.bin", write(h, "big.bin", os.urandom(6 << 20)))])
+        hr, message = cut_short(h, disc, m, "cancel")
+        assert hr == USERABORT, (disc.name, hex(hr), message)
+        assert f"The disc in recorder {rec} still reads as blank." in message, (disc.name, message)
+        status, sessions, _, _ = disc.toc()
+        assert "blank" in status and sessions == [], (disc.name, status, sessions)
+        said = isoinfo(h, disc, "-d")
+        assert "NOT in ISO 9660 format" in said, (disc.name, said)
+
+
+def test_first_burn_cut_short_in_place():
+    for e in IN_PLACE:
+        first_burn_cut_short(e)
+
+
 if __name__ == "__main__":
     run_tests([test_cancel_mid_write_dvd_r, test_cancel_mid_write_cd_r, test_write_error_mid_write,
-               test_write_error_on_one_of_two, test_cancel_before_writing])
+               test_write_error_on_one_of_two, test_cancel_before_writing, test_append_cut_short_in_place,
+               test_first_burn_cut_short_in_place])
