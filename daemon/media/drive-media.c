@@ -2,7 +2,7 @@
 /*
  * What the disc in a drive holds: libburn's status and table of contents, the areas a reader
  * can read, and the ISO 9660 volume of the last session (on overwriteable media and image files,
- * the head at block 0, isohead.h).
+ * the head at block 0, isohead.h), with whether it was cut short.
  */
 
 #include <errno.h>
@@ -49,6 +49,13 @@ static bool volume_tree_readable(const MediaInfo *m, const IsoVolume *v) {
         return v->root_bytes > 0 &&
                drive_media_range_readable(m, v->root_extent, DIV_ROUND_UP(v->root_bytes, 2048)) &&
                drive_media_range_readable(m, v->path_table_extent, DIV_ROUND_UP(MAX(v->path_table_bytes, 1u), 2048));
+}
+
+/* Whether a volume whose session starts at start is larger than the blocks recorded from there.
+ * Its volume space size counts from block 0 of the disc (libisofs, xorriso, growisofs) or from
+ * the session's start: only one that is larger either way was cut short for sure. */
+static bool volume_cut_short(const IsoVolume *v, uint32_t start, uint32_t recorded) {
+        return v->blocks > (uint64_t) start + recorded;
 }
 
 static int head_read(uint32_t lba, uint8_t *buf, size_t n, void *userdata) {
@@ -107,6 +114,9 @@ static void query_random_access(Drive *d, MediaInfo *m) {
                 m->start_address = sessions[n - 1].start;
                 m->next_writable = isohead_next_writable(v.blocks);
                 m->free_blocks = m->capacity > m->next_writable ? m->capacity - m->next_writable : 0;
+                /* An image file ends where its writing stopped; an overwriteable disc reads to the end
+                 * of its formatted area, written or not, and cannot tell. */
+                m->incomplete_session = m->is_file && volume_cut_short(&v, 0, (uint32_t) readable);
                 if (volume_tree_readable(m, &v))
                         media_set_content(m, MEDIA_CONTENT_ISO9660, v.volume_id);
                 else
@@ -152,8 +162,10 @@ static uint32_t leadout_lba(struct burn_session *s) {
 static void query_sequential(Drive *d, MediaInfo *m) {
         struct burn_disc *disc = burn_drive_get_disc(d->info.drive);
         bool last_is_data = false;
+        uint32_t last_blocks = 0;
         IsoVolume v;
         uint8_t block[2048];
+        int r;
 
         if (disc) {
                 int n_sessions = 0, n_tracks = 0;
@@ -179,6 +191,7 @@ static void query_sequential(Drive *d, MediaInfo *m) {
                                 media_add_range(m, start, blocks);
                                 if (i == n_sessions - 1 && j == n_tracks - 1) {
                                         m->start_address = start;
+                                        last_blocks = blocks;
                                         last_is_data = data;
                                 }
                         }
@@ -187,14 +200,24 @@ static void query_sequential(Drive *d, MediaInfo *m) {
         }
         m->capacity = m->status == MEDIA_STATUS_BLANK ? m->free_blocks : 0;
 
-        if (m->status != MEDIA_STATUS_APPENDABLE || m->sessions == 0)
+        if (m->sessions == 0 || !last_is_data) {
+                if (m->status == MEDIA_STATUS_APPENDABLE && m->sessions > 0)
+                        /* Only an ISO 9660 volume can be grown by a new session that imports it. */
+                        media_set_content(m, MEDIA_CONTENT_FOREIGN, "audio tracks");
                 return;
-        /* Only an ISO 9660 volume can be grown by a new session that imports it. */
-        if (!last_is_data)
-                media_set_content(m, MEDIA_CONTENT_FOREIGN, "audio tracks");
-        else if (drive_read_blocks(d, m->start_address + 16, block, 1) < 0)
+        }
+        /* A closed disc can hold a session cut short too (a disc-at-once burn is closed by the drive). */
+        if (drive_read_blocks(d, m->start_address + 16, block, 1) < 0)
+                r = -EIO;
+        else
+                r = isohead_parse_pvd(block, &v);
+        if (r > 0)
+                m->incomplete_session = volume_cut_short(&v, m->start_address, last_blocks);
+        if (m->status != MEDIA_STATUS_APPENDABLE)
+                return;
+        if (r < 0)
                 media_set_content(m, MEDIA_CONTENT_UNREADABLE, "the last session cannot be read");
-        else if (isohead_parse_pvd(block, &v) <= 0)
+        else if (r == 0)
                 media_set_content(m, MEDIA_CONTENT_FOREIGN, "data that is not an ISO 9660 file system");
         else if (!volume_tree_readable(m, &v))
                 media_set_content(m, MEDIA_CONTENT_DAMAGED, "an ISO 9660 volume whose directories are not "
