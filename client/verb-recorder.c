@@ -19,7 +19,7 @@ typedef struct RecorderInfo {
         char *id, *device, *address, *vendor, *product, *revision, *owner, *media_status, *profile_name;
         uint32_t state, current_profile;
         int32_t media_type, media_flags, recorder_type, write_speed, max_write_speed;
-        int media_present, buf_capable;
+        int media_present, media_incomplete_session, buf_capable;
         uint32_t profiles[64];
         char *profile_names[64];
         size_t n_profiles;
@@ -103,6 +103,8 @@ static int recorder_info_read(sd_bus *bus, const char *path, RecorderInfo *ret) 
                         r = sd_bus_message_read(reply, "v", "i", &i.max_write_speed);
                 else if (streq(name, "MediaPresent"))
                         r = sd_bus_message_read(reply, "v", "b", &i.media_present);
+                else if (streq(name, "MediaIncompleteSession"))
+                        r = sd_bus_message_read(reply, "v", "b", &i.media_incomplete_session);
                 else if (streq(name, "BufferUnderrunFreeCapable"))
                         r = sd_bus_message_read(reply, "v", "b", &i.buf_capable);
                 else if (streq(name, "SupportedProfiles")) {
@@ -185,6 +187,7 @@ static void json_recorder(JsonWriter *w, const RecorderInfo *i, size_t index) {
         json_int(w, "recorder_type", i->recorder_type);
         json_bool(w, "media_present", i->media_present);
         json_string(w, "media_status", i->media_status);
+        json_bool(w, "media_incomplete_session", i->media_incomplete_session);
         json_int(w, "media_type", i->media_type);
         json_int(w, "media_flags", i->media_flags);
         json_uint(w, "current_profile", i->current_profile);
@@ -297,6 +300,7 @@ int verb_media(int argc, char *argv[], sd_bus *bus) {
                 json_string(&w, "media_type_name", media_type_to_string(type));
                 json_int(&w, "media_flags", flags);
                 json_string(&w, "media_status", i.media_status);
+                json_bool(&w, "incomplete_session", i.media_incomplete_session);
                 json_uint(&w, "profile", i.current_profile);
                 json_string(&w, "profile_name", i.profile_name);
                 if (have_info) {
@@ -318,6 +322,10 @@ int verb_media(int argc, char *argv[], sd_bus *bus) {
                         printf("Media type:     %d (%s)\n", type, media_type_to_string(type));
                         printf("Media flags:    0x%X (%s)\n", flags, fl + 1);
                         printf("Status:         %s\n", i.media_status);
+                        if (i.media_incomplete_session)
+                                printf("Warning:        the disc holds an incomplete session, from a burn that "
+                                       "was cut short:\n"
+                                       "                its last files may not be on the disc whole\n");
                         printf("Profile:        0x%04X %s\n", i.current_profile, i.profile_name);
                 }
                 if (have_info) {

@@ -25,7 +25,7 @@ typedef struct ChangeMap {
 static const ChangeMap recorder_changes[] = {
         { RECORDER_CHANGED_STATE, IMAPI_RECORDER_INTERFACE,
           NAMES("State", "ExclusiveOwner", "MediaPresent", "MediaType", "MediaFlags", "MediaStatus",
-                "CurrentProfile", "CurrentProfileName", "SupportedProfiles", "WriteSpeeds", "WriteSpeed",
+                "MediaIncompleteSession", "CurrentProfile", "CurrentProfileName", "SupportedProfiles", "WriteSpeeds", "WriteSpeed",
                 "MaxWriteSpeed", "BufferUnderrunFreeCapable") },
         { RECORDER_CHANGED_PRESENT, IMAPI_RECORDER_INTERFACE, NAMES("Present") },
         { RECORDER_CHANGED_WRITE_SPEED, IMAPI_RECORDER_INTERFACE, NAMES("WriteSpeed") },

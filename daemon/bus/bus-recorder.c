@@ -459,6 +459,8 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
 
         if (streq(property, "MediaPresent"))
                 v = !IN_SET(r->media.status, MEDIA_STATUS_NONE, MEDIA_STATUS_UNKNOWN);
+        else if (streq(property, "MediaIncompleteSession"))
+                v = r->media.incomplete_session;
         else if (streq(property, "BufferUnderrunFreeCapable"))
                 v = recorder_buf_capable(r);
         else if (streq(property, "Present"))
@@ -514,6 +516,7 @@ const sd_bus_vtable bus_recorder_vtable[] = {
         PROP("MediaType", "i", property_get_int),
         PROP("MediaFlags", "i", property_get_int),
         PROP("MediaStatus", "s", property_get_string),
+        PROP("MediaIncompleteSession", "b", property_get_bool),
         PROP("WriteSpeeds", "au", property_get_speeds),
         PROP("WriteSpeed", "i", property_get_int),
         PROP("MaxWriteSpeed", "i", property_get_int),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What drive.c and drive-write.c share: the Drive structure and libburn's failure messages. */
+/* What drive.c, drive-media.c and drive-write.c share: the Drive structure and libburn's failure
+ * messages. */
 #pragma once
 
 #include <libburn/libburn.h>

@@ -63,6 +63,9 @@ typedef struct MediaInfo {
         uint32_t capacity;      /* blocks a new file system from the start may use */
         MediaContent content;
         char content_text[96];  /* what was found, for messages; "" for none */
+        /* The last session's ISO 9660 volume is larger than what the medium holds of it, as stock
+         * xorriso reports it ("larger than track size"): a burn was cut short there. */
+        bool incomplete_session;
         size_t n_readable;
         MediaRange readable[MEDIA_RANGES_MAX];
 } MediaInfo;
