@@ -248,7 +248,9 @@ int drive_read_audio(Drive *d, int32_t lba, void *buf, size_t n_blocks) {
         if (!d->grabbed)
                 return -EBADFD;
         /* bit1: no message, we report it; bit2: no slow single-block retry. */
+        pthread_mutex_lock(&d->io_lock);
         r = burn_read_audio(d->info.drive, lba, buf, (off_t) (n_blocks * AUDIO_BLOCK), &count, 2 | 4);
+        pthread_mutex_unlock(&d->io_lock);
         if (r <= 0 || count != (off_t) (n_blocks * AUDIO_BLOCK))
                 return -EIO;
         return 0;

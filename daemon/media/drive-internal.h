@@ -4,6 +4,7 @@
 #pragma once
 
 #include <libburn/libburn.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "media/drive.h"
@@ -12,6 +13,11 @@ struct Drive {
         struct burn_drive_info info;    /* a copy; .drive stays valid until forgotten */
         struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
         char *address;
+        /* libburn's reads and random-access writes lend the drive object a buffer of their own
+         * for the call and put the previous one back at its end (read.c, write.c: d->buffer).
+         * Two at once on one drive, from two workers, put back each other's: the later one then
+         * copied from a NULL buffer and imapid crashed. They take turns on this lock. */
+        pthread_mutex_t io_lock;
         bool grabbed;
         int role;                       /* libburn's drive role: 1 an MMC drive, 2..5 stdio: */
         bool buf_capable;               /* BURN-Free, as the drive said when last grabbed */

@@ -693,7 +693,9 @@ int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
                 return -EBADFD;
         wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
+        pthread_mutex_lock(&d->io_lock);
         r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
+        pthread_mutex_unlock(&d->io_lock);
         if (r <= 0 || count != (off_t) (n_blocks * 2048))
                 return -EIO;
         return 0;
@@ -725,7 +727,9 @@ int drive_write_head(Drive *d, const uint8_t *buf) {
         memcpy(copy, buf, DRIVE_HEAD_BYTES);
         wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
         /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
+        pthread_mutex_lock(&d->io_lock);
         r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
+        pthread_mutex_unlock(&d->io_lock);
         (void) drive_drain_messages(NULL, NULL);
         return r > 0 ? 0 : -EIO;
 }

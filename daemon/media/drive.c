@@ -218,6 +218,7 @@ static int drive_new_from_info(const struct burn_drive_info *info, struct burn_d
         if (!d)
                 return -ENOMEM;
         d->reached_lba = -1;
+        pthread_mutex_init(&d->io_lock, NULL);
         if (burn_drive_d_get_adr(info->drive, adr) <= 0)
                 return -EIO;
         d->address = strdup(adr);
@@ -343,6 +344,7 @@ Drive *drive_free(Drive *d) {
                 drive_release(d, false);
         drive_forget_info(d->lost ? NULL : &d->info, d->array, 0);
         (void) drive_drain_messages(NULL, NULL);
+        pthread_mutex_destroy(&d->io_lock);
         free(d->address);
         free(d);
         return NULL;

@@ -106,6 +106,67 @@ static void test_profile_names(void) {
               "or crashed", bad, NAME_PROCESSES, NAME_THREADS);
 }
 
+/* One drive read by READ_THREADS threads at once, as two workers may read the disc of one
+ * recorder (a burn's end and the next holder's first look): libburn lends the drive a buffer
+ * for each read, and each read must get its own blocks back. */
+#define READ_THREADS 4
+#define READ_ROUNDS 1000
+#define READ_BLOCKS 64
+#define READ_AT_ONCE 16
+
+static Drive *read_drive;
+
+static void *read_blocks(void *userdata) {
+        unsigned *good = userdata;
+        _cleanup_free_ uint8_t *buf = malloc(READ_AT_ONCE * 2048);
+
+        for (unsigned i = 0; buf && i < READ_ROUNDS; i++) {
+                uint32_t lba = (i * 7u) % (READ_BLOCKS - READ_AT_ONCE);
+                bool same = drive_read_blocks(read_drive, lba, buf, READ_AT_ONCE) >= 0;
+
+                for (size_t k = 0; same && k < READ_AT_ONCE; k++)
+                        same = buf[k * 2048] == (uint8_t) (lba + k) && buf[k * 2048 + 2047] == (uint8_t) (lba + k);
+                if (same)
+                        (*good)++;
+        }
+        return NULL;
+}
+
+static void test_reads_at_once(void) {
+        char path[PATH_MAX], address[PATH_MAX + 8];
+        pthread_t threads[READ_THREADS];
+        unsigned good[READ_THREADS] = {}, all = 0;
+        uint8_t block[2048];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/read.iso", dir);
+        f = fopen(path, "we");
+        if (!f)
+                abort();
+        for (unsigned b = 0; b < READ_BLOCKS; b++) {
+                memset(block, (int) b, sizeof block);
+                if (fwrite(block, sizeof block, 1, f) != 1)
+                        abort();
+        }
+        if (fclose(f) != 0)
+                abort();
+        snprintf(address, sizeof address, "stdio:%s", path);
+        if (drive_new_from_address(address, &read_drive) < 0 || drive_grab(read_drive, false) < 0)
+                abort();
+        for (size_t i = 0; i < READ_THREADS; i++)
+                if (pthread_create(&threads[i], NULL, read_blocks, &good[i]) != 0)
+                        abort();
+        for (size_t i = 0; i < READ_THREADS; i++) {
+                pthread_join(threads[i], NULL);
+                all += good[i];
+        }
+        CHECK(all == READ_THREADS * READ_ROUNDS, "%u of %u reads of one drive in %u threads at once got their "
+              "blocks", all, READ_THREADS * READ_ROUNDS, READ_THREADS);
+        drive_release(read_drive, false);
+        read_drive = drive_free(read_drive);
+        (void) unlink(path);
+}
+
 int main(void) {
         Worker workers[THREADS] = {};
         unsigned good = 0, made = 0;
@@ -127,6 +188,7 @@ int main(void) {
         CHECK(good == made, "%u of %u of them kept their address and were grabbed again", good, made);
 
         test_profile_names();
+        test_reads_at_once();
 
         drive_library_finish();
         for (size_t i = 0; i < THREADS; i++) {
