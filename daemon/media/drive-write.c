@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -422,6 +423,22 @@ int drive_format_start(Drive *d, bool reformat) {
         return r;
 }
 
+/* Whether the write's thread in libburn has ended. It is the thread that read the FIFO, if it
+ * did; otherwise (no block taken yet, an audio write) libburn's last message of a write thread
+ * stands in. That message is counted for every drive: the end of another recorder's write is
+ * taken for this one's, so it is only the fallback. (The next start copes with a thread still
+ * on its way out, drive_start_operation().) */
+static bool write_thread_ended(Drive *d) {
+        pid_t tid = d->fifo ? drive_fifo_reader(d->fifo) : 0;
+        char path[64];
+
+        /* Without /proc, the count too. */
+        if (tid <= 0 || access("/proc/self/task", F_OK) < 0)
+                return drive_write_threads_ended() != d->threads_ended_at_start;
+        snprintf(path, sizeof path, "/proc/self/task/%d", (int) tid);
+        return access(path, F_OK) < 0;
+}
+
 bool drive_poll(Drive *d, DriveProgress *ret) {
         struct burn_progress p = {};
         DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
@@ -461,12 +478,13 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
                 }
         }
         (void) drive_drain_messages(NULL, NULL);
-        /* libburn may say IDLE up to half a second before its write thread has ended (stdio
-         * drives, cancelled runs); the drive is only free for the next job after that. Wait for
-         * the thread's last message, for ten seconds at most, however often the caller polls.
-         * (The count is libburn's, of every drive; the next start copes with a thread that is
-         * still on its way out, drive_start_operation().) */
-        if (!r.active && d->disc && drive_write_threads_ended() == d->threads_ended_at_start) {
+        /* libburn may say IDLE up to half a second before its write thread has ended, and that
+         * thread still uses the drive: a stdio: drive's failed or cancelled write sleeps after
+         * it, then frees the drive's buffer and puts back the one it found (write.c). A read of
+         * the drive meanwhile has its buffer freed and set to NULL under it (read.c), and
+         * imapid crashed. The drive is only free for the next task after that, however often
+         * the caller polls (for ten seconds at most). */
+        if (!r.active && d->disc && !write_thread_ended(d)) {
                 uint64_t now = now_usec();
 
                 if (d->idle_since_usec == 0)

@@ -4,7 +4,9 @@
  * an earlier burn does: libburn refuses to start while the previous operation's thread is still
  * registered for the drive ("A drive operation is still going on", 0x00020102), which it is for
  * a moment after the drive reports IDLE, and for half a second on image files. Every start must
- * wait for that and succeed. Real libburn on image files ("stdio:" drives) in a temporary folder.
+ * wait for that and succeed. A disc read at once after a cancelled write, as a burn's end reads
+ * it, must get its blocks: the write's thread still uses the drive after IDLE. Real libburn on
+ * image files ("stdio:" drives) in a temporary folder.
  */
 
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <imapi/imapierror.h>
@@ -149,6 +152,82 @@ static void test_beside_another(const char *image, Drive *d, Drive *other) {
               ROUNDS, refused, failed);
 }
 
+/* A stream of STREAM_BLOCKS blocks, slow enough to be cancelled in the middle: a millisecond a
+ * block. Block n holds the byte n & 0xff, as the image does. */
+#define STREAM_BLOCKS 4096
+#define READ_AT_ONCE 32
+
+static int slow_read(uint8_t *buf, size_t blocks, void *userdata) {
+        unsigned *next = userdata;
+
+        for (size_t i = 0; i < blocks; i++, (*next)++)
+                memset(buf + i * 2048, (int) (*next & 0xff), 2048);
+        usleep((useconds_t) (1000 * blocks));
+        return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+/* The disc is read at once after a cancelled write is over, as a burn's end reads it, while
+ * another recorder's write has ended meanwhile: libburn's thread of the cancelled write must
+ * be gone by then. (It frees the drive's buffer and puts back the one it found half a second
+ * after the drive says IDLE: a read then loses its buffer, and copies from NULL.) */
+static void test_read_after_cancel(const char *image, Drive *d, Drive *other) {
+        DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
+        _cleanup_free_ uint8_t *buf = malloc(READ_AT_ONCE * 2048);
+        unsigned rounds = 0, reads = 0, good = 0;
+
+        for (unsigned i = 0; buf && i < 3; i++) {
+                _cleanup_free_ char *reason = NULL, *msg = NULL, *other_msg = NULL;
+                unsigned next = 0;
+                DriveStream stream = { .blocks = STREAM_BLOCKS, .read = slow_read, .userdata = &next };
+                DriveProgress p = {};
+                uint64_t until;
+                int k;
+
+                k = drive_write_stream_start(d, &stream, &o, &reason);
+                while (k == -EAGAIN) {
+                        usleep(DRIVE_START_RETRY_USEC);
+                        k = drive_start_again(d);
+                }
+                if (k < 0) {
+                        printf("# round %u: the stream write was refused: %s\n", i, reason ?: strerror(-k));
+                        continue;
+                }
+                /* libburn's thread has taken blocks: the write is under way. */
+                for (unsigned j = 0; j < 10000 && drive_poll(d, &p) && p.sectors_done == 0; j++)
+                        usleep(1000);
+                if (start_write(other, image, &o, &reason) < 0) {
+                        printf("# round %u: the other write was refused\n", i);
+                        (void) run_to_end(d, true, &msg);
+                        continue;
+                }
+                drive_cancel(d);
+                (void) run_to_end(other, false, &other_msg);
+                (void) run_to_end(d, true, &msg);
+                rounds++;
+
+                until = now_usec() + 1000 * 1000;
+                while (now_usec() < until) {
+                        bool same = drive_read_blocks(d, 0, buf, READ_AT_ONCE) >= 0;
+
+                        for (size_t b = 0; same && b < READ_AT_ONCE; b++)
+                                same = buf[b * 2048] == (uint8_t) b && buf[b * 2048 + 2047] == (uint8_t) b;
+                        reads++;
+                        if (same)
+                                good++;
+                }
+        }
+        CHECK(rounds == 3 && good == reads && reads > 0,
+              "a disc read for a second after a cancelled write beside another recorder's: %u of %u reads in %u "
+              "of 3 rounds got their blocks", good, reads, rounds);
+}
+
 int main(void) {
         _cleanup_free_ char *image = NULL, *disc = NULL, *address = NULL, *disc2 = NULL, *address2 = NULL;
         _cleanup_(drive_freep) Drive *d = NULL, *other = NULL;
@@ -179,6 +258,7 @@ int main(void) {
                 CHECK(r == 0, "a second image-file drive is made and grabbed (%s)", strerror(-r));
                 if (r == 0) {
                         test_beside_another(image, d, other);
+                        test_read_after_cancel(image, d, other);
                         drive_release(other, false);
                 }
                 drive_release(d, false);
