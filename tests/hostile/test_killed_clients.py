@@ -152,10 +152,13 @@ def test_killed_clients():
             reader.join()
             assert sum(outcome.get(k, 0) for k in ("killed", "refused", "done")) == CLIENTS, outcome
             # The attack reached every point: how many of the others a busy recorder refused
-            # first depends on the machine's timing (half of them on a loaded one).
+            # first depends on the machine's timing (half of them on a loaded one, and more
+            # since a cancelled write keeps its recorder until libburn's thread has let go,
+            # half a second on an image file: 360 to 700 of them). Those killed "anywhere"
+            # have to outlive a random delay first: 9 to 33 of them in 20 runs.
             assert outcome["killed"] >= CLIENTS // 4, outcome
             for point in ("Open", "AddData", "RecordDisc", "Cancel", "anywhere"):
-                assert outcome["killed_aiming_at"].get(point, 0) >= 10, (point, outcome)
+                assert outcome["killed_aiming_at"].get(point, 0) >= 5, (point, outcome)
             print(f"# {CLIENTS} clients: {outcome}; root burned and verified {burns} discs meanwhile",
                   flush=True)
             a.stop()
