@@ -181,6 +181,7 @@ static int setup_image(BurnData *d, ImapiError *error) {
 
 static void index_free_run(void *userdata) {
         strmap_done(userdata);
+        (void) malloc_trim(0);
 }
 
 static void index_free_done(void *userdata) {
