@@ -52,7 +52,8 @@ static void write_start_done(void *userdata) {
         _cleanup_free_ char *reason = TAKE_PTR(b->start_reason);
 
         b->starting = false;
-        if (b->result == -ECANCELED) {
+        /* A refusal that came with a cancel is what the user asked for. */
+        if (b->result == -ECANCELED || (b->result < 0 && b->cancel)) {
                 burn_end(b, IMAPI_E_USERABORT, "Cancelled before the write started.");
                 return;
         }
