@@ -7,8 +7,8 @@
  *   wait       with wait_for_medium, while the disc will not do (burn-wait.c): polled until one does
  *   setup      ops->setup on the loop: the medium checked, the format's state made, the job's size
  *   prepare    ops->prepare_run in a worker (the image build), then ops->prepared on the loop
- *   write      ops->write_start (retried from the timer while the drive is not free yet),
- *              then libburn polled: ops->write_progress, ops->written
+ *   write      ops->write_start in a worker (tried again there while the drive's previous
+ *              operation still has it), then libburn polled: ops->write_progress, ops->written
  *   close      ops->closing_run in a worker, where ops->needs_closing says so (the head)
  *   verify     in a worker: the disc read again, ops->verify_setup, ops->verify_run
  *   end        the drive released and read again, the stash cleaned (worker), then the report
@@ -30,6 +30,9 @@
 #include "core/session-plan.h"
 #include "imapi-error.h"
 #include "media/drive.h"
+
+/* How often the burn's timer polls libburn's write. */
+#define BURN_POLL_USEC (250 * 1000)
 
 typedef enum BurnStage {
         BURN_STAGE_PREPARING,
@@ -60,7 +63,10 @@ struct Burn {
         int result;                     /* of the last worker stage */
         ImapiError error;               /* why it failed, if it says */
         bool closing_announced;
-        bool starting;                  /* the write is set up, the drive not yet free for it */
+        DriveWriteOptions write_options; /* what the write starts with */
+        bool starting;                  /* a worker starts the write (burn.c) and has the drive */
+        char *start_reason;             /* why the start failed, from that worker */
+        bool aborted;                   /* burn_abort(): the loop is gone */
         bool finishing;                 /* the write is over; a worker takes libburn's outcome */
         bool finish_cancelled;          /* what that worker is told (b->cancel when it began) */
         uint32_t finish_hr;             /* its outcome, and the sentence that explains a failure */
@@ -99,7 +105,8 @@ struct BurnOps {
         int (*prepared)(Burn *b, ImapiError *error);
         /* The job is announced (after PreparingBurn; NULL: nothing to add). */
         void (*started)(Burn *b);
-        /* Starts libburn's write with the common options filled in. */
+        /* Worker: starts libburn's write with the common options filled in; -EAGAIN as
+         * drive_start_again() says, which the caller then calls. */
         int (*write_start)(Burn *b, const DriveWriteOptions *wo, char **ret_reason);
         /* A poll of the write: sets b->blocks_done; true when the progress is known. */
         bool (*write_progress)(Burn *b, const DriveProgress *p);
@@ -170,6 +177,10 @@ int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) _printf_(3, 4);
  * job's message, from the stage the burn ended in and the disc as read again at the end (ro);
  * NULL when there is nothing to add or no memory. A new string. */
 char *burn_disc_note(const Burn *b, BurnStage stage, const RecorderReadout *ro);
+
+/* The write (burn-start.c): stage and phase set, the options made, the start handed to a
+ * worker; its completion turns the timer on to poll libburn, or ends the burn. */
+int burn_write_begin(Burn *b);
 
 /* The end (burn.c): the drive released, the files removed, the report. */
 void burn_end(Burn *b, uint32_t hr, const char *message);

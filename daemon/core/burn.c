@@ -29,8 +29,6 @@
 #include "macro.h"
 #include "media/stash.h"
 
-#define POLL_USEC (250 * 1000)
-
 Job *burn_job(const Burn *b) {
         return b->job;
 }
@@ -66,6 +64,7 @@ static Burn *burn_free(Burn *b) {
         if (b->format)
                 b->ops->free(b->format);
         imapi_error_done(&b->error);
+        free(b->start_reason);
         free(b);
         return NULL;
 }
@@ -412,41 +411,9 @@ static void write_ended(Burn *b) {
         }
 }
 
-/* The drive's previous operation still had the drive when the write was to start: tried again
- * from the timer, never waiting on the loop. */
-static void write_start_again(Burn *b) {
-        Drive *drive = b->recorder->drive;
-        int k;
-
-        if (b->cancel) {
-                drive_start_abandon(drive);
-                b->starting = false;
-                burn_end(b, IMAPI_E_USERABORT, "Cancelled before the write started.");
-                return;
-        }
-        k = drive_start_again(drive);
-        if (k == -EAGAIN) {
-                (void) sd_event_source_set_time_relative(b->timer, DRIVE_START_RETRY_USEC);
-                (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
-                return;
-        }
-        b->starting = false;
-        if (k < 0) {
-                burn_end(b, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
-                return;
-        }
-        b->disc_touched = b->disc_touched || !b->options.simulate;
-        (void) sd_event_source_set_time_relative(b->timer, POLL_USEC);
-        (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
-}
-
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Burn *b = userdata;
 
-        if (b->stage == BURN_STAGE_WRITING && b->starting) {
-                write_start_again(b);
-                return 0;
-        }
         if (b->stage == BURN_STAGE_WRITING) {
                 DriveProgress p;
                 bool active = drive_poll(b->recorder->drive, &p);
@@ -470,55 +437,14 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         return 0;
         }
 
-        (void) sd_event_source_set_time_relative(s, POLL_USEC);
+        (void) sd_event_source_set_time_relative(s, BURN_POLL_USEC);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
-        return 0;
-}
-
-/* libburn takes over: the speed IMAPI asks for and the common options. */
-static int burn_write_begin(Burn *b, char **ret_reason) {
-        const RecordOptions *o = &b->options;
-        Recorder *rec = b->recorder;
-        unsigned x1 = drive_profile_kbps_1x(rec->media.profile);
-        DriveWriteOptions wo = {
-                .simulate = o->simulate,
-                .start_lba = -1,
-                .underrun_proof = rec->enable_buf,
-        };
-        int k;
-
-        if (o->write_speed_kbps > 0)
-                wo.speed_kbps = o->write_speed_kbps;
-        else if (o->write_speed > 0)
-                wo.speed_kbps = (int) x1 * o->write_speed;
-        else if (rec->write_speed > 0)
-                wo.speed_kbps = (int) x1 * rec->write_speed;
-        k = b->ops->write_start(b, &wo, ret_reason);
-        if (k == -EAGAIN) {
-                /* Set up, and tried again from the timer until the drive takes it. */
-                b->starting = true;
-                (void) sd_event_source_set_time_accuracy(b->timer, 1000);
-                (void) sd_event_source_set_time_relative(b->timer, DRIVE_START_RETRY_USEC);
-                (void) sd_event_source_set_enabled(b->timer, SD_EVENT_ON);
-        } else if (k < 0)
-                return k;
-        else
-                b->disc_touched = b->disc_touched || !o->simulate;
-        b->stage = BURN_STAGE_WRITING;
-        b->stage_blocks = b->write_blocks;
-        atomic_store(&b->blocks_done, 0);
-        job_set_phase(b->job, JOB_PHASE_WRITING);
-        log_info("Job %u: writing %llu blocks to %s at block %u%s.", b->job->id,
-                 (unsigned long long) b->write_blocks,
-                 rec->id, b->plan.start_lba, o->simulate ? " (simulation)" : "");
         return 0;
 }
 
 static void prepare_done(void *userdata) {
         _cleanup_imapi_error_ ImapiError error = IMAPI_ERROR_NULL;
-        _cleanup_free_ char *reason = NULL;
         Burn *b = userdata;
-        int k;
 
         if (b->cancel || b->result == -ECANCELED) {
                 burn_end(b, IMAPI_E_USERABORT, "Cancelled while the image was being built.");
@@ -532,17 +458,17 @@ static void prepare_done(void *userdata) {
                 burn_end(b, error.hresult, error.message);
                 return;
         }
-        k = burn_write_begin(b, &reason);
-        if (k < 0)
-                burn_end(b, hresult_from_errno(k), reason ?: "The recorder refused to start writing.");
+        if (burn_write_begin(b) < 0)
+                burn_end(b, IMAPI_E_GENERIC, "Cannot start the write.");
 }
 
 static void burn_cancel(Job *j, void *userdata) {
         Burn *b = userdata;
 
         b->cancel = true;
-        /* Once the write is over, its outcome is the worker's to take. */
-        if (b->stage == BURN_STAGE_WRITING && !b->finishing)
+        /* While the write starts, and once it is over, the drive is a worker's: the start sees
+         * the flag, and the outcome is the worker's to take. */
+        if (b->stage == BURN_STAGE_WRITING && !b->starting && !b->finishing)
                 drive_cancel(b->recorder->drive);
 }
 
@@ -552,9 +478,10 @@ void burn_abort(Burn *b) {
         /* The master's other burns: burn_end() leaves them in the list until their end. */
         burn_abort(b->next);
         b->cancel = true;
+        b->aborted = true;
         if (burn_wait_abort(b))
                 return;
-        if (b->stage != BURN_STAGE_WRITING || b->finishing)
+        if (b->stage != BURN_STAGE_WRITING || b->starting || b->finishing)
                 return;         /* a worker stage: it sees the flag, and worker_free() waits */
 
         /* The loop is gone and libburn's thread still writes: stop it and wait here, so that
@@ -672,19 +599,14 @@ int burn_plan(Burn *b, ImapiError *error) {
 }
 
 int burn_go(Burn *b, ImapiError *error) {
-        _cleanup_free_ char *reason = NULL;
         int k;
 
         job_set_bytes(b->job, b->write_blocks * b->ops->block_size);
-        if (b->ops->prepare_run)
-                k = start_stage(b, BURN_STAGE_PREPARING, b->write_blocks, JOB_PHASE_PREPARING, prepare_done);
-        else {
-                /* Nothing to prepare: a refusal to write is the call's error. */
-                k = burn_write_begin(b, &reason);
-                if (k < 0)
-                        (void) imapi_error_set(error, hresult_from_errno(k), "%s",
-                                               reason ?: "The recorder refused to start writing.");
-        }
+        /* Nothing to prepare: the write starts at once, and a refusal by libburn, which only the
+         * start can tell, ends the job as it does after a preparation. */
+        k = b->ops->prepare_run ?
+            start_stage(b, BURN_STAGE_PREPARING, b->write_blocks, JOB_PHASE_PREPARING, prepare_done) :
+            burn_write_begin(b);
         if (k >= 0)
                 burn_started(b);
         return k;
@@ -712,7 +634,7 @@ int burn_begin_on(Master *m, Recorder *rec, Client *c, const RecordOptions *o, J
                 goto fail;
         b->job->cancel = burn_cancel;
         b->job->userdata = b;
-        k = sd_event_add_time_relative(m->manager->event, &b->timer, CLOCK_MONOTONIC, POLL_USEC, 0,
+        k = sd_event_add_time_relative(m->manager->event, &b->timer, CLOCK_MONOTONIC, BURN_POLL_USEC, 0,
                                        on_timer, b);
         if (k >= 0)
                 k = waiting ? burn_wait_start(b, &why) : burn_go(b, error);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,20 +208,31 @@ static void wait_idle(Drive *d, uint64_t deadline) {
                 usleep(DRIVE_SETTLE_STEP_USEC);
 }
 
-/* One try, never a wait: the event loop calls this (every DRIVE_SETTLE_STEP_USEC from the job's
- * timer) until the drive takes the operation or DRIVE_SETTLE_USEC have gone by. */
+/* libburn's list of its operations' threads has no lock (docs/design.md, "libburn's global
+ * state"): burn_disc_write(), _erase() and _format() look for the drive in it and add a node.
+ * Writes start in workers, erases and formats on the loop: the starts take turns, and one that
+ * finds another under way (burn_disc_write()'s checks may wait a second for a real drive) is
+ * tried again, as one that libburn refused. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* One try, never a wait: the caller (a write's start in its worker, an erase's timer on the
+ * loop) calls this every DRIVE_SETTLE_STEP_USEC until the drive takes the operation or
+ * DRIVE_SETTLE_USEC have gone by. */
 int drive_start_again(Drive *d) {
         if (!d->pending_start)
                 return -EINVAL;
         d->start_tries++;
-        if (burn_drive_get_status(d->info.drive, NULL) == BURN_DRIVE_IDLE) {
+        if (burn_drive_get_status(d->info.drive, NULL) == BURN_DRIVE_IDLE && pthread_mutex_trylock(&start_lock) == 0) {
+                bool refused;
                 uint64_t seq;
 
                 (void) drive_drain_messages(NULL, NULL);
                 seq = drive_message_seq();
                 d->pending_start(d);
                 (void) drive_drain_messages(NULL, NULL);
-                if (!refused_as_busy_since(seq)) {
+                refused = refused_as_busy_since(seq);
+                pthread_mutex_unlock(&start_lock);
+                if (!refused) {
                         if (d->start_tries > 1)
                                 log_debug("%s was free for the next operation after %u tries.", d->address,
                                           d->start_tries);

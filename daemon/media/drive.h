@@ -170,7 +170,9 @@ int drive_format_start(Drive *d, bool reformat);
  * drive_start_again() tries once more without waiting (call it every DRIVE_START_RETRY_USEC):
  * 0 started, -EAGAIN, or -EBUSY after 5 s, with the set-up freed. drive_start_abandon() frees it
  * instead (a cancel); drive_cancel() does nothing before the start, drive_cancel_sync()
- * abandons it. Loop thread. */
+ * abandons it. A write's start talks to the drive (the speed, the medium's formats, libburn's
+ * checks) and runs in a worker; an erase's or a format's starts, and these calls for them, on
+ * the loop. */
 #define DRIVE_START_RETRY_USEC (10 * 1000)
 int drive_start_again(Drive *d);
 void drive_start_abandon(Drive *d);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Drive work that no call waits for runs in workers, never on the event loop
 that answers the bus: hotplug's first look at a new drive (INQUIRY, GET CONFIGURATION, the disc)
-and the end of a write or an erase (libburn's outcome, the drive set up again after a failure).
+the start of a write (the speed set, the medium's formats read, libburn's checks) and the end of a
+write or an erase (libburn's outcome, the drive set up again after a failure).
 With the emulator slowing such a command by seconds, another client's property read is answered
 while the command is still in flight, which the emulator's record of the slow command's start and
 end shows; the record also names the thread that waited, never imapid's main thread."""
@@ -13,7 +14,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from imapitest import (BUS_NAME, JOB, MANAGER, PROPS, ROOT, Harness, Master, erase_and_wait,  # noqa: E402
-                       glib_connection, run_tests, wait_until)
+                       glib_connection, make_image, run_tests, wait_until)
 
 import dbus  # noqa: E402
 
@@ -22,6 +23,10 @@ MGR = "org.imapid.Imapi1.Manager"
 SR0, SR1 = ROOT + "/recorders/sr0", ROOT + "/recorders/sr1"
 S_OK = 0
 INQUIRY = 0x12
+READ_FORMAT_CAPACITIES = 0x23
+SET_STREAMING = 0xb6
+SET_CD_SPEED = 0xbb
+RB = "org.imapid.Imapi1.RedbookDiscMaster"
 MEDIA_SPECIAL = 6
 BLANK = 0x1
 
@@ -81,19 +86,26 @@ def test_hotplug_stop_while_looking():
         h.stop_daemon()
 
 
+def in_flight_poller(h, answers):
+    """A GLib timeout's callback: once sr0 is in a slow command, the manager's Recorders is read on
+    another connection, and read_while_slow()'s answer appended to answers."""
+    props = dbus.Interface(h.dbus().get_object(BUS_NAME, MANAGER), PROPS)
+
+    def poll():
+        if len(h.emu_slowed("sr0")) > len(h.emu_slowed("sr0", ended=True)):
+            answers.append(read_while_slow(h, props, "sr0"))
+        return not answers
+    return poll
+
+
 def failing_end(h, fault, start, when=None):
     """A job whose drive fails (fault), with INQUIRY slow from then on: libburn's outcome sets the
     drive up again, which asks INQUIRY. start(arm) starts the job on a GLib connection and returns
     its hresult once it ended; it calls arm() once the job has the drive (or arm is called before
     the job starts). The manager's Recorders is read while the slow INQUIRY is in flight."""
     from gi.repository import GLib
-    props = dbus.Interface(h.dbus().get_object(BUS_NAME, MANAGER), PROPS)
     answers = []
-
-    def poll():
-        if len(h.emu_slowed("sr0")) > len(h.emu_slowed("sr0", ended=True)):
-            answers.append(read_while_slow(h, props, "sr0"))
-        return not answers
+    poll = in_flight_poller(h, answers)
 
     def arm():
         h.emu("--fault", fault, "--fault", "slow=2500", "--fault", "slow-op=%02x" % INQUIRY)
@@ -147,5 +159,112 @@ def test_erase_end():
         r.Close({})
 
 
+def slow_start(h, bus, m, op, options=None):
+    """RecordDisc on m with the operation code op slow from the start: no command of the burn is
+    waited for on imapid's main thread, and the manager's Recorders, read on another connection
+    while op is in flight, is answered before op ends; the burn succeeds."""
+    from gi.repository import GLib
+    answers = []
+    poll = in_flight_poller(h, answers)
+    h.emu("--fault", "slow=2500", "--fault", "slow-op=%02x" % op)
+    source = GLib.timeout_add(20, poll)
+    hr, _, completed = m.record(options=options or {"verify": False})
+    if not answers:
+        GLib.source_remove(source)
+    assert hr == S_OK, (hex(hr), completed, h.log())
+    slowed = h.emu_slowed("sr0")
+    assert any(o == op for o, _ in slowed), "the burn never sent %02x: %r" % (op, slowed)
+    assert not any(main for _, main in slowed), "imapid's main thread waited for the drive: %r" % slowed
+    assert answers, "no command was slow while the job ran"
+    value, in_flight = answers[0]
+    assert value == [SR0], value
+    assert in_flight, "the answer waited for the slow %02x at the start of the write" % op
+    main_thread_never_waited(h, "sr0")
+    h.emu("--no-faults")
+
+
+def test_write_start_image():
+    """An image burn, which prepares nothing, sets the CD's write speed (SET CD SPEED) in a
+    worker."""
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        bus = glib_connection(h)
+        m = Master(bus, fmt="image")
+        m.set_image(make_image(h, mib=2, hybrid=False))
+        slow_start(h, bus, m, SET_CD_SPEED, {"verify": True})
+
+
+def test_write_start_audio():
+    """An audio burn sets the CD's write speed in a worker."""
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        bus = glib_connection(h)
+        slow_start(h, bus, audio_master(bus), SET_CD_SPEED)
+
+
+def test_write_start_data():
+    """A data burn on a DVD+RW sets the speed (SET STREAMING) and lets libburn read the medium's
+    formats (READ FORMAT CAPACITIES, which its choice of a write mode and burn_disc_write()'s own
+    checks send) in a worker."""
+    for op in (SET_STREAMING, READ_FORMAT_CAPACITIES):
+        with Harness(emulator=["--media", "dvd+rw"]) as h:
+            bus = glib_connection(h)
+            m = Master(bus)
+            src = os.path.join(h.tmp, "a.bin")
+            with open(src, "wb") as f:
+                f.write(os.urandom(1 << 20))
+            m.add([("a.bin", src)])
+            slow_start(h, bus, m, op)
+
+
+def audio_master(bus):
+    m = Master(bus, fmt="redbook")
+    rb = dbus.Interface(m.obj, RB)
+    rb.CreateAudioTrack(300)
+    rb.AddAudioTrackBlocks(dbus.ByteArray(os.urandom(300 * 2352)))
+    rb.CloseAudioTrack()
+    return m
+
+
+def test_write_start_cancel():
+    """A Cancel while the write's start waits for the drive ends the job as cancelled, with the
+    tracks still staged; the next burn works."""
+    from gi.repository import GLib
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        bus = glib_connection(h)
+        m = audio_master(bus)
+        h.emu("--fault", "slow=2500", "--fault", "slow-op=%02x" % SET_CD_SPEED)
+        cancelled = []
+
+        def on_job(job):
+            def poll():
+                if len(h.emu_slowed("sr0")) > len(h.emu_slowed("sr0", ended=True)):
+                    bus.get_object(BUS_NAME, job).Cancel({}, dbus_interface=JOB)
+                    cancelled.append(len(h.emu_slowed("sr0", ended=True)))
+                return not cancelled
+            GLib.timeout_add(20, poll)
+        hr, _, completed = m.record(on_job=on_job)
+        assert cancelled == [0], "the Cancel was not answered while SET CD SPEED was in flight: %r" % cancelled
+        assert hr == 0x8004020D, (hex(hr), completed)      # IMAPI_E_USERABORT
+        assert completed and not completed[0], completed
+        assert int(m.obj.Get(RB, "TotalAudioTracks", dbus_interface=PROPS)) == 1
+        main_thread_never_waited(h, "sr0")
+        h.emu("--no-faults")
+        h.emu("--media", "cd-r")
+        hr, _, completed = m.record()
+        assert hr == S_OK, (hex(hr), completed, h.log())
+
+
+def test_write_start_stop():
+    """imapid stopped while a write's start waits for the drive exits cleanly (the sanitizer build
+    checks that nothing is used after it is freed)."""
+    with Harness(emulator=["--media", "cd-r"]) as h:
+        m = audio_master(h.dbus())
+        h.emu("--fault", "slow=2500", "--fault", "slow-op=%02x" % SET_CD_SPEED)
+        m.dm.RecordDisc(False, False, {})
+        wait_until(lambda: h.emu_slowed("sr0"), "the write's start to reach SET CD SPEED", timeout=60)
+        h.stop_daemon()
+
+
 if __name__ == "__main__":
-    run_tests([test_hotplug_first_look, test_hotplug_stop_while_looking, test_burn_end, test_erase_end])
+    run_tests([test_hotplug_first_look, test_hotplug_stop_while_looking, test_burn_end, test_erase_end,
+               test_write_start_image, test_write_start_audio, test_write_start_data, test_write_start_cancel,
+               test_write_start_stop])
