@@ -52,8 +52,9 @@ def assert_incomplete(h, message, rec="sr0"):
 
 
 def assert_media_says(h, rec, incomplete):
-    """imapictl media (text and --json) and the recorder's MediaIncompleteSession property, read
-    with busctl, say whether the disc holds an incomplete session from a burn cut short."""
+    """imapictl media (text and --json), the recorder's MediaIncompleteSession property, read
+    with busctl, and its row in imapictl devices say whether the disc holds an incomplete session
+    from a burn cut short."""
     text = h.ctl("media", rec, check=0).stdout
     assert ("holds an incomplete session, from a burn that was cut short" in text) == incomplete, text
     said = json.loads(h.ctl("--json", "media", rec, check=0).stdout)
@@ -64,6 +65,11 @@ def assert_media_says(h, rec, incomplete):
                           f"/org/imapid/Imapi1/recorders/{rec}", "org.imapid.Imapi1.Recorder",
                           "MediaIncompleteSession"], capture_output=True, text=True, check=True).stdout
     assert got.strip() == ("b true" if incomplete else "b false"), got
+    # imapictl devices: the recorder's row ends in what the disc is, and says the same
+    rows = [line for line in h.ctl("devices", check=0).stdout.splitlines()[1:] if line.split()[1] == rec]
+    assert len(rows) == 1, rows
+    assert rows[0].endswith(", incomplete session") == incomplete, rows
+    assert re.search(r" (blank|appendable|closed|unsuitable) ", rows[0]), rows
 
 
 def cancel_mid_write(media):
