@@ -232,8 +232,11 @@ int verb_devices(int argc, char *argv[], sd_bus *bus) {
                         json_recorder(&w, &i, n);
                         json_end_object(&w);
                 } else {
+                        /* A disc left by a burn that was cut short says so at the end of its row
+                         * (the last column: the others keep their places); media prints a warning. */
                         if (i.media_present)
-                                snprintf(media, sizeof media, "%s %s", i.media_status, i.profile_name);
+                                snprintf(media, sizeof media, "%s %s%s", i.media_status, i.profile_name,
+                                         i.media_incomplete_session ? ", incomplete session" : "");
                         else
                                 snprintf(media, sizeof media, "%s", streq_ptr(i.media_status, "unknown") ?
                                          "unknown" : "none");

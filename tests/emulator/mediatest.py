@@ -4,6 +4,7 @@ stock xorriso and imapid say about it, folders to burn, running cases side by si
 
 import concurrent.futures
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -139,6 +140,32 @@ def in_parallel(fn, cases):
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         for f in [pool.submit(fn, c) for c in cases]:
             f.result()
+
+
+# Runs one case in a process of its own: the test file (imported, not run), the function, its
+# arguments as JSON.
+ONE_CASE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("cases", sys.argv[1])
+cases = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cases)
+getattr(cases, sys.argv[2])(*json.loads(sys.argv[3]))
+"""
+
+
+def in_processes(fn, cases):
+    """fn(*case) for every case, side by side, each in a process of its own: for a fn that waits
+    for its job's signals on the GLib main loop, which a process has one of (in_parallel's threads
+    would share it). fn is a function at the top of its test file; the arguments go as JSON. A
+    case that fails raises, with its output."""
+    path = os.path.abspath(sys.modules[fn.__module__].__file__)
+
+    def one(case):
+        r = subprocess.run([sys.executable, "-c", ONE_CASE, path, fn.__name__, json.dumps(case)],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise AssertionError(f"{fn.__name__}{tuple(case)} failed:\n{r.stdout}{r.stderr}")
+    in_parallel(one, cases)
 
 
 def with_media(emulator, **kw):

@@ -22,8 +22,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from imapitest import (BUS_NAME, JOB, PROPS, Harness, Master, build_path, glib_connection,  # noqa: E402
                        make_image, run_tests, wait_until)
-from mediatest import (STDIO0, USERABORT, Disc, burn_ctl, folder, job_props, with_media,  # noqa: E402
-                       write)
+from mediatest import (STDIO0, USERABORT, Disc, burn_ctl, folder, in_processes, job_props,  # noqa: E402
+                       with_media, write)
 
 import dbus  # noqa: E402
 
@@ -52,8 +52,9 @@ def assert_incomplete(h, message, rec="sr0"):
 
 
 def assert_media_says(h, rec, incomplete):
-    """imapictl media (text and --json) and the recorder's MediaIncompleteSession property, read
-    with busctl, say whether the disc holds an incomplete session from a burn cut short."""
+    """imapictl media (text and --json), the recorder's MediaIncompleteSession property, read
+    with busctl, and its row in imapictl devices say whether the disc holds an incomplete session
+    from a burn cut short."""
     text = h.ctl("media", rec, check=0).stdout
     assert ("holds an incomplete session, from a burn that was cut short" in text) == incomplete, text
     said = json.loads(h.ctl("--json", "media", rec, check=0).stdout)
@@ -64,6 +65,11 @@ def assert_media_says(h, rec, incomplete):
                           f"/org/imapid/Imapi1/recorders/{rec}", "org.imapid.Imapi1.Recorder",
                           "MediaIncompleteSession"], capture_output=True, text=True, check=True).stdout
     assert got.strip() == ("b true" if incomplete else "b false"), got
+    # imapictl devices: the recorder's row ends in what the disc is, and says the same
+    rows = [line for line in h.ctl("devices", check=0).stdout.splitlines()[1:] if line.split()[1] == rec]
+    assert len(rows) == 1, rows
+    assert rows[0].endswith(", incomplete session") == incomplete, rows
+    assert re.search(r" (blank|appendable|closed|unsuitable) ", rows[0]), rows
 
 
 def cancel_mid_write(media):
@@ -221,10 +227,9 @@ def append_cut_short(emulator, how):
 
 def test_append_cut_short_in_place():
     """Cancelled on each medium written in place; a write error on the emulated ones."""
-    # one after the other: each waits for its job's signals on the one GLib main loop
-    for e in IN_PLACE:
-        for how in ("cancel", "write-error") if e else ("cancel",):
-            append_cut_short(e, how)
+    # side by side, each in a process of its own: each waits for its job's signals on a GLib main loop
+    in_processes(append_cut_short, [(e, how) for e in IN_PLACE for how in (("cancel", "write-error") if e
+                                                                          else ("cancel",))])
 
 
 def first_burn_cut_short(emulator):
@@ -244,8 +249,7 @@ def first_burn_cut_short(emulator):
 
 
 def test_first_burn_cut_short_in_place():
-    for e in IN_PLACE:
-        first_burn_cut_short(e)
+    in_processes(first_burn_cut_short, [(e,) for e in IN_PLACE])
 
 
 def test_image_cut_short_on_image_file():

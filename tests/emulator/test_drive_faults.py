@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from imapitest import (BUS_NAME, ERR, JOB, PROPS, ROOT, Harness, Master, build_path,  # noqa: E402
                        expect_dbus_error, glib_connection, run_tests, wait_until)
 from mediatest import (REC, MGR, SR0, S_OK, DEVICE_NOTPRESENT, MEDIUM_NOTPRESENT, WRONGDISC,  # noqa: E402
-                       EXIT_UNAVAILABLE, Disc, tree, folder, media_info, burn_ctl, in_parallel,
+                       EXIT_UNAVAILABLE, Disc, tree, folder, media_info, burn_ctl, in_parallel, in_processes,
                        with_media, job_props, start_burn, jobs, write)
 
 import dbus  # noqa: E402
@@ -25,12 +25,12 @@ def test_drive_gone_mid_write():
     """The drive going away in the middle of a write is the job's DEVICE_NOTPRESENT, the tray forced
     open MEDIUM_NOTPRESENT, another disc WRONGDISC; imapid answers the next call, and uses the
     drive again once it is back."""
-    for media, fault, want in (("dvd+rw", ["--fault", "removed"], DEVICE_NOTPRESENT),
-                               ("cd-r", ["--fault", "removed"], DEVICE_NOTPRESENT),
-                               ("bd-r", ["--fault", "removed"], DEVICE_NOTPRESENT),
-                               ("dvd-r", ["--fault", "tray-open"], MEDIUM_NOTPRESENT),
-                               ("dvd-r", ["--media", "dvd-r"], WRONGDISC)):
-        drive_gone(media, fault, want)
+    # side by side, each in a process of its own: each watches its job from a GLib main loop
+    in_processes(drive_gone, [("dvd+rw", ["--fault", "removed"], DEVICE_NOTPRESENT),
+                              ("cd-r", ["--fault", "removed"], DEVICE_NOTPRESENT),
+                              ("bd-r", ["--fault", "removed"], DEVICE_NOTPRESENT),
+                              ("dvd-r", ["--fault", "tray-open"], MEDIUM_NOTPRESENT),
+                              ("dvd-r", ["--media", "dvd-r"], WRONGDISC)])
 
 
 def drive_gone(media, fault, want):

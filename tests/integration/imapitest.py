@@ -299,11 +299,20 @@ class Skip(Exception):
 
 
 def run_tests(tests):
-    """A tiny TAP runner: each test is a function; prints ok/not ok, exits non-zero on failure."""
+    """A tiny TAP runner: each test is a function; prints ok/not ok, exits non-zero on failure.
+    Names on the command line run only those tests; each test's running time is printed as a TAP
+    comment (meson keeps it in meson-logs/testlog.json), to see where a long file's time goes."""
     import traceback
+    names = sys.argv[1:]
+    unknown = set(names) - {t.__name__ for t in tests}
+    if unknown:
+        sys.exit("no such test: " + " ".join(sorted(unknown)))
+    if names:
+        tests = [t for t in tests if t.__name__ in names]
     print(f"1..{len(tests)}", flush=True)
     failed = 0
     for n, t in enumerate(tests, 1):
+        began = time.monotonic()
         try:
             t()
             print(f"ok {n} - {t.__name__}", flush=True)
@@ -314,6 +323,7 @@ def run_tests(tests):
             print(f"not ok {n} - {t.__name__}", flush=True)
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
+        print(f"# {t.__name__}: {time.monotonic() - began:.1f} s", flush=True)
     sys.exit(1 if failed else 0)
 
 

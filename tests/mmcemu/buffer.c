@@ -109,6 +109,16 @@ int buffer_add(WriteBuffer *b, size_t bytes, bool bufe) {
         return 0;
 }
 
+/* A new modelled rate: what drained until now did so at the old one. */
+void buffer_set_rate(WriteBuffer *b, int rate_kbs, bool bufe) {
+        buffer_update(b, bufe);
+        b->rate = rate_kbs * 1000.0;
+        if (b->rate <= 0) {
+                b->fill = 0;
+                b->draining = false;
+        }
+}
+
 /* SYNCHRONIZE CACHE: record what is left, then the track may end. */
 void buffer_flush(WriteBuffer *b) {
         if (b->rate > 0 && b->fill > 0)

@@ -71,6 +71,7 @@ int drive_config_load(Drive *d) {
         _cleanup_(closep) FILE *f = NULL;
         char path[PATH_MAX + 16], line[512];
         DriveConfig *c = &d->cfg;
+        struct stat st;
 
         copy_padded(c->vendor, sizeof c->vendor, "MMCEMU");
         snprintf(line, sizeof line, "VIRTUAL BD-RE %d", d->index);
@@ -87,6 +88,11 @@ int drive_config_load(Drive *d) {
         f = fopen(path, "re");
         if (!f)
                 return errno == ENOENT ? 0 : -errno;
+        if (fstat(fileno(f), &st) == 0) {
+                d->config_ino = st.st_ino;
+                d->config_size = st.st_size;
+                d->config_mtime = st.st_mtim;
+        }
 
         while (fgets(line, sizeof line, f)) {
                 char *s = strip(line), *v;
@@ -222,6 +228,28 @@ bool drive_refresh_faults(Drive *d) {
         /* "medium-changed" is an event: it raises one UNIT ATTENTION when it appears. */
         if (nf.medium_changed && !had_changed)
                 d->unit_attention = true;
+        return true;
+}
+
+/* The write rate from a drive file changed while the program runs (run --write-rate): it models
+ * the drive's mechanics, as faults do, and takes effect at the next command. The drive's identity,
+ * speeds and buffer stay as the program first saw them. Returns whether the rate changed. */
+bool drive_refresh_write_rate(Drive *d) {
+        char path[PATH_MAX + 16];
+        DriveConfig kept = d->cfg;
+        struct stat st;
+
+        snprintf(path, sizeof path, "%s/drive", d->dir);
+        if (stat(path, &st) < 0 ||
+            (st.st_ino == d->config_ino && st.st_size == d->config_size &&
+             st.st_mtim.tv_sec == d->config_mtime.tv_sec && st.st_mtim.tv_nsec == d->config_mtime.tv_nsec))
+                return false;
+        if (drive_config_load(d) < 0) {
+                d->cfg = kept;
+                return false;
+        }
+        kept.write_rate = d->cfg.write_rate;
+        d->cfg = kept;
         return true;
 }
 

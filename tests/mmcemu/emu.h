@@ -126,6 +126,10 @@ typedef struct Drive {
         struct timespec faults_mtime;
         ino_t faults_ino;
         off_t faults_size;
+        /* identity of the drive file as last read */
+        struct timespec config_mtime;
+        ino_t config_ino;
+        off_t config_size;
         bool unit_attention;
         uint8_t page05[60];
         int cur_write_speed;
@@ -165,6 +169,7 @@ int drive_config_load(Drive *d);
 int faults_parse_line(Faults *f, const char *line);
 void faults_reset(Faults *f);
 bool drive_refresh_faults(Drive *d);
+bool drive_refresh_write_rate(Drive *d);
 bool drive_dir_removed(const char *dir);
 MediumType medium_type_from_name(const char *name);
 const char *medium_type_name(MediumType t);
@@ -204,6 +209,7 @@ void buffer_init(WriteBuffer *b, int kib, int rate_kbs, FILE *record);
 void buffer_update(WriteBuffer *b, bool bufe);
 int buffer_add(WriteBuffer *b, size_t bytes, bool bufe);
 void buffer_flush(WriteBuffer *b);
+void buffer_set_rate(WriteBuffer *b, int rate_kbs, bool bufe);
 uint64_t buffer_free(WriteBuffer *b, bool bufe);
 /* buffer_free() for READ BUFFER CAPACITY, which the record notes. */
 uint64_t buffer_report(WriteBuffer *b, bool bufe);

@@ -1552,6 +1552,8 @@ void mmc_execute(Drive *d, MmcCommand *c) {
                 return;
         }
         (void) drive_refresh_faults(d);
+        if (drive_refresh_write_rate(d))
+                buffer_set_rate(&d->buf, d->cfg.write_rate, bufe(d));
         if (medium_replaced(d)) {
                 /* A disc was swapped from outside while we hold the drive: reload it and
                  * report the change once, as a drive does after a medium change (SPC-4 5.14). */
