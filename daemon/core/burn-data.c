@@ -271,7 +271,8 @@ static void burn_data_prepare(Burn *b) {
         }
         iso_output_take_import(d->stream, &d->import);
         d->image_blocks = iso_output_blocks(d->stream);
-        r = burn_checksums_init(&d->sums, d->image_blocks);
+        /* What verification compares with; a burn that does not verify takes none. */
+        r = burn_verifies(b) ? burn_checksums_init(&d->sums, d->image_blocks) : 0;
         if (r < 0) {
                 b->result = r;
                 return;
@@ -456,21 +457,21 @@ static int64_t locate_bad_block(Burn *b, uint32_t lba, const uint8_t *read, size
         r = iso_output_new(&d->source, &o, &s);
         if (r < 0)
                 return r;
-        while (done < at + n && !b->cancel) {
+        /* The chunk starts on a multiple of BURN_VERIFY_CHUNK_BLOCKS: each read of the image is
+         * wholly before it or wholly in it. */
+        while (done < at + n && bad < 0 && !b->cancel) {
                 size_t k = (size_t) MIN((uint64_t) BURN_VERIFY_CHUNK_BLOCKS, at + n - done);
 
                 r = iso_output_read(s, buf, k);
                 if (r < 0)
                         break;
+                if (done >= at)
+                        for (size_t i = 0; i < k; i++)
+                                if (memcmp(buf + i * 2048, read + (done - at + i) * 2048, 2048) != 0) {
+                                        bad = (int64_t) lba + (int64_t) (done - at + i);
+                                        break;
+                                }
                 done += k;
-                if (done <= at)
-                        continue;
-                for (size_t i = 0; i < n; i++)
-                        if (memcmp(buf + i * 2048, read + i * 2048, 2048) != 0) {
-                                bad = (int64_t) lba + (int64_t) i;
-                                break;
-                        }
-                break;
         }
         iso_output_free(s);
         return bad;

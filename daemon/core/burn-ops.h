@@ -143,9 +143,11 @@ int64_t burn_verify_chunk(Burn *b, uint32_t lba, size_t n, const uint8_t *want, 
  * b->blocks_done; what: "the new session", for messages. 0, -ECANCELED, or burn_fail()'s. */
 int burn_verify_file(Burn *b, int fd, uint64_t blocks, uint32_t start_lba, const char *what);
 
-/* The checksums of a stream's chunks of BURN_VERIFY_CHUNK_BLOCKS blocks (the last one may be
+/* The checksums of a stream's chunks of BURN_CHECKSUM_BLOCKS blocks (the last one may be
  * shorter), taken while it is written, so that verification needs no copy of what was written:
- * 8 bytes per 64 KiB, 3 MiB for a 25 GB disc. */
+ * 8 bytes per MiB, 190 kB for a 25 GB disc. A chunk that differs is located to the block by
+ * generating it again (burn_locate_fn). */
+#define BURN_CHECKSUM_BLOCKS 512
 typedef struct BurnChecksums {
         uint64_t *sums;
         uint64_t blocks;        /* of the stream */
@@ -177,6 +179,9 @@ int burn_fail(Burn *b, uint32_t hr, const char *fmt, ...) _printf_(3, 4);
  * job's message, from the stage the burn ended in and the disc as read again at the end (ro);
  * NULL when there is nothing to add or no memory. A new string. */
 char *burn_disc_note(const Burn *b, BurnStage stage, const RecorderReadout *ro);
+
+/* Whether the burn reads back what it wrote (verify, and no simulation). */
+bool burn_verifies(const Burn *b);
 
 /* The write (burn-start.c): stage and phase set, the options made, the start handed to a
  * worker; its completion turns the timer on to poll libburn, or ends the burn. */

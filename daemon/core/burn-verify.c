@@ -64,7 +64,7 @@ int burn_verify_file(Burn *b, int fd, uint64_t blocks, uint32_t start_lba, const
 }
 
 int burn_checksums_init(BurnChecksums *c, uint64_t blocks) {
-        uint64_t chunks = DIV_ROUND_UP(blocks, BURN_VERIFY_CHUNK_BLOCKS);
+        uint64_t chunks = DIV_ROUND_UP(blocks, BURN_CHECKSUM_BLOCKS);
 
         *c = (BurnChecksums) { .blocks = blocks };
         c->sums = calloc(MAX(chunks, (uint64_t) 1), sizeof(uint64_t));
@@ -84,47 +84,55 @@ void burn_checksums_done(BurnChecksums *c) {
 }
 
 void burn_checksums_add(BurnChecksums *c, const uint8_t *buf, size_t blocks) {
+        if (!c->state)
+                return;         /* none taken: the burn does not verify */
         while (blocks > 0 && c->added < c->blocks) {
-                uint64_t in_chunk = c->added % BURN_VERIFY_CHUNK_BLOCKS;
-                size_t n = (size_t) MIN((uint64_t) blocks, BURN_VERIFY_CHUNK_BLOCKS - in_chunk);
+                uint64_t in_chunk = c->added % BURN_CHECKSUM_BLOCKS;
+                size_t n = (size_t) MIN((uint64_t) blocks, BURN_CHECKSUM_BLOCKS - in_chunk);
 
                 n = (size_t) MIN((uint64_t) n, c->blocks - c->added);
                 (void) XXH3_64bits_update(c->state, buf, n * 2048);
                 c->added += n;
                 buf += n * 2048;
                 blocks -= n;
-                if (c->added % BURN_VERIFY_CHUNK_BLOCKS == 0 || c->added == c->blocks) {
-                        c->sums[(c->added - 1) / BURN_VERIFY_CHUNK_BLOCKS] = XXH3_64bits_digest(c->state);
+                if (c->added % BURN_CHECKSUM_BLOCKS == 0 || c->added == c->blocks) {
+                        c->sums[(c->added - 1) / BURN_CHECKSUM_BLOCKS] = XXH3_64bits_digest(c->state);
                         (void) XXH3_64bits_reset(c->state);
                 }
         }
 }
 
+/* A checksum's chunk is read in pieces of BURN_VERIFY_CHUNK_BLOCKS, as the other reads are:
+ * progress and a cancel between them. */
 int burn_verify_checksums(Burn *b, const BurnChecksums *c, uint32_t start_lba, burn_locate_fn locate,
                           void *userdata, int64_t *ret_bad) {
-        _cleanup_free_ uint8_t *buf = malloc(BURN_VERIFY_CHUNK_BLOCKS * 2048);
+        _cleanup_free_ uint8_t *buf = malloc(BURN_CHECKSUM_BLOCKS * 2048);
 
         *ret_bad = 0;
         if (!buf)
                 return -ENOMEM;
-        for (uint64_t i = 0; i < c->blocks; i += BURN_VERIFY_CHUNK_BLOCKS) {
-                size_t n = (size_t) MIN((uint64_t) BURN_VERIFY_CHUNK_BLOCKS, c->blocks - i);
+        for (uint64_t i = 0; i < c->blocks; i += BURN_CHECKSUM_BLOCKS) {
+                size_t n = (size_t) MIN((uint64_t) BURN_CHECKSUM_BLOCKS, c->blocks - i);
                 uint32_t lba = start_lba + (uint32_t) i;
                 int64_t bad;
 
-                if (b->cancel)
-                        return -ECANCELED;
-                bad = burn_verify_chunk(b, lba, n, NULL, buf);
-                if (bad < 0) {
-                        *ret_bad = bad;
-                        return 0;
+                for (size_t k = 0; k < n; k += BURN_VERIFY_CHUNK_BLOCKS) {
+                        size_t m = MIN((size_t) BURN_VERIFY_CHUNK_BLOCKS, n - k);
+
+                        if (b->cancel)
+                                return -ECANCELED;
+                        bad = burn_verify_chunk(b, lba + (uint32_t) k, m, NULL, buf + k * 2048);
+                        if (bad < 0) {
+                                *ret_bad = bad;
+                                return 0;
+                        }
+                        atomic_fetch_add(&b->blocks_done, m);
                 }
-                if (XXH3_64bits(buf, n * 2048) != c->sums[i / BURN_VERIFY_CHUNK_BLOCKS]) {
+                if (XXH3_64bits(buf, n * 2048) != c->sums[i / BURN_CHECKSUM_BLOCKS]) {
                         bad = locate ? locate(b, lba, buf, n, userdata) : -EINVAL;
                         *ret_bad = (bad >= lba && bad < (int64_t) (lba + n) ? bad : lba) + 1;
                         return 0;
                 }
-                atomic_fetch_add(&b->blocks_done, n);
         }
         return 0;
 }

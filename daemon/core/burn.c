@@ -69,10 +69,11 @@ static Burn *burn_free(Burn *b) {
         return NULL;
 }
 
-/* Shares of the whole job: preparing, writing, and verifying what is left. */
-static bool burn_verifies(const Burn *b) {
+bool burn_verifies(const Burn *b) {
         return b->options.verify && !b->options.simulate;
 }
+
+/* Shares of the whole job: preparing, writing, and verifying what is left. */
 
 static double stage_base(const Burn *b, BurnStage s) {
         double prepare = b->ops->prepare_share, write = 1.0 - prepare - (burn_verifies(b) ? b->ops->verify_share : 0);
