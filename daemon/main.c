@@ -254,12 +254,6 @@ static void process_setup(void) {
          * the event loop's: with eight recorders that was 3 MiB of arenas less, at no cost in
          * time (bench/recorders, bench/run). */
         (void) mallopt(M_ARENA_MAX, 2);
-        /* Workers give freed memory back with malloc_trim(), two of them at once when two disc
-         * masters go together. Where malloc is not glibc's (a sanitizer's, which also takes
-         * mallopt()), glibc's allocator is still uninitialized then, and the first two trims
-         * would initialize it at once and crash. One trim here, before any thread, initializes
-         * it on the main thread. */
-        (void) malloc_trim(0);
 
         /* So that SIGTERM and SIGINT stay blocked in every thread and reach the event loop. */
         sigemptyset(&mask);

@@ -14,6 +14,7 @@
  */
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -251,6 +252,11 @@ int worker_new_keep(sd_event *event, unsigned keep, Worker **ret) {
         r = sd_event_add_io(event, &w->source, w->efd, EPOLLIN, on_eventfd, w);
         if (r < 0)
                 goto fail;
+        /* Tasks give freed memory back with malloc_trim(), two of them at once when two disc
+         * masters go together. Where malloc is not glibc's (a sanitizer's), glibc's allocator
+         * is still uninitialized then, and two first trims at once initialize it together and
+         * crash. One trim here, before the first task's thread, initializes it on this one. */
+        (void) malloc_trim(0);
         for (unsigned i = 0; i < keep; i++) {
                 r = thread_start(w, NULL);
                 if (r < 0) {
