@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -118,11 +119,29 @@ static int idle_loop_begin_exit(IdleLoop *l) {
         return 0;
 }
 
+/* The calling thread's CPU time and context switches so far. */
+static void thread_usage(DispatchUsage *ret) {
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_THREAD, &ru) < 0) {
+                *ret = (DispatchUsage) {};
+                return;
+        }
+        *ret = (DispatchUsage) {
+                .cpu_usec = (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ULL +
+                            (uint64_t) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec),
+                .waits = (uint64_t) ru.ru_nvcsw,
+                .preemptions = (uint64_t) ru.ru_nivcsw,
+        };
+}
+
 /* sd_event_run(), with each dispatch timed: sd-event dispatches one source per iteration, so
  * the time is that one handler's, and the manager keeps the worst for every job. The thread's
- * CPU time tells the handler's own work from time the machine gave to others meanwhile. */
+ * CPU time and its context switches tell the handler's own work, and its waits (a blocking call,
+ * a lock), from time the machine gave to others meanwhile (preemptions). */
 static int idle_loop_run_once(BusDaemon *d, uint64_t wait) {
-        uint64_t start, start_cpu;
+        DispatchUsage before, after;
+        uint64_t start;
         int r;
 
         r = sd_event_prepare(d->event);
@@ -131,10 +150,15 @@ static int idle_loop_run_once(BusDaemon *d, uint64_t wait) {
         if (r <= 0)
                 return r;
         start = now_usec(CLOCK_MONOTONIC);
-        start_cpu = now_usec(CLOCK_THREAD_CPUTIME_ID);
+        thread_usage(&before);
         r = sd_event_dispatch(d->event);
-        manager_note_dispatch(d->manager, now_usec(CLOCK_MONOTONIC) - start,
-                              now_usec(CLOCK_THREAD_CPUTIME_ID) - start_cpu);
+        thread_usage(&after);
+        manager_note_dispatch(d->manager, &(DispatchUsage) {
+                .usec = now_usec(CLOCK_MONOTONIC) - start,
+                .cpu_usec = after.cpu_usec - before.cpu_usec,
+                .waits = after.waits - before.waits,
+                .preemptions = after.preemptions - before.preemptions,
+        });
         return r;
 }
 

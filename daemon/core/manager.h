@@ -94,11 +94,17 @@ void manager_check_exit(Manager *m);
 /* No clients, disc masters, jobs, held or reserved recorders. */
 bool manager_is_idle(const Manager *m);
 
-/* One dispatch of the event loop took usec (cpu_usec of them on the CPU): kept as the worst of
- * every job that exists, and logged at debug when it is over MANAGER_SLOW_DISPATCH_USEC, the
- * most that any call may wait behind another's work. */
+/* One dispatch of the event loop: its wall-clock time, the thread's CPU time in it, the times
+ * it waited (voluntary context switches: a blocking call, a lock) and was preempted. */
+typedef struct DispatchUsage {
+        uint64_t usec, cpu_usec;
+        uint64_t waits, preemptions;
+} DispatchUsage;
+
+/* Kept as the worst of every job that exists, and logged at debug when it is over
+ * MANAGER_SLOW_DISPATCH_USEC, the most that any call may wait behind another's work. */
 #define MANAGER_SLOW_DISPATCH_USEC 2000
-void manager_note_dispatch(Manager *m, uint64_t usec, uint64_t cpu_usec);
+void manager_note_dispatch(Manager *m, const DispatchUsage *u);
 
 /* Telling the observer. */
 void manager_notify_added(Manager *m, ObjectKind kind, void *object);
