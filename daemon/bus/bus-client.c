@@ -16,14 +16,12 @@ struct BusClient {
         BusClient *next;
         sd_bus *bus;
         char *name;             /* unique bus name; NULL for a peer-to-peer connection */
-        sd_bus_track *track;
         Client *client;
 };
 
 static BusClient *bus_client_free(BusClient *c) {
         if (!c)
                 return NULL;
-        sd_bus_track_unref(c->track);
         sd_bus_unref(c->bus);
         free(c->name);
         client_unref(c->client);
@@ -47,11 +45,6 @@ static void bus_client_gone(BusClient *c) {
         bus_client_free(c);
 }
 
-static int track_handler(sd_bus_track *t, void *userdata) {
-        bus_client_gone(userdata);
-        return 0;
-}
-
 static int bus_client_new(BusDaemon *d, sd_bus_message *m, BusClient **ret, sd_bus_error *error) {
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         _cleanup_(bus_client_freep) BusClient *c = NULL;
@@ -61,8 +54,10 @@ static int bus_client_new(BusDaemon *d, sd_bus_message *m, BusClient **ret, sd_b
         uid_t uid;
         int r;
 
-        if (bus_message_get_uid(m, &uid) < 0)
-                uid = (uid_t) -1;
+        /* Known on the bus since its first call came (bus-sender.h), unless it has left since. */
+        r = bus_message_get_uid(m, &uid);
+        if (r < 0)
+                return log_debug_errno(r, "Cannot get the uid of %s: %m", strna(sender));
         if ((sender ? asprintf(&description, "%s (uid %d)", sender, (int) uid) :
                       asprintf(&description, "peer (uid %d)", (int) uid)) < 0)
                 return -ENOMEM;
@@ -71,17 +66,12 @@ static int bus_client_new(BusDaemon *d, sd_bus_message *m, BusClient **ret, sd_b
                 return -ENOMEM;
         c->daemon = d;
         c->bus = sd_bus_ref(sd_bus_message_get_bus(m));
+        /* The client is gone when its name is: bus-sender.c follows NameOwnerChanged and calls
+         * bus_client_name_gone(). */
         if (sender) {
                 c->name = strdup(sender);
                 if (!c->name)
                         return -ENOMEM;
-                /* The client is gone when its name is: sd_bus_track follows NameOwnerChanged. */
-                r = sd_bus_track_new(c->bus, &c->track, track_handler, c);
-                if (r < 0)
-                        return r;
-                r = sd_bus_track_add_name(c->track, sender);
-                if (r < 0)
-                        return r;
         }
         r = manager_add_client(d->manager, uid, description, &client, &e);
         if (r < 0)
@@ -128,6 +118,14 @@ void bus_client_peer_gone(BusDaemon *d, sd_bus *bus) {
                 if (c->bus == bus)
                         bus_client_gone(c);
         }
+}
+
+void bus_client_name_gone(BusDaemon *d, sd_bus *bus, const char *name) {
+        for (BusClient *c = d->clients; c; c = c->next)
+                if (c->bus == bus && streq_ptr(c->name, name)) {
+                        bus_client_gone(c);
+                        return;
+                }
 }
 
 void bus_client_drop_all(BusDaemon *d) {

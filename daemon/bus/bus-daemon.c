@@ -13,6 +13,7 @@
 #include "bus/bus-daemon.h"
 #include "bus/bus-emit.h"
 #include "bus/bus-objects.h"
+#include "bus/bus-sender.h"
 #include "bus/inhibitor.h"
 #include "bus/p2p.h"
 #include "bus/polkit.h"
@@ -44,6 +45,7 @@ BusDaemon *bus_daemon_free(BusDaemon *d) {
         /* Peers go first (they drop their clients), and nothing may answer a query later. */
         p2p_done(d);
         polkit_done(d);
+        bus_senders_done(d);
         inhibitor_done(d);
         bus_client_drop_all(d);
         for (size_t i = 0; i < d->n_buses; i++)
@@ -185,6 +187,12 @@ int bus_daemon_attach(BusDaemon *d, sd_bus *bus) {
         r = add_objects(d, bus);
         if (r < 0)
                 return r;
+        /* A bus, not a peer: its senders' uids are asked without waiting. */
+        if (sd_bus_is_bus_client(bus) > 0) {
+                r = bus_senders_attach(d, bus);
+                if (r < 0)
+                        return r;
+        }
         l = realloc(d->buses, (d->n_buses + 1) * sizeof(sd_bus *));
         if (!l)
                 return log_oom();

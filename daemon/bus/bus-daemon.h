@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The bus layer's root: the connections the core's objects are served on (the bus, if any, then
- * peer-to-peer connections), the clients known by their bus names, polkit's queries, the
+ * peer-to-peer connections), the senders on the bus and the clients known by their bus names,
+ * polkit's queries, the
  * peer-to-peer server and logind's inhibitor. It observes the core (bus-emit.c) and turns what
  * it hears into signals on every connection.
  */
@@ -13,6 +14,7 @@
 #include "core/manager.h"
 
 typedef struct BusClient BusClient;
+typedef struct BusSenders BusSenders;
 typedef struct PolkitQuery PolkitQuery;
 typedef struct P2PServer P2PServer;
 typedef struct Inhibitor Inhibitor;
@@ -25,6 +27,7 @@ typedef struct BusDaemon {
         size_t n_buses;
 
         BusClient *clients;             /* bus-client.c */
+        BusSenders *senders;            /* bus-sender.c: the bus' senders and their uids */
         PolkitQuery *polkit_queries;    /* polkit.c: authorization checks in flight */
         P2PServer *p2p;                 /* p2p.c: the socket-activated peer-to-peer server */
         Inhibitor *inhibitor;           /* inhibitor.c: logind's sleep/shutdown lock during burns */

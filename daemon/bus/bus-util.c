@@ -128,22 +128,41 @@ int bus_read_options(sd_bus_message *m, const char *const *allowed, bus_option_c
 }
 
 static bus_uid_lookup_fn uid_lookup;
+static bus_sender_uid_lookup_fn sender_uid_lookup;
 
 void bus_set_uid_lookup(bus_uid_lookup_fn fn) {
         uid_lookup = fn;
 }
 
+void bus_set_sender_uid_lookup(bus_sender_uid_lookup_fn fn) {
+        sender_uid_lookup = fn;
+}
+
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        sd_bus *bus = sd_bus_message_get_bus(m);
+        const char *sender = sd_bus_message_get_sender(m);
         int r;
 
         if (uid_lookup) {
-                r = uid_lookup(sd_bus_message_get_bus(m), ret);
+                r = uid_lookup(bus, ret);
                 if (r != 0)
                         return r < 0 ? r : 0;
         }
+        /* Never the bus' GetConnectionCredentials, which sd-bus would wait for on the loop. */
+        if (sender)
+                return sender_uid_lookup ? sender_uid_lookup(bus, sender, ret) : -ENXIO;
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
                 return r;
         return sd_bus_creds_get_euid(creds, ret);
+}
+
+int bus_message_requeue(sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_rewind(m, true);
+        if (r < 0)
+                return r;
+        return sd_bus_enqueue_for_read(sd_bus_message_get_bus(m), m);
 }

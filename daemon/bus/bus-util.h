@@ -19,9 +19,17 @@ typedef int (*bus_option_cb)(sd_bus_message *m, const char *key, void *userdata,
 int bus_read_options(sd_bus_message *m, const char *const *allowed, bus_option_cb cb, void *userdata,
                      sd_bus_error *error);
 
-/* The uid of the sender of m (the peer's credentials on a peer-to-peer connection). */
+/* The uid of the sender of m: what the bus said when its first call came (bus-sender.h; -ESRCH
+ * once it has gone), or the peer's credentials on a peer-to-peer connection. Never waits. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);
 /* For connections on which sd-bus' credentials are not the caller's (peer-to-peer ones, which
  * sd-bus reads through p2p-gate.h): 1 and the uid when fn knows bus, 0 when not. */
 typedef int (*bus_uid_lookup_fn)(sd_bus *bus, uid_t *ret);
 void bus_set_uid_lookup(bus_uid_lookup_fn fn);
+/* For senders on a bus: 0 and the uid, or -ESRCH when the sender is not known (bus-sender.h). */
+typedef int (*bus_sender_uid_lookup_fn)(sd_bus *bus, const char *sender, uid_t *ret);
+void bus_set_sender_uid_lookup(bus_sender_uid_lookup_fn fn);
+
+/* Puts m back at the end of its connection's read queue, rewound, so that it is dispatched again
+ * from the filters on (a call held for the answer of another service). */
+int bus_message_requeue(sd_bus_message *m);

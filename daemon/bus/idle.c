@@ -10,6 +10,7 @@
 
 #include <imapi/imapi.h>
 
+#include "bus/bus-sender.h"
 #include "bus/idle.h"
 #include "log.h"
 #include "macro.h"
@@ -34,7 +35,8 @@ static uint64_t now_usec(clockid_t clock) {
 }
 
 bool idle_nothing_to_do(const BusDaemon *d) {
-        return manager_is_idle(d->manager) && polkit_pending(d) == 0 && p2p_peer_count(d) == 0;
+        return manager_is_idle(d->manager) && polkit_pending(d) == 0 && bus_senders_held(d) == 0 &&
+               p2p_peer_count(d) == 0;
 }
 
 static void idle_loop_update_status(IdleLoop *l, bool idle) {

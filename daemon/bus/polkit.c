@@ -189,7 +189,6 @@ static int polkit_query_defer(sd_event_source *s, void *userdata) {
 }
 
 static int polkit_query_redispatch(PolkitQuery *q) {
-        sd_bus *bus = sd_bus_message_get_bus(q->request);
         int r;
 
         /* The defer source runs at idle priority, so after the bus has dispatched the call again. */
@@ -204,10 +203,7 @@ static int polkit_query_redispatch(PolkitQuery *q) {
         r = sd_event_source_set_enabled(q->defer, SD_EVENT_ONESHOT);
         if (r < 0)
                 return r;
-        r = sd_bus_message_rewind(q->request, true);
-        if (r < 0)
-                return r;
-        return sd_bus_enqueue_for_read(bus, q->request);
+        return bus_message_requeue(q->request);
 }
 
 static PolkitResult polkit_result_from_reply(PolkitQuery *q, sd_bus_message *reply, const char *action) {
