@@ -299,9 +299,11 @@ int bus_senders_attach(BusDaemon *d, sd_bus *bus) {
         strmap_init_borrowed(&ss->map);
         d->senders = ss;
         /* One match for every name: a match per sender would count against the bus' limit of
-         * match rules per connection (512 on the system bus). */
-        r = sd_bus_match_signal(bus, &ss->name_owner_changed, DBUS_NAME, DBUS_PATH, DBUS_NAME,
-                                "NameOwnerChanged", senders_name_owner_changed, ss);
+         * match rules per connection (512 on the system bus). Only names that go (no new owner):
+         * the bus does not wake imapid for every client that connects. */
+        r = sd_bus_add_match(bus, &ss->name_owner_changed,
+                             "type='signal',sender='" DBUS_NAME "',path='" DBUS_PATH "',interface='" DBUS_NAME "',"
+                             "member='NameOwnerChanged',arg2=''", senders_name_owner_changed, ss);
         if (r < 0)
                 return log_error_errno(r, "Failed to follow the names on the bus: %m");
         r = sd_bus_add_filter(bus, &ss->filter, senders_filter, ss);
