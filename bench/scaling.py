@@ -78,17 +78,18 @@ def table_rows(rows):
     # are: from a cold cache it is the disk's seeks over a larger tree as much as imapid's work.
     tw, bw = top.get("imapid_warm"), base.get("imapid_warm")
     out["time_ratio"] = (tw["seconds"] / top["files"]) / (bw["seconds"] / base["files"]) if tw and bw else None
-    fc, bc = top.get("floor_cold"), base.get("floor_cold")
-    out["floor_cold_ratio"] = (fc["seconds"] / top["files"]) / (bc["seconds"] / base["files"]) if fc and bc else None
+    dc, bc = top.get("disk_cold"), base.get("disk_cold")
+    out["disk_cold_ratio"] = (dc["seconds"] / top["files"]) / (bc["seconds"] / base["files"]) if dc and bc else None
     return out
 
 
 def print_table(p, S):
     p()
     p("scaling (imapictl burn --no-verify on a fresh imapid, page cache dropped; the bare libisofs build;")
-    p("xorriso -as mkisofs -o /dev/null; the last columns with a cold page cache and, for imapid, warm)")
+    p("xorriso -as mkisofs -o /dev/null; the disk's cat of every file into one and dd of that with a cold")
+    p("page cache; imapid again with the page cache warm)")
     p(f"    {'tree':22s} {'imapid s':>9s} {'RSS MiB':>8s} {'ms/file':>8s} {'KiB/file':>9s}   "
-      f"{'floor s':>8s} {'RSS MiB':>8s}   {'mkisofs s':>9s} {'RSS MiB':>8s}   {'floor cold':>10s} "
+      f"{'floor s':>8s} {'RSS MiB':>8s}   {'mkisofs s':>9s} {'RSS MiB':>8s}   {'disk cold':>10s} "
       f"{'imapid warm':>11s}")
     for r in S["rows"]:
         if "skipped" in r:
@@ -97,7 +98,7 @@ def print_table(p, S):
         im, fl, mk = r["imapid"], r["floor"], r["mkisofs"]
         per = (f"{im['per_file_ms']:8.3f} {im['per_file_bytes'] / 1024:9.2f}" if "per_file_ms" in im
                else f"{'':8s} {'':9s}")
-        fc, iw = r.get("floor_cold"), r.get("imapid_warm")
+        fc, iw = r.get("disk_cold"), r.get("imapid_warm")
         extra = (f"   {fc['seconds']:10.2f} {iw['seconds']:11.2f}" if fc and iw else "")
         p(f"    {r['label']:22s} {im['seconds']:9.2f} {im['peak_rss'] / MIB:8.1f} {per}   "
           f"{fl['seconds']:8.2f} {fl['peak_rss'] / MIB:8.1f}   {mk['seconds']:9.2f} {mk['peak_rss'] / MIB:8.1f}"
