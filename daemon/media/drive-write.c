@@ -344,12 +344,21 @@ int drive_format_start(Drive *d, bool reformat) {
  * stands in. That message is counted for every drive: the end of another recorder's write is
  * taken for this one's, so it is only the fallback. (The next start copes with a thread still
  * on its way out, drive_start_operation().) */
+static bool have_proc_tasks;
+
+static void look_for_proc_tasks(void) {
+        have_proc_tasks = access("/proc/self/task", F_OK) >= 0;
+}
+
 static bool write_thread_ended(Drive *d) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
         pid_t tid = d->fifo ? drive_fifo_reader(d->fifo) : 0;
         char path[64];
 
-        /* Without /proc, the count too. */
-        if (tid <= 0 || access("/proc/self/task", F_OK) < 0)
+        /* Without /proc (looked at once: it does not come and go under a running daemon), the
+         * count too. */
+        (void) pthread_once(&once, look_for_proc_tasks);
+        if (tid <= 0 || !have_proc_tasks)
                 return drive_write_threads_ended() != d->threads_ended_at_start;
         snprintf(path, sizeof path, "/proc/self/task/%d", (int) tid);
         return access(path, F_OK) < 0;
