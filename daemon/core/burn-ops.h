@@ -105,8 +105,8 @@ struct BurnOps {
         int (*prepared)(Burn *b, ImapiError *error);
         /* The job is announced (after PreparingBurn; NULL: nothing to add). */
         void (*started)(Burn *b);
-        /* Worker: starts libburn's write with the common options filled in; -EAGAIN as
-         * drive_start_again() says, which the caller then calls. */
+        /* Worker: starts libburn's write with the common options filled in; -EAGAIN while the
+         * drive's previous operation still has it, and the caller then calls drive_start_wait(). */
         int (*write_start)(Burn *b, const DriveWriteOptions *wo, char **ret_reason);
         /* A poll of the write: sets b->blocks_done; true when the progress is known. */
         bool (*write_progress)(Burn *b, const DriveProgress *p);

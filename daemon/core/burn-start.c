@@ -6,8 +6,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <imapi/imapierror.h>
 
@@ -22,28 +20,15 @@
  * burn_disc_write()'s own checks before it starts its thread all wait for the drive, a real one
  * a second or more. The drive's previous operation may still hold it for a moment (libburn's
  * thread outlives the IDLE state): the start is tried again here until it takes, the cancel flag
- * polled between tries. The recorder is busy and the timer off meanwhile, so nothing on the loop
- * touches the drive. */
+ * polled between tries (drive_start_wait()). The recorder is busy and the timer off meanwhile,
+ * so nothing on the loop touches the drive. */
 static void write_start_run(void *userdata) {
         Burn *b = userdata;
-        Drive *drive = b->recorder->drive;
         int k;
 
         k = b->ops->write_start(b, &b->write_options, &b->start_reason);
-        while (k == -EAGAIN) {
-                if (b->cancel) {
-                        drive_start_abandon(drive);
-                        k = -ECANCELED;
-                        break;
-                }
-                usleep(DRIVE_START_RETRY_USEC);
-                k = drive_start_again(drive);
-                if (k < 0 && k != -EAGAIN) {
-                        free(b->start_reason);
-                        b->start_reason = strdup("The recorder is still busy with its previous operation.");
-                        k = hresult_to_errno(IMAPI_E_DEVICE_STILL_IN_USE);
-                }
-        }
+        if (k == -EAGAIN)
+                k = drive_start_wait(b->recorder->drive, &b->cancel, &b->start_reason);
         b->result = k;
 }
 

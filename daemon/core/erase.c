@@ -30,11 +30,12 @@ typedef struct Erase {
         Job *job;
         EraseKind kind;
         bool full;
+        bool reformat;          /* a format of a formatted medium (drive_format_start()) */
         sd_event_source *timer;
-        bool starting;          /* set up, the drive not yet free for it (drive_start_again()) */
+        int start_result;       /* of the start's worker */
         bool polled;            /* a libburn operation, whose outcome the end's worker takes */
         uint32_t hr;
-        char *message;          /* libburn's explanation of a failure, from that worker */
+        char *message;          /* why the start or libburn's operation failed, from a worker */
         char *text;
         RecorderReadout readout;
 } Erase;
@@ -113,29 +114,42 @@ static void erase_finish(Erase *e, uint32_t hr, const char *message) {
         erase_end(e);
 }
 
-/* The drive's previous operation still had it at the start: tried again, never waiting. */
-static int start_again(sd_event_source *s, Erase *e) {
-        int k = drive_start_again(e->recorder->drive);
+/* Worker: libburn takes over (burn_disc_erase(), burn_disc_format(); drive-write.c). The
+ * drive's previous operation may still hold it for a moment (libburn's thread outlives the IDLE
+ * state): the start is tried again here until it takes, as a write's is (burn-start.c), without a
+ * cancel flag, as an erase cannot be cancelled. In libburn 1.5.4, burn_disc_erase() sends no
+ * command before its thread starts, nor does burn_disc_format() for the media Erase formats (it
+ * reads a BD-R's formats first); a start is a worker's all the same, as every start of libburn's
+ * operations is (drive-start.c). The recorder is busy and the timer off meanwhile. */
+static void start_run(void *userdata) {
+        Erase *e = userdata;
+        Drive *drive = e->recorder->drive;
+        int k;
 
-        if (k == -EAGAIN) {
-                (void) sd_event_source_set_time_relative(s, DRIVE_START_RETRY_USEC);
-                return sd_event_source_set_enabled(s, SD_EVENT_ON);
+        k = e->kind == ERASE_BLANK ? drive_erase_start(drive, e->full) :
+                                     drive_format_start(drive, e->reformat);
+        if (k == -EAGAIN)
+                k = drive_start_wait(drive, NULL, &e->message);
+        e->start_result = k;
+}
+
+static void start_done(void *userdata) {
+        Erase *e = userdata;
+
+        /* The end reports it (erase_end_done()). */
+        if (e->start_result < 0) {
+                erase_finish(e, e->message ? hresult_from_errno(e->start_result) : IMAPI_E_GENERIC,
+                             e->message ?: "The recorder could not start erasing.");
+                return;
         }
-        e->starting = false;
-        if (k < 0) {
-                erase_finish(e, IMAPI_E_DEVICE_STILL_IN_USE, "The recorder is still busy with its previous operation.");
-                return 0;
-        }
-        (void) sd_event_source_set_time_relative(s, POLL_USEC);
-        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+        (void) sd_event_source_set_time_relative(e->timer, POLL_USEC);
+        (void) sd_event_source_set_enabled(e->timer, SD_EVENT_ON);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Erase *e = userdata;
         DriveProgress p;
 
-        if (e->starting)
-                return start_again(s, e);
         if (!drive_poll(e->recorder->drive, &p)) {
                 e->polled = true;
                 erase_end(e);
@@ -243,6 +257,7 @@ static int erase_begin(Recorder *r, Client *c, bool full, EraseFormat format, Jo
         e->recorder = r;
         e->full = full;
         e->kind = kind;
+        e->reformat = !r->media.unformatted && r->media.profile != 0x14;
         k = job_new(r->manager, "erase", c, 0, r, &e->job);
         if (k < 0)
                 return k;
@@ -251,19 +266,13 @@ static int erase_begin(Recorder *r, Client *c, bool full, EraseFormat format, Jo
         if (IN_SET(kind, ERASE_INVALIDATE, ERASE_TRUNCATE))
                 k = worker_submit(r->manager->worker, quick_run, quick_done, e);
         else {
+                /* Off until the start's worker is done. */
                 k = sd_event_add_time_relative(r->manager->event, &e->timer, CLOCK_MONOTONIC, POLL_USEC, 0,
                                                on_timer, e);
                 if (k >= 0)
-                        k = kind == ERASE_BLANK ? drive_erase_start(r->drive, full) :
-                                                  drive_format_start(r->drive, !r->media.unformatted &&
-                                                                                       r->media.profile != 0x14);
-                if (k == -EAGAIN) {
-                        e->starting = true;
-                        (void) sd_event_source_set_time_accuracy(e->timer, 1000);
-                        k = sd_event_source_set_time_relative(e->timer, DRIVE_START_RETRY_USEC);
-                        if (k < 0)
-                                drive_start_abandon(r->drive);
-                }
+                        k = sd_event_source_set_enabled(e->timer, SD_EVENT_OFF);
+                if (k >= 0)
+                        k = worker_submit(r->manager->worker, start_run, start_done, e);
         }
         if (k < 0) {
                 sd_event_source_disable_unref(e->timer);

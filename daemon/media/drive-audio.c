@@ -201,7 +201,7 @@ int drive_write_audio_start(Drive *d, const DriveAudioTrack *tracks, size_t n, c
         burn_drive_set_speed(d->info.drive, 0, o->write.speed_kbps);
         log_debug("Writing %zu audio tracks to %s (%s, gap %u%s%s).", n, d->address, o->tao ? "TAO" : "SAO",
                   o->gap, o->write.simulate ? ", simulated" : "", o->cdtext && !o->tao ? ", CD-TEXT" : "");
-        return drive_disc_write(d, ret_reason);
+        return drive_disc_write(d);
 }
 
 int drive_audio_track_starts(Drive *d, int32_t **ret, size_t *ret_n) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What drive.c, drive-media.c and drive-write.c share: the Drive structure and libburn's failure
- * messages. */
+/* What drive.c, drive-media.c, drive-write.c and drive-start.c share: the Drive structure and
+ * libburn's failure messages. */
 #pragma once
 
 #include <libburn/libburn.h>
@@ -28,7 +28,8 @@ struct Drive {
         struct burn_write_opts *opts;
         uint64_t op_seq;                /* message sequence number when it started */
         bool erasing;
-        /* An operation set up and not yet taken by libburn (drive_start_again()). */
+        int format_flag;                /* burn_disc_format()'s, for the format set up */
+        /* An operation set up and not yet taken by libburn (drive-start.c). */
         void (*pending_start)(Drive *d);
         uint64_t start_deadline_usec;
         unsigned start_tries;
@@ -57,14 +58,21 @@ int drive_attach(Drive *d, unsigned tries);
  * none), serialized with the making of drive objects on other threads. */
 void drive_forget_info(struct burn_drive_info *info, struct burn_drive_info *array, int force);
 
+/* How long a start is tried again (drive-start.c), and a direct read or write waits for the
+ * drive to be IDLE after an operation, and how often it looks. */
+#define DRIVE_SETTLE_USEC (5 * 1000 * 1000ULL)
+#define DRIVE_SETTLE_STEP_USEC (10 * 1000)
+
+uint64_t drive_now_usec(void);         /* CLOCK_MONOTONIC */
 /* Calls start, which hands the drive to a libburn worker thread (burn_disc_write(),
  * burn_disc_erase(), burn_disc_format()), if libburn takes it now: 0, or -EAGAIN while the
- * drive's previous operation still has it (then drive_start_again(), drive.h). Never waits. */
+ * drive's previous operation still has it (then drive_start_wait(), drive.h). Never waits. */
 int drive_start_operation(Drive *d, void (*start)(Drive *d));
+/* Frees the operation set up and not started (nothing if there is none). */
+void drive_start_abandon(Drive *d);
 /* Starts libburn's write of d->disc with d->opts, and the wait for its thread's end in
- * drive_poll(). -EAGAIN as drive_start_operation(); on failure the write state is freed and
- * *ret_reason says why. */
-int drive_disc_write(Drive *d, char **ret_reason);
+ * drive_poll(); 0 or -EAGAIN as drive_start_operation(). */
+int drive_disc_write(Drive *d);
 
 /* Frees what a write or erase set up (drive-write.c). */
 void drive_free_write_state(Drive *d);

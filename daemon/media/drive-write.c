@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <scsi/sg.h>
@@ -70,13 +69,6 @@ typedef struct PacedSource {
         uint64_t done;
 } PacedSource;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 /* The write buffer asks for 64 KiB at a time, whole blocks; a read of a part of a block is served from a
  * block read whole all the same. */
 static ssize_t stream_read(PacedSource *p, uint8_t *buf, size_t size) {
@@ -114,7 +106,7 @@ static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
         ssize_t n;
 
         if (p->start_usec == 0)
-                p->start_usec = now_usec();
+                p->start_usec = drive_now_usec();
         n = p->fd >= 0 ? read(p->fd, buf, (size_t) size) : stream_read(p, buf, (size_t) size);
         if (n <= 0)
                 return n < 0 ? -1 : 0;
@@ -122,7 +114,7 @@ static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
         if (p->bytes_per_sec == 0)
                 return (int) n;
         due = p->start_usec + p->done * 1000000ULL / p->bytes_per_sec;
-        now = now_usec();
+        now = drive_now_usec();
         if (due > now)
                 usleep((useconds_t) MIN(due - now, 1000000ULL));
         return (int) n;
@@ -181,86 +173,11 @@ static struct burn_source *paced_source_new(const char *path, const DriveStream 
         return s;
 }
 
-/* libburn's "A drive operation is still going on (want to write)" (or erase, format): the
- * drive's previous worker thread is still on libburn's list. It stays there for a moment after
- * the drive reports IDLE (a write thread queues its "ended" message first, an erase sets IDLE
- * first), and for about half a second on image files after a failed or cancelled run; another
- * drive's thread ending can also look like ours (drive_poll()). Nothing was started then, so
- * the start is tried again, for a few seconds at most. */
-#define BURN_OPERATION_GOING_ON 0x00020102
-#define DRIVE_SETTLE_USEC (5 * 1000 * 1000ULL)
-#define DRIVE_SETTLE_STEP_USEC DRIVE_START_RETRY_USEC
-
-static bool refused_as_busy_since(uint64_t seq) {
-        for (uint64_t s = seq + 1, last = drive_message_seq(); s <= last; s++) {
-                DriveMessage m;
-
-                if (drive_message_get(s, &m) && m.code == BURN_OPERATION_GOING_ON)
-                        return true;
-        }
-        return false;
-}
-
 /* libburn's direct reads and writes ("Drive is busy on attempt to ...") need the IDLE state too,
  * which a write's thread may not have set yet when its end has been seen. */
 static void wait_idle(Drive *d, uint64_t deadline) {
-        while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE && now_usec() < deadline)
+        while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE && drive_now_usec() < deadline)
                 usleep(DRIVE_SETTLE_STEP_USEC);
-}
-
-/* libburn's list of its operations' threads has no lock (docs/design.md, "libburn's global
- * state"): burn_disc_write(), _erase() and _format() look for the drive in it and add a node.
- * Writes start in workers, erases and formats on the loop: the starts take turns, and one that
- * finds another under way (burn_disc_write()'s checks may wait a second for a real drive) is
- * tried again, as one that libburn refused. */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* One try, never a wait: the caller (a write's start in its worker, an erase's timer on the
- * loop) calls this every DRIVE_SETTLE_STEP_USEC until the drive takes the operation or
- * DRIVE_SETTLE_USEC have gone by. */
-int drive_start_again(Drive *d) {
-        if (!d->pending_start)
-                return -EINVAL;
-        d->start_tries++;
-        if (burn_drive_get_status(d->info.drive, NULL) == BURN_DRIVE_IDLE && pthread_mutex_trylock(&start_lock) == 0) {
-                bool refused;
-                uint64_t seq;
-
-                (void) drive_drain_messages(NULL, NULL);
-                seq = drive_message_seq();
-                d->pending_start(d);
-                (void) drive_drain_messages(NULL, NULL);
-                refused = refused_as_busy_since(seq);
-                pthread_mutex_unlock(&start_lock);
-                if (!refused) {
-                        if (d->start_tries > 1)
-                                log_debug("%s was free for the next operation after %u tries.", d->address,
-                                          d->start_tries);
-                        d->pending_start = NULL;
-                        return 0;
-                }
-                /* The refusal explains nothing about the operation that follows. */
-                d->op_seq = drive_message_seq();
-        }
-        if (now_usec() < d->start_deadline_usec)
-                return -EAGAIN;
-        drive_start_abandon(d);
-        return log_warning_errno(EBUSY, "Recorder %s still runs its previous operation after %llu s.",
-                                 d->address, DRIVE_SETTLE_USEC / 1000000ULL);
-}
-
-void drive_start_abandon(Drive *d) {
-        if (!d->pending_start)
-                return;
-        d->pending_start = NULL;
-        drive_free_write_state(d);
-}
-
-int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
-        d->pending_start = start;
-        d->start_tries = 0;
-        d->start_deadline_usec = now_usec() + DRIVE_SETTLE_USEC;
-        return drive_start_again(d);
 }
 
 static void disc_write(Drive *d) {
@@ -269,18 +186,9 @@ static void disc_write(Drive *d) {
         burn_disc_write(d->opts, d->disc);
 }
 
-int drive_disc_write(Drive *d, char **ret_reason) {
-        int r;
-
+int drive_disc_write(Drive *d) {
         d->idle_since_usec = 0;
-        r = drive_start_operation(d, disc_write);
-        if (r == -EAGAIN)
-                return r;
-        if (r < 0) {
-                *ret_reason = strdup("The recorder is still busy with its previous operation.");
-                return hresult_to_errno(IMAPI_E_DEVICE_STILL_IN_USE);
-        }
-        return 0;
+        return drive_start_operation(d, disc_write);
 }
 
 static int write_start(Drive *d, const char *image_path, const DriveStream *stream, const DriveWriteOptions *o,
@@ -354,7 +262,7 @@ static int write_start(Drive *d, const char *image_path, const DriveStream *stre
         burn_drive_set_speed(d->info.drive, 0, o->speed_kbps);
         log_debug("Writing %s to %s (%s%s).", image_path ?: "a generated image", d->address, wt == BURN_WRITE_SAO ? "SAO" : "TAO",
                   o->simulate ? ", simulated" : "");
-        return drive_disc_write(d, ret_reason);
+        return drive_disc_write(d);
 
 fail_nomem:
         if (track)
@@ -405,14 +313,12 @@ int drive_erase_start(Drive *d, bool full) {
         return r;
 }
 
-static int format_flag;
-
 static void disc_format(Drive *d) {
-        burn_disc_format(d->info.drive, 0, format_flag);
+        burn_disc_format(d->info.drive, 0, d->format_flag);
 }
 
 int drive_format_start(Drive *d, bool reformat) {
-        int profile = 0, flag, r;
+        int profile = 0, r;
         char name[80];
 
         if (!d->grabbed || d->disc || d->erasing)
@@ -421,13 +327,11 @@ int drive_format_start(Drive *d, bool reformat) {
         /* burn_disc_format() size modes (libburn.h): 2 the largest size, 3 the medium's default
          * (BD-RE and DVD-RAM, whose default keeps spare areas for defect management); bit4
          * formats a formatted medium again. */
-        flag = IN_SET(profile, 0x12, 0x43) ? 3 << 1 : 2 << 1;
+        d->format_flag = IN_SET(profile, 0x12, 0x43) ? 3 << 1 : 2 << 1;
         if (reformat)
-                flag |= 1 << 4;
+                d->format_flag |= 1 << 4;
         (void) drive_drain_messages(NULL, NULL);
         d->op_seq = drive_message_seq();
-        /* Formats start on the loop thread only, one at a time. */
-        format_flag = flag;
         r = drive_start_operation(d, disc_format);
         if (r < 0 && r != -EAGAIN)
                 return r;
@@ -440,12 +344,21 @@ int drive_format_start(Drive *d, bool reformat) {
  * stands in. That message is counted for every drive: the end of another recorder's write is
  * taken for this one's, so it is only the fallback. (The next start copes with a thread still
  * on its way out, drive_start_operation().) */
+static bool have_proc_tasks;
+
+static void look_for_proc_tasks(void) {
+        have_proc_tasks = access("/proc/self/task", F_OK) >= 0;
+}
+
 static bool write_thread_ended(Drive *d) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
         pid_t tid = d->fifo ? drive_fifo_reader(d->fifo) : 0;
         char path[64];
 
-        /* Without /proc, the count too. */
-        if (tid <= 0 || access("/proc/self/task", F_OK) < 0)
+        /* Without /proc (looked at once: it does not come and go under a running daemon), the
+         * count too. */
+        (void) pthread_once(&once, look_for_proc_tasks);
+        if (tid <= 0 || !have_proc_tasks)
                 return drive_write_threads_ended() != d->threads_ended_at_start;
         snprintf(path, sizeof path, "/proc/self/task/%d", (int) tid);
         return access(path, F_OK) < 0;
@@ -497,7 +410,7 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
          * imapid crashed. The drive is only free for the next task after that, however often
          * the caller polls (for ten seconds at most). */
         if (!r.active && d->disc && !write_thread_ended(d)) {
-                uint64_t now = now_usec();
+                uint64_t now = drive_now_usec();
 
                 if (d->idle_since_usec == 0)
                         d->idle_since_usec = now;
@@ -721,7 +634,7 @@ int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
 
         if (!d->grabbed)
                 return -EBADFD;
-        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
+        wait_idle(d, drive_now_usec() + DRIVE_SETTLE_USEC);
         /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
         pthread_mutex_lock(&d->io_lock);
         r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
@@ -755,7 +668,7 @@ int drive_write_head(Drive *d, const uint8_t *buf) {
         if (!copy)
                 return -ENOMEM;
         memcpy(copy, buf, DRIVE_HEAD_BYTES);
-        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
+        wait_idle(d, drive_now_usec() + DRIVE_SETTLE_USEC);
         /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
         pthread_mutex_lock(&d->io_lock);
         r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
@@ -795,6 +708,6 @@ int drive_reassess(Drive *d) {
                 return 0;
         /* Right after a write, libburn's thread may not have set IDLE yet: re_assess would
          * refuse ("Drive is busy on attempt to close"). */
-        wait_idle(d, now_usec() + DRIVE_SETTLE_USEC);
+        wait_idle(d, drive_now_usec() + DRIVE_SETTLE_USEC);
         return burn_drive_re_assess(d->info.drive, 0) > 0 ? 0 : -EIO;
 }

@@ -167,15 +167,13 @@ int drive_erase_start(Drive *d, bool full);
 int drive_format_start(Drive *d, bool reformat);
 /* The starts above (drive_write_start() and the others) return -EAGAIN when libburn's thread
  * of the drive's previous operation still has the drive: everything is set up, and
- * drive_start_again() tries once more without waiting (call it every DRIVE_START_RETRY_USEC):
- * 0 started, -EAGAIN, or -EBUSY after 5 s, with the set-up freed. drive_start_abandon() frees it
- * instead (a cancel); drive_cancel() does nothing before the start, drive_cancel_sync()
- * abandons it. A write's start talks to the drive (the speed, the medium's formats, libburn's
- * checks) and runs in a worker; an erase's or a format's starts, and these calls for them, on
- * the loop. */
-#define DRIVE_START_RETRY_USEC (10 * 1000)
-int drive_start_again(Drive *d);
-void drive_start_abandon(Drive *d);
+ * drive_start_wait() tries again every 10 ms until the drive takes it (0), *cancel is set
+ * (NULL: never; -ECANCELED, with the set-up freed), or 5 s have gone by: then the set-up is
+ * freed, *ret_reason says why and the error is IMAPI_E_DEVICE_STILL_IN_USE's (hresult_to_errno).
+ * The starts may talk to the drive and wait for it (a write's: the speed, the medium's formats,
+ * libburn's checks): they are called in workers, as is this.
+ * drive_cancel() does nothing before the start, drive_cancel_sync() abandons it. */
+int drive_start_wait(Drive *d, const volatile bool *cancel, char **ret_reason);
 /* Fills *ret; returns whether the operation is still going on. */
 bool drive_poll(Drive *d, DriveProgress *ret);
 void drive_cancel(Drive *d);

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Drive work that no call waits for runs in workers, never on the event loop
 that answers the bus: hotplug's first look at a new drive (INQUIRY, GET CONFIGURATION, the disc)
-the start of a write (the speed set, the medium's formats read, libburn's checks) and the end of a
-write or an erase (libburn's outcome, the drive set up again after a failure).
+the start of a write (the speed set, the medium's formats read, libburn's checks) or of a format,
+and the end of a write or an erase (libburn's outcome, the drive set up again after a failure).
 With the emulator slowing such a command by seconds, another client's property read is answered
 while the command is still in flight, which the emulator's record of the slow command's start and
 end shows; the record also names the thread that waited, never imapid's main thread."""
@@ -24,6 +24,7 @@ SR0, SR1 = ROOT + "/recorders/sr0", ROOT + "/recorders/sr1"
 S_OK = 0
 INQUIRY = 0x12
 READ_FORMAT_CAPACITIES = 0x23
+FORMAT_UNIT = 0x04
 SET_STREAMING = 0xb6
 SET_CD_SPEED = 0xbb
 RB = "org.imapid.Imapi1.RedbookDiscMaster"
@@ -159,28 +160,37 @@ def test_erase_end():
         r.Close({})
 
 
-def slow_start(h, bus, m, op, options=None):
-    """RecordDisc on m with the operation code op slow from the start: no command of the burn is
-    waited for on imapid's main thread, and the manager's Recorders, read on another connection
-    while op is in flight, is answered before op ends; the burn succeeds."""
+def slow_job(h, op, run, what):
+    """run() with the operation code op slow from the start: it runs a job to its end and returns
+    (hresult, what to show on failure); the job succeeds, no command of it is waited for on
+    imapid's main thread, and the manager's Recorders, read on another connection while op is in
+    flight, is answered before op ends. what: "write", for messages."""
     from gi.repository import GLib
     answers = []
     poll = in_flight_poller(h, answers)
     h.emu("--fault", "slow=2500", "--fault", "slow-op=%02x" % op)
     source = GLib.timeout_add(20, poll)
-    hr, _, completed = m.record(options=options or {"verify": False})
+    hr, detail = run()
     if not answers:
         GLib.source_remove(source)
-    assert hr == S_OK, (hex(hr), completed, h.log())
+    assert hr == S_OK, (hex(hr), detail, h.log())
     slowed = h.emu_slowed("sr0")
-    assert any(o == op for o, _ in slowed), "the burn never sent %02x: %r" % (op, slowed)
+    assert any(o == op for o, _ in slowed), "the %s never sent %02x: %r" % (what, op, slowed)
     assert not any(main for _, main in slowed), "imapid's main thread waited for the drive: %r" % slowed
     assert answers, "no command was slow while the job ran"
     value, in_flight = answers[0]
     assert value == [SR0], value
-    assert in_flight, "the answer waited for the slow %02x at the start of the write" % op
+    assert in_flight, "the answer waited for the slow %02x at the start of the %s" % (op, what)
     main_thread_never_waited(h, "sr0")
     h.emu("--no-faults")
+
+
+def slow_start(h, bus, m, op, options=None):
+    """RecordDisc on m with the operation code op slow from the start (slow_job())."""
+    def record():
+        hr, _, completed = m.record(options=options or {"verify": False})
+        return hr, completed
+    slow_job(h, op, record, "write")
 
 
 def test_write_start_image():
@@ -213,6 +223,36 @@ def test_write_start_data():
                 f.write(os.urandom(1 << 20))
             m.add([("a.bin", src)])
             slow_start(h, bus, m, op)
+
+
+def test_format_start():
+    """A format (the Erase of a DVD+RW never formatted) starts in a worker, as a write does;
+    libburn's thread sends FORMAT UNIT. The main thread never waits for it, another client's read
+    is answered while it is in flight, and the disc is blank afterwards. (READ FORMAT CAPACITIES,
+    which libburn's thread sends too, is not slowed here: every disc read of the test sends it,
+    and 2.5 s each made the case 29 s longer.)"""
+    for op in (FORMAT_UNIT,):
+        with Harness(emulator=["--media", "dvd+rw"]) as h:
+            bus = glib_connection(h)
+            r = dbus.Interface(bus.get_object(BUS_NAME, SR0), REC)
+            r.OpenExclusive({})
+            slow_job(h, op, lambda: (erase_and_wait(bus, r, SR0), None), "format")
+            assert int(r.QueryMediaType()[1]) & BLANK
+            r.Close({})
+
+
+def test_format_stop():
+    """imapid stopped while a format is under way waits for it, as an erase cannot be cancelled,
+    and exits cleanly once it has ended (the sanitizer build checks that nothing is used after it
+    is freed)."""
+    with Harness(emulator=["--media", "dvd+rw"]) as h:
+        r = dbus.Interface(h.dbus().get_object(BUS_NAME, SR0), REC)
+        r.OpenExclusive({})
+        h.emu("--fault", "slow=2500", "--fault", "slow-op=%02x" % FORMAT_UNIT)
+        r.Erase(False, {})
+        wait_until(lambda: h.emu_slowed("sr0"), "the format to reach FORMAT UNIT", timeout=60)
+        h.stop_daemon()
+        assert "format of recorder sr0 finished" in h.log(), h.log()
 
 
 def audio_master(bus):
@@ -267,4 +307,4 @@ def test_write_start_stop():
 if __name__ == "__main__":
     run_tests([test_hotplug_first_look, test_hotplug_stop_while_looking, test_burn_end, test_erase_end,
                test_write_start_image, test_write_start_audio, test_write_start_data, test_write_start_cancel,
-               test_write_start_stop])
+               test_write_start_stop, test_format_start, test_format_stop])

@@ -57,15 +57,13 @@ static uint32_t run_to_end(Drive *d, bool cancel, char **ret_message) {
         return drive_operation_finish(d, cancel, ret_message);
 }
 
-/* The start, tried again as the daemon's timer does while libburn's previous thread still has the
- * drive (never for more than 5 s: drive_start_again() gives up then). */
+/* The start, tried again as the daemon's worker does while libburn's previous thread still has
+ * the drive (never for more than 5 s: drive_start_wait() gives up then). */
 static int start_write(Drive *d, const char *image, const DriveWriteOptions *o, char **ret_reason) {
         int k = drive_write_start(d, image, o, ret_reason);
 
-        while (k == -EAGAIN) {
-                usleep(DRIVE_START_RETRY_USEC);
-                k = drive_start_again(d);
-        }
+        if (k == -EAGAIN)
+                k = drive_start_wait(d, NULL, ret_reason);
         return k;
 }
 
@@ -191,10 +189,8 @@ static void test_read_after_cancel(const char *image, Drive *d, Drive *other) {
                 int k;
 
                 k = drive_write_stream_start(d, &stream, &o, &reason);
-                while (k == -EAGAIN) {
-                        usleep(DRIVE_START_RETRY_USEC);
-                        k = drive_start_again(d);
-                }
+                if (k == -EAGAIN)
+                        k = drive_start_wait(d, NULL, &reason);
                 if (k < 0) {
                         printf("# round %u: the stream write was refused: %s\n", i, reason ?: strerror(-k));
                         continue;
