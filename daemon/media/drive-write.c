@@ -184,9 +184,9 @@ static struct burn_source *paced_source_new(const char *path, const DriveStream 
 /* libburn's "A drive operation is still going on (want to write)" (or erase, format): the
  * drive's previous worker thread is still on libburn's list. It stays there for a moment after
  * the drive reports IDLE (a write thread queues its "ended" message first, an erase sets IDLE
- * first), and for about half a second on image files after a failed or cancelled run; another
- * drive's thread ending can also look like ours (drive_poll()). Nothing was started then, so
- * the start is tried again, for a few seconds at most. */
+ * first), and for about half a second on image files after a failed or cancelled run.
+ * drive_poll() waits until a write's thread is gone, but not for an erase's, nor past its time
+ * limit. Nothing was started then, so the start is tried again, for a few seconds at most. */
 #define BURN_OPERATION_GOING_ON 0x00020102
 #define DRIVE_SETTLE_USEC (5 * 1000 * 1000ULL)
 #define DRIVE_SETTLE_STEP_USEC DRIVE_START_RETRY_USEC
@@ -263,16 +263,23 @@ int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
         return drive_start_again(d);
 }
 
+/* libburn's thread of this write is born with the name the caller (a worker) has for the call
+ * (drive_thread_mark()), whether it ever calls a source of ours or not: an audio write reads
+ * libburn's file sources, and a write may fail before its first read. A try that libburn
+ * refused started none. */
 static void disc_write(Drive *d) {
-        /* After the drain of each try: an earlier write's end is not this one's. */
-        d->threads_ended_at_start = drive_write_threads_ended();
+        char saved[DRIVE_THREAD_NAME_MAX];
+
+        drive_thread_mark(d->write_thread, saved);
         burn_disc_write(d->opts, d->disc);
+        drive_thread_unmark(saved);
 }
 
 int drive_disc_write(Drive *d, char **ret_reason) {
         int r;
 
         d->idle_since_usec = 0;
+        d->write_thread[0] = 0;
         r = drive_start_operation(d, disc_write);
         if (r == -EAGAIN)
                 return r;
@@ -435,22 +442,6 @@ int drive_format_start(Drive *d, bool reformat) {
         return r;
 }
 
-/* Whether the write's thread in libburn has ended. It is the thread that read the FIFO, if it
- * did; otherwise (no block taken yet, an audio write) libburn's last message of a write thread
- * stands in. That message is counted for every drive: the end of another recorder's write is
- * taken for this one's, so it is only the fallback. (The next start copes with a thread still
- * on its way out, drive_start_operation().) */
-static bool write_thread_ended(Drive *d) {
-        pid_t tid = d->fifo ? drive_fifo_reader(d->fifo) : 0;
-        char path[64];
-
-        /* Without /proc, the count too. */
-        if (tid <= 0 || access("/proc/self/task", F_OK) < 0)
-                return drive_write_threads_ended() != d->threads_ended_at_start;
-        snprintf(path, sizeof path, "/proc/self/task/%d", (int) tid);
-        return access(path, F_OK) < 0;
-}
-
 bool drive_poll(Drive *d, DriveProgress *ret) {
         struct burn_progress p = {};
         DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
@@ -496,7 +487,7 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
          * the drive meanwhile has its buffer freed and set to NULL under it (read.c), and
          * imapid crashed. The drive is only free for the next task after that, however often
          * the caller polls (for ten seconds at most). */
-        if (!r.active && d->disc && !write_thread_ended(d)) {
+        if (!r.active && d->disc && !drive_write_thread_ended(d)) {
                 uint64_t now = now_usec();
 
                 if (d->idle_since_usec == 0)
