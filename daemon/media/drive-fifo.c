@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/prctl.h>
 
 #include "media/drive-fifo.h"
 #include "macro.h"
@@ -26,13 +26,15 @@ typedef struct Fifo {
         bool ended;                     /* the source gave its last byte */
         bool failed;                    /* the source gave -1 */
         bool stop;                      /* the reader went away: the thread ends */
-        pid_t reader;                   /* under lock: the thread of the first read, 0 before */
 } Fifo;
 
 static void *fill_thread(void *userdata) {
         Fifo *f = userdata;
         sigset_t all;
 
+        /* Born with the name of libburn's write thread that made it, by which that thread is
+         * told apart (drive-thread.c); this one outlives it. */
+        (void) prctl(PR_SET_NAME, "imapid-fifo");
         /* Signals are the event loop's; a fault still ends the process. */
         sigfillset(&all);
         sigdelset(&all, SIGSEGV);
@@ -95,8 +97,6 @@ static int fifo_read(struct burn_source *s, unsigned char *buf, int size) {
         size_t done = 0, want = (size_t) MAX(size, 0);
 
         pthread_mutex_lock(&f->lock);
-        if (f->reader == 0)
-                f->reader = gettid();
         if (start_locked(f) < 0) {
                 pthread_mutex_unlock(&f->lock);
                 return -1;
@@ -216,14 +216,4 @@ bool drive_fifo_status(struct burn_source *s, size_t *ret_size, size_t *ret_fill
         active = f->started && !(f->ended && f->in == f->out);
         pthread_mutex_unlock(&f->lock);
         return active;
-}
-
-pid_t drive_fifo_reader(struct burn_source *s) {
-        Fifo *f = s->data;
-        pid_t tid;
-
-        pthread_mutex_lock(&f->lock);
-        tid = f->reader;
-        pthread_mutex_unlock(&f->lock);
-        return tid;
 }

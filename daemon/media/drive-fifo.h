@@ -13,7 +13,6 @@
 #include <libburn/libburn.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
 /* A burn_source of imapid's own (libburn.h, struct burn_source): a copy of callbacks with data and
  * one reference, calloc'ed as burn_source_free() frees it (after free_data); NULL without memory. */
@@ -26,6 +25,3 @@ struct burn_source *drive_fifo_new(struct burn_source *inp, size_t bytes);
 /* The ring's size and how much of it holds data; false once the source has been read to its
  * end (or failed) and the ring is empty, or before the first read. Any thread. */
 bool drive_fifo_status(struct burn_source *fifo, size_t *ret_size, size_t *ret_filled);
-/* The thread that took the first bytes out (libburn's write thread, whose ID libburn does not
- * give), 0 before the first read. Any thread. */
-pid_t drive_fifo_reader(struct burn_source *fifo);

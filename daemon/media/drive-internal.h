@@ -9,6 +9,9 @@
 
 #include "media/drive.h"
 
+/* A thread's name (prctl(2) PR_SET_NAME: 16 bytes with the NUL). */
+#define DRIVE_THREAD_NAME_MAX 16
+
 struct Drive {
         struct burn_drive_info info;    /* a copy; .drive stays valid until forgotten */
         struct burn_drive_info *array;  /* our own array when made by scan_and_grab */
@@ -35,7 +38,8 @@ struct Drive {
         unsigned start_tries;
         bool fifo_starved;              /* seen while writing: an underrun risk */
         int64_t reached_lba;            /* the furthest block libburn counted while writing (polls) */
-        uint64_t threads_ended_at_start; /* drive_write_threads_ended() when the write began */
+        char write_thread[DRIVE_THREAD_NAME_MAX]; /* the name of libburn's thread of the write,
+                                         * drive_thread_mark(); "" before burn_disc_write() */
         uint64_t idle_since_usec;       /* CLOCK_MONOTONIC when libburn said IDLE, 0 before */
         bool cancelled;                 /* drive_cancel() was called for this operation */
         bool lost;                      /* libburn's object was forgotten and not renewed: nothing
@@ -82,7 +86,17 @@ void drive_free_write_state(Drive *d);
 void drive_note_cancel(bool begins);
 
 uint64_t drive_message_seq(void);
-/* How many libburn write threads have ended so far (their last message). */
-uint64_t drive_write_threads_ended(void);
 /* Copies message seq of the ring, if it is still there. */
 bool drive_message_get(uint64_t seq, DriveMessage *ret);
+
+/* The thread that calls burn_disc_write() takes a name that no thread had (ret_mark; its own in
+ * ret_saved), which the write thread that libburn starts there inherits and keeps until it ends
+ * (drive-thread.c); drive_thread_unmark() gives the caller its name back after the call. */
+void drive_thread_mark(char ret_mark[static DRIVE_THREAD_NAME_MAX],
+                       char ret_saved[static DRIVE_THREAD_NAME_MAX]);
+void drive_thread_unmark(const char saved[static DRIVE_THREAD_NAME_MAX]);
+/* 1 if a thread of the process has that name, 0 if none, negative errno if /proc cannot say. */
+int drive_thread_named(const char *name);
+/* Whether libburn's thread of d's write has ended (or was never started). Where /proc cannot
+ * say, it has not: the caller's time limit ends the wait (drive_poll()). */
+bool drive_write_thread_ended(const Drive *d);

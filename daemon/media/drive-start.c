@@ -21,9 +21,9 @@
 /* libburn's "A drive operation is still going on (want to write)" (or erase, format): the
  * drive's previous worker thread is still on libburn's list. It stays there for a moment after
  * the drive reports IDLE (a write thread queues its "ended" message first, an erase sets IDLE
- * first), and for about half a second on image files after a failed or cancelled run; another
- * drive's thread ending can also look like ours (drive_poll()). Nothing was started then, so
- * the start is tried again. */
+ * first), and for about half a second on image files after a failed or cancelled run:
+ * drive_poll() waits until a write's thread is gone (drive-thread.c), but not for an erase's,
+ * nor past its time limit. Nothing was started then, so the start is tried again. */
 #define BURN_OPERATION_GOING_ON 0x00020102
 
 uint64_t drive_now_usec(void) {

@@ -180,14 +180,21 @@ static void wait_idle(Drive *d, uint64_t deadline) {
                 usleep(DRIVE_SETTLE_STEP_USEC);
 }
 
+/* libburn's thread of this write is born with the name the caller (a worker) has for the call
+ * (drive_thread_mark()), whether it ever calls a source of ours or not: an audio write reads
+ * libburn's file sources, and a write may fail before its first read. A try that libburn
+ * refused started none. */
 static void disc_write(Drive *d) {
-        /* After the drain of each try: an earlier write's end is not this one's. */
-        d->threads_ended_at_start = drive_write_threads_ended();
+        char saved[DRIVE_THREAD_NAME_MAX];
+
+        drive_thread_mark(d->write_thread, saved);
         burn_disc_write(d->opts, d->disc);
+        drive_thread_unmark(saved);
 }
 
 int drive_disc_write(Drive *d) {
         d->idle_since_usec = 0;
+        d->write_thread[0] = 0;
         return drive_start_operation(d, disc_write);
 }
 
@@ -339,31 +346,6 @@ int drive_format_start(Drive *d, bool reformat) {
         return r;
 }
 
-/* Whether the write's thread in libburn has ended. It is the thread that read the FIFO, if it
- * did; otherwise (no block taken yet, an audio write) libburn's last message of a write thread
- * stands in. That message is counted for every drive: the end of another recorder's write is
- * taken for this one's, so it is only the fallback. (The next start copes with a thread still
- * on its way out, drive_start_operation().) */
-static bool have_proc_tasks;
-
-static void look_for_proc_tasks(void) {
-        have_proc_tasks = access("/proc/self/task", F_OK) >= 0;
-}
-
-static bool write_thread_ended(Drive *d) {
-        static pthread_once_t once = PTHREAD_ONCE_INIT;
-        pid_t tid = d->fifo ? drive_fifo_reader(d->fifo) : 0;
-        char path[64];
-
-        /* Without /proc (looked at once: it does not come and go under a running daemon), the
-         * count too. */
-        (void) pthread_once(&once, look_for_proc_tasks);
-        if (tid <= 0 || !have_proc_tasks)
-                return drive_write_threads_ended() != d->threads_ended_at_start;
-        snprintf(path, sizeof path, "/proc/self/task/%d", (int) tid);
-        return access(path, F_OK) < 0;
-}
-
 bool drive_poll(Drive *d, DriveProgress *ret) {
         struct burn_progress p = {};
         DriveProgress r = { .fifo_fill = -1, .drive_buffer_fill = -1 };
@@ -409,7 +391,7 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
          * the drive meanwhile has its buffer freed and set to NULL under it (read.c), and
          * imapid crashed. The drive is only free for the next task after that, however often
          * the caller polls (for ten seconds at most). */
-        if (!r.active && d->disc && !write_thread_ended(d)) {
+        if (!r.active && d->disc && !drive_write_thread_ended(d)) {
                 uint64_t now = drive_now_usec();
 
                 if (d->idle_since_usec == 0)

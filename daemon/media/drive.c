@@ -38,16 +38,6 @@ static int severity_rank(const char *s) {
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static DriveMessage ring[DRIVE_MESSAGE_RING];
 static uint64_t ring_seq = 0;
-static uint64_t write_threads_ended = 0;
-
-uint64_t drive_write_threads_ended(void) {
-        uint64_t n;
-
-        pthread_mutex_lock(&ring_lock);
-        n = write_threads_ended;
-        pthread_mutex_unlock(&ring_lock);
-        return n;
-}
 
 uint64_t drive_message_seq(void) {
         uint64_t n;
@@ -123,10 +113,6 @@ int drive_drain_messages(int *ret_worst_severity, int *ret_last_code) {
                         level = LOG_DEBUG;
 
                 log_full(level, "libburn: %s 0x%08X: %s", severity, (unsigned) code, text);
-                /* "Write thread on drive %d ended": the write is really over (libburn reports
-                 * IDLE before that on some paths). */
-                if (code == 0x00020178)
-                        write_threads_ended++;
                 if (rank <= 4) {        /* SORRY or worse tells why an operation failed */
                         DriveMessage *m = &ring[++ring_seq % DRIVE_MESSAGE_RING];
 

@@ -4,9 +4,12 @@
  * an earlier burn does: libburn refuses to start while the previous operation's thread is still
  * registered for the drive ("A drive operation is still going on", 0x00020102), which it is for
  * a moment after the drive reports IDLE, and for half a second on image files. Every start must
- * wait for that and succeed. A disc read at once after a cancelled write, as a burn's end reads
- * it, must get its blocks: the write's thread still uses the drive after IDLE. Real libburn on
- * image files ("stdio:" drives) in a temporary folder.
+ * wait for that and succeed. A disc read at once after a cancelled or failed write, as a burn's
+ * end reads it, must get its blocks: the write's thread still uses the drive after IDLE, and
+ * another recorder's write that ends meanwhile is no sign of its end, also where that thread
+ * never called a source of imapid's (a write that fails before it reads a block; an audio
+ * write reads libburn's file sources, but libburn writes audio only to CDs, not image files).
+ * Real libburn on image files ("stdio:" drives) in a temporary folder.
  */
 
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,21 +175,36 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+/* Reads d's first blocks for a second, as a burn's end reads the disc, each read compared with
+ * what the drive's file holds there. */
+static void read_for_a_second(Drive *d, const char *disc, uint8_t *buf, uint8_t *want, unsigned *reads,
+                              unsigned *good) {
+        _cleanup_close_ int fd = open(disc, O_RDONLY | O_CLOEXEC);
+        bool have = fd >= 0 && pread(fd, want, READ_AT_ONCE * 2048, 0) == READ_AT_ONCE * 2048;
+        uint64_t until = now_usec() + 1000 * 1000;
+
+        while (now_usec() < until) {
+                (*reads)++;
+                if (have && drive_read_blocks(d, 0, buf, READ_AT_ONCE) >= 0 &&
+                    memcmp(buf, want, READ_AT_ONCE * 2048) == 0)
+                        (*good)++;
+        }
+}
+
 /* The disc is read at once after a cancelled write is over, as a burn's end reads it, while
  * another recorder's write has ended meanwhile: libburn's thread of the cancelled write must
  * be gone by then. (It frees the drive's buffer and puts back the one it found half a second
  * after the drive says IDLE: a read then loses its buffer, and copies from NULL.) */
-static void test_read_after_cancel(const char *image, Drive *d, Drive *other) {
+static void test_read_after_cancel(const char *image, Drive *d, const char *disc, Drive *other) {
         DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
-        _cleanup_free_ uint8_t *buf = malloc(READ_AT_ONCE * 2048);
+        _cleanup_free_ uint8_t *buf = malloc(READ_AT_ONCE * 2048), *want = malloc(READ_AT_ONCE * 2048);
         unsigned rounds = 0, reads = 0, good = 0;
 
-        for (unsigned i = 0; buf && i < 3; i++) {
+        for (unsigned i = 0; buf && want && i < 3; i++) {
                 _cleanup_free_ char *reason = NULL, *msg = NULL, *other_msg = NULL;
                 unsigned next = 0;
                 DriveStream stream = { .blocks = STREAM_BLOCKS, .read = slow_read, .userdata = &next };
                 DriveProgress p = {};
-                uint64_t until;
                 int k;
 
                 k = drive_write_stream_start(d, &stream, &o, &reason);
@@ -207,21 +226,58 @@ static void test_read_after_cancel(const char *image, Drive *d, Drive *other) {
                 (void) run_to_end(other, false, &other_msg);
                 (void) run_to_end(d, true, &msg);
                 rounds++;
-
-                until = now_usec() + 1000 * 1000;
-                while (now_usec() < until) {
-                        bool same = drive_read_blocks(d, 0, buf, READ_AT_ONCE) >= 0;
-
-                        for (size_t b = 0; same && b < READ_AT_ONCE; b++)
-                                same = buf[b * 2048] == (uint8_t) b && buf[b * 2048 + 2047] == (uint8_t) b;
-                        reads++;
-                        if (same)
-                                good++;
-                }
+                read_for_a_second(d, disc, buf, want, &reads, &good);
         }
         CHECK(rounds == 3 && good == reads && reads > 0,
               "a disc read for a second after a cancelled write beside another recorder's: %u of %u reads in %u "
               "of 3 rounds got their blocks", good, reads, rounds);
+}
+
+/* A write whose thread fails before it takes a block: the image file cannot be opened for
+ * writing (here a folder took its place), and libburn's thread says IDLE, then sleeps half a
+ * second before it frees the drive's buffer, as after a cancel. Another recorder's write ends
+ * meanwhile; the file is put back, and the disc read as a burn's end reads it (released and
+ * grabbed again, which looks at the file anew). */
+static void test_read_after_failed_open(const char *image, Drive *d, const char *disc, Drive *other) {
+        DriveWriteOptions o = { .start_lba = 0, .underrun_proof = -1 };
+        _cleanup_free_ uint8_t *buf = malloc(READ_AT_ONCE * 2048), *want = malloc(READ_AT_ONCE * 2048);
+        _cleanup_free_ char *saved = NULL;
+        unsigned rounds = 0, reads = 0, good = 0;
+
+        if (asprintf(&saved, "%s.saved", disc) < 0)
+                saved = NULL;
+        for (unsigned i = 0; saved && buf && want && i < 3; i++) {
+                _cleanup_free_ char *reason = NULL, *msg = NULL, *other_msg = NULL;
+                uint32_t hr;
+
+                if (rename(disc, saved) < 0 || mkdir(disc, 0700) < 0) {
+                        printf("# round %u: the image file cannot be moved away: %m\n", i);
+                        break;
+                }
+                if (start_write(d, image, &o, &reason) < 0 || start_write(other, image, &o, &reason) < 0)
+                        printf("# round %u: a write was refused: %s\n", i, reason ?: "");
+                else {
+                        (void) run_to_end(other, false, &other_msg);
+                        hr = run_to_end(d, false, &msg);
+                        if (hr == IMAPI_S_OK)
+                                printf("# round %u: the write into a folder succeeded\n", i);
+                        else
+                                rounds++;
+                }
+                if (rmdir(disc) < 0 || rename(saved, disc) < 0) {
+                        printf("# round %u: the image file cannot be put back: %m\n", i);
+                        break;
+                }
+                drive_release(d, false);
+                if (drive_grab(d, false) < 0) {
+                        printf("# round %u: the drive cannot be grabbed again\n", i);
+                        break;
+                }
+                read_for_a_second(d, disc, buf, want, &reads, &good);
+        }
+        CHECK(rounds == 3 && good == reads && reads > 0,
+              "a disc read for a second after a write that failed before its first block, beside another "
+              "recorder's: %u of %u reads in %u of 3 rounds got their blocks", good, reads, rounds);
 }
 
 int main(void) {
@@ -254,7 +310,8 @@ int main(void) {
                 CHECK(r == 0, "a second image-file drive is made and grabbed (%s)", strerror(-r));
                 if (r == 0) {
                         test_beside_another(image, d, other);
-                        test_read_after_cancel(image, d, other);
+                        test_read_after_cancel(image, d, disc, other);
+                        test_read_after_failed_open(image, d, disc, other);
                         drive_release(other, false);
                 }
                 drive_release(d, false);
