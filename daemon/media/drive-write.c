@@ -356,6 +356,12 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
                 return false;
         }
         s = burn_drive_get_status(d->info.drive, &p);
+        /* libburn's write thread clears the drive's cancel flag as it sets out
+         * (burn_disc_init_write_status()): a cancel made between burn_disc_write()'s return and
+         * then would be lost, and the write would run to its end. It is made again at every poll
+         * until the write is over. */
+        if (d->cancelled && d->disc && s != BURN_DRIVE_IDLE)
+                burn_drive_cancel(d->info.drive);
 
         r.active = s != BURN_DRIVE_IDLE;
         r.track = p.track;
