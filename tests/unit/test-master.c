@@ -118,12 +118,19 @@ static void test_ordering(Manager *m, Master *master, Client *c, Recorder *r) {
         {
                 ImapiError e = IMAPI_ERROR_NULL;
 
-                k = master_open(master, &e);
-                CHECK(k == 0 && master->opened && master->stash, "Open takes a stash (%s)", strna(e.message));
+                k = master_open(master, done_cb, &d, &e);
+                CHECK(k == 1 && !master->opened && master->opening, "Open makes the stash in a worker");
+                EXPECT_HR(master_open(master, done_cb, &d, &_e), IMAPI_E_ALREADYOPEN, "Open while it opens");
+                EXPECT_HR(master_set_format(master, "joliet", done_cb, &d, &_e), IMAPI_E_NOTOPENED,
+                          "SetActiveDiscMasterFormat while Open runs");
+                k = finish(m, k, &e, &d, &hr);
+                CHECK(k == 0 && d.calls == 1 && master->opened && master->stash, "Open takes a stash (%s)",
+                      d.message);
                 imapi_error_done(&e);
         }
         CHECK(recorded(&rec, "master 1 changed 0x1") == 1, "Open tells the observer the state changed");
-        EXPECT_HR(master_open(master, &_e), IMAPI_E_ALREADYOPEN, "Open twice");
+        EXPECT_HR(master_open(master, done_cb, &d, &_e), IMAPI_E_ALREADYOPEN, "Open twice");
+        d = (Done) {};
 
         /* 2. A format. */
         {
@@ -266,8 +273,8 @@ static void test_image(Manager *m, Client *c, Recorder *r) {
         uint32_t hr;
         int k;
 
-        CHECK(manager_create_master(m, c, &master, &e) == 0 && master_open(master, &e) == 0,
-              "a disc master for an image");
+        CHECK(manager_create_master(m, c, &master, &e) == 0 &&
+              run_call(m, master_open(master, done_cb, &d, &e), &e, &d, &hr) == 0, "a disc master for an image");
         imapi_error_done(&e);
         if (!master)
                 return;
@@ -335,7 +342,8 @@ static void test_exiting(Manager *m, Client *c, Recorder *r) {
 
         k = manager_create_master(m, c, &master, &e);
         if (k >= 0)
-                k = master_open(master, &e);
+                k = finish(m, master_open(master, done_cb, &d, &e), &e, &d, &hr);
+        d = (Done) {};
         if (k >= 0)
                 k = master_set_format(master, "joliet", done_cb, &d, &e);
         if (k >= 0)
