@@ -69,12 +69,30 @@ static int check_caller_opened(sd_bus_message *msg, Master *m, sd_bus_error *err
         return r < 0 ? bus_error_set_imapi(error, r, &e) : 0;
 }
 
+/* Open's reply once the stash is made (in a worker); the burn action that polkit granted is kept
+ * for the disc master's RecordDisc only if it opened. */
+typedef struct OpenReply {
+        Master *master;
+        BusPending *pending;
+} OpenReply;
+
+static void open_done(void *userdata, int r, const ImapiError *e, void *result) {
+        OpenReply *o = userdata;
+
+        /* On success the master lives on: only a failed Open may have lost it. */
+        if (r >= 0)
+                o->master->burn_authorized = true;
+        bus_pending_done(o->pending, r, e, result);
+        free(o);
+}
+
 /* Authorization before work: the burn action is asked for at Open, before the stash is made and
  * anything staged at imapid's cost, and the answer is kept for the disc master's RecordDisc. */
 static int method_open(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         static const char *const allowed[] = { POLKIT_OPTION_NO_USER_INTERACTION, NULL };
         _cleanup_imapi_error_ ImapiError e = IMAPI_ERROR_NULL;
         Master *m = userdata;
+        OpenReply *o;
         int r;
 
         r = bus_read_options(msg, allowed, polkit_option_cb, NULL, error);
@@ -91,11 +109,22 @@ static int method_open(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (r == 0)
                 return 1;       /* polkit is asked; the call comes back with the answer */
-        r = master_open(m, &e);
-        if (r < 0)
-                return bus_error_set_imapi(error, r, &e);
-        m->burn_authorized = true;
-        return sd_bus_reply_method_return(msg, NULL);
+        o = malloc(sizeof(OpenReply));
+        if (!o)
+                return -ENOMEM;
+        *o = (OpenReply) { .master = m, .pending = bus_pending_new(msg, NULL) };
+        if (!o->pending) {
+                free(o);
+                return -ENOMEM;
+        }
+        /* The stash is made in a worker; the reply follows. */
+        r = master_open(m, open_done, o, &e);
+        if (r < 0) {
+                (void) bus_pending_return(o->pending, r, &e, error);
+                free(o);
+                return r;
+        }
+        return 1;
 }
 
 /* A call that the core may answer later (async.h): parsed, from the owner. */

@@ -290,35 +290,105 @@ int master_check_recorder(Master *m, ImapiError *error) {
 }
 
 int master_check_not_open(Master *m, ImapiError *error) {
-        if (m->opened)
-                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already open.", m->id);
+        if (m->opened || m->opening)
+                return imapi_error_set(error, IMAPI_E_ALREADYOPEN, "Disc master %u is already %s.", m->id,
+                                       m->opened ? "open" : "being opened");
         return 0;
 }
 
-int master_open(Master *m, ImapiError *error) {
+/* Open's file-system work (the stash root's checks, the directory made, locked and probed), in
+ * a worker: on a busy disk each of those calls can take milliseconds. */
+typedef struct OpenCall {
+        Master *master;
+        char *root;
         char name[32];
+        Stash *stash;
+        int r;
+        ImapiError error;
+        core_done_fn done;
+        void *userdata;
+} OpenCall;
+
+static void open_run(void *userdata) {
+        OpenCall *call = userdata;
+
+        call->r = stash_check_location(call->root, "/sys", &call->error);
+        if (call->r >= 0)
+                call->r = stash_new(call->root, call->name, &call->stash, &call->error);
+}
+
+static void open_done(void *userdata) {
+        OpenCall *call = userdata;
+        Master *m = call->master;
+        int r = call->r;
+
+        m->opening = false;
+        /* A stash made for a master that was closed meanwhile (its client gone, Close) or for a
+         * daemon that is stopping goes with the master: master_free() removes it in a worker. */
+        m->stash = TAKE_PTR(call->stash);
+        if (r >= 0 && m->closing)
+                r = imapi_error_set(&call->error, IMAPI_E_NOTOPENED,
+                                    "Disc master %u was closed while it was being opened.", m->id);
+        else if (r >= 0 && m->manager->exiting)
+                r = imapi_error_set(&call->error, IMAPI_E_USERABORT, "imapid is stopping.");
+        if (r >= 0) {
+                m->opened = true;
+                log_info("Disc master %u opened, stash %s.", m->id, stash_get_path(m->stash));
+                master_changed(m, MASTER_CHANGED_STATE);
+        }
+        call->done(call->userdata, r, r < 0 ? &call->error : NULL, NULL);
+        imapi_error_done(&call->error);
+        free(call->root);
+        free(call);
+        master_work_done(m);
+}
+
+int master_open(Master *m, core_done_fn done, void *userdata, ImapiError *error) {
+        OpenCall *call;
         int r;
 
         r = master_check_not_open(m, error);
         if (r < 0)
                 return r;
+        /* A new stash would hold up the exit. */
+        if (m->manager->exiting)
+                return imapi_error_set(error, IMAPI_E_USERABORT, "imapid is stopping.");
 
-        r = stash_check_location(m->manager->config->stash_dir, "/sys", error);
-        if (r < 0)
-                return r;
+        call = calloc(1, sizeof(OpenCall));
+        if (!call)
+                return -ENOMEM;
+        *call = (OpenCall) {
+                .master = m,
+                .root = strdup(m->manager->config->stash_dir),
+                .error = IMAPI_ERROR_NULL,
+                .done = done,
+                .userdata = userdata,
+        };
         /* Named after the master: two daemons sharing a stash directory meet on the lock. */
-        snprintf(name, sizeof name, "master-%u", m->id);
-        r = stash_new(m->manager->config->stash_dir, name, &m->stash, error);
-        if (r < 0)
+        snprintf(call->name, sizeof call->name, "master-%u", m->id);
+        if (!call->root) {
+                free(call);
+                return -ENOMEM;
+        }
+        r = worker_submit(m->manager->worker, open_run, open_done, call);
+        if (r < 0) {
+                free(call->root);
+                free(call);
                 return r;
-        m->opened = true;
-        log_info("Disc master %u opened, stash %s.", m->id, stash_get_path(m->stash));
-        master_changed(m, MASTER_CHANGED_STATE);
-        return 0;
+        }
+        m->opening = true;
+        return 1;
 }
 
 int master_close(Master *m, core_done_fn done, void *userdata, ImapiError *error) {
         log_info("Disc master %u closed by its client.", m->id);
+        if (m->opening) {
+                /* Answered once the stash being made is removed again, as any Close is. */
+                m->close_done = done;
+                m->close_userdata = userdata;
+                m->closing = true;
+                return 1;
+        }
         if (master_busy(m)) {
                 /* A running job finishes and cleans up later; the caller need not wait. */
                 master_close_or_defer(m);

@@ -45,6 +45,8 @@ struct Master {
         unsigned id;
         Client *owner;          /* NULL once it is gone */
         bool opened;
+        bool opening;           /* Open's stash is being made in a worker (calls that need an open
+                                 * master fail with NOTOPENED meanwhile, a second Open with ALREADYOPEN) */
         bool burn_authorized;   /* the owner may burn it: asked at Open, before anything is staged */
         bool closing;           /* closed or owner gone while work was running */
         core_done_fn close_done; /* the Close to answer once the stash is removed */
@@ -87,16 +89,17 @@ struct Master {
         DiscRead *reading;      /* a ReadDisc whose job runs (disc-read.c) */
 };
 
-/* Staging or a burn runs, or the drive is being read: the master may not change, and its close
- * waits. */
+/* Open makes the stash, staging or a burn runs, or the drive is being read: the master may not
+ * change, and its close waits. */
 static inline bool master_busy(const Master *m) {
-        return m->adding || m->boot_adding || m->burn || m->audio_adding || m->image_adding || m->reading ||
+        return m->opening || m->adding || m->boot_adding || m->burn || m->audio_adding || m->image_adding ||
+               m->reading ||
                m->discarding > 0 ||
                m->preparing > 0;
 }
 
 int master_new(Manager *manager, Client *owner, Master **ret);
-/* IMAPI_E_ALREADYOPEN once Open has succeeded. */
+/* IMAPI_E_ALREADYOPEN once Open has succeeded, or while it runs. */
 int master_check_not_open(Master *m, ImapiError *error);
 /* Removes and frees everything, the stash included. No work may be running. */
 Master *master_free(Master *m);
@@ -104,7 +107,10 @@ Master *master_free(Master *m);
 void master_close_or_defer(Master *m);
 
 /* The IDiscMaster methods. Those with a done callback follow async.h. */
-int master_open(Master *m, ImapiError *error);
+/* Checks the stash root and makes the master's stash in a worker, off the event loop; the
+ * stash's errors (stash.h) come with done. A Close meanwhile is answered once that stash is
+ * removed again (Open fails with NOTOPENED); a SIGTERM meanwhile fails it with USERABORT. */
+int master_open(Master *m, core_done_fn done, void *userdata, ImapiError *error);
 /* Answered once the stash is removed (so that another may take its name); a running job defers
  * the close and the call is done at once. */
 int master_close(Master *m, core_done_fn done, void *userdata, ImapiError *error);

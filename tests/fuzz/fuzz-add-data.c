@@ -144,8 +144,11 @@ static void setup(void) {
         if (!config.stash_dir || manager_new(event, &config, &manager) < 0 ||
             manager_add_address(manager, address) < 0 || !(r = manager_find_recorder(manager, "stdio0")) ||
             manager_add_client(manager, 1000, "fuzz (uid 1000)", &c, &e) < 0 ||
-            manager_create_master(manager, c, &master, &e) < 0 || master_open(master, &e) < 0)
+            manager_create_master(manager, c, &master, &e) < 0)
                 abort();
+        if (run(master_open(master, done_cb, &d, &e), &e, &d, &hr, &msg) < 0)
+                abort();
+        d = (Done) {};
         if (run(master_set_format(master, "joliet", done_cb, &d, &e), &e, &d, &hr, &msg) < 0)
                 abort();
         d = (Done) {};

@@ -118,12 +118,19 @@ static void test_ordering(Manager *m, Master *master, Client *c, Recorder *r) {
         {
                 ImapiError e = IMAPI_ERROR_NULL;
 
-                k = master_open(master, &e);
-                CHECK(k == 0 && master->opened && master->stash, "Open takes a stash (%s)", strna(e.message));
+                k = master_open(master, done_cb, &d, &e);
+                CHECK(k == 1 && !master->opened && master->opening, "Open makes the stash in a worker");
+                EXPECT_HR(master_open(master, done_cb, &d, &_e), IMAPI_E_ALREADYOPEN, "Open while it opens");
+                EXPECT_HR(master_set_format(master, "joliet", done_cb, &d, &_e), IMAPI_E_NOTOPENED,
+                          "SetActiveDiscMasterFormat while Open runs");
+                k = finish(m, k, &e, &d, &hr);
+                CHECK(k == 0 && d.calls == 1 && master->opened && master->stash, "Open takes a stash (%s)",
+                      d.message);
                 imapi_error_done(&e);
         }
         CHECK(recorded(&rec, "master 1 changed 0x1") == 1, "Open tells the observer the state changed");
-        EXPECT_HR(master_open(master, &_e), IMAPI_E_ALREADYOPEN, "Open twice");
+        EXPECT_HR(master_open(master, done_cb, &d, &_e), IMAPI_E_ALREADYOPEN, "Open twice");
+        d = (Done) {};
 
         /* 2. A format. */
         {
@@ -255,6 +262,56 @@ static int run_call(Manager *m, int k, ImapiError *e, Done *d, uint32_t *hr) {
         return k;
 }
 
+static bool stash_exists(unsigned id) {
+        _cleanup_free_ char *dir = NULL;
+        struct stat st;
+
+        if (asprintf(&dir, "%s/stash/master-%u.stash", tmpdir, id) < 0)
+                abort();
+        return stat(dir, &st) == 0;
+}
+
+/* Close, or the client leaving, while Open's worker makes the stash: Open fails, the stash it
+ * made is removed, and a Close hears back only after that. */
+static void test_close_while_opening(Manager *m, Client *c) {
+        ImapiError e = IMAPI_ERROR_NULL;
+        Master *master = NULL;
+        Done opened = {}, closed = {};
+        unsigned id;
+        int k;
+
+        k = manager_create_master(m, c, &master, &e);
+        if (k >= 0)
+                k = master_open(master, done_cb, &opened, &e);
+        CHECK(k == 1, "Open runs in a worker (%s)", strna(e.message));
+        imapi_error_done(&e);
+        if (k != 1)
+                return;
+        id = master->id;
+        k = master_close(master, done_cb, &closed, &e);
+        CHECK(k == 1 && !opened.called, "Close while Open runs waits for it");
+        CHECK(wait_done(m, &closed) && opened.calls == 1 && opened.hresult == IMAPI_E_NOTOPENED,
+              "Open fails with NOTOPENED (%s), then Close is answered", opened.message);
+        CHECK(closed.r == 0 && !stash_exists(id), "once the stash Open made is removed");
+        imapi_error_done(&e);
+
+        opened = (Done) {};
+        k = manager_create_master(m, c, &master, &e);
+        if (k >= 0)
+                k = master_open(master, done_cb, &opened, &e);
+        imapi_error_done(&e);
+        if (k != 1)
+                return;
+        id = master->id;
+        master_client_gone(master, c);
+        CHECK(wait_done(m, &opened) && opened.hresult == IMAPI_E_NOTOPENED,
+              "the client leaving while Open runs fails it (%s)", opened.message);
+        /* Removed in a worker: a bounded wait. */
+        for (unsigned i = 0; i < 3000 && stash_exists(id); i++)
+                (void) sd_event_run(m->event, 10 * 1000);
+        CHECK(!stash_exists(id), "and the stash Open made is removed");
+}
+
 /* The Image format: one image from an fd, everything that can refuse it checked before the
  * copy. */
 static void test_image(Manager *m, Client *c, Recorder *r) {
@@ -266,8 +323,8 @@ static void test_image(Manager *m, Client *c, Recorder *r) {
         uint32_t hr;
         int k;
 
-        CHECK(manager_create_master(m, c, &master, &e) == 0 && master_open(master, &e) == 0,
-              "a disc master for an image");
+        CHECK(manager_create_master(m, c, &master, &e) == 0 &&
+              run_call(m, master_open(master, done_cb, &d, &e), &e, &d, &hr) == 0, "a disc master for an image");
         imapi_error_done(&e);
         if (!master)
                 return;
@@ -335,7 +392,8 @@ static void test_exiting(Manager *m, Client *c, Recorder *r) {
 
         k = manager_create_master(m, c, &master, &e);
         if (k >= 0)
-                k = master_open(master, &e);
+                k = finish(m, master_open(master, done_cb, &d, &e), &e, &d, &hr);
+        d = (Done) {};
         if (k >= 0)
                 k = master_set_format(master, "joliet", done_cb, &d, &e);
         if (k >= 0)
@@ -351,6 +409,16 @@ static void test_exiting(Manager *m, Client *c, Recorder *r) {
         EXPECT_HR(burn_start(master, c, &o, done_cb, &d, &_e), IMAPI_E_USERABORT,
                   "RecordDisc once imapid is stopping");
         CHECK(m->n_jobs == 0 && !d.called, "and no job starts");
+        {
+                Master *late = NULL;
+
+                CHECK(manager_create_master(m, c, &late, &e) == 0, "a master created while stopping");
+                imapi_error_done(&e);
+                if (late)
+                        EXPECT_HR(master_open(late, done_cb, &d, &_e), IMAPI_E_USERABORT,
+                                  "Open once imapid is stopping: no stash that would hold up the exit");
+                CHECK(!d.called && (!late || !late->opening), "and nothing runs for it");
+        }
 }
 
 int main(void) {
@@ -425,6 +493,7 @@ int main(void) {
         }
 
         test_image(m, other, r);
+        test_close_while_opening(m, other);
         test_exiting(m, other, r);
 
         manager_set_observer(m, NULL);
