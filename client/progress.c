@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "progress-line.h"
 #include "progress.h"
+#include "time-util.h"
 
 #define LINE_INTERVAL_USEC (1000 * 1000)
 #define LINE_STEP 0.05
@@ -47,13 +48,6 @@ struct Progress {
         bool rows_drawn;        /* the rows are on the screen, the cursor below them */
         uint64_t rows_usec;     /* when they were last redrawn */
 };
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 Progress *progress_new(bool json) {
         Progress *p = calloc(1, sizeof(Progress));

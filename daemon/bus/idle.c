@@ -16,6 +16,7 @@
 #include "macro.h"
 #include "bus/p2p.h"
 #include "bus/polkit.h"
+#include "time-util.h"
 
 typedef struct IdleLoop {
         BusDaemon *daemon;
@@ -26,13 +27,6 @@ typedef struct IdleLoop {
         bool released;          /* the bus no longer routes new calls to us */
         char status[160];
 } IdleLoop;
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 bool idle_nothing_to_do(const BusDaemon *d) {
         return manager_is_idle(d->manager) && polkit_pending(d) == 0 && bus_senders_held(d) == 0 &&

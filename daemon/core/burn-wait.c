@@ -25,6 +25,7 @@
 #include "core/worker.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define WAIT_POLL_USEC (1000 * 1000)
 
@@ -43,13 +44,6 @@ struct BurnWait {
         RecorderReadout readout;
         ImapiError why;         /* why the last disc would not do */
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 bool burn_wait_applies(const RecordOptions *o, const ImapiError *e) {
         return o->wait_for_medium > 0 && imapi_error_is_set(e) &&
@@ -77,7 +71,7 @@ static void wait_say_why(Burn *b, ImapiError *why) {
 
 static void wait_again(Burn *b) {
         b->wait->state = WAIT_IDLE;
-        b->wait->next = now_usec() + WAIT_POLL_USEC;
+        b->wait->next = now_usec(CLOCK_MONOTONIC) + WAIT_POLL_USEC;
 }
 
 static void release_run(void *userdata) {
@@ -165,7 +159,7 @@ int burn_wait_start(Burn *b, ImapiError *why) {
         if (!w)
                 return -ENOMEM;
         *w = (BurnWait) {
-                .deadline = now_usec() + (uint64_t) b->options.wait_for_medium * 1000000ULL,
+                .deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) b->options.wait_for_medium * 1000000ULL,
                 .readout.error = -ENODATA,
         };
         b->wait = w;
@@ -188,7 +182,7 @@ void burn_wait_tick(Burn *b) {
                 burn_end(b, IMAPI_E_USERABORT, "Cancelled while waiting for a disc.");
                 return;
         }
-        now = now_usec();
+        now = now_usec(CLOCK_MONOTONIC);
         if (now >= w->deadline) {
                 _cleanup_free_ char *text = NULL;
 

@@ -16,13 +16,7 @@
 #include "log-job.h"
 #include "log.h"
 #include "macro.h"
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
+#include "time-util.h"
 
 const char *job_phase_to_string(JobPhase p) {
         static const char *const table[_JOB_PHASE_MAX] = {

@@ -67,7 +67,6 @@ void drive_forget_info(struct burn_drive_info *info, struct burn_drive_info *arr
 #define DRIVE_SETTLE_USEC (5 * 1000 * 1000ULL)
 #define DRIVE_SETTLE_STEP_USEC (10 * 1000)
 
-uint64_t drive_now_usec(void);         /* CLOCK_MONOTONIC */
 /* Calls start, which hands the drive to a libburn worker thread (burn_disc_write(),
  * burn_disc_erase(), burn_disc_format()), if libburn takes it now: 0, or -EAGAIN while the
  * drive's previous operation still has it (then drive_start_wait(), drive.h). Never waits. */

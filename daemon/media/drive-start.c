@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <imapi/imapierror.h>
@@ -17,6 +16,7 @@
 #include "hresult.h"
 #include "log.h"
 #include "media/drive-internal.h"
+#include "time-util.h"
 
 /* libburn's "A drive operation is still going on (want to write)" (or erase, format): the
  * drive's previous worker thread is still on libburn's list. It stays there for a moment after
@@ -25,13 +25,6 @@
  * drive_poll() waits until a write's thread is gone (drive-thread.c), but not for an erase's,
  * nor past its time limit. Nothing was started then, so the start is tried again. */
 #define BURN_OPERATION_GOING_ON 0x00020102
-
-uint64_t drive_now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static bool refused_as_busy_since(uint64_t seq) {
         for (uint64_t s = seq + 1, last = drive_message_seq(); s <= last; s++) {
@@ -76,7 +69,7 @@ static int start_again(Drive *d) {
                 /* The refusal explains nothing about the operation that follows. */
                 d->op_seq = drive_message_seq();
         }
-        if (drive_now_usec() < d->start_deadline_usec)
+        if (now_usec(CLOCK_MONOTONIC) < d->start_deadline_usec)
                 return -EAGAIN;
         drive_start_abandon(d);
         return log_warning_errno(EBUSY, "Recorder %s still runs its previous operation after %llu s.",
@@ -93,7 +86,7 @@ void drive_start_abandon(Drive *d) {
 int drive_start_operation(Drive *d, void (*start)(Drive *d)) {
         d->pending_start = start;
         d->start_tries = 0;
-        d->start_deadline_usec = drive_now_usec() + DRIVE_SETTLE_USEC;
+        d->start_deadline_usec = now_usec(CLOCK_MONOTONIC) + DRIVE_SETTLE_USEC;
         return start_again(d);
 }
 

@@ -26,6 +26,7 @@
 #include "media/isohead.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 
 /* 8 MiB of FIFO between an image file and the drive: several seconds at 16x CD, enough to
  * ride out a stall of the stash disk. A generated image has libisofs' own buffer before it
@@ -106,7 +107,7 @@ static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
         ssize_t n;
 
         if (p->start_usec == 0)
-                p->start_usec = drive_now_usec();
+                p->start_usec = now_usec(CLOCK_MONOTONIC);
         n = p->fd >= 0 ? read(p->fd, buf, (size_t) size) : stream_read(p, buf, (size_t) size);
         if (n <= 0)
                 return n < 0 ? -1 : 0;
@@ -114,7 +115,7 @@ static int paced_read(struct burn_source *s, unsigned char *buf, int size) {
         if (p->bytes_per_sec == 0)
                 return (int) n;
         due = p->start_usec + p->done * 1000000ULL / p->bytes_per_sec;
-        now = drive_now_usec();
+        now = now_usec(CLOCK_MONOTONIC);
         if (due > now)
                 usleep((useconds_t) MIN(due - now, 1000000ULL));
         return (int) n;
@@ -176,7 +177,8 @@ static struct burn_source *paced_source_new(const char *path, const DriveStream 
 /* libburn's direct reads and writes ("Drive is busy on attempt to ...") need the IDLE state too,
  * which a write's thread may not have set yet when its end has been seen. */
 static void wait_idle(Drive *d, uint64_t deadline) {
-        while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE && drive_now_usec() < deadline)
+        while (burn_drive_get_status(d->info.drive, NULL) != BURN_DRIVE_IDLE &&
+               now_usec(CLOCK_MONOTONIC) < deadline)
                 usleep(DRIVE_SETTLE_STEP_USEC);
 }
 
@@ -398,7 +400,7 @@ bool drive_poll(Drive *d, DriveProgress *ret) {
          * imapid crashed. The drive is only free for the next task after that, however often
          * the caller polls (for ten seconds at most). */
         if (!r.active && d->disc && !drive_write_thread_ended(d)) {
-                uint64_t now = drive_now_usec();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
 
                 if (d->idle_since_usec == 0)
                         d->idle_since_usec = now;
@@ -622,7 +624,7 @@ int drive_read_blocks(Drive *d, uint32_t lba, void *buf, size_t n_blocks) {
 
         if (!d->grabbed)
                 return -EBADFD;
-        wait_idle(d, drive_now_usec() + DRIVE_SETTLE_USEC);
+        wait_idle(d, now_usec(CLOCK_MONOTONIC) + DRIVE_SETTLE_USEC);
         /* bit1: no message on a read error, we report it; bit2: no slow single-block retry. */
         pthread_mutex_lock(&d->io_lock);
         r = burn_read_data(d->info.drive, (off_t) lba * 2048, buf, (off_t) (n_blocks * 2048), &count, 2 | 4);
@@ -656,7 +658,7 @@ int drive_write_head(Drive *d, const uint8_t *buf) {
         if (!copy)
                 return -ENOMEM;
         memcpy(copy, buf, DRIVE_HEAD_BYTES);
-        wait_idle(d, drive_now_usec() + DRIVE_SETTLE_USEC);
+        wait_idle(d, now_usec(CLOCK_MONOTONIC) + DRIVE_SETTLE_USEC);
         /* bit0: flush the drive's buffer, so that the head is on the medium when we return. */
         pthread_mutex_lock(&d->io_lock);
         r = burn_random_access_write(d->info.drive, 0, copy, DRIVE_HEAD_BYTES, 1);
@@ -696,6 +698,6 @@ int drive_reassess(Drive *d) {
                 return 0;
         /* Right after a write, libburn's thread may not have set IDLE yet: re_assess would
          * refuse ("Drive is busy on attempt to close"). */
-        wait_idle(d, drive_now_usec() + DRIVE_SETTLE_USEC);
+        wait_idle(d, now_usec(CLOCK_MONOTONIC) + DRIVE_SETTLE_USEC);
         return burn_drive_re_assess(d->info.drive, 0) > 0 ? 0 : -EIO;
 }
