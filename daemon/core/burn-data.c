@@ -179,9 +179,10 @@ static int setup_image(BurnData *d, ImapiError *error) {
         return 0;
 }
 
+/* The index's large tables are mapped on their own (common/strmap.c): freeing them gives them
+ * back to the system with no malloc_trim(). */
 static void index_free_run(void *userdata) {
         strmap_done(userdata);
-        (void) malloc_trim(0);
 }
 
 static void index_free_done(void *userdata) {
