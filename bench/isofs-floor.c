@@ -7,7 +7,7 @@
  * Builds an image of the TREEs (each a folder of the image's root named after it, as imapictl
  * burn TREE... makes them) with libisofs alone, with the options imapid writes (ISO level 2 by
  * default, Rock Ridge, Joliet with UTF-16 and longer paths, directory mtimes, data sorted, a
- * 128 KiB FIFO, as imapid's) and
+ * 512 KiB FIFO, as imapid's) and
  * reads the whole image out of libisofs' burn source into nothing, as a writer to /dev/null
  * would. Prints one JSON object: {"seconds": S, "bytes": N, "files": F, "vmhwm_kib": K}.
  *
@@ -69,7 +69,7 @@ static int set_options(IsoWriteOpts *opts, int level) {
             iso_write_opts_set_joliet_longer_paths(opts, 1) < 0 ||
             iso_write_opts_set_allow_longer_paths(opts, 1) < 0 || iso_write_opts_set_dir_rec_mtime(opts, 7) < 0 ||
             iso_write_opts_set_sort_files(opts, 1) < 0 ||
-            iso_write_opts_set_fifo_size(opts, 64) < 0)    /* 128 KiB, as imapid's */
+            iso_write_opts_set_fifo_size(opts, 256) < 0)   /* 512 KiB, as imapid's */
                 return -EINVAL;
         return 0;
 }

@@ -15,13 +15,14 @@
 
 /* The largest file ISO levels 1 and 2 can hold: one extent (libisofs' limit). */
 #define ISO_MAX_SINGLE_EXTENT UINT64_C(0xFFFFF800)
-/* libisofs' FIFO between its writer thread and iso-write.c, in blocks: 1 MiB. Its writer thread
- * reads the staged files and waits whenever this FIFO is full, and while it waits no read of the
- * stash is under way. At 128 KiB it waited 3 s of the 5.3 s that a 1 GiB image took to write on
- * btrfs (the drive's thread held up by fsync meanwhile), and the burn took 1.47x as long as
- * xorriso's direct commit (median of 5); at 1 MiB 1.21x (of 3), and 2 MiB was no faster. The cost is
- * 896 KiB more resident per generator, that is per recorder. */
-#define ISO_FIFO_BLOCKS 512U
+/* libisofs' FIFO between its writer thread and iso-write.c, in blocks: 512 KiB. Its writer
+ * thread reads the staged files and waits whenever this FIFO is full, and while it waits no read
+ * of the stash is under way. At 128 KiB it waited 3 s of the 5.3 s that a 1 GiB image took to
+ * write on btrfs (the drive's thread held up by fsync meanwhile), and the burn took 1.47x as long
+ * as xorriso's direct commit (median of 5 runs); at 512 KiB 1.10x (of 6), at 1 MiB 1.21x and at
+ * 2 MiB 1.32x (of 3 each). The cost is 384 KiB more resident per generator, that is per
+ * recorder. */
+#define ISO_FIFO_BLOCKS 256U
 /* The Joliet volume descriptor's volume identifier: 32 bytes of UCS-2. */
 #define JOLIET_VOLUME_ID_MAX 16
 
