@@ -207,7 +207,12 @@ class Daemon:
             self.log_file.flush()
 
     def mark(self, text):
-        self._write(f"{time.monotonic() - self.t0:10.4f} ---- {text} (monotonic {time.monotonic():.4f})\n")
+        """A line of text in the log; returns where it begins there, for reading on from it."""
+        with self.log_lock:
+            at = self.log_file.tell()
+            self.log_file.write(f"{time.monotonic() - self.t0:10.4f} ---- {text} (monotonic {time.monotonic():.4f})\n")
+            self.log_file.flush()
+        return at
 
     def tail(self, n=40):
         try:
