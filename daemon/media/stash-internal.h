@@ -10,9 +10,6 @@
 
 #define MIB (UINT64_C(1024) * 1024)
 
-/* Whether files in the stash's directory can be cloned (FICLONE between two empty files). */
-bool stash_probe_clone(int dir_fd);
-
 struct Stash {
         char *path;
         int dir_fd; /* holds the flock for as long as the stash lives */
@@ -23,7 +20,6 @@ struct Stash {
         bool no_reflink;   /* atomic: the stash's file system said it cannot clone */
         /* The pack (stash-pack.c): used by one batch at a time, or by the disposal of the
          * staging, never both (see stash.h). */
-        bool packs;        /* decided at stash_new(): the file system cannot clone */
         int pack_fd;       /* -1 while there is no pack */
         uint64_t pack_end; /* where the next packed file goes (a multiple of STASH_PACK_ALIGN) */
         uint64_t pack_limit; /* the end of what the running batch set aside */

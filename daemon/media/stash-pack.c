@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The stash's pack of small files (stash.h): whether a stash packs, and a batch's range in it. */
+/* The stash's pack of small files (stash.h): which files go into it, and a batch's range in it. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/fs.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <imapi/imapierror.h>
@@ -17,19 +15,8 @@
 /* Offsets are kept in 31 bits of a copy's id, in blocks of STASH_PACK_ALIGN: 4 TiB. */
 #define PACK_MAX_BYTES ((uint64_t) (STASH_COPY_PACKED - 2) * STASH_PACK_ALIGN)
 
-bool stash_probe_clone(int dir_fd) {
-        _cleanup_close_ int a = -1, b = -1;
-
-        a = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        b = openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        /* Without O_TMPFILE the file system is none of those that clone. */
-        if (a < 0 || b < 0)
-                return false;
-        return ioctl(b, FICLONE, a) == 0;
-}
-
 bool stash_pack_fits(const Stash *s, uint64_t size, uint64_t cost) {
-        return s && s->packs && size > 0 && size <= STASH_PACK_FILE_MAX && cost >= size;
+        return s && size > 0 && size <= STASH_PACK_FILE_MAX && cost >= size;
 }
 
 int stash_pack_begin(Stash *s, uint64_t bytes, uint64_t *ret_mark, ImapiError *error) {

@@ -213,7 +213,6 @@ int stash_new(const char *root, const char *name, Stash **ret, ImapiError *error
                 .tag = tag,
                 .pack_fd = -1,
         };
-        s->packs = !stash_probe_clone(s->dir_fd);
 
         pthread_mutex_lock(&reservations_lock);
         s->next = stashes;

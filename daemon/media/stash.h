@@ -78,12 +78,13 @@ int stash_remove_copy(Stash *s, uint32_t id);
 /* A copy's path, for messages and tests (owned by the caller; NULL when out of memory). */
 char *stash_copy_path(const Stash *s, uint32_t id);
 
-/* Small files packed into one data file per stash, "pack.data", where the stash's file system
- * cannot clone (tried once at stash_new(): on btrfs or XFS a reflink shares the client's blocks
- * and costs nothing, which no packing beats). A file of one block of the stash's file system
- * costs a whole block (4 KiB) and a file creation; in the pack it costs ALIGN(size, 2048),
- * what it takes in the image, and a copy_file_range() at an offset. A packed copy is known by
- * an id like any other, with STASH_COPY_PACKED set and its offset in the rest: no table.
+/* Small files packed into one data file per stash, "pack.data", on every file system. A file of
+ * one block of the stash's file system costs a whole block (4 KiB) and a file creation; in the
+ * pack it costs ALIGN(size, 2048), what it takes in the image, and a copy_file_range() at an
+ * offset. Where the file system clones, a reflink would share the client's blocks instead, but
+ * it is still a file creation, and the burn then reads the copies one by one from wherever the
+ * client's blocks are, where it reads the pack in one sweep (docs/design.md). A packed copy is
+ * known by an id like any other, with STASH_COPY_PACKED set and its offset in the rest: no table.
  * A batch of packed copies is all or nothing: stash_pack_begin() sets aside its bytes
  * (fallocate(), so that a full disk shows at once), stash_pack_in() copies each file at the
  * next aligned offset within them, and stash_pack_end() keeps them or cuts the pack back to
@@ -103,8 +104,8 @@ static inline uint64_t stash_copy_offset(uint32_t id) {
         return (uint64_t) ((id & ~STASH_COPY_PACKED) - 1) * STASH_PACK_ALIGN;
 }
 /* Whether a file of size bytes taking cost bytes of disk (stash_file_cost()) goes into the pack:
- * the stash packs, the file is at most STASH_PACK_FILE_MAX, and not sparse (a sparse file keeps
- * its holes in a copy of its own). NULL: no. */
+ * it is at most STASH_PACK_FILE_MAX, and not sparse (a sparse file keeps its holes in a copy of
+ * its own). A larger file's copy of its own is a reflink where the file system clones. NULL: no. */
 bool stash_pack_fits(const Stash *s, uint64_t size, uint64_t cost);
 /* What a packed file of size bytes costs. */
 static inline uint64_t stash_pack_cost(uint64_t size) {
