@@ -228,6 +228,13 @@ class Daemon:
                     return int(line.split()[1]) * 1024
         return None
 
+    def cpu_times(self):
+        """The daemon's (user, system) CPU seconds so far, all its threads."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
+
     def io(self):
         out = {}
         try:

@@ -78,8 +78,15 @@ def table_rows(rows):
     # are: from a cold cache it is the disk's seeks over a larger tree as much as imapid's work.
     tw, bw = top.get("imapid_warm"), base.get("imapid_warm")
     out["time_ratio"] = (tw["seconds"] / top["files"]) / (bw["seconds"] / base["files"]) if tw and bw else None
-    dc, bc = top.get("disk_cold"), base.get("disk_cold")
-    out["disk_cold_ratio"] = (dc["seconds"] / top["files"]) / (bc["seconds"] / base["files"]) if dc and bc else None
+    for key in ("disk_cold", "disk_warm"):
+        dt, db = top.get(key), base.get(key)
+        if dt and db:
+            out[key + "_ratio"] = (dt["seconds"] / top["files"]) / (db["seconds"] / base["files"])
+        else:
+            out[key + "_ratio"] = None
+    # imapid's own work, without what the kernel does for it: its user CPU time per file.
+    if tw and bw and tw.get("cpu_user") and bw.get("cpu_user"):
+        out["cpu_user_ratio"] = (tw["cpu_user"] / top["files"]) / (bw["cpu_user"] / base["files"])
     return out
 
 
@@ -87,10 +94,11 @@ def print_table(p, S):
     p()
     p("scaling (imapictl burn --no-verify on a fresh imapid, page cache dropped; the bare libisofs build;")
     p("xorriso -as mkisofs -o /dev/null; the disk's cat of every file into one and dd of that with a cold")
-    p("page cache; imapid again with the page cache warm)")
+    p("page cache; imapid again with the page cache warm, its user CPU time, and the disk's cat and dd")
+    p("warm: the quicker of two alternated runs)")
     p(f"    {'tree':22s} {'imapid s':>9s} {'RSS MiB':>8s} {'ms/file':>8s} {'KiB/file':>9s}   "
       f"{'floor s':>8s} {'RSS MiB':>8s}   {'mkisofs s':>9s} {'RSS MiB':>8s}   {'disk cold':>10s} "
-      f"{'imapid warm':>11s}")
+      f"{'imapid warm':>11s} {'user':>6s} {'disk warm':>10s}")
     for r in S["rows"]:
         if "skipped" in r:
             p(f"    {r['label']:22s} skipped: {r['skipped']}")
@@ -98,8 +106,18 @@ def print_table(p, S):
         im, fl, mk = r["imapid"], r["floor"], r["mkisofs"]
         per = (f"{im['per_file_ms']:8.3f} {im['per_file_bytes'] / 1024:9.2f}" if "per_file_ms" in im
                else f"{'':8s} {'':9s}")
-        fc, iw = r.get("disk_cold"), r.get("imapid_warm")
-        extra = (f"   {fc['seconds']:10.2f} {iw['seconds']:11.2f}" if fc and iw else "")
+        fc, iw, dw = r.get("disk_cold"), r.get("imapid_warm"), r.get("disk_warm")
+        extra = ""
+        if fc and iw and dw:
+            extra = (f"   {fc['seconds']:10.2f} {iw['seconds']:11.2f} {iw.get('cpu_user', 0):6.2f} "
+                     f"{dw['seconds']:10.2f}")
         p(f"    {r['label']:22s} {im['seconds']:9.2f} {im['peak_rss'] / MIB:8.1f} {per}   "
           f"{fl['seconds']:8.2f} {fl['peak_rss'] / MIB:8.1f}   {mk['seconds']:9.2f} {mk['peak_rss'] / MIB:8.1f}"
           + extra)
+    big = S.get("largest")
+    if big and big.get("time_ratio") and big.get("disk_warm_ratio"):
+        def x(v):
+            return "-" if v is None else f"{v:.2f}x"
+        p(f"    per file, {big['files']:,} against {big['base_files']:,}: imapid warm {x(big['time_ratio'])}, "
+          f"its user CPU {x(big.get('cpu_user_ratio'))}, the disk warm {x(big['disk_warm_ratio'])}; "
+          f"cold {x(big['cold_time_ratio'])}, the disk cold {x(big['disk_cold_ratio'])}")
